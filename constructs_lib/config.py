@@ -1,0 +1,412 @@
+"""Typed, validated environment configuration, loaded from `environments/<env>.toml`.
+
+Every field carries its default next to it. Each dataclass validates itself on construction and
+raises `FieldError`; the loader adds the file and the dotted field path, so a bad value becomes
+one line: `environments/uat.toml: network.cidr = '10.0.0.0/33': expected an IPv4 network ...`.
+This module imports nothing from cdktf so that bad input fails before the provider loads.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import dataclasses
+import difflib
+import enum
+import ipaddress
+import re
+import string
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+
+class FieldError(ValueError):
+    """A bad value for one field; `path` is dotted, relative to the dataclass that raised it."""
+
+    def __init__(self, path: str, value: Any, allowed: str):
+        super().__init__(f"{path} = {value!r}: {allowed}")
+        self.path, self.value, self.allowed = path, value, allowed
+
+    def under(self, prefix: str) -> "FieldError":
+        return FieldError(f"{prefix}.{self.path}" if prefix else self.path, self.value, self.allowed)
+
+
+class ConfigError(Exception):
+    """A bad environment file; the message is the one line shown to the user."""
+
+
+def _require(ok: bool, path: str, value: Any, allowed: str) -> None:
+    if not ok:
+        raise FieldError(path, value, allowed)
+
+
+def _require_range(path: str, value: int | float, low: int | float, high: int | float) -> None:
+    _require(low <= value <= high, path, value, f"must be between {low} and {high}")
+
+
+# Fargate's allowed task sizes: cpu units -> memory MiB values.
+FARGATE_SIZES: Mapping[int, tuple[int, ...]] = MappingProxyType({
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4096 + 1, 1024)),
+    1024: tuple(range(2048, 8192 + 1, 1024)),
+    2048: tuple(range(4096, 16384 + 1, 1024)),
+    4096: tuple(range(8192, 30720 + 1, 1024)),
+    8192: tuple(range(16384, 61440 + 1, 4096)),
+    16384: tuple(range(32768, 122880 + 1, 8192)),
+})
+
+# The values CloudWatch Logs accepts for a log group's retention.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
+                      2192, 2557, 2922, 3288, 3653)
+
+_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+_NAME = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
+_MANAGED_POLICY = re.compile(r"^([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]+$")
+_ECR_IMAGE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com"
+                        r"(\.cn)?/(?P<repository>[^:@]+)")
+_ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class NatGateways(str, enum.Enum):
+    """How many NAT gateways carry the private subnets' outbound traffic."""
+
+    SINGLE = "single"  # one, in the first AZ: cheapest; other AZs cross AZs and share its fate
+    ONE_PER_AZ = "one_per_az"  # one per AZ: each private subnet routes through its own AZ's NAT
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """The VPC: one public and one private subnet per AZ, carved from `cidr` by mask."""
+
+    vpc_name: str  # Name tag of the VPC; the application stack finds the VPC by it
+    cidr: str = "10.0.0.0/16"  # IPv4 only
+    availability_zones: tuple[str, ...] = ()  # at least 2, all in the environment's region
+    subnet_prefix_length: int = 24  # every subnet's mask
+    # Public subnets take CIDR slots 0..N-1 and private subnets N..2N-1, by AZ letter (a=0), so
+    # adding or removing an AZ never renumbers another AZ's subnets. Default 3 reproduces the guide.
+    max_availability_zones: int = 3
+    nat_gateways: NatGateways = NatGateways.SINGLE
+
+    def __post_init__(self) -> None:
+        _require(bool(_NAME.match(self.vpc_name)) and len(self.vpc_name) <= 64, "vpc_name",
+                 self.vpc_name, "lowercase letters, digits and '-', at most 64 characters")
+        try:
+            network = ipaddress.IPv4Network(self.cidr)
+        except ValueError:
+            raise FieldError("cidr", self.cidr,
+                             "expected an IPv4 network with no host bits set, like 10.0.0.0/16")
+        _require(16 <= network.prefixlen <= 28, "cidr", self.cidr,
+                 "AWS allows VPC masks from /16 to /28")
+        _require(network.is_private, "cidr", self.cidr,
+                 "use a private range (10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16)")
+        _require_range("max_availability_zones", self.max_availability_zones, 2, 26)
+        _require(len(self.availability_zones) >= 2, "availability_zones",
+                 list(self.availability_zones), "list at least 2 availability zones")
+        _require(len(set(self.availability_zones)) == len(self.availability_zones),
+                 "availability_zones", list(self.availability_zones), "each AZ at most once")
+        for zone in self.availability_zones:
+            _require(zone[-1:] in string.ascii_lowercase
+                     and self._slot(zone) < self.max_availability_zones,
+                     "availability_zones", zone,
+                     f"an AZ's letter must be one of the first max_availability_zones="
+                     f"{self.max_availability_zones} letters (a-"
+                     f"{string.ascii_lowercase[self.max_availability_zones - 1]})")
+        _require(network.prefixlen < self.subnet_prefix_length <= 28, "subnet_prefix_length",
+                 self.subnet_prefix_length,
+                 f"must be between {network.prefixlen + 1} (inside {self.cidr}) and 28")
+        slots = 2 ** (self.subnet_prefix_length - network.prefixlen)
+        _require(2 * self.max_availability_zones <= slots, "subnet_prefix_length",
+                 self.subnet_prefix_length,
+                 f"{2 * self.max_availability_zones} subnets (2 tiers x max_availability_zones="
+                 f"{self.max_availability_zones}) of /{self.subnet_prefix_length} do not fit in "
+                 f"{self.cidr}; use a longer prefix length or a larger cidr")
+
+    @property
+    def network(self) -> ipaddress.IPv4Network:
+        return ipaddress.IPv4Network(self.cidr)
+
+    @staticmethod
+    def _slot(zone: str) -> int:
+        return string.ascii_lowercase.index(zone[-1])
+
+    def _subnet(self, slot: int) -> str:
+        step = 2 ** (32 - self.subnet_prefix_length)
+        address = self.network.network_address + slot * step
+        return str(ipaddress.IPv4Network((address, self.subnet_prefix_length)))
+
+    def public_subnet_cidr(self, zone: str) -> str:
+        return self._subnet(self._slot(zone))
+
+    def private_subnet_cidr(self, zone: str) -> str:
+        return self._subnet(self.max_availability_zones + self._slot(zone))
+
+    def nat_zone_for(self, zone: str) -> str:
+        """The AZ whose NAT gateway carries `zone`'s private subnet."""
+        return zone if self.nat_gateways is NatGateways.ONE_PER_AZ else self.availability_zones[0]
+
+    @property
+    def nat_zones(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(self.nat_zone_for(zone) for zone in self.availability_zones))
+
+
+@dataclass(frozen=True)
+class HealthCheckConfig:
+    """The target group's health check (the ELB defaults, written out)."""
+
+    path: str = "/"
+    matcher: str = "200"  # HTTP codes that count as healthy: "200", "200-299", "200,302"
+    interval_seconds: int = 30
+    timeout_seconds: int = 5
+    healthy_threshold: int = 5
+    unhealthy_threshold: int = 2
+
+    def __post_init__(self) -> None:
+        _require(self.path.startswith("/") and len(self.path) <= 1024, "path", self.path,
+                 "an absolute URL path like /health, at most 1024 characters")
+        _require(bool(re.match(r"^\d{3}([-,]\d{3})*$", self.matcher)), "matcher", self.matcher,
+                 'HTTP codes like "200", "200-299" or "200,302"')
+        _require_range("interval_seconds", self.interval_seconds, 5, 300)
+        _require_range("timeout_seconds", self.timeout_seconds, 2, 120)
+        _require(self.timeout_seconds < self.interval_seconds, "timeout_seconds",
+                 self.timeout_seconds, f"must be less than interval_seconds={self.interval_seconds}")
+        _require_range("healthy_threshold", self.healthy_threshold, 2, 10)
+        _require_range("unhealthy_threshold", self.unhealthy_threshold, 2, 10)
+
+
+@dataclass(frozen=True)
+class ScalingConfig:
+    """CPU target tracking on the service's desired count."""
+
+    min_capacity: int = 1
+    max_capacity: int = 3
+    cpu_target_percent: float = 70
+    scale_in_cooldown_seconds: int = 60
+    scale_out_cooldown_seconds: int = 60
+
+    def __post_init__(self) -> None:
+        _require_range("min_capacity", self.min_capacity, 1, 1000)
+        _require_range("max_capacity", self.max_capacity, 1, 1000)
+        _require(self.min_capacity <= self.max_capacity, "min_capacity", self.min_capacity,
+                 f"must not exceed max_capacity={self.max_capacity}")
+        _require_range("cpu_target_percent", self.cpu_target_percent, 1, 100)
+        _require_range("scale_in_cooldown_seconds", self.scale_in_cooldown_seconds, 0, 3600)
+        _require_range("scale_out_cooldown_seconds", self.scale_out_cooldown_seconds, 0, 3600)
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """The Fargate service and the load balancer in front of it."""
+
+    name: str = "hello-world"  # names the cluster, service, ALB, log group and roles
+    image: str = "crccheck/hello-world:latest"
+    container_name: str = "web"
+    container_port: int = 8000
+    listener_port: int = 80  # the ALB's HTTP listener, open to the internet
+    cpu: int = 2048  # Fargate cpu units (1024 = 1 vCPU)
+    memory: int = 4096  # MiB; must be a size Fargate allows for `cpu`
+    environment: Mapping[str, str] = field(default_factory=dict)  # container environment
+    # AWS managed policy names (e.g. "AmazonS3ReadOnlyAccess") attached to the task role.
+    task_role_managed_policies: tuple[str, ...] = ()
+    log_retention_days: int = 30
+    container_insights: bool = True
+    alb_deletion_protection: bool = False
+    health_check_grace_period_seconds: int = 60
+    # Rolling deploys keep full capacity: new tasks start before old ones stop.
+    deployment_minimum_healthy_percent: int = 100
+    deployment_maximum_percent: int = 200
+    deployment_circuit_breaker: bool = True  # roll back a deploy whose tasks never get healthy
+    deregistration_delay_seconds: int = 30  # time to drain a task's connections (ELB default 300)
+    health_check: HealthCheckConfig = field(default_factory=HealthCheckConfig)
+    scaling: ScalingConfig = field(default_factory=ScalingConfig)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "environment", MappingProxyType(dict(self.environment)))
+        _require(bool(_NAME.match(self.name)) and len(self.name) <= 24, "name", self.name,
+                 "lowercase letters, digits and '-', at most 24 characters")
+        _require(bool(self.image) and " " not in self.image, "image", self.image,
+                 "an image reference like repository:tag or repository@sha256:digest")
+        _require(bool(re.match(r"^[A-Za-z0-9_-]{1,255}$", self.container_name)),
+                 "container_name", self.container_name, "letters, digits, '_' and '-'")
+        _require_range("container_port", self.container_port, 1, 65535)
+        _require_range("listener_port", self.listener_port, 1, 65535)
+        _require(self.cpu in FARGATE_SIZES, "cpu", self.cpu,
+                 f"Fargate allows {', '.join(map(str, FARGATE_SIZES))}")
+        allowed_memory = FARGATE_SIZES[self.cpu]
+        _require(self.memory in allowed_memory, "memory", self.memory,
+                 f"with cpu={self.cpu} Fargate allows {allowed_memory[0]}-{allowed_memory[-1]} "
+                 f"MiB in steps of {allowed_memory[1] - allowed_memory[0]}")
+        for key in self.environment:
+            _require(bool(_ENV_VAR.match(key)), f"environment.{key}", self.environment[key],
+                     "variable names are letters, digits and '_', not starting with a digit")
+        for policy in self.task_role_managed_policies:
+            _require(bool(_MANAGED_POLICY.match(policy)), "task_role_managed_policies", policy,
+                     "an AWS managed policy name like AmazonS3ReadOnlyAccess or service-role/X")
+        _require(self.log_retention_days in LOG_RETENTION_DAYS, "log_retention_days",
+                 self.log_retention_days,
+                 f"CloudWatch Logs allows {', '.join(map(str, LOG_RETENTION_DAYS))}")
+        _require_range("health_check_grace_period_seconds",
+                       self.health_check_grace_period_seconds, 0, 2147483647)
+        _require_range("deployment_minimum_healthy_percent",
+                       self.deployment_minimum_healthy_percent, 0, 100)
+        _require_range("deployment_maximum_percent", self.deployment_maximum_percent, 100, 200)
+        _require_range("deregistration_delay_seconds", self.deregistration_delay_seconds, 0, 3600)
+
+    @property
+    def ecr_repository(self) -> tuple[str, str, str] | None:
+        """(account, region, repository) when the image lives in ECR, else None."""
+        match = _ECR_IMAGE.match(self.image)
+        return match.group("account", "region", "repository") if match else None
+
+
+@dataclass(frozen=True)
+class EnvironmentConfig:
+    """One deployable environment: `environments/<name>.toml`."""
+
+    name: str  # from the file name; suffixes stack names: network-<name>, app-<name>
+    region: str
+    network: NetworkConfig
+    project: str = "hello-world"  # the Project tag on every resource
+    service: ServiceConfig = field(default_factory=ServiceConfig)
+
+    def __post_init__(self) -> None:
+        _require(bool(_NAME.match(self.name)) and len(self.name) <= 16, "name", self.name,
+                 "file names are lowercase letters, digits and '-', at most 16 characters")
+        _require(bool(_REGION.match(self.region)), "region", self.region,
+                 "an AWS region code like ap-south-1")
+        _require(bool(_NAME.match(self.project)), "project", self.project,
+                 "lowercase letters, digits and '-'")
+        for zone in self.network.availability_zones:
+            _require(bool(re.fullmatch(re.escape(self.region) + "[a-z]", zone)),
+                     "network.availability_zones", zone,
+                     f"AZs must be in region {self.region}, like {self.region}a")
+        # AWS limits load balancer and target group names to 32 characters.
+        _require(len(f"{self.service.name}-{self.name}") <= 32, "service.name", self.service.name,
+                 f"'<service.name>-{self.name}' names the load balancer and must be at most 32 "
+                 "characters")
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading: TOML tables -> dataclasses, with unknown keys and wrong types reported by field path.
+
+
+def _describe(hint: Any) -> str:
+    origin = typing.get_origin(hint)
+    if hint is bool:
+        return "true or false"
+    if hint is int:
+        return "a whole number"
+    if hint is float:
+        return "a number"
+    if hint is str:
+        return "a string"
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return "one of " + ", ".join(repr(member.value) for member in hint)
+    if origin is tuple:
+        return f"a list of {_describe(typing.get_args(hint)[0])}s"
+    if origin in (collections.abc.Mapping, dict):
+        return "a table of strings"
+    if dataclasses.is_dataclass(hint):
+        return "a table"
+    return str(hint)
+
+
+def _convert(hint: Any, value: Any, path: str) -> Any:
+    origin = typing.get_origin(hint)
+    wrong = FieldError(path, value, f"expected {_describe(hint)}")
+    if dataclasses.is_dataclass(hint):
+        if not isinstance(value, dict):
+            raise wrong
+        return _build(hint, value, path)
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        try:
+            return hint(value)
+        except ValueError:
+            raise wrong from None
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise wrong
+        item = typing.get_args(hint)[0]
+        return tuple(_convert(item, element, path) for element in value)
+    if origin in (collections.abc.Mapping, dict):
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise wrong
+        return dict(value)
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise wrong
+        return value
+    if hint is int and isinstance(value, bool) or not isinstance(value, hint):
+        raise wrong
+    return value
+
+
+def _build(cls: type, data: Mapping[str, Any], path: str = "", **given: Any) -> Any:
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in given}
+    for key in data:
+        if key not in fields:
+            close = difflib.get_close_matches(key, fields, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise FieldError(key, data[key], f"unknown key; {hint}allowed: {', '.join(fields)}"
+                             ).under(path)
+    missing = [name for name, f in fields.items() if name not in data
+               and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    if missing:
+        raise FieldError(missing[0], None, "required, but missing").under(path)
+    values = {name: _convert(hints[name], data[name], f"{path}.{name}" if path else name)
+              for name in fields if name in data}
+    try:
+        return cls(**given, **values)
+    except FieldError as error:
+        raise error.under(path) from None
+
+
+def load_environment(path: Path) -> EnvironmentConfig:
+    """Read and validate one environment file; raises ConfigError with a one-line message."""
+    try:
+        with open(path, "rb") as file:
+            data = tomllib.load(file)
+        return _build(EnvironmentConfig, data, name=path.stem)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    except FieldError as error:
+        raise ConfigError(f"{path}: {error}") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
+
+
+def load_environments(directory: Path) -> list[EnvironmentConfig]:
+    """Every `*.toml` in `directory`, validated alone and against each other."""
+    files = sorted(Path(directory).glob("*.toml"))
+    if not files:
+        raise ConfigError(f"{directory}: no environment files (*.toml) found")
+    environments = [load_environment(file) for file in files]
+    for i, (first_file, first) in enumerate(zip(files, environments)):
+        for second_file, second in zip(files[i + 1:], environments[i + 1:]):
+            if first.network.network.overlaps(second.network.network):
+                raise ConfigError(
+                    f"{second_file}: network.cidr = {second.network.cidr!r}: overlaps "
+                    f"{first_file.name}'s {first.network.cidr}; environments need disjoint CIDRs "
+                    "so they can be peered later")
+            if (first.region, first.network.vpc_name) == (second.region, second.network.vpc_name):
+                raise ConfigError(
+                    f"{second_file}: network.vpc_name = {second.network.vpc_name!r}: already used "
+                    f"by {first_file.name} in {first.region}; the application finds its VPC by it")
+    return environments
+
+
+def select_environments(environments: list[EnvironmentConfig], names: str | None
+                        ) -> list[EnvironmentConfig]:
+    """Keep the comma-separated `names` (all when empty)."""
+    if not names:
+        return environments
+    known = {env.name: env for env in environments}
+    wanted = [name.strip() for name in names.split(",") if name.strip()]
+    for name in wanted:
+        if name not in known:
+            raise ConfigError(f"ENVIRONMENTS = {name!r}: unknown environment; "
+                              f"allowed: {', '.join(known)}")
+    return [known[name] for name in wanted]

@@ -1,0 +1,176 @@
+"""An ECS Fargate service in private subnets, behind a LoadBalancer, scaling on CPU."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from constructs import Construct
+from cdktf_cdktf_provider_aws.appautoscaling_policy import AppautoscalingPolicy
+from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+from cdktf_cdktf_provider_aws.ecs_cluster import EcsCluster, EcsClusterSetting
+from cdktf_cdktf_provider_aws.ecs_service import EcsService, EcsServiceLoadBalancer
+from cdktf_cdktf_provider_aws.ecs_task_definition import EcsTaskDefinition
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+
+from .config import ScalingConfig, ServiceConfig
+from .iam import assume_role_policy, policy_document
+from .load_balancer import ANYWHERE, LoadBalancer
+
+ECS_TASKS = "ecs-tasks.amazonaws.com"
+
+
+@dataclass(frozen=True)
+class FargateServiceProps:
+    name: str  # names the cluster, service, task family, roles and log group
+    region: str  # where the awslogs driver sends logs
+    config: ServiceConfig
+    vpc_id: str
+    private_subnet_ids: list[str]
+    load_balancer: LoadBalancer
+
+
+class FargateService(Construct):
+    """Cluster, task definition, task and execution roles, log group, security group, service,
+    and CPU target-tracking autoscaling.
+
+    The service's security group admits only the load balancer's, on the container port.
+    """
+
+    def __init__(self, scope: Construct, id: str, props: FargateServiceProps) -> None:
+        super().__init__(scope, id)
+        config, name, alb = props.config, props.name, props.load_balancer
+        partition = DataAwsPartition(self, "partition").partition
+
+        self.log_group = CloudwatchLogGroup(self, "log_group", name=f"/ecs/{name}",
+                                            retention_in_days=config.log_retention_days)
+        self.execution_role = IamRole(
+            self, "execution_role", name=f"{name}-execution",
+            description="Lets ECS pull the image and write the container's logs",
+            assume_role_policy=assume_role_policy(ECS_TASKS))
+        IamRolePolicy(self, "execution_role_policy", name="pull-image-and-write-logs",
+                      role=self.execution_role.id,
+                      policy=policy_document(self._execution_statements(config, partition)))
+        self.task_role = IamRole(
+            self, "task_role", name=f"{name}-task",
+            description="The application's own AWS permissions",
+            assume_role_policy=assume_role_policy(ECS_TASKS))
+        for policy in config.task_role_managed_policies:
+            IamRolePolicyAttachment(
+                self, f"task_role_{policy.replace('/', '_')}", role=self.task_role.name,
+                policy_arn=f"arn:{partition}:iam::aws:policy/{policy}")
+
+        self.cluster = EcsCluster(
+            self, "cluster", name=name,
+            setting=[EcsClusterSetting(
+                name="containerInsights",
+                value="enabled" if config.container_insights else "disabled")])
+        self.task_definition = EcsTaskDefinition(
+            self, "task_definition", family=name, requires_compatibilities=["FARGATE"],
+            network_mode="awsvpc", cpu=str(config.cpu), memory=str(config.memory),
+            runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": "X86_64"},
+            execution_role_arn=self.execution_role.arn, task_role_arn=self.task_role.arn,
+            container_definitions=json.dumps([{
+                "name": config.container_name,
+                "image": config.image,
+                "essential": True,
+                "portMappings": [{"containerPort": config.container_port, "protocol": "tcp"}],
+                "environment": [{"name": key, "value": value}
+                                for key, value in sorted(config.environment.items())],
+                "logConfiguration": {"logDriver": "awslogs", "options": {
+                    "awslogs-group": self.log_group.name,
+                    "awslogs-region": props.region,
+                    "awslogs-stream-prefix": config.container_name,
+                }},
+            }], sort_keys=True))
+
+        self.security_group = SecurityGroup(
+            self, "security_group", name=f"{name}-service", vpc_id=props.vpc_id,
+            description=f"{name} tasks: the load balancer in, anything out",
+            tags={"Name": f"{name}-service"})
+        VpcSecurityGroupIngressRule(
+            self, "ingress_from_alb", security_group_id=self.security_group.id,
+            description="Container port from the load balancer", ip_protocol="tcp",
+            from_port=config.container_port, to_port=config.container_port,
+            referenced_security_group_id=alb.security_group.id)
+        VpcSecurityGroupEgressRule(
+            self, "egress_all", security_group_id=self.security_group.id,
+            description="Image pulls, logs and the application's own calls", ip_protocol="-1",
+            cidr_ipv4=ANYWHERE)
+        VpcSecurityGroupEgressRule(
+            self, "alb_egress_to_service", security_group_id=alb.security_group.id,
+            description="Load balancer to the container port", ip_protocol="tcp",
+            from_port=config.container_port, to_port=config.container_port,
+            referenced_security_group_id=self.security_group.id)
+
+        self.service = EcsService(
+            self, "service", name=name, cluster=self.cluster.arn,
+            task_definition=self.task_definition.arn, launch_type="FARGATE",
+            platform_version="LATEST", propagate_tags="SERVICE",
+            # Created at the minimum; autoscaling owns the count afterwards.
+            desired_count=config.scaling.min_capacity,
+            lifecycle={"ignore_changes": ["desired_count"]},
+            deployment_minimum_healthy_percent=config.deployment_minimum_healthy_percent,
+            deployment_maximum_percent=config.deployment_maximum_percent,
+            deployment_circuit_breaker={"enable": config.deployment_circuit_breaker,
+                                        "rollback": config.deployment_circuit_breaker},
+            health_check_grace_period_seconds=config.health_check_grace_period_seconds,
+            network_configuration={"subnets": props.private_subnet_ids,
+                                   "security_groups": [self.security_group.id],
+                                   "assign_public_ip": False},
+            load_balancer=[EcsServiceLoadBalancer(target_group_arn=alb.target_group.arn,
+                                                  container_name=config.container_name,
+                                                  container_port=config.container_port)],
+            depends_on=[alb.listener])
+        self.autoscaling = CpuAutoscaling(
+            self, "autoscaling", config=config.scaling, name=name,
+            resource_id=f"service/{self.cluster.name}/{self.service.name}")
+
+    def _execution_statements(self, config: ServiceConfig, partition: str) -> list[dict]:
+        statements = [{"Sid": "WriteLogs", "Effect": "Allow",
+                       "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                       "Resource": f"{self.log_group.arn}:*"}]
+        # A public image needs no ECR permissions; a private one, pull rights on its repository.
+        if config.ecr_repository is not None:
+            account, region, repository = config.ecr_repository
+            statements += [
+                {"Sid": "EcrLogin", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken",
+                 "Resource": "*"},
+                {"Sid": "PullImage", "Effect": "Allow",
+                 "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
+                            "ecr:GetDownloadUrlForLayer"],
+                 "Resource": f"arn:{partition}:ecr:{region}:{account}:repository/{repository}"},
+            ]
+        return statements
+
+
+class CpuAutoscaling(Construct):
+    """Keeps an ECS service's average CPU near a target by changing its desired count."""
+
+    def __init__(self, scope: Construct, id: str, *, config: ScalingConfig, name: str,
+                 resource_id: str) -> None:
+        super().__init__(scope, id)
+        # No role_arn: Application Auto Scaling uses its service-linked role.
+        self.target = AppautoscalingTarget(
+            self, "target", service_namespace="ecs", scalable_dimension="ecs:service:DesiredCount",
+            resource_id=resource_id, min_capacity=config.min_capacity,
+            max_capacity=config.max_capacity)
+        self.policy = AppautoscalingPolicy(
+            self, "cpu_target_tracking", name=f"{name}-cpu-target-tracking",
+            policy_type="TargetTrackingScaling", service_namespace=self.target.service_namespace,
+            scalable_dimension=self.target.scalable_dimension,
+            resource_id=self.target.resource_id,
+            target_tracking_scaling_policy_configuration={
+                "predefined_metric_specification": {
+                    "predefined_metric_type": "ECSServiceAverageCPUUtilization"},
+                "target_value": config.cpu_target_percent,
+                "scale_in_cooldown": config.scale_in_cooldown_seconds,
+                "scale_out_cooldown": config.scale_out_cooldown_seconds,
+            })

@@ -1,0 +1,91 @@
+"""Stacks wire constructs together per environment; they hold no resource logic of their own."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from cdktf import App, TerraformOutput, TerraformStack
+from constructs import Construct, Node
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
+
+from .config import EnvironmentConfig
+from .fargate_service import FargateService, FargateServiceProps
+from .load_balancer import LoadBalancer, LoadBalancerProps
+from .network import Network
+from .network_lookup import NetworkLookup
+
+MANAGED_BY = "cdktf"
+
+
+class EnvironmentStack(TerraformStack):
+    """A stack of one environment: AWS provider in its region, default tags on every resource,
+    and Terraform addresses spelled from the construct path (`aws_subnet.network_public_subnet_
+    ap-south-1a`) instead of cdktf's hashed ids, so `terraform state show` reads like the code.
+    """
+
+    def __init__(self, scope: Construct, id: str, environment: EnvironmentConfig) -> None:
+        super().__init__(scope, id)
+        self.environment = environment
+        AwsProvider(self, "aws", region=environment.region, default_tags=[AwsProviderDefaultTags(tags={
+            "Project": environment.project,
+            "Environment": environment.name,
+            "ManagedBy": MANAGED_BY,
+        })])
+
+    def _allocate_logical_id(self, element) -> str:
+        node = element if isinstance(element, Node) else element.node
+        below_stack = node.path.split("/")[len(self.node.path.split("/")):]
+        return re.sub(r"[^A-Za-z0-9_-]", "_", "_".join(below_stack))
+
+
+class NetworkStack(EnvironmentStack):
+    def __init__(self, scope: Construct, id: str, environment: EnvironmentConfig) -> None:
+        super().__init__(scope, id, environment)
+        network = Network(self, "network", environment.network)
+        TerraformOutput(self, "vpc_id", value=network.vpc.id)
+        TerraformOutput(self, "vpc_cidr", value=network.vpc.cidr_block)
+        TerraformOutput(self, "public_subnet_ids",
+                        value=[subnet.id for subnet in network.public_subnets.values()])
+        TerraformOutput(self, "private_subnet_ids",
+                        value=[subnet.id for subnet in network.private_subnets.values()])
+        TerraformOutput(self, "nat_gateway_public_ips",
+                        value=[nat.public_ip for nat in network.nat_gateways.values()])
+
+
+class ApplicationStack(EnvironmentStack):
+    def __init__(self, scope: Construct, id: str, environment: EnvironmentConfig) -> None:
+        super().__init__(scope, id, environment)
+        name = f"{environment.service.name}-{environment.name}"
+        network = NetworkLookup(self, "network", environment.network.vpc_name)
+        alb = LoadBalancer(self, "load_balancer", LoadBalancerProps(
+            name=name, config=environment.service, vpc_id=network.vpc.id,
+            public_subnet_ids=network.public_subnet_ids))
+        service = FargateService(self, "service", FargateServiceProps(
+            name=name, region=environment.region, config=environment.service,
+            vpc_id=network.vpc.id, private_subnet_ids=network.private_subnet_ids,
+            load_balancer=alb))
+        TerraformOutput(self, "alb_dns_name", value=alb.load_balancer.dns_name)
+        TerraformOutput(self, "alb_url", value=f"http://{alb.load_balancer.dns_name}"
+                        + ("" if environment.service.listener_port == 80
+                           else f":{environment.service.listener_port}"))
+        TerraformOutput(self, "cluster_name", value=service.cluster.name)
+        TerraformOutput(self, "service_name", value=service.service.name)
+        TerraformOutput(self, "log_group_name", value=service.log_group.name)
+
+
+def stack_names(environment: EnvironmentConfig) -> dict[str, str]:
+    """Stack names in deploy order."""
+    return {"network": f"network-{environment.name}", "app": f"app-{environment.name}"}
+
+
+def build(app: App, environments: Iterable[EnvironmentConfig]) -> dict[str, TerraformStack]:
+    """Every environment's stacks in one app; app stacks deploy after their network."""
+    stacks: dict[str, TerraformStack] = {}
+    for environment in environments:
+        names = stack_names(environment)
+        network = NetworkStack(app, names["network"], environment)
+        application = ApplicationStack(app, names["app"], environment)
+        application.add_dependency(network)
+        stacks.update({names["network"]: network, names["app"]: application})
+    return stacks

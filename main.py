@@ -1,0 +1,45 @@
+#!/usr/bin/env python
+"""Synthesizes every environment in environments/ (or those named in $ENVIRONMENTS, comma
+separated) into cdktf.out/stacks/<stack>: network-<env> and app-<env>.
+
+A bad environment file stops here with one line naming the file, the field and what is allowed,
+before the AWS provider bindings load.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+
+from constructs_lib.config import ConfigError, load_environments, select_environments  # noqa: E402
+
+ENVIRONMENTS_DIR = Path(os.environ.get("ENVIRONMENTS_DIR", Path(__file__).parent / "environments"))
+
+
+def synth(environments: list, outdir: str | None = None) -> dict:
+    """Build every environment's stacks in one app and write them; returns the stacks by name."""
+    from cdktf import App
+
+    from constructs_lib.stacks import build
+
+    app = App(outdir=outdir) if outdir else App()
+    stacks = build(app, environments)
+    app.synth()
+    return stacks
+
+
+def main() -> int:
+    try:
+        environments = select_environments(load_environments(ENVIRONMENTS_DIR),
+                                           os.environ.get("ENVIRONMENTS"))
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    synth(environments)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,224 @@
+"""constructs_lib/config.py: loading, defaults, and one test per kind of bad input.
+
+Bad input is tested through main.py in a subprocess (it fails before cdktf loads, so these are
+fast): exit code 2, one line on stderr naming the file, the field, the value and what is allowed.
+"""
+
+import dataclasses
+import subprocess
+import sys
+import typing
+from pathlib import Path
+
+import pytest
+
+from constructs_lib.config import (ConfigError, FieldError, NatGateways, NetworkConfig,
+                                   ScalingConfig, ServiceConfig, load_environment,
+                                   load_environments, select_environments)
+
+ROOT = Path(__file__).resolve().parent.parent
+UAT = (ROOT / "environments" / "uat.toml").read_text()
+PROD = (ROOT / "environments" / "prod.toml").read_text()
+
+
+def run_main(tmp_path: Path, files: dict[str, str]) -> subprocess.CompletedProcess:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    return subprocess.run([sys.executable, str(ROOT / "main.py")], cwd=tmp_path,
+                          env={"ENVIRONMENTS_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
+                          capture_output=True, text=True, timeout=60)
+
+
+def edited(old: str, new: str, text: str = UAT) -> str:
+    assert old in text, old
+    return text.replace(old, new, 1)
+
+
+BAD_INPUT = {
+    "invalid CIDR": (edited('cidr = "10.0.0.0/16"', 'cidr = "10.0.0.300/16"'),
+                     "network.cidr = '10.0.0.300/16'", "IPv4 network"),
+    "CIDR with host bits": (edited('cidr = "10.0.0.0/16"', 'cidr = "10.0.0.1/16"'),
+                            "network.cidr = '10.0.0.1/16'", "no host bits"),
+    "subnets do not fit the VPC": (
+        edited('cidr = "10.0.0.0/16"', 'cidr = "10.0.0.0/22"'),
+        "network.subnet_prefix_length = 24", "6 subnets (2 tiers x max_availability_zones=3) "
+                                             "of /24 do not fit in 10.0.0.0/22"),
+    "subnet mask larger than the VPC": (
+        edited("subnet_prefix_length = 24", "subnet_prefix_length = 12"),
+        "network.subnet_prefix_length = 12", "between 17 (inside 10.0.0.0/16) and 28"),
+    "fewer than 2 AZs": (
+        edited('["ap-south-1a", "ap-south-1b", "ap-south-1c"]', '["ap-south-1a"]'),
+        "network.availability_zones = ['ap-south-1a']", "at least 2"),
+    "AZ outside the region": (
+        edited('"ap-south-1c"]', '"eu-west-1c"]'),
+        "network.availability_zones = 'eu-west-1c'", "must be in region ap-south-1"),
+    "AZ beyond the reserved slots": (
+        edited('"ap-south-1c"]', '"ap-south-1d"]'),
+        "network.availability_zones = 'ap-south-1d'", "first max_availability_zones=3 letters"),
+    "NAT choice": (edited('nat_gateways = "single"', 'nat_gateways = "two"'),
+                   "network.nat_gateways = 'two'", "one of 'single', 'one_per_az'"),
+    "cpu Fargate does not have": (edited("cpu = 2048", "cpu = 3000"),
+                                  "service.cpu = 3000", "Fargate allows 256, 512, 1024"),
+    "memory not allowed for the cpu": (
+        edited("memory = 4096", "memory = 2048"),
+        "service.memory = 2048", "with cpu=2048 Fargate allows 4096-16384 MiB in steps of 1024"),
+    "min above max": (edited("min_capacity = 1", "min_capacity = 5"),
+                      "service.scaling.min_capacity = 5", "must not exceed max_capacity=3"),
+    "target above 100": (edited("cpu_target_percent = 70", "cpu_target_percent = 170"),
+                         "service.scaling.cpu_target_percent = 170", "between 1 and 100"),
+    "target below 1": (edited("cpu_target_percent = 70", "cpu_target_percent = 0"),
+                       "service.scaling.cpu_target_percent = 0", "between 1 and 100"),
+    "port above 65535": (edited("container_port = 8000", "container_port = 70000"),
+                         "service.container_port = 70000", "between 1 and 65535"),
+    "port 0": (edited("container_port = 8000", "container_port = 0"),
+               "service.container_port = 0", "between 1 and 65535"),
+    "typo in a key": (edited("container_port = 8000", "containr_port = 8000"),
+                      "service.containr_port = 8000", "did you mean 'container_port'?"),
+    "unknown section": (UAT + "\n[servce]\nname = 'x'\n", "servce = ", "did you mean 'service'?"),
+    "wrong type": (edited("cpu = 2048", 'cpu = "2048"'), "service.cpu = '2048'",
+                   "expected a whole number"),
+    "missing required key": (edited('vpc_name = "uat-vpc"\n', ""),
+                             "network.vpc_name = None", "required, but missing"),
+    "log retention CloudWatch lacks": (
+        edited("memory = 4096", "memory = 4096\nlog_retention_days = 31"),
+        "service.log_retention_days = 31", "CloudWatch Logs allows 1, 3, 5"),
+    "not TOML": (UAT + "\nthis is not toml\n", "not valid TOML", ""),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT))
+def test_bad_input_fails_with_one_clear_line(tmp_path, case):
+    text, field, allowed = BAD_INPUT[case]
+    result = run_main(tmp_path, {"uat.toml": text})
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert lines[0].startswith(f"error: {tmp_path / 'uat.toml'}: ")
+    assert field in lines[0] and allowed in lines[0]
+
+
+def test_overlapping_environment_cidrs_fail(tmp_path):
+    overlapping = edited('cidr = "10.1.0.0/16"', 'cidr = "10.0.128.0/17"', PROD)
+    result = run_main(tmp_path, {"uat.toml": UAT, "prod.toml": overlapping})
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"error: {tmp_path / 'uat.toml'}: network.cidr = '10.0.0.0/16': overlaps prod.toml's "
+        "10.0.128.0/17; environments need disjoint CIDRs so they can be peered later")
+
+
+def test_same_vpc_name_in_one_region_fails(tmp_path):
+    clash = edited('vpc_name = "prod-vpc"', 'vpc_name = "uat-vpc"', PROD)
+    result = run_main(tmp_path, {"uat.toml": UAT, "prod.toml": clash})
+    assert result.returncode == 2
+    assert "network.vpc_name = 'uat-vpc': already used by prod.toml" in result.stderr
+
+
+def test_no_environment_files_fails(tmp_path):
+    result = run_main(tmp_path, {})
+    assert result.returncode == 2
+    assert "no environment files" in result.stderr
+
+
+def test_unknown_environment_selected_fails(tmp_path):
+    (tmp_path / "uat.toml").write_text(UAT)
+    result = subprocess.run([sys.executable, str(ROOT / "main.py")], capture_output=True,
+                            text=True, env={"ENVIRONMENTS_DIR": str(tmp_path),
+                                            "ENVIRONMENTS": "uat,stage"})
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: ENVIRONMENTS = 'stage': unknown environment; " \
+                                    "allowed: uat"
+
+
+def test_shipped_environments_load(environments):
+    assert set(environments) == {"uat", "prod"}
+    uat, prod = environments["uat"], environments["prod"]
+    assert uat.region == prod.region == "ap-south-1"
+    assert uat.network.availability_zones == ("ap-south-1a", "ap-south-1b", "ap-south-1c")
+    assert (uat.network.vpc_name, uat.network.cidr) == ("uat-vpc", "10.0.0.0/16")
+    assert uat.network.nat_gateways is NatGateways.SINGLE
+    assert prod.network.nat_gateways is NatGateways.ONE_PER_AZ
+    assert not uat.network.network.overlaps(prod.network.network)
+    assert uat.service.task_role_managed_policies == ("SecretsManagerReadWrite",
+                                                      "AmazonS3FullAccess")
+    assert prod.service.task_role_managed_policies == ()
+
+
+def test_defaults_apply_to_keys_left_out(tmp_path):
+    path = tmp_path / "dev.toml"
+    path.write_text('region = "us-east-1"\n[network]\nvpc_name = "dev-vpc"\n'
+                    'cidr = "10.9.0.0/16"\navailability_zones = ["us-east-1a", "us-east-1b"]\n')
+    env = load_environment(path)
+    assert env.name == "dev"
+    assert env.service == ServiceConfig()
+    assert env.service.log_retention_days == 30
+    assert env.network.nat_gateways is NatGateways.SINGLE
+    assert env.network.public_subnet_cidr("us-east-1b") == "10.9.1.0/24"
+    assert env.network.private_subnet_cidr("us-east-1a") == "10.9.3.0/24"
+
+
+def test_subnet_cidrs_follow_the_az_letter_not_the_list_position():
+    network = NetworkConfig(vpc_name="x-vpc", cidr="10.0.0.0/16",
+                            availability_zones=("eu-west-1a", "eu-west-1c"))
+    assert network.public_subnet_cidr("eu-west-1c") == "10.0.2.0/24"
+    assert network.private_subnet_cidr("eu-west-1c") == "10.0.5.0/24"
+
+
+def test_nat_zone_for_each_choice():
+    zones = ("eu-west-1a", "eu-west-1b", "eu-west-1c")
+    single = NetworkConfig(vpc_name="x-vpc", availability_zones=zones)
+    per_az = dataclasses.replace(single, nat_gateways=NatGateways.ONE_PER_AZ)
+    assert [single.nat_zone_for(z) for z in zones] == ["eu-west-1a"] * 3
+    assert [per_az.nat_zone_for(z) for z in zones] == list(zones)
+    assert single.nat_zones == ("eu-west-1a",) and per_az.nat_zones == zones
+
+
+def test_config_objects_validate_when_built_in_code_too():
+    with pytest.raises(FieldError, match=r"min_capacity = 4: must not exceed max_capacity=2"):
+        ScalingConfig(min_capacity=4, max_capacity=2)
+    with pytest.raises(FieldError, match=r"memory = 512"):
+        ServiceConfig(cpu=1024, memory=512)
+
+
+def test_ecr_images_are_recognised():
+    image = "123456789012.dkr.ecr.ap-south-1.amazonaws.com/hello/web:abc123"
+    assert ServiceConfig(image=image).ecr_repository == ("123456789012", "ap-south-1",
+                                                         "hello/web")
+    assert ServiceConfig().ecr_repository is None
+
+
+def test_select_environments(environments):
+    loaded = list(environments.values())
+    assert select_environments(loaded, None) == loaded
+    assert [e.name for e in select_environments(loaded, "uat")] == ["uat"]
+    with pytest.raises(ConfigError):
+        select_environments(loaded, "qa")
+
+
+def test_load_environments_reads_the_shipped_folder():
+    assert [env.name for env in load_environments(ROOT / "environments")] == ["prod", "uat"]
+
+
+def _field_paths(cls, prefix=""):
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        if f.name == "name" and cls.__name__ == "EnvironmentConfig":
+            continue  # from the file name, not a key
+        hint = hints[f.name]
+        if dataclasses.is_dataclass(hint):
+            yield from _field_paths(hint, f"{prefix}{f.name}.")
+        else:
+            yield f"{prefix}{f.name}", f.default
+
+
+def test_readme_documents_every_key_with_its_default():
+    from constructs_lib.config import EnvironmentConfig
+    readme = (ROOT / "README.md").read_text()
+    for path, default in _field_paths(EnvironmentConfig):
+        assert f"| `{path}` |" in readme, f"README does not document {path}"
+        if isinstance(default, (int, str)) and not isinstance(default, bool):
+            row = next(line for line in readme.splitlines() if line.startswith(f"| `{path}` |"))
+            shown = f'`"{default.value if hasattr(default, "value") else default}"`' \
+                if isinstance(default, str) else f"`{default}`"
+            assert shown in row, f"README shows the wrong default for {path}: {row}"

@@ -1,0 +1,164 @@
+"""constructs_lib/network.py, through the synthesized network-<env> stacks."""
+
+import dataclasses
+import json
+
+import pytest
+from cdktf import Testing, TerraformStack
+from cdktf_cdktf_provider_aws.eip import Eip
+from cdktf_cdktf_provider_aws.internet_gateway import InternetGateway
+from cdktf_cdktf_provider_aws.nat_gateway import NatGateway
+from cdktf_cdktf_provider_aws.route import Route
+from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociation
+from cdktf_cdktf_provider_aws.subnet import Subnet
+from cdktf_cdktf_provider_aws.vpc import Vpc
+
+from constructs_lib.config import NatGateways
+from constructs_lib.network import Network
+from helpers import ref
+
+
+def network_json(synthesized, env) -> str:
+    return synthesized.json[f"network-{env.name}"]
+
+
+def test_vpc_has_cidr_dns_and_name(synthesized, env):
+    assert Testing.to_have_resource_with_properties(network_json(synthesized, env), Vpc.TF_RESOURCE_TYPE, {
+        "cidr_block": env.network.cidr,
+        "enable_dns_support": True,
+        "enable_dns_hostnames": True,
+        "tags": {"Name": env.network.vpc_name},
+    })
+
+
+def test_vpc_is_ipv4_only(synthesized, env):
+    (vpc,) = synthesized.resources(f"network-{env.name}", "aws_vpc").values()
+    assert not any("ipv6" in key for key in vpc)
+    for subnet in synthesized.resources(f"network-{env.name}", "aws_subnet").values():
+        assert not any("ipv6" in key for key in subnet)
+
+
+def test_internet_gateway_is_attached_to_the_vpc(synthesized, env):
+    assert Testing.to_have_resource_with_properties(
+        network_json(synthesized, env), InternetGateway.TF_RESOURCE_TYPE,
+        {"vpc_id": ref("aws_vpc", "network_vpc")})
+
+
+@pytest.mark.parametrize("tier", ["public", "private"])
+def test_one_subnet_per_zone_and_tier_carved_from_the_vpc(synthesized, env, tier):
+    cidr_of = getattr(env.network, f"{tier}_subnet_cidr")
+    for zone in env.network.availability_zones:
+        assert Testing.to_have_resource_with_properties(
+            network_json(synthesized, env), Subnet.TF_RESOURCE_TYPE, {
+                "availability_zone": zone,
+                "cidr_block": cidr_of(zone),
+                "map_public_ip_on_launch": False,
+                "vpc_id": ref("aws_vpc", "network_vpc"),
+                "tags": {"Tier": tier, "Name": f"{env.network.vpc_name}-{tier}-{zone}"},
+            })
+    subnets = synthesized.resources(f"network-{env.name}", "aws_subnet").values()
+    assert len(subnets) == 2 * len(env.network.availability_zones)
+
+
+def test_subnets_do_not_overlap(synthesized, env):
+    import ipaddress
+    blocks = [ipaddress.ip_network(s["cidr_block"])
+              for s in synthesized.resources(f"network-{env.name}", "aws_subnet").values()]
+    vpc = env.network.network
+    assert all(block.subnet_of(vpc) for block in blocks)
+    assert all(not a.overlaps(b) for i, a in enumerate(blocks) for b in blocks[i + 1:])
+
+
+def test_uat_subnets_are_the_guides(synthesized, environments):
+    subnets = synthesized.resources("network-uat", "aws_subnet").values()
+    layout = {(s["tags"]["Tier"], s["availability_zone"]): s["cidr_block"] for s in subnets}
+    assert layout == {
+        ("public", "ap-south-1a"): "10.0.0.0/24", ("public", "ap-south-1b"): "10.0.1.0/24",
+        ("public", "ap-south-1c"): "10.0.2.0/24", ("private", "ap-south-1a"): "10.0.3.0/24",
+        ("private", "ap-south-1b"): "10.0.4.0/24", ("private", "ap-south-1c"): "10.0.5.0/24",
+    }
+
+
+def test_public_subnets_route_to_the_internet_gateway(synthesized, env):
+    for zone in env.network.availability_zones:
+        assert Testing.to_have_resource_with_properties(
+            network_json(synthesized, env), Route.TF_RESOURCE_TYPE, {
+                "destination_cidr_block": "0.0.0.0/0",
+                "gateway_id": ref("aws_internet_gateway", "network_internet_gateway"),
+                "route_table_id": ref("aws_route_table", f"network_public_route_table_{zone}"),
+            })
+        assert Testing.to_have_resource_with_properties(
+            network_json(synthesized, env), RouteTableAssociation.TF_RESOURCE_TYPE, {
+                "subnet_id": ref("aws_subnet", f"network_public_subnet_{zone}"),
+                "route_table_id": ref("aws_route_table", f"network_public_route_table_{zone}"),
+            })
+
+
+def test_private_subnets_route_to_their_nat_gateway(synthesized, env):
+    for zone in env.network.availability_zones:
+        nat_zone = zone if env.network.nat_gateways is NatGateways.ONE_PER_AZ \
+            else env.network.availability_zones[0]
+        assert Testing.to_have_resource_with_properties(
+            network_json(synthesized, env), Route.TF_RESOURCE_TYPE, {
+                "destination_cidr_block": "0.0.0.0/0",
+                "nat_gateway_id": ref("aws_nat_gateway", f"network_nat_gateway_{nat_zone}"),
+                "route_table_id": ref("aws_route_table", f"network_private_route_table_{zone}"),
+            })
+        assert Testing.to_have_resource_with_properties(
+            network_json(synthesized, env), RouteTableAssociation.TF_RESOURCE_TYPE, {
+                "subnet_id": ref("aws_subnet", f"network_private_subnet_{zone}"),
+                "route_table_id": ref("aws_route_table", f"network_private_route_table_{zone}"),
+            })
+
+
+def test_nat_gateways_sit_in_public_subnets_with_their_own_elastic_ip(synthesized, env):
+    expected = {"single": 1, "one_per_az": len(env.network.availability_zones)}
+    nats = synthesized.resources(f"network-{env.name}", "aws_nat_gateway")
+    eips = synthesized.resources(f"network-{env.name}", "aws_eip")
+    assert len(nats) == len(eips) == expected[env.network.nat_gateways.value]
+    for zone in env.network.nat_zones:
+        assert Testing.to_have_resource_with_properties(
+            network_json(synthesized, env), NatGateway.TF_RESOURCE_TYPE, {
+                "allocation_id": ref("aws_eip", f"network_nat_eip_{zone}"),
+                "subnet_id": ref("aws_subnet", f"network_public_subnet_{zone}"),
+            })
+        assert Testing.to_have_resource_with_properties(
+            network_json(synthesized, env), Eip.TF_RESOURCE_TYPE, {"domain": "vpc"})
+
+
+def test_uat_has_one_nat_and_prod_one_per_zone(synthesized):
+    assert len(synthesized.resources("network-uat", "aws_nat_gateway")) == 1
+    assert len(synthesized.resources("network-prod", "aws_nat_gateway")) == 3
+
+
+def test_uat_matches_the_guides_resource_count(synthesized):
+    # The guide's 29 less the separate IGW attachment, which aws_internet_gateway includes.
+    resources = synthesized.parsed("network-uat")["resource"]
+    assert sum(len(group) for group in resources.values()) == 28
+
+
+def test_outputs_vpc_and_subnet_ids(synthesized, env):
+    outputs = synthesized.parsed(f"network-{env.name}")["output"]
+    assert outputs["vpc_id"]["value"] == ref("aws_vpc", "network_vpc")
+    for tier in ("public", "private"):
+        assert sorted(outputs[f"{tier}_subnet_ids"]["value"]) == sorted(
+            ref("aws_subnet", f"network_{tier}_subnet_{zone}")
+            for zone in env.network.availability_zones)
+
+
+def _synth_network(config) -> dict:
+    stack = TerraformStack(Testing.app(), "network")
+    Network(stack, "network", config)
+    return json.loads(Testing.synth(stack))
+
+
+def test_removing_an_availability_zone_changes_nothing_else(environments):
+    for env in environments.values():
+        full = _synth_network(env.network)
+        zones = env.network.availability_zones
+        fewer = _synth_network(dataclasses.replace(
+            env.network, availability_zones=tuple(z for z in zones if z != zones[1])))
+        for resource_type, resources in fewer["resource"].items():
+            for name, body in resources.items():
+                assert zones[1] not in name
+                assert full["resource"][resource_type][name] == body, (resource_type, name)

@@ -1,0 +1,54 @@
+"""constructs_lib/stacks.py and main.py: what every stack shares, and how they are wired."""
+
+import json
+import re
+
+from cdktf import Testing
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+
+from helpers import ref
+
+
+def test_one_synth_writes_both_stacks_of_every_environment(synthesized):
+    manifest = json.loads((synthesized.outdir / "manifest.json").read_text())
+    assert sorted(manifest["stacks"]) == ["app-prod", "app-uat", "network-prod", "network-uat"]
+    for name in manifest["stacks"]:
+        assert (synthesized.outdir / "stacks" / name / "cdk.tf.json").is_file()
+
+
+def test_app_stack_deploys_after_its_network(synthesized):
+    manifest = json.loads((synthesized.outdir / "manifest.json").read_text())
+    for env in ("uat", "prod"):
+        assert manifest["stacks"][f"app-{env}"]["dependencies"] == [f"network-{env}"]
+        assert manifest["stacks"][f"network-{env}"]["dependencies"] == []
+
+
+def test_every_stack_has_the_aws_provider_in_its_region_with_default_tags(synthesized, env):
+    for stack in (f"network-{env.name}", f"app-{env.name}"):
+        assert Testing.to_have_provider_with_properties(
+            synthesized.json[stack], AwsProvider.TF_RESOURCE_TYPE, {
+                "region": env.region,
+                "default_tags": [{"tags": {"Project": "hello-world", "Environment": env.name,
+                                           "ManagedBy": "cdktf"}}],
+            })
+        required = synthesized.parsed(stack)["terraform"]["required_providers"]["aws"]
+        assert required["version"] == "5.100.0"
+
+
+def test_terraform_addresses_follow_the_construct_path(synthesized):
+    cdktf_hash = re.compile(r"_[0-9A-F]{8}$")
+    for stack in synthesized.json:
+        for resource_type, resources in synthesized.parsed(stack)["resource"].items():
+            for name in resources:
+                assert re.match(r"^[a-z][A-Za-z0-9_-]*$", name), f"{resource_type}.{name}"
+                assert not cdktf_hash.search(name), f"{resource_type}.{name} in {stack}"
+    assert "network_public_subnet_ap-south-1a" in synthesized.resources("network-uat",
+                                                                        "aws_subnet")
+
+
+def test_app_outputs_the_alb_url(synthesized, env):
+    outputs = synthesized.parsed(f"app-{env.name}")["output"]
+    dns = ref("aws_lb", "load_balancer_alb", "dns_name")
+    assert outputs["alb_dns_name"]["value"] == dns
+    assert outputs["alb_url"]["value"] == f"http://{dns}"
+    assert {"cluster_name", "service_name", "log_group_name"} <= set(outputs)
