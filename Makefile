@@ -35,7 +35,13 @@ node_modules/.synced: package-lock.json
 synth: setup
 	$(RUN) main.py
 
-up: synth
+# Starts the emulator if it is not running, then applies state-, network- and app-$(ENV).
+up: setup
+	$(RUN) -m ops.deploy up --env $(ENV)
+
+# Destroys app- and network-$(ENV), then stops the emulator (and the state bucket with it).
+down: setup
+	$(RUN) -m ops.deploy down --env $(ENV)
 
 test: setup
 	$(RUN) -m pytest

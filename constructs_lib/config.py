@@ -67,6 +67,7 @@ _NAME = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
 _MANAGED_POLICY = re.compile(r"^([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]+$")
 _ECR_IMAGE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com"
                         r"(\.cn)?/(?P<repository>[^:@]+)")
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -262,14 +263,48 @@ class ServiceConfig:
 
 
 @dataclass(frozen=True)
+class StateConfig:
+    """Where the network and app stacks keep their Terraform state (created by state-<env>)."""
+
+    bucket: str  # S3 bucket name, globally unique in AWS
+    region: str = ""  # the bucket's region; empty means the environment's region
+    noncurrent_version_expiration_days: int = 90  # how long overwritten state versions are kept
+    # A DynamoDB lock table, for Terraform older than 1.10; newer versions lock with a lock
+    # file next to the state (use_lockfile), which is always on.
+    lock_table: bool = False
+
+    def __post_init__(self) -> None:
+        _require(bool(_BUCKET.match(self.bucket)) and ".." not in self.bucket, "bucket",
+                 self.bucket, "an S3 bucket name: 3-63 lowercase letters, digits, '.' and '-'")
+        _require(not self.region or bool(_REGION.match(self.region)), "region", self.region,
+                 "an AWS region code like ap-south-1, or empty for the environment's region")
+        _require_range("noncurrent_version_expiration_days",
+                       self.noncurrent_version_expiration_days, 1, 3650)
+
+    @property
+    def lock_table_name(self) -> str:
+        return f"{self.bucket}-lock"
+
+
+# Every environment's stacks, in deploy order; each depends on the one before it.
+STACK_KINDS = ("state", "network", "app")
+
+
+@dataclass(frozen=True)
 class EnvironmentConfig:
     """One deployable environment: `environments/<name>.toml`."""
 
     name: str  # from the file name; suffixes stack names: network-<name>, app-<name>
     region: str
     network: NetworkConfig
+    state: StateConfig
     project: str = "hello-world"  # the Project tag on every resource
     service: ServiceConfig = field(default_factory=ServiceConfig)
+
+    @property
+    def stack_names(self) -> dict[str, str]:
+        """This environment's stacks by kind, in deploy order: state-<env>, network-<env>, ..."""
+        return {kind: f"{kind}-{self.name}" for kind in STACK_KINDS}
 
     def __post_init__(self) -> None:
         _require(bool(_NAME.match(self.name)) and len(self.name) <= 16, "name", self.name,
@@ -282,6 +317,8 @@ class EnvironmentConfig:
             _require(bool(re.fullmatch(re.escape(self.region) + "[a-z]", zone)),
                      "network.availability_zones", zone,
                      f"AZs must be in region {self.region}, like {self.region}a")
+        if not self.state.region:
+            object.__setattr__(self, "state", dataclasses.replace(self.state, region=self.region))
         # AWS limits load balancer and target group names to 32 characters.
         _require(len(f"{self.service.name}-{self.name}") <= 32, "service.name", self.service.name,
                  f"'<service.name>-{self.name}' names the load balancer and must be at most 32 "
@@ -391,6 +428,10 @@ def load_environments(directory: Path) -> list[EnvironmentConfig]:
                     f"{second_file}: network.cidr = {second.network.cidr!r}: overlaps "
                     f"{first_file.name}'s {first.network.cidr}; environments need disjoint CIDRs "
                     "so they can be peered later")
+            if first.state.bucket == second.state.bucket:
+                raise ConfigError(
+                    f"{second_file}: state.bucket = {second.state.bucket!r}: already used by "
+                    f"{first_file.name}; give each environment its own state bucket")
             if (first.region, first.network.vpc_name) == (second.region, second.network.vpc_name):
                 raise ConfigError(
                     f"{second_file}: network.vpc_name = {second.network.vpc_name!r}: already used "

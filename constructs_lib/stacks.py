@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from cdktf import App, TerraformOutput, TerraformStack
+from cdktf import App, LocalBackend, TerraformOutput, TerraformStack
 from constructs import Construct, Node
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 
@@ -14,6 +14,7 @@ from .fargate_service import FargateService, FargateServiceProps
 from .load_balancer import LoadBalancer, LoadBalancerProps
 from .network import Network
 from .network_lookup import NetworkLookup
+from .state import StateBucket, use_s3_backend
 
 MANAGED_BY = "cdktf"
 
@@ -24,9 +25,12 @@ class EnvironmentStack(TerraformStack):
     ap-south-1a`) instead of cdktf's hashed ids, so `terraform state show` reads like the code.
     """
 
-    def __init__(self, scope: Construct, id: str, environment: EnvironmentConfig) -> None:
+    def __init__(self, scope: Construct, id: str, environment: EnvironmentConfig,
+                 s3_backend: bool = True) -> None:
         super().__init__(scope, id)
         self.environment = environment
+        if s3_backend:
+            use_s3_backend(self, environment.state, key=f"{environment.name}/{id}.tfstate")
         AwsProvider(self, "aws", region=environment.region, default_tags=[AwsProviderDefaultTags(tags={
             "Project": environment.project,
             "Environment": environment.name,
@@ -37,6 +41,22 @@ class EnvironmentStack(TerraformStack):
         node = element if isinstance(element, Node) else element.node
         below_stack = node.path.split("/")[len(self.node.path.split("/")):]
         return re.sub(r"[^A-Za-z0-9_-]", "_", "_".join(below_stack))
+
+
+class StateStack(EnvironmentStack):
+    """The bucket every other stack of the environment keeps its state in. Deployed first, so its
+    own state stays local: `terraform.<stack>.tfstate` in the project folder (keep it safe, or
+    move it into the bucket with `terraform init -migrate-state` once the bucket exists)."""
+
+    def __init__(self, scope: Construct, id: str, environment: EnvironmentConfig) -> None:
+        super().__init__(scope, id, environment, s3_backend=False)
+        # Relative to cdktf.out/stacks/<stack>, so the JSON names no machine-specific path.
+        LocalBackend(self, path=f"../../../terraform.{id}.tfstate")
+        state = StateBucket(self, "state", environment.state)
+        TerraformOutput(self, "state_bucket", value=state.bucket.bucket)
+        TerraformOutput(self, "state_bucket_arn", value=state.bucket.arn)
+        if state.lock_table is not None:
+            TerraformOutput(self, "lock_table", value=state.lock_table.name)
 
 
 class NetworkStack(EnvironmentStack):
@@ -74,18 +94,17 @@ class ApplicationStack(EnvironmentStack):
         TerraformOutput(self, "log_group_name", value=service.log_group.name)
 
 
-def stack_names(environment: EnvironmentConfig) -> dict[str, str]:
-    """Stack names in deploy order."""
-    return {"network": f"network-{environment.name}", "app": f"app-{environment.name}"}
+STACKS = {"state": StateStack, "network": NetworkStack, "app": ApplicationStack}
 
 
 def build(app: App, environments: Iterable[EnvironmentConfig]) -> dict[str, TerraformStack]:
-    """Every environment's stacks in one app; app stacks deploy after their network."""
+    """Every environment's stacks in one app, each depending on the one before it."""
     stacks: dict[str, TerraformStack] = {}
     for environment in environments:
-        names = stack_names(environment)
-        network = NetworkStack(app, names["network"], environment)
-        application = ApplicationStack(app, names["app"], environment)
-        application.add_dependency(network)
-        stacks.update({names["network"]: network, names["app"]: application})
+        previous = None
+        for kind, name in environment.stack_names.items():
+            stack = STACKS[kind](app, name, environment)
+            if previous is not None:
+                stack.add_dependency(previous)
+            stacks[name] = previous = stack
     return stacks

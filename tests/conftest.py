@@ -1,7 +1,9 @@
-"""Session-wide fixtures: the environments, and one synth of every stack they produce."""
+"""Session-wide fixtures: the environments, one synth of every stack they produce, and (for the
+end-to-end tier) the local AWS emulator that Terraform deploys to."""
 
 import json
 import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,9 +11,23 @@ from pathlib import Path
 # to_be_valid_terraform runs terraform with it.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+from ops.emulator import aws_environment  # noqa: E402
 from ops.terraform import cli_environment  # noqa: E402
 
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# Every AWS client this session starts (Terraform, boto3, cdktf's to_be_valid_terraform, the
+# cdktf CLI) talks to the session's emulator, never to AWS.
+EMULATOR_PORT = _free_port()
 os.environ.update(cli_environment())
+_environment = aws_environment(EMULATOR_PORT, "ap-south-1", base=os.environ)
+os.environ.clear()
+os.environ.update(_environment, EMULATOR_PORT=str(EMULATOR_PORT))
 
 import pytest  # noqa: E402
 
@@ -55,3 +71,12 @@ def synthesized(tmp_path_factory, environments) -> Synthesized:
 @pytest.fixture(params=ENVIRONMENT_NAMES)
 def env(request, environments):
     return environments[request.param]
+
+
+@pytest.fixture(scope="session")
+def emulator():
+    """The local AWS emulator on EMULATOR_PORT, for the whole session."""
+    from ops.emulator import Emulator
+
+    with Emulator(EMULATOR_PORT) as running:
+        yield running

@@ -82,6 +82,9 @@ BAD_INPUT = {
     "log retention CloudWatch lacks": (
         edited("memory = 4096", "memory = 4096\nlog_retention_days = 31"),
         "service.log_retention_days = 31", "CloudWatch Logs allows 1, 3, 5"),
+    "state bucket name S3 refuses": (
+        edited('bucket = "hello-world-uat-tfstate"', 'bucket = "Hello_World"'),
+        "state.bucket = 'Hello_World'", "an S3 bucket name"),
     "not TOML": (UAT + "\nthis is not toml\n", "not valid TOML", ""),
 }
 
@@ -113,6 +116,14 @@ def test_same_vpc_name_in_one_region_fails(tmp_path):
     result = run_main(tmp_path, {"uat.toml": UAT, "prod.toml": clash})
     assert result.returncode == 2
     assert "network.vpc_name = 'uat-vpc': already used by prod.toml" in result.stderr
+
+
+def test_shared_state_bucket_fails(tmp_path):
+    shared = edited('bucket = "hello-world-prod-tfstate"', 'bucket = "hello-world-uat-tfstate"',
+                    PROD)
+    result = run_main(tmp_path, {"uat.toml": UAT, "prod.toml": shared})
+    assert result.returncode == 2
+    assert "state.bucket = 'hello-world-uat-tfstate': already used by prod.toml" in result.stderr
 
 
 def test_no_environment_files_fails(tmp_path):
@@ -147,13 +158,15 @@ def test_shipped_environments_load(environments):
 
 def test_defaults_apply_to_keys_left_out(tmp_path):
     path = tmp_path / "dev.toml"
-    path.write_text('region = "us-east-1"\n[network]\nvpc_name = "dev-vpc"\n'
+    path.write_text('region = "us-east-1"\n[state]\nbucket = "dev-state"\n'
+                    '[network]\nvpc_name = "dev-vpc"\n'
                     'cidr = "10.9.0.0/16"\navailability_zones = ["us-east-1a", "us-east-1b"]\n')
     env = load_environment(path)
     assert env.name == "dev"
     assert env.service == ServiceConfig()
     assert env.service.log_retention_days == 30
     assert env.network.nat_gateways is NatGateways.SINGLE
+    assert env.state.region == "us-east-1" and env.state.lock_table is False
     assert env.network.public_subnet_cidr("us-east-1b") == "10.9.1.0/24"
     assert env.network.private_subnet_cidr("us-east-1a") == "10.9.3.0/24"
 

@@ -11,20 +11,22 @@ from helpers import ref
 
 def test_one_synth_writes_both_stacks_of_every_environment(synthesized):
     manifest = json.loads((synthesized.outdir / "manifest.json").read_text())
-    assert sorted(manifest["stacks"]) == ["app-prod", "app-uat", "network-prod", "network-uat"]
+    assert sorted(manifest["stacks"]) == ["app-prod", "app-uat", "network-prod", "network-uat",
+                                          "state-prod", "state-uat"]
     for name in manifest["stacks"]:
         assert (synthesized.outdir / "stacks" / name / "cdk.tf.json").is_file()
 
 
-def test_app_stack_deploys_after_its_network(synthesized):
+def test_stacks_deploy_in_order_state_network_app(synthesized):
     manifest = json.loads((synthesized.outdir / "manifest.json").read_text())
     for env in ("uat", "prod"):
+        assert manifest["stacks"][f"state-{env}"]["dependencies"] == []
+        assert manifest["stacks"][f"network-{env}"]["dependencies"] == [f"state-{env}"]
         assert manifest["stacks"][f"app-{env}"]["dependencies"] == [f"network-{env}"]
-        assert manifest["stacks"][f"network-{env}"]["dependencies"] == []
 
 
 def test_every_stack_has_the_aws_provider_in_its_region_with_default_tags(synthesized, env):
-    for stack in (f"network-{env.name}", f"app-{env.name}"):
+    for stack in env.stack_names.values():
         assert Testing.to_have_provider_with_properties(
             synthesized.json[stack], AwsProvider.TF_RESOURCE_TYPE, {
                 "region": env.region,

@@ -1,0 +1,80 @@
+"""Terraform state: the bucket that holds it, and the S3 backend that uses it."""
+
+from __future__ import annotations
+
+from cdktf import S3Backend, TerraformStack
+from constructs import Construct
+from cdktf_cdktf_provider_aws.dynamodb_table import DynamodbTable, DynamodbTableAttribute
+from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
+    S3BucketLifecycleConfiguration, S3BucketLifecycleConfigurationRule,
+    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload as AbortMultipartUpload,
+    S3BucketLifecycleConfigurationRuleFilter,
+    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration as NoncurrentVersionExpiration)
+from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import S3BucketOwnershipControls
+from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
+from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
+from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
+    S3BucketServerSideEncryptionConfigurationA,
+    S3BucketServerSideEncryptionConfigurationRuleA)
+from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA
+
+from .config import StateConfig
+from .iam import policy_document
+
+# Terraform refuses to destroy these: losing the state bucket loses track of every resource.
+PROTECTED = {"prevent_destroy": True}
+
+
+class StateBucket(Construct):
+    """A versioned, encrypted, private S3 bucket that refuses plain HTTP, and optionally a
+    DynamoDB lock table."""
+
+    def __init__(self, scope: Construct, id: str, config: StateConfig) -> None:
+        super().__init__(scope, id)
+        self.bucket = S3Bucket(self, "bucket", bucket=config.bucket, lifecycle=PROTECTED)
+        S3BucketVersioningA(self, "versioning", bucket=self.bucket.id,
+                            versioning_configuration={"status": "Enabled"})
+        S3BucketServerSideEncryptionConfigurationA(
+            self, "encryption", bucket=self.bucket.id,
+            rule=[S3BucketServerSideEncryptionConfigurationRuleA(
+                apply_server_side_encryption_by_default={"sse_algorithm": "AES256"},
+                bucket_key_enabled=True)])
+        S3BucketPublicAccessBlock(self, "public_access_block", bucket=self.bucket.id,
+                                  block_public_acls=True, block_public_policy=True,
+                                  ignore_public_acls=True, restrict_public_buckets=True)
+        S3BucketOwnershipControls(self, "ownership", bucket=self.bucket.id,
+                                  rule={"object_ownership": "BucketOwnerEnforced"})
+        S3BucketPolicy(self, "deny_insecure_transport", bucket=self.bucket.id,
+                       policy=policy_document([{
+                           "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
+                           "Action": "s3:*",
+                           "Resource": [self.bucket.arn, f"{self.bucket.arn}/*"],
+                           "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                       }]))
+        S3BucketLifecycleConfiguration(self, "lifecycle", bucket=self.bucket.id, rule=[
+            S3BucketLifecycleConfigurationRule(
+                id="expire-old-state-versions", status="Enabled",
+                filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                noncurrent_version_expiration=[NoncurrentVersionExpiration(
+                    noncurrent_days=config.noncurrent_version_expiration_days)],
+                abort_incomplete_multipart_upload=[AbortMultipartUpload(
+                    days_after_initiation=7)]),
+        ])
+        self.lock_table = None
+        if config.lock_table:
+            self.lock_table = DynamodbTable(
+                self, "lock_table", name=config.lock_table_name, billing_mode="PAY_PER_REQUEST",
+                hash_key="LockID", attribute=[DynamodbTableAttribute(name="LockID", type="S")],
+                point_in_time_recovery={"enabled": True}, server_side_encryption={"enabled": True},
+                deletion_protection_enabled=True, lifecycle=PROTECTED)
+
+
+def use_s3_backend(stack: TerraformStack, config: StateConfig, key: str) -> S3Backend:
+    """Keep `stack`'s state at s3://<bucket>/<key>, encrypted, locked with a lock file."""
+    backend = S3Backend(stack, bucket=config.bucket, key=key, region=config.region,
+                        encrypt=True,
+                        dynamodb_table=config.lock_table_name if config.lock_table else None)
+    # cdktf 0.21's S3Backend predates Terraform 1.10's S3-native locking.
+    stack.add_override("terraform.backend.s3.use_lockfile", True)
+    return backend

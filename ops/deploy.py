@@ -1,0 +1,218 @@
+"""Deploy an environment's stacks with plain Terraform, in order: state, network, app.
+
+    python -m ops.deploy up   [--env uat] [--stack app-uat ...] [--target emulator|aws]
+    python -m ops.deploy down [--env uat] [--target emulator|aws]
+
+`up` synthesizes once, then per stack runs `terraform init` and `terraform plan`, and applies the
+saved plan only when it has changes, so a second `up` changes nothing. `down` destroys app and
+network (the state bucket is protected by `prevent_destroy`). With `--target emulator` (the
+default) both run against the local AWS emulator (ops/emulator.py), which `up` starts when it is
+not running and `down` stops; the JSON is the same one real AWS gets: only the environment
+(`AWS_ENDPOINT_URL`, fake credentials) differs. Failures end in one line saying what to do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from constructs_lib.config import ConfigError, EnvironmentConfig, load_environments, \
+    select_environments
+from ops import emulator
+from ops.terraform import MIRROR_CLI_CONFIG, ROOT, cli_environment, terraform
+
+OUTDIR = ROOT / "cdktf.out"
+
+
+class DeployError(Exception):
+    """A failed step; the message is the one line shown to the user."""
+
+
+@dataclass
+class StackResult:
+    stack: str
+    changes: dict  # action -> count
+    seconds: float
+
+    def describe(self) -> str:
+        if not any(self.changes.values()):
+            return f"no changes ({self.seconds:.1f}s)"
+        counts = ", ".join(f"{count} to {action}" for action, count in self.changes.items()
+                           if count)
+        return f"applied: {counts} ({self.seconds:.1f}s)"
+
+
+def synthesize(environment: EnvironmentConfig, outdir: Path = OUTDIR) -> None:
+    import main
+    main.synth([environment], str(outdir))
+
+
+class Deployment:
+    """Terraform runs for one environment's synthesized stacks, against one AWS endpoint."""
+
+    def __init__(self, environment: EnvironmentConfig, env: dict[str, str],
+                 outdir: Path = OUTDIR) -> None:
+        self.environment, self.env, self.outdir = environment, env, Path(outdir)
+
+    def stack_dir(self, stack: str) -> Path:
+        return self.outdir / "stacks" / stack
+
+    def terraform(self, stack: str, *args: str) -> subprocess.CompletedProcess:
+        return terraform(self.stack_dir(stack), *args, env=self.env, check=False)
+
+    def _checked(self, stack: str, *args: str) -> subprocess.CompletedProcess:
+        result = self.terraform(stack, *args)
+        if result.returncode == 1 or (result.returncode and "-detailed-exitcode" not in args):
+            raise DeployError(self.explain(stack, result.stdout + result.stderr))
+        return result
+
+    def explain(self, stack: str, output: str) -> str:
+        """One line for a failed terraform run: the likely cause and what to run."""
+        name, where = self.environment.name, self.env.get("AWS_ENDPOINT_URL", "AWS")
+        folder = os.path.relpath(self.stack_dir(stack))
+        text = re.sub(r"\x1b\[[0-9;]*m", "", output)
+        if re.search(r"NoSuchBucket|S3 bucket .*does not exist", text):
+            return (f"{stack}: state bucket '{self.environment.state.bucket}' does not exist at "
+                    f"{where}; deploy state-{name} first (`make up` does, in order)")
+        if re.search(r"connection refused|dial tcp .* connect:", text, re.I):
+            return (f"{stack}: cannot reach {where}; start the emulator with `make up` (or, for "
+                    "AWS, unset AWS_ENDPOINT_URL)")
+        if "Error acquiring the state lock" in text:
+            lock = re.search(r"ID:\s+(\S+)", text)
+            return (f"{stack}: the state is locked by another run; wait for it to finish, or if "
+                    f"it died: terraform -chdir={folder} force-unlock "
+                    f"{lock.group(1) if lock else '<ID>'}")
+        if re.search(r"no matching EC2 VPC found|no matching (EC2 )?Subnets? found", text):
+            return (f"{stack}: VPC '{self.environment.network.vpc_name}' not found; deploy "
+                    f"network-{name} first (`make up` deploys state, network, app in order)")
+        if re.search(r"No valid credential sources|InvalidClientTokenId|ExpiredToken", text):
+            return f"{stack}: no valid AWS credentials; configure them (AWS_PROFILE, SSO, ...)"
+        errors = [line.strip("│ ").strip() for line in text.splitlines()
+                  if line.strip("│ ").startswith("Error:")]
+        detail = errors[0] if errors else (text.strip().splitlines() or ["terraform failed"])[-1]
+        return f"{stack}: {detail} (run terraform in {folder} for the whole message)"
+
+    def init(self, stack: str) -> None:
+        self._checked(stack, "init", "-input=false", "-no-color")
+
+    def plan_counts(self, stack: str, plan_file: str) -> dict[str, int]:
+        shown = json.loads(self._checked(stack, "show", "-json", plan_file).stdout)
+        counts = {"add": 0, "change": 0, "destroy": 0}
+        for change in shown.get("resource_changes", []):
+            actions = change["change"]["actions"]
+            counts["add"] += "create" in actions
+            counts["destroy"] += "delete" in actions
+            counts["change"] += actions == ["update"]
+        return counts
+
+    def apply(self, stack: str) -> StackResult:
+        """Plan, and apply the saved plan only if it changes something."""
+        started = time.monotonic()
+        self.init(stack)
+        plan = self._checked(stack, "plan", "-input=false", "-no-color",
+                             "-detailed-exitcode", "-out=tfplan")
+        changes = {}
+        if plan.returncode == 2:
+            changes = self.plan_counts(stack, "tfplan")
+            self._checked(stack, "apply", "-input=false", "-no-color", "tfplan")
+        return StackResult(stack, changes, time.monotonic() - started)
+
+    def destroy(self, stack: str) -> StackResult:
+        started = time.monotonic()
+        self.init(stack)
+        result = self._checked(stack, "destroy", "-input=false", "-no-color", "-auto-approve")
+        destroyed = re.search(r"Resources: (\d+) destroyed", result.stdout)
+        return StackResult(stack, {"destroy": int(destroyed.group(1)) if destroyed else 0},
+                           time.monotonic() - started)
+
+    def outputs(self, stack: str) -> dict:
+        shown = self._checked(stack, "output", "-json").stdout
+        return {key: value["value"] for key, value in json.loads(shown or "{}").items()}
+
+
+def terraform_environment(target: str, region: str) -> dict[str, str]:
+    env = cli_environment()
+    if target == "emulator":
+        env.update(emulator.aws_environment(emulator.default_port(), region))
+    return env
+
+
+def up(environment: EnvironmentConfig, stacks: list[str], target: str) -> int:
+    started = time.monotonic()
+    if target == "emulator" and emulator.main(["start", "--port", str(emulator.default_port())]):
+        return 1
+    deployment = Deployment(environment, terraform_environment(target, environment.region))
+    print(f"synthesizing {environment.name} ...", flush=True)
+    synthesize(environment)
+    print(f"  done ({time.monotonic() - started:.1f}s)", flush=True)
+    for number, stack in enumerate(stacks, 1):
+        print(f"[{number}/{len(stacks)}] {stack} ...", flush=True)
+        print(f"  {deployment.apply(stack).describe()}", flush=True)
+    app = environment.stack_names["app"]
+    if app in stacks:
+        print(f"\nALB URL: {deployment.outputs(app).get('alb_url')}")
+    print("\nInspect the state with the plain Terraform CLI, e.g.:")
+    prefix = "env $(.venv/bin/python -m ops.emulator env) " if target == "emulator" else ""
+    if deployment.env.get("TF_CLI_CONFIG_FILE") == str(MIRROR_CLI_CONFIG):
+        prefix += f"TF_CLI_CONFIG_FILE={os.path.relpath(MIRROR_CLI_CONFIG)} "
+    for stack in stacks:
+        print(f"  {prefix}terraform -chdir={os.path.relpath(deployment.stack_dir(stack))} "
+              "state list")
+    print(f"total {time.monotonic() - started:.1f}s")
+    return 0
+
+
+def down(environment: EnvironmentConfig, target: str) -> int:
+    started = time.monotonic()
+    deployment = Deployment(environment, terraform_environment(target, environment.region))
+    names = environment.stack_names
+    if not deployment.stack_dir(names["app"]).is_dir():
+        synthesize(environment)
+    for stack in (names["app"], names["network"]):
+        print(f"{stack} ...", flush=True)
+        print(f"  destroyed {deployment.destroy(stack).changes['destroy']} resources",
+              flush=True)
+    if target == "emulator":
+        emulator.main(["stop", "--port", str(emulator.default_port())])
+        # The bootstrap's local state described a bucket that lived in the emulator.
+        (ROOT / f"terraform.{names['state']}.tfstate").unlink(missing_ok=True)
+        print(f"emulator stopped; {names['state']} (the protected state bucket) went with it")
+    else:
+        print(f"{names['state']} kept: its bucket is protected by prevent_destroy")
+    print(f"total {time.monotonic() - started:.1f}s")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ops.deploy", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["up", "down"])
+    parser.add_argument("--env", default=os.environ.get("ENV", "uat"))
+    parser.add_argument("--stack", action="append", help="only these stacks (default: all)")
+    parser.add_argument("--target", choices=["emulator", "aws"],
+                        default=os.environ.get("DEPLOY_TARGET", "emulator"))
+    args = parser.parse_args(argv)
+    try:
+        (environment,) = select_environments(load_environments(ROOT / "environments"), args.env)
+        all_stacks = list(environment.stack_names.values())
+        for stack in args.stack or []:
+            if stack not in all_stacks:
+                raise DeployError(f"--stack {stack}: not a stack of {environment.name}; "
+                                  f"allowed: {', '.join(all_stacks)}")
+        if args.command == "up":
+            return up(environment, args.stack or all_stacks, args.target)
+        return down(environment, args.target)
+    except (ConfigError, DeployError, emulator.EmulatorError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
