@@ -68,6 +68,8 @@ _MANAGED_POLICY = re.compile(r"^([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]+$")
 _ECR_IMAGE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com"
                         r"(\.cn)?/(?P<repository>[^:@]+)")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_IMAGE_TAG = re.compile(r"^([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|sha256:[0-9a-f]{64})$")
+_CERTIFICATE_ARN = re.compile(r"^arn:aws(-[a-z]+)*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
 _ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -90,8 +92,16 @@ class NetworkConfig:
     # adding or removing an AZ never renumbers another AZ's subnets. Default 3 reproduces the guide.
     max_availability_zones: int = 3
     nat_gateways: NatGateways = NatGateways.SINGLE
+    flow_logs: bool = True  # VPC flow logs (all traffic) to CloudWatch Logs
+    flow_logs_retention_days: int = 30
+    # S3 gateway and ECR, CloudWatch Logs, STS and Secrets Manager interface endpoints: private
+    # tasks reach those services without NAT per-GB charges (interface endpoints bill per hour).
+    vpc_endpoints: bool = False
 
     def __post_init__(self) -> None:
+        _require(self.flow_logs_retention_days in LOG_RETENTION_DAYS, "flow_logs_retention_days",
+                 self.flow_logs_retention_days,
+                 f"CloudWatch Logs allows {', '.join(map(str, LOG_RETENTION_DAYS))}")
         _require(bool(_NAME.match(self.vpc_name)) and len(self.vpc_name) <= 64, "vpc_name",
                  self.vpc_name, "lowercase letters, digits and '-', at most 64 characters")
         try:
@@ -198,11 +208,69 @@ class ScalingConfig:
 
 
 @dataclass(frozen=True)
+class AlarmsConfig:
+    """CloudWatch alarms on the service; all go to one SNS topic."""
+
+    email: str = ""  # subscribed to the alarm topic when set (AWS mails a confirmation link)
+    evaluation_minutes: int = 3  # consecutive bad minutes before an alarm fires
+    alb_5xx_per_minute: int = 10  # load balancer's own 5xx responses
+    target_5xx_per_minute: int = 10  # the application's 5xx responses
+    unhealthy_hosts: int = 1  # unhealthy targets
+    p90_latency_seconds: float = 1.0  # target response time, 90th percentile
+    cpu_percent: float = 85  # service average CPU
+    memory_percent: float = 85  # service average memory
+
+    def __post_init__(self) -> None:
+        _require(not self.email or bool(re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", self.email)),
+                 "email", self.email, "an email address, or empty for no subscription")
+        _require_range("evaluation_minutes", self.evaluation_minutes, 1, 60)
+        _require_range("alb_5xx_per_minute", self.alb_5xx_per_minute, 1, 100000)
+        _require_range("target_5xx_per_minute", self.target_5xx_per_minute, 1, 100000)
+        _require_range("unhealthy_hosts", self.unhealthy_hosts, 1, 1000)
+        _require_range("p90_latency_seconds", self.p90_latency_seconds, 0.01, 60)
+        _require_range("cpu_percent", self.cpu_percent, 1, 100)
+        _require_range("memory_percent", self.memory_percent, 1, 100)
+
+
+# CodeDeploy's predefined ECS traffic shifts, by the name the config uses.
+TRAFFIC_SHIFTS = MappingProxyType({
+    "all_at_once": "CodeDeployDefault.ECSAllAtOnce",
+    "linear_10_percent_every_1_minute": "CodeDeployDefault.ECSLinear10PercentEvery1Minutes",
+    "linear_10_percent_every_3_minutes": "CodeDeployDefault.ECSLinear10PercentEvery3Minutes",
+    "canary_10_percent_for_5_minutes": "CodeDeployDefault.ECSCanary10Percent5Minutes",
+    "canary_10_percent_for_15_minutes": "CodeDeployDefault.ECSCanary10Percent15Minutes",
+})
+
+
+@dataclass(frozen=True)
+class BlueGreenConfig:
+    """CodeDeploy blue/green deploys instead of ECS rolling deploys."""
+
+    enabled: bool = False
+    test_listener_port: int = 0  # required when enabled: where the new version is tested first
+    traffic_shift: str = "all_at_once"
+    termination_wait_minutes: int = 5  # how long the old version stays ready for a rollback
+
+    def __post_init__(self) -> None:
+        if self.enabled:
+            _require(1 <= self.test_listener_port <= 65535, "test_listener_port",
+                     self.test_listener_port,
+                     "blue/green needs a second listener port (1-65535) for the test traffic")
+        _require(self.traffic_shift in TRAFFIC_SHIFTS, "traffic_shift", self.traffic_shift,
+                 f"one of {', '.join(TRAFFIC_SHIFTS)}")
+        _require_range("termination_wait_minutes", self.termination_wait_minutes, 0, 2880)
+
+
+@dataclass(frozen=True)
 class ServiceConfig:
     """The Fargate service and the load balancer in front of it."""
 
     name: str = "hello-world"  # names the cluster, service, ALB, log group and roles
-    image: str = "crccheck/hello-world:latest"
+    image: str = "crccheck/hello-world:latest"  # a public image; ignored with ecr_repository
+    # Create an ECR repository for the service and run `<repository>:<image_tag>` from it.
+    ecr_repository: bool = False
+    image_tag: str = ""  # with ecr_repository: the git commit to run, or sha256:<digest>
+    ecr_keep_images: int = 30  # tagged images kept; untagged ones expire after a day
     container_name: str = "web"
     container_port: int = 8000
     listener_port: int = 80  # the ALB's HTTP listener, open to the internet
@@ -220,8 +288,14 @@ class ServiceConfig:
     deployment_maximum_percent: int = 200
     deployment_circuit_breaker: bool = True  # roll back a deploy whose tasks never get healthy
     deregistration_delay_seconds: int = 30  # time to drain a task's connections (ELB default 300)
+    read_only_root_filesystem: bool = True  # turn off only for images that write to their disk
+    https: bool = False  # HTTPS listener on 443 with certificate_arn; HTTP redirects to it
+    certificate_arn: str = ""  # an ACM certificate in the environment's region
+    alb_access_logs: bool = False  # ALB access logs to an encrypted S3 bucket
     health_check: HealthCheckConfig = field(default_factory=HealthCheckConfig)
     scaling: ScalingConfig = field(default_factory=ScalingConfig)
+    alarms: AlarmsConfig = field(default_factory=AlarmsConfig)
+    blue_green: BlueGreenConfig = field(default_factory=BlueGreenConfig)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "environment", MappingProxyType(dict(self.environment)))
@@ -254,10 +328,25 @@ class ServiceConfig:
                        self.deployment_minimum_healthy_percent, 0, 100)
         _require_range("deployment_maximum_percent", self.deployment_maximum_percent, 100, 200)
         _require_range("deregistration_delay_seconds", self.deregistration_delay_seconds, 0, 3600)
+        if self.ecr_repository:
+            _require(bool(_IMAGE_TAG.match(self.image_tag)), "image_tag", self.image_tag,
+                     "with ecr_repository, the git commit to run (e.g. 3f9c2e1a7b4d) or "
+                     "sha256:<64 hex digits>")
+        _require_range("ecr_keep_images", self.ecr_keep_images, 1, 1000)
+        _require(not self.certificate_arn or bool(_CERTIFICATE_ARN.match(self.certificate_arn)),
+                 "certificate_arn", self.certificate_arn,
+                 "an ACM certificate ARN like arn:aws:acm:<region>:<account>:certificate/<id>")
+        _require(not self.https or bool(self.certificate_arn), "https", self.https,
+                 "HTTPS needs certificate_arn (an ACM certificate for the site's domain)")
+        if self.blue_green.enabled:
+            used = {self.listener_port, 443} if self.https else {self.listener_port}
+            _require(self.blue_green.test_listener_port not in used,
+                     "blue_green.test_listener_port", self.blue_green.test_listener_port,
+                     f"must differ from the production listener port(s) {sorted(used)}")
 
     @property
-    def ecr_repository(self) -> tuple[str, str, str] | None:
-        """(account, region, repository) when the image lives in ECR, else None."""
+    def external_ecr_image(self) -> tuple[str, str, str] | None:
+        """(account, region, repository) when `image` names an ECR image, else None."""
         match = _ECR_IMAGE.match(self.image)
         return match.group("account", "region", "repository") if match else None
 

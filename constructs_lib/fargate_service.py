@@ -22,6 +22,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurity
 
 from .config import ScalingConfig, ServiceConfig
 from .iam import assume_role_policy, policy_document
+from .image_repository import ImageRepository
 from .load_balancer import ANYWHERE, LoadBalancer
 
 ECS_TASKS = "ecs-tasks.amazonaws.com"
@@ -35,6 +36,7 @@ class FargateServiceProps:
     vpc_id: str
     private_subnet_ids: list[str]
     load_balancer: LoadBalancer
+    image_repository: ImageRepository | None = None  # run config.image_tag from it
 
 
 class FargateService(Construct):
@@ -47,7 +49,9 @@ class FargateService(Construct):
     def __init__(self, scope: Construct, id: str, props: FargateServiceProps) -> None:
         super().__init__(scope, id)
         config, name, alb = props.config, props.name, props.load_balancer
-        partition = DataAwsPartition(self, "partition").partition
+        self.partition = partition = DataAwsPartition(self, "partition").partition
+        repository = props.image_repository
+        image = repository.image(config.image_tag) if repository else config.image
 
         self.log_group = CloudwatchLogGroup(self, "log_group", name=f"/ecs/{name}",
                                             retention_in_days=config.log_retention_days)
@@ -57,7 +61,8 @@ class FargateService(Construct):
             assume_role_policy=assume_role_policy(ECS_TASKS))
         IamRolePolicy(self, "execution_role_policy", name="pull-image-and-write-logs",
                       role=self.execution_role.id,
-                      policy=policy_document(self._execution_statements(config, partition)))
+                      policy=policy_document(self._execution_statements(
+                          self._repository_arn(config, repository, partition))))
         self.task_role = IamRole(
             self, "task_role", name=f"{name}-task",
             description="The application's own AWS permissions",
@@ -79,8 +84,10 @@ class FargateService(Construct):
             execution_role_arn=self.execution_role.arn, task_role_arn=self.task_role.arn,
             container_definitions=json.dumps([{
                 "name": config.container_name,
-                "image": config.image,
+                "image": image,
                 "essential": True,
+                "privileged": False,
+                "readonlyRootFilesystem": config.read_only_root_filesystem,
                 "portMappings": [{"containerPort": config.container_port, "protocol": "tcp"}],
                 "environment": [{"name": key, "value": value}
                                 for key, value in sorted(config.environment.items())],
@@ -110,17 +117,22 @@ class FargateService(Construct):
             from_port=config.container_port, to_port=config.container_port,
             referenced_security_group_id=self.security_group.id)
 
+        blue_green = config.blue_green.enabled
+        # With blue/green, CodeDeploy owns the task definition and target group of each deploy.
+        ignored = ["desired_count"] + (["task_definition", "load_balancer"] if blue_green else [])
         self.service = EcsService(
             self, "service", name=name, cluster=self.cluster.arn,
             task_definition=self.task_definition.arn, launch_type="FARGATE",
             platform_version="LATEST", propagate_tags="SERVICE",
             # Created at the minimum; autoscaling owns the count afterwards.
             desired_count=config.scaling.min_capacity,
-            lifecycle={"ignore_changes": ["desired_count"]},
+            lifecycle={"ignore_changes": ignored},
+            deployment_controller={"type": "CODE_DEPLOY" if blue_green else "ECS"},
             deployment_minimum_healthy_percent=config.deployment_minimum_healthy_percent,
             deployment_maximum_percent=config.deployment_maximum_percent,
-            deployment_circuit_breaker={"enable": config.deployment_circuit_breaker,
-                                        "rollback": config.deployment_circuit_breaker},
+            deployment_circuit_breaker=None if blue_green else {
+                "enable": config.deployment_circuit_breaker,
+                "rollback": config.deployment_circuit_breaker},
             health_check_grace_period_seconds=config.health_check_grace_period_seconds,
             network_configuration={"subnets": props.private_subnet_ids,
                                    "security_groups": [self.security_group.id],
@@ -133,20 +145,28 @@ class FargateService(Construct):
             self, "autoscaling", config=config.scaling, name=name,
             resource_id=f"service/{self.cluster.name}/{self.service.name}")
 
-    def _execution_statements(self, config: ServiceConfig, partition: str) -> list[dict]:
+    @staticmethod
+    def _repository_arn(config: ServiceConfig, repository: ImageRepository | None,
+                        partition: str) -> str | None:
+        if repository is not None:
+            return repository.repository.arn
+        if config.external_ecr_image is not None:
+            account, region, name = config.external_ecr_image
+            return f"arn:{partition}:ecr:{region}:{account}:repository/{name}"
+        return None  # a public image needs no ECR permissions
+
+    def _execution_statements(self, repository_arn: str | None) -> list[dict]:
         statements = [{"Sid": "WriteLogs", "Effect": "Allow",
                        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
                        "Resource": f"{self.log_group.arn}:*"}]
-        # A public image needs no ECR permissions; a private one, pull rights on its repository.
-        if config.ecr_repository is not None:
-            account, region, repository = config.ecr_repository
+        if repository_arn is not None:
             statements += [
                 {"Sid": "EcrLogin", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken",
                  "Resource": "*"},
                 {"Sid": "PullImage", "Effect": "Allow",
                  "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
                             "ecr:GetDownloadUrlForLayer"],
-                 "Resource": f"arn:{partition}:ecr:{region}:{account}:repository/{repository}"},
+                 "Resource": repository_arn},
             ]
         return statements
 

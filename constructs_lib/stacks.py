@@ -10,8 +10,11 @@ from constructs import Construct, Node
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 
 from .config import EnvironmentConfig
+from .blue_green import BlueGreenDeployment, BlueGreenProps
 from .fargate_service import FargateService, FargateServiceProps
+from .image_repository import ImageRepository
 from .load_balancer import LoadBalancer, LoadBalancerProps
+from .monitoring import ServiceMonitoring, ServiceMonitoringProps
 from .network import Network
 from .network_lookup import NetworkLookup
 from .state import StateBucket, use_s3_backend
@@ -62,7 +65,7 @@ class StateStack(EnvironmentStack):
 class NetworkStack(EnvironmentStack):
     def __init__(self, scope: Construct, id: str, environment: EnvironmentConfig) -> None:
         super().__init__(scope, id, environment)
-        network = Network(self, "network", environment.network)
+        network = Network(self, "network", environment.network, environment.region)
         TerraformOutput(self, "vpc_id", value=network.vpc.id)
         TerraformOutput(self, "vpc_cidr", value=network.vpc.cidr_block)
         TerraformOutput(self, "public_subnet_ids",
@@ -76,22 +79,45 @@ class NetworkStack(EnvironmentStack):
 class ApplicationStack(EnvironmentStack):
     def __init__(self, scope: Construct, id: str, environment: EnvironmentConfig) -> None:
         super().__init__(scope, id, environment)
-        name = f"{environment.service.name}-{environment.name}"
+        config = environment.service
+        name = f"{config.name}-{environment.name}"
         network = NetworkLookup(self, "network", environment.network.vpc_name)
+        repository = (ImageRepository(self, "images", name=f"{environment.project}/{config.name}",
+                                      keep_images=config.ecr_keep_images)
+                      if config.ecr_repository else None)
         alb = LoadBalancer(self, "load_balancer", LoadBalancerProps(
-            name=name, config=environment.service, vpc_id=network.vpc.id,
+            name=name, config=config, vpc_id=network.vpc.id,
             public_subnet_ids=network.public_subnet_ids))
         service = FargateService(self, "service", FargateServiceProps(
-            name=name, region=environment.region, config=environment.service,
+            name=name, region=environment.region, config=config,
             vpc_id=network.vpc.id, private_subnet_ids=network.private_subnet_ids,
-            load_balancer=alb))
+            load_balancer=alb, image_repository=repository))
+        monitoring = ServiceMonitoring(self, "monitoring", ServiceMonitoringProps(
+            name=name, region=environment.region, config=config.alarms,
+            cluster_name=service.cluster.name, service_name=service.service.name,
+            load_balancer_arn_suffix=alb.load_balancer.arn_suffix,
+            target_group_arn_suffix=alb.target_group.arn_suffix))
+        if config.blue_green.enabled:
+            BlueGreenDeployment(self, "blue_green", BlueGreenProps(
+                name=name, partition=service.partition, config=config.blue_green,
+                cluster_name=service.cluster.name, service_name=service.service.name,
+                production_listener_arn=alb.listener.arn,
+                test_listener_arn=alb.test_listener.arn,
+                blue_target_group_name=alb.target_group.name,
+                green_target_group_name=alb.green_target_group.name,
+                rollback_alarm_names=[monitoring.alarms[key].alarm_name
+                                      for key in ("alb_5xx", "target_5xx", "unhealthy_hosts")]))
+        scheme = "https" if config.https else "http"
+        port = 443 if config.https else config.listener_port
         TerraformOutput(self, "alb_dns_name", value=alb.load_balancer.dns_name)
-        TerraformOutput(self, "alb_url", value=f"http://{alb.load_balancer.dns_name}"
-                        + ("" if environment.service.listener_port == 80
-                           else f":{environment.service.listener_port}"))
+        TerraformOutput(self, "alb_url", value=f"{scheme}://{alb.load_balancer.dns_name}"
+                        + ("" if port in (80, 443) else f":{port}"))
         TerraformOutput(self, "cluster_name", value=service.cluster.name)
         TerraformOutput(self, "service_name", value=service.service.name)
         TerraformOutput(self, "log_group_name", value=service.log_group.name)
+        TerraformOutput(self, "alarm_topic_arn", value=monitoring.topic.arn)
+        if repository is not None:
+            TerraformOutput(self, "ecr_repository_url", value=repository.repository.repository_url)
 
 
 STACKS = {"state": StateStack, "network": NetworkStack, "app": ApplicationStack}

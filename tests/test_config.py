@@ -196,9 +196,9 @@ def test_config_objects_validate_when_built_in_code_too():
 
 def test_ecr_images_are_recognised():
     image = "123456789012.dkr.ecr.ap-south-1.amazonaws.com/hello/web:abc123"
-    assert ServiceConfig(image=image).ecr_repository == ("123456789012", "ap-south-1",
+    assert ServiceConfig(image=image).external_ecr_image == ("123456789012", "ap-south-1",
                                                          "hello/web")
-    assert ServiceConfig().ecr_repository is None
+    assert ServiceConfig().external_ecr_image is None
 
 
 def test_select_environments(environments):

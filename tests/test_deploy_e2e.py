@@ -50,6 +50,11 @@ def uat(deployments, state_buckets):
     return deployment
 
 
+def resource_count(deployment, stack) -> int:
+    synthesized = json.loads((deployment.stack_dir(stack) / "cdk.tf.json").read_text())
+    return sum(len(group) for group in synthesized["resource"].values())
+
+
 def tf(deployment, stack, *args, check=True):
     result = deployment.terraform(stack, *args)
     if check:
@@ -90,7 +95,7 @@ def test_state_is_readable_with_the_plain_terraform_cli(uat):
     listed = tf(uat, "network-uat", "state", "list").stdout.split()
     assert "aws_vpc.network_vpc" in listed
     assert "aws_nat_gateway.network_nat_gateway_ap-south-1a" in listed
-    assert len(listed) == 28
+    assert len(listed) == resource_count(uat, "network-uat")
     shown = tf(uat, "network-uat", "state", "show", "-no-color", "aws_vpc.network_vpc").stdout
     assert 'cidr_block                           = "10.0.0.0/16"' in shown
     outputs = json.loads(tf(uat, "app-uat", "output", "-json").stdout)
@@ -135,7 +140,8 @@ def test_a_concurrent_apply_is_refused_by_the_lock(uat):
     assert first.returncode == 0, first_output
     assert second.returncode == 1
     assert "Error acquiring the state lock" in second.stdout + second.stderr
-    assert len(tf(uat, "network-uat", "state", "list").stdout.split()) == 28
+    assert len(tf(uat, "network-uat", "state", "list").stdout.split()) == resource_count(
+        uat, "network-uat")
     assert tf(uat, "network-uat", "plan", "-detailed-exitcode", "-no-color",
               check=False).returncode == 0
     released = aws("s3").list_objects_v2(Bucket="hello-world-uat-tfstate", Prefix=lock_key)
@@ -146,6 +152,7 @@ def test_an_interrupted_apply_converges_when_run_again(deployments, state_bucket
     """Ctrl-C (SIGINT, also what CI sends on cancel) halfway through creating prod's network:
     Terraform stops gracefully and saves what it made, and the rerun completes it."""
     prod = deployments["prod"]
+    total = resource_count(prod, "network-prod")
     prod.init("network-prod")
     process = subprocess.Popen(
         ["terraform", "apply", "-auto-approve", "-no-color", "-input=false"],
@@ -161,11 +168,11 @@ def test_an_interrupted_apply_converges_when_run_again(deployments, state_bucket
         process.communicate(timeout=300)
         assert created == 5
         saved = tf(prod, "network-prod", "state", "list").stdout.split()
-        assert 5 <= len(saved) < 32
+        assert 5 <= len(saved) < total
         rerun = prod.apply("network-prod").changes
         # What was half made when interrupted is tainted and replaced; nothing is made twice.
-        assert rerun["add"] - rerun["destroy"] == 32 - len(saved)
-        assert len(tf(prod, "network-prod", "state", "list").stdout.split()) == 32
+        assert rerun["add"] - rerun["destroy"] == total - len(saved)
+        assert len(tf(prod, "network-prod", "state", "list").stdout.split()) == total
         assert tf(prod, "network-prod", "plan", "-detailed-exitcode", "-no-color",
                   check=False).returncode == 0
         ec2 = aws("ec2")
@@ -292,8 +299,8 @@ def uat_resources() -> dict[str, list]:
 def test_destroy_leaves_nothing_but_the_protected_state_bucket(uat):
     before = uat_resources()
     assert [kind for kind, found in before.items() if not found] == []
-    assert uat.destroy("app-uat").changes["destroy"] == 20
-    assert uat.destroy("network-uat").changes["destroy"] == 28
+    assert uat.destroy("app-uat").changes["destroy"] == resource_count(uat, "app-uat")
+    assert uat.destroy("network-uat").changes["destroy"] == resource_count(uat, "network-uat")
     assert {kind: found for kind, found in uat_resources().items() if found} == {}
     # prevent_destroy keeps the state bucket, and the state history in it.
     assert aws("s3").head_bucket(Bucket="hello-world-uat-tfstate")

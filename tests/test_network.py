@@ -131,10 +131,59 @@ def test_uat_has_one_nat_and_prod_one_per_zone(synthesized):
     assert len(synthesized.resources("network-prod", "aws_nat_gateway")) == 3
 
 
-def test_uat_matches_the_guides_resource_count(synthesized):
-    # The guide's 29 less the separate IGW attachment, which aws_internet_gateway includes.
+GUIDE_TYPES = ("aws_vpc", "aws_internet_gateway", "aws_subnet", "aws_route_table",
+               "aws_route_table_association", "aws_route", "aws_eip", "aws_nat_gateway")
+
+
+def test_uat_matches_the_guides_resources_plus_hardening(synthesized):
     resources = synthesized.parsed("network-uat")["resource"]
-    assert sum(len(group) for group in resources.values()) == 28
+    # The guide's 29 less the separate IGW attachment, which aws_internet_gateway includes.
+    assert sum(len(resources[kind]) for kind in GUIDE_TYPES) == 28
+    extras = {kind: len(group) for kind, group in resources.items() if kind not in GUIDE_TYPES}
+    assert extras == {"aws_default_security_group": 1, "aws_flow_log": 1,
+                      "aws_cloudwatch_log_group": 1, "aws_iam_role": 1, "aws_iam_role_policy": 1}
+
+
+def test_default_security_group_is_left_with_no_rules(synthesized, env):
+    (group,) = synthesized.resources(f"network-{env.name}",
+                                     "aws_default_security_group").values()
+    assert group["vpc_id"] == ref("aws_vpc", "network_vpc")
+    assert "ingress" not in group and "egress" not in group
+
+
+def test_flow_logs_record_all_traffic_to_a_log_group_with_retention(synthesized, env):
+    (flow_log,) = synthesized.resources(f"network-{env.name}", "aws_flow_log").values()
+    assert flow_log["traffic_type"] == "ALL"
+    assert flow_log["vpc_id"] == ref("aws_vpc", "network_vpc")
+    assert flow_log["log_destination"] == ref("aws_cloudwatch_log_group",
+                                              "network_flow_logs_log_group", "arn")
+    (group,) = synthesized.resources(f"network-{env.name}", "aws_cloudwatch_log_group").values()
+    assert group["retention_in_days"] == env.network.flow_logs_retention_days
+
+
+def test_flow_logs_can_be_turned_off(environments):
+    off = _synth_network(dataclasses.replace(environments["uat"].network, flow_logs=False))
+    assert "aws_flow_log" not in off["resource"]
+    assert "aws_cloudwatch_log_group" not in off["resource"]
+
+
+def test_vpc_endpoints_when_enabled(environments):
+    uat = environments["uat"].network
+    assert "aws_vpc_endpoint" not in _synth_network(uat)["resource"]
+    on = _synth_network(dataclasses.replace(uat, vpc_endpoints=True))["resource"]
+    endpoints = {e["service_name"]: e for e in on["aws_vpc_endpoint"].values()}
+    assert sorted(endpoints) == sorted(f"com.amazonaws.eu-west-1.{service}" for service in (
+        "s3", "ecr.api", "ecr.dkr", "logs", "sts", "secretsmanager"))
+    s3 = endpoints["com.amazonaws.eu-west-1.s3"]
+    assert s3["vpc_endpoint_type"] == "Gateway"
+    assert len(s3["route_table_ids"]) == 3  # the private route tables
+    for service in ("ecr.api", "ecr.dkr", "logs", "sts", "secretsmanager"):
+        interface = endpoints[f"com.amazonaws.eu-west-1.{service}"]
+        assert interface["vpc_endpoint_type"] == "Interface"
+        assert interface["private_dns_enabled"] is True
+        assert len(interface["subnet_ids"]) == 3
+    (rule,) = on["aws_vpc_security_group_ingress_rule"].values()
+    assert (rule["from_port"], rule["to_port"], rule["cidr_ipv4"]) == (443, 443, uat.cidr)
 
 
 def test_outputs_vpc_and_subnet_ids(synthesized, env):
@@ -148,7 +197,7 @@ def test_outputs_vpc_and_subnet_ids(synthesized, env):
 
 def _synth_network(config) -> dict:
     stack = TerraformStack(Testing.app(), "network")
-    Network(stack, "network", config)
+    Network(stack, "network", config, "eu-west-1")
     return json.loads(Testing.synth(stack))
 
 

@@ -11,7 +11,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration imp
     S3BucketServerSideEncryptionConfigurationA)
 from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA
 
-from helpers import ref
+from helpers import ref, synth_variant
 
 BUCKET = ref("aws_s3_bucket", "state_bucket")
 
@@ -50,7 +50,8 @@ def test_state_bucket_is_versioned_encrypted_and_private(synthesized, env):
     assert Testing.to_have_resource_with_properties(
         stack, S3BucketServerSideEncryptionConfigurationA.TF_RESOURCE_TYPE, {
             "bucket": BUCKET, "rule": [{
-                "apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}]})
+                "apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms"},
+                "bucket_key_enabled": True}]})
     assert Testing.to_have_resource_with_properties(stack, S3BucketPublicAccessBlock.TF_RESOURCE_TYPE, {
         "bucket": BUCKET, "block_public_acls": True, "block_public_policy": True,
         "ignore_public_acls": True, "restrict_public_buckets": True})
@@ -84,19 +85,15 @@ def test_lock_table_is_off_by_default(synthesized, env):
 def test_lock_table_when_asked_for(environments):
     import dataclasses
 
-    from cdktf import App
-
-    from constructs_lib.stacks import build
-
     uat = environments["uat"]
     with_table = dataclasses.replace(uat, state=dataclasses.replace(uat.state, lock_table=True))
-    stacks = build(Testing.stub_version(App(stack_traces=False)), [with_table])
-    state = json.loads(Testing.synth(stacks["state-uat"]))
+    stacks = synth_variant(with_table)
+    state = stacks["state-uat"]
     (table,) = state["resource"]["aws_dynamodb_table"].values()
     assert (table["name"], table["hash_key"], table["billing_mode"]) == (
         "hello-world-uat-tfstate-lock", "LockID", "PAY_PER_REQUEST")
     assert table["attribute"] == [{"name": "LockID", "type": "S"}]
     assert table["lifecycle"] == {"prevent_destroy": True}
-    backend = json.loads(Testing.synth(stacks["network-uat"]))["terraform"]["backend"]["s3"]
+    backend = stacks["network-uat"]["terraform"]["backend"]["s3"]
     assert backend["dynamodb_table"] == "hello-world-uat-tfstate-lock"
     assert backend["use_lockfile"] is True

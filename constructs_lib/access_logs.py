@@ -1,0 +1,59 @@
+"""An encrypted, private S3 bucket that an Application Load Balancer may write access logs to."""
+
+from __future__ import annotations
+
+from constructs import Construct
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_elb_service_account import DataAwsElbServiceAccount
+from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
+    S3BucketLifecycleConfiguration, S3BucketLifecycleConfigurationRule,
+    S3BucketLifecycleConfigurationRuleExpiration, S3BucketLifecycleConfigurationRuleFilter)
+from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import S3BucketOwnershipControls
+from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
+from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
+from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
+    S3BucketServerSideEncryptionConfigurationA,
+    S3BucketServerSideEncryptionConfigurationRuleA)
+
+from .iam import policy_document
+
+RETENTION_DAYS = 90
+
+
+class AccessLogBucket(Construct):
+    def __init__(self, scope: Construct, id: str, *, name: str) -> None:
+        super().__init__(scope, id)
+        account = DataAwsCallerIdentity(self, "account").account_id
+        elb_account = DataAwsElbServiceAccount(self, "elb_account").arn
+        self.bucket = S3Bucket(self, "bucket", bucket_prefix=f"{name}-alb-logs-")
+        # ALB log delivery supports SSE-S3 only, not KMS keys.
+        S3BucketServerSideEncryptionConfigurationA(
+            self, "encryption", bucket=self.bucket.id,
+            rule=[S3BucketServerSideEncryptionConfigurationRuleA(
+                apply_server_side_encryption_by_default={"sse_algorithm": "AES256"})])
+        S3BucketPublicAccessBlock(self, "public_access_block", bucket=self.bucket.id,
+                                  block_public_acls=True, block_public_policy=True,
+                                  ignore_public_acls=True, restrict_public_buckets=True)
+        S3BucketOwnershipControls(self, "ownership", bucket=self.bucket.id,
+                                  rule={"object_ownership": "BucketOwnerEnforced"})
+        S3BucketLifecycleConfiguration(self, "lifecycle", bucket=self.bucket.id, rule=[
+            S3BucketLifecycleConfigurationRule(
+                id="expire-access-logs", status="Enabled",
+                filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                expiration=[S3BucketLifecycleConfigurationRuleExpiration(
+                    days=RETENTION_DAYS)])])
+        logs = f"{self.bucket.arn}/AWSLogs/{account}/*"
+        self.policy = S3BucketPolicy(self, "policy", bucket=self.bucket.id,
+                                     policy=policy_document([
+            # Regions opened before August 2022 deliver as the regional ELB account...
+            {"Sid": "ElbAccountDelivers", "Effect": "Allow", "Action": "s3:PutObject",
+             "Principal": {"AWS": elb_account}, "Resource": logs},
+            # ...newer regions as the log delivery service.
+            {"Sid": "LogDeliveryDelivers", "Effect": "Allow", "Action": "s3:PutObject",
+             "Principal": {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
+             "Resource": logs},
+            {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
+             "Action": "s3:*", "Resource": [self.bucket.arn, f"{self.bucket.arn}/*"],
+             "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        ]))

@@ -1,0 +1,304 @@
+"""Issue #4's settings, on and off: ECR images, deploy safety, blue/green, monitoring, hardening.
+
+Modules: constructs_lib/image_repository.py, blue_green.py, monitoring.py, access_logs.py,
+load_balancer.py and fargate_service.py, through synthesized app stacks."""
+
+import json
+
+import pytest
+from cdktf import Testing
+from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
+from cdktf_cdktf_provider_aws.codedeploy_deployment_group import CodedeployDeploymentGroup
+from cdktf_cdktf_provider_aws.ecr_repository import EcrRepository
+from cdktf_cdktf_provider_aws.lb import Lb
+from cdktf_cdktf_provider_aws.lb_listener import LbListener
+from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
+
+from constructs_lib.config import FieldError, ServiceConfig
+from helpers import ref, synth_variant, with_service
+
+COMMIT = "3f9c2e1a7b4d"
+CERTIFICATE = "arn:aws:acm:ap-south-1:123456789012:certificate/0e7c2a4b-1d3f-4a5b-9c8d-112233445566"
+
+
+@pytest.fixture(scope="module")
+def variants(environments):
+    """Synthesized app stacks of uat with one feature switched on, once per module."""
+    uat = environments["uat"]
+    settings = {
+        "ecr": dict(ecr_repository=True, image_tag=COMMIT),
+        "ecr_digest": dict(ecr_repository=True, image_tag="sha256:" + "a" * 64),
+        "https": dict(https=True, certificate_arn=CERTIFICATE),
+        "access_logs": dict(alb_access_logs=True),
+        "blue_green": dict(blue_green={"enabled": True, "test_listener_port": 8080,
+                                       "traffic_shift": "canary_10_percent_for_5_minutes"}),
+        "email": dict(alarms={"email": "oncall@example.com", "cpu_percent": 60}),
+    }
+    return {name: synth_variant(with_service(uat, **change))["app-uat"]
+            for name, change in settings.items()}
+
+
+def resources(stack: dict, kind: str) -> dict:
+    return stack["resource"].get(kind, {})
+
+
+def container(stack: dict) -> dict:
+    (task,) = resources(stack, "aws_ecs_task_definition").values()
+    (definition,) = json.loads(task["container_definitions"])
+    return definition
+
+
+# --- versioned images ---------------------------------------------------------------------
+
+
+def test_no_ecr_repository_for_a_public_image(synthesized):
+    assert "aws_ecr_repository" not in synthesized.parsed("app-uat")["resource"]
+    assert container(synthesized.parsed("app-uat"))["image"] == "crccheck/hello-world:latest"
+
+
+def test_ecr_repository_has_immutable_scanned_encrypted_images(variants):
+    assert Testing.to_have_resource_with_properties(json.dumps(variants["ecr"]), EcrRepository.TF_RESOURCE_TYPE, {
+        "name": "hello-world/hello-world",
+        "image_tag_mutability": "IMMUTABLE",
+        "image_scanning_configuration": {"scan_on_push": True},
+        "encryption_configuration": [{"encryption_type": "KMS"}],
+    })
+
+
+def test_ecr_lifecycle_keeps_the_last_images_and_expires_untagged(variants, environments):
+    (policy,) = resources(variants["ecr"], "aws_ecr_lifecycle_policy").values()
+    rules = json.loads(policy["policy"])["rules"]
+    assert rules[0]["selection"]["tagStatus"] == "untagged"
+    assert rules[1]["selection"] == {"tagStatus": "any", "countType": "imageCountMoreThan",
+                                     "countNumber": environments["uat"].service.ecr_keep_images}
+    assert all(rule["action"] == {"type": "expire"} for rule in rules)
+
+
+def test_ecr_image_runs_the_configured_commit_or_digest(variants):
+    url = ref("aws_ecr_repository", "images_repository", "repository_url")
+    assert container(variants["ecr"])["image"] == f"{url}:{COMMIT}"
+    assert container(variants["ecr_digest"])["image"] == f"{url}@sha256:" + "a" * 64
+    assert variants["ecr"]["output"]["ecr_repository_url"]["value"] == url
+
+
+def test_execution_role_may_pull_only_from_its_repository(variants):
+    (policy,) = resources(variants["ecr"], "aws_iam_role_policy").values()
+    statements = {s["Sid"]: s for s in json.loads(policy["policy"])["Statement"]}
+    assert statements["PullImage"]["Resource"] == ref("aws_ecr_repository",
+                                                      "images_repository", "arn")
+    assert statements["EcrLogin"]["Action"] == "ecr:GetAuthorizationToken"
+
+
+# --- container and load balancer hardening ------------------------------------------------
+
+
+def test_container_is_unprivileged_with_a_read_only_root(synthesized, env):
+    definition = container(synthesized.parsed(f"app-{env.name}"))
+    assert definition["privileged"] is False
+    assert definition["readonlyRootFilesystem"] is True
+
+
+def test_alb_drops_invalid_headers(synthesized, env):
+    assert Testing.to_have_resource_with_properties(synthesized.json[f"app-{env.name}"], Lb.TF_RESOURCE_TYPE, {
+        "drop_invalid_header_fields": True})
+
+
+def test_no_access_logs_unless_asked(synthesized):
+    (alb,) = synthesized.resources("app-uat", "aws_lb").values()
+    assert "access_logs" not in alb
+    assert "aws_s3_bucket" not in synthesized.parsed("app-uat")["resource"]
+
+
+def test_access_logs_go_to_an_encrypted_private_bucket(variants):
+    stack = variants["access_logs"]
+    (alb,) = resources(stack, "aws_lb").values()
+    bucket = ref("aws_s3_bucket", "load_balancer_access_logs_bucket")
+    assert alb["access_logs"] == {"bucket": bucket, "enabled": True}
+    (encryption,) = resources(stack, "aws_s3_bucket_server_side_encryption_configuration").values()
+    assert encryption["rule"][0]["apply_server_side_encryption_by_default"] == {
+        "sse_algorithm": "AES256"}
+    (block,) = resources(stack, "aws_s3_bucket_public_access_block").values()
+    assert all(block[key] is True for key in ("block_public_acls", "block_public_policy",
+                                              "ignore_public_acls", "restrict_public_buckets"))
+    (policy,) = resources(stack, "aws_s3_bucket_policy").values()
+    sids = [s["Sid"] for s in json.loads(policy["policy"])["Statement"]]
+    assert sids == ["ElbAccountDelivers", "LogDeliveryDelivers", "DenyInsecureTransport"]
+
+
+def test_https_listener_with_the_certificate_and_http_redirects(variants):
+    stack = json.dumps(variants["https"])
+    assert Testing.to_have_resource_with_properties(stack, LbListener.TF_RESOURCE_TYPE, {
+        "port": 443, "protocol": "HTTPS", "certificate_arn": CERTIFICATE,
+        "ssl_policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        "default_action": [{"type": "forward"}]})
+    assert Testing.to_have_resource_with_properties(stack, LbListener.TF_RESOURCE_TYPE, {
+        "port": 80, "protocol": "HTTP", "default_action": [{
+            "type": "redirect",
+            "redirect": {"port": "443", "protocol": "HTTPS", "status_code": "HTTP_301"}}]})
+    ports = sorted(r["from_port"] for r in resources(
+        variants["https"], "aws_vpc_security_group_ingress_rule").values()
+        if r.get("cidr_ipv4") == "0.0.0.0/0")
+    assert ports == [80, 443]
+    assert variants["https"]["output"]["alb_url"]["value"].startswith("https://")
+
+
+def test_prod_has_alb_deletion_protection_and_uat_not(synthesized):
+    assert [a["enable_deletion_protection"] for a in
+            synthesized.resources("app-prod", "aws_lb").values()] == [True]
+    assert [a["enable_deletion_protection"] for a in
+            synthesized.resources("app-uat", "aws_lb").values()] == [False]
+
+
+# --- monitoring ---------------------------------------------------------------------------
+
+
+ALARMS = {"alb-5xx": "HTTPCode_ELB_5XX_Count", "target-5xx": "HTTPCode_Target_5XX_Count",
+          "unhealthy-hosts": "UnHealthyHostCount", "p90-latency": "TargetResponseTime",
+          "cpu-high": "CPUUtilization", "memory-high": "MemoryUtilization"}
+
+
+def test_every_alarm_notifies_the_encrypted_topic(synthesized, env):
+    stack = synthesized.parsed(f"app-{env.name}")
+    topic = ref("aws_sns_topic", "monitoring_alarm_topic", "arn")
+    assert Testing.to_have_resource_with_properties(synthesized.json[f"app-{env.name}"], SnsTopic.TF_RESOURCE_TYPE, {
+        "name": f"hello-world-{env.name}-alarms", "kms_master_key_id": "alias/aws/sns"})
+    alarms = {a["alarm_name"]: a for a in resources(stack, "aws_cloudwatch_metric_alarm").values()}
+    assert sorted(alarms) == sorted(f"hello-world-{env.name}-{name}"
+                                    for name in [*ALARMS, "tasks-below-desired"])
+    for alarm in alarms.values():
+        assert alarm["alarm_actions"] == [topic] and alarm["ok_actions"] == [topic]
+
+
+def test_alarm_thresholds_come_from_config(synthesized, env):
+    thresholds = env.service.alarms
+    expected = {"alb-5xx": thresholds.alb_5xx_per_minute,
+                "target-5xx": thresholds.target_5xx_per_minute,
+                "unhealthy-hosts": thresholds.unhealthy_hosts,
+                "p90-latency": thresholds.p90_latency_seconds,
+                "cpu-high": thresholds.cpu_percent, "memory-high": thresholds.memory_percent}
+    for suffix, metric in ALARMS.items():
+        assert Testing.to_have_resource_with_properties(
+            synthesized.json[f"app-{env.name}"], CloudwatchMetricAlarm.TF_RESOURCE_TYPE, {
+                "alarm_name": f"hello-world-{env.name}-{suffix}", "metric_name": metric,
+                "threshold": expected[suffix], "period": 60,
+                "evaluation_periods": thresholds.evaluation_minutes})
+    (latency,) = [a for a in synthesized.resources(f"app-{env.name}",
+                                                    "aws_cloudwatch_metric_alarm").values()
+                  if a["alarm_name"].endswith("p90-latency")]
+    assert latency["extended_statistic"] == "p90" and "statistic" not in latency
+
+
+def test_running_tasks_below_desired_is_alarmed(synthesized, env):
+    (alarm,) = [a for a in synthesized.resources(f"app-{env.name}",
+                                                  "aws_cloudwatch_metric_alarm").values()
+                if a["alarm_name"].endswith("tasks-below-desired")]
+    queries = {q["id"]: q for q in alarm["metric_query"]}
+    assert queries["missing"]["expression"] == "desired - running"
+    assert queries["running"]["metric"]["metric_name"] == "RunningTaskCount"
+    assert (alarm["comparison_operator"], alarm["threshold"]) == ("GreaterThanThreshold", 0)
+
+
+def test_dashboard_shows_the_service(synthesized, env):
+    (dashboard,) = synthesized.resources(f"app-{env.name}", "aws_cloudwatch_dashboard").values()
+    widgets = json.loads(dashboard["dashboard_body"])["widgets"]
+    assert [w["properties"]["title"] for w in widgets] == [
+        "Requests", "5xx", "Latency p90", "Healthy / unhealthy targets", "CPU and memory",
+        "Tasks"]
+
+
+def test_email_subscription_only_when_configured(synthesized, variants):
+    assert "aws_sns_topic_subscription" not in synthesized.parsed("app-uat")["resource"]
+    (subscription,) = resources(variants["email"], "aws_sns_topic_subscription").values()
+    assert (subscription["protocol"], subscription["endpoint"]) == ("email",
+                                                                    "oncall@example.com")
+    (cpu,) = [a for a in resources(variants["email"], "aws_cloudwatch_metric_alarm").values()
+              if a["alarm_name"].endswith("cpu-high")]
+    assert cpu["threshold"] == 60
+
+
+# --- blue/green ---------------------------------------------------------------------------
+
+
+def test_rolling_deploys_by_default(synthesized):
+    (service,) = synthesized.resources("app-uat", "aws_ecs_service").values()
+    assert service["deployment_controller"] == {"type": "ECS"}
+    assert "aws_codedeploy_app" not in synthesized.parsed("app-uat")["resource"]
+
+
+def test_blue_green_hands_deploys_to_codedeploy(variants):
+    stack = variants["blue_green"]
+    (service,) = resources(stack, "aws_ecs_service").values()
+    assert service["deployment_controller"] == {"type": "CODE_DEPLOY"}
+    assert "deployment_circuit_breaker" not in service  # ECS-controller only
+    assert service["lifecycle"] == {"ignore_changes": ["desired_count", "task_definition",
+                                                       "load_balancer"]}
+    listeners = {l["port"]: l for l in resources(stack, "aws_lb_listener").values()}
+    assert sorted(listeners) == [80, 8080]
+    for listener in listeners.values():
+        assert listener["lifecycle"] == {"ignore_changes": ["default_action"]}
+    assert listeners[8080]["default_action"][0]["target_group_arn"] == ref(
+        "aws_lb_target_group", "load_balancer_green_target_group", "arn")
+    assert len(resources(stack, "aws_lb_target_group")) == 2
+
+
+def test_blue_green_deployment_group_shifts_traffic_and_rolls_back_on_alarm(variants):
+    stack = json.dumps(variants["blue_green"])
+    blue = ref("aws_lb_target_group", "load_balancer_target_group", "name")
+    green = ref("aws_lb_target_group", "load_balancer_green_target_group", "name")
+    assert Testing.to_have_resource_with_properties(stack, CodedeployDeploymentGroup.TF_RESOURCE_TYPE, {
+        "deployment_config_name": "CodeDeployDefault.ECSCanary10Percent5Minutes",
+        "deployment_style": {"deployment_type": "BLUE_GREEN",
+                             "deployment_option": "WITH_TRAFFIC_CONTROL"},
+        "auto_rollback_configuration": {
+            "enabled": True, "events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"]},
+        "load_balancer_info": {"target_group_pair_info": {
+            "prod_traffic_route": {"listener_arns": [
+                ref("aws_lb_listener", "load_balancer_http_listener", "arn")]},
+            "test_traffic_route": {"listener_arns": [
+                ref("aws_lb_listener", "load_balancer_test_listener", "arn")]},
+            "target_group": [{"name": blue}, {"name": green}]}},
+    })
+    (group,) = resources(variants["blue_green"], "aws_codedeploy_deployment_group").values()
+    assert len(group["alarm_configuration"]["alarms"]) == 3
+    (app,) = resources(variants["blue_green"], "aws_codedeploy_app").values()
+    assert app["compute_platform"] == "ECS"
+
+
+# --- bad values ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("settings, field, allowed", [
+    (dict(https=True), "https = True", "HTTPS needs certificate_arn"),
+    (dict(certificate_arn="arn:aws:iam::123:certificate/x"), "certificate_arn = ",
+     "an ACM certificate ARN"),
+    (dict(ecr_repository=True), "image_tag = ''", "the git commit to run"),
+    (dict(ecr_repository=True, image_tag="bad tag"), "image_tag = 'bad tag'", "git commit"),
+])
+def test_bad_service_settings_are_refused(settings, field, allowed):
+    with pytest.raises(FieldError) as error:
+        ServiceConfig(**settings)
+    assert field in str(error.value) and allowed in str(error.value)
+
+
+def test_blue_green_needs_a_second_listener_port():
+    from constructs_lib.config import BlueGreenConfig
+    with pytest.raises(FieldError, match="test_listener_port = 0: blue/green needs a second"):
+        BlueGreenConfig(enabled=True)
+    with pytest.raises(FieldError, match="must differ from the production listener"):
+        ServiceConfig(blue_green=BlueGreenConfig(enabled=True, test_listener_port=80))
+    with pytest.raises(FieldError, match="traffic_shift = 'slowly': one of all_at_once"):
+        BlueGreenConfig(traffic_shift="slowly")
+
+
+@pytest.mark.parametrize("settings, message", [
+    (dict(cpu_percent=150), "cpu_percent = 150: must be between 1 and 100"),
+    (dict(p90_latency_seconds=0), "p90_latency_seconds = 0: must be between 0.01 and 60"),
+    (dict(email="not-an-address"),
+     "email = 'not-an-address': an email address, or empty for no subscription"),
+    (dict(evaluation_minutes=0), "evaluation_minutes = 0: must be between 1 and 60"),
+])
+def test_bad_alarm_thresholds_are_refused(settings, message):
+    from constructs_lib.config import AlarmsConfig
+    with pytest.raises(FieldError) as error:
+        AlarmsConfig(**settings)
+    assert str(error.value) == message
