@@ -13,15 +13,19 @@ VENV := .venv
 RUN := $(VENV)/bin/python
 ENV ?= uat
 
-.PHONY: setup synth up down test test-unit help
+.PHONY: setup synth up down plan test test-unit help diagram cost graphviz bench
 
 help:
 	@echo "make up      deploy the $(ENV) stacks to the local AWS emulator (installs first)"
 	@echo "make down    destroy them and stop the emulator"
 	@echo "make test    install and run the whole test suite"
+	@echo "make plan    plan the $(ENV) stacks (no apply) into plans/$(ENV)/, with summary.md"
 	@echo "make synth   write cdktf.out/stacks/<stack> for every environment"
+	@echo "make bench   synth wall time of every stack (RUNS=5 fresh runs), memory, time split"
+	@echo "make diagram docs/architecture-<env>.png/.svg for every environment"
+	@echo "make cost    hourly and 30-day cost estimate per environment"
 
-setup: $(VENV)/.synced node_modules/.synced
+setup: $(VENV)/.synced node_modules/.synced graphviz
 
 $(VENV)/.synced: Pipfile.lock
 	@command -v pipenv >/dev/null || $(PYTHON) -m pip install --quiet "pipenv==$(PIPENV_VERSION)"
@@ -43,8 +47,33 @@ up: setup
 down: setup
 	$(RUN) -m ops.deploy down --env $(ENV)
 
+# Plans every $(ENV) stack without applying (plans/$(ENV)/: plan files, their JSON, summary.md),
+# against the emulator `make up` started, or AWS with DEPLOY_TARGET=aws. `python -m ops.plan`
+# exits 0 (no changes), 2 (changes) or 1 (error); `make plan` fails only on an error.
+plan: setup
+	@$(RUN) -m ops.plan --env $(ENV); code=$$?; if [ $$code -eq 2 ]; then exit 0; fi; exit $$code
+
 test: setup
 	$(RUN) -m pytest
 
 test-unit: setup
 	$(RUN) -m pytest -m "not e2e"
+
+# Synth wall time of every stack over RUNS fresh processes, with peak memory and a time split
+# (README "Synth speed"). CDKTF_FAST_IMPORT=0 make bench measures the eager provider import.
+bench: setup
+	$(RUN) bench/synth.py --runs $(or $(RUNS),5)
+
+# Graphviz's `dot` draws the architecture pictures; installed only when missing (Debian/Ubuntu).
+graphviz:
+	@command -v dot >/dev/null || { echo "installing graphviz (dot)"; \
+	  $$([ "$$(id -u)" = 0 ] || echo sudo) apt-get update -qq && \
+	  $$([ "$$(id -u)" = 0 ] || echo sudo) apt-get install -y -qq graphviz; }
+
+# docs/architecture-<env>.png and .svg, drawn from environments/<env>.toml.
+diagram: setup graphviz
+	$(RUN) -m ops.diagram
+
+# Hourly and 30-day on-demand estimate per environment, prices from ops/prices/<region>.toml.
+cost: setup
+	$(RUN) -m ops.cost

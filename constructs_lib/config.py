@@ -73,6 +73,14 @@ _CERTIFICATE_ARN = re.compile(r"^arn:aws(-[a-z]+)*:acm:[a-z0-9-]+:\d{12}:certifi
 _ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+# What network.vpc_endpoints creates besides the free S3 gateway endpoint: what a Fargate task
+# pulling from ECR, logging, assuming roles and reading secrets calls.
+INTERFACE_ENDPOINT_SERVICES = ("ecr.api", "ecr.dkr", "logs", "sts", "secretsmanager")
+# The alarms every service gets (constructs_lib/monitoring.py), by name suffix.
+ALARM_NAMES = ("alb-5xx", "target-5xx", "unhealthy-hosts", "p90-latency", "cpu-high",
+               "memory-high", "tasks-below-desired")
+
+
 class NatGateways(str, enum.Enum):
     """How many NAT gateways carry the private subnets' outbound traffic."""
 

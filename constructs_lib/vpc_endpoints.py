@@ -7,8 +7,7 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 
-# What a Fargate task pulling from ECR, logging, assuming roles and reading secrets calls.
-INTERFACE_SERVICES = ("ecr.api", "ecr.dkr", "logs", "sts", "secretsmanager")
+from .config import INTERFACE_ENDPOINT_SERVICES
 
 
 class VpcEndpoints(Construct):
@@ -30,7 +29,7 @@ class VpcEndpoints(Construct):
             self, "https_from_vpc", security_group_id=self.security_group.id,
             description="HTTPS from the VPC", ip_protocol="tcp", from_port=443, to_port=443,
             cidr_ipv4=vpc_cidr)
-        for service in INTERFACE_SERVICES:
+        for service in INTERFACE_ENDPOINT_SERVICES:
             VpcEndpoint(self, service.replace(".", "_"), vpc_id=vpc_id,
                         service_name=f"com.amazonaws.{region}.{service}",
                         vpc_endpoint_type="Interface", private_dns_enabled=True,

@@ -14,7 +14,7 @@ from cdktf_cdktf_provider_aws.lb import Lb
 from cdktf_cdktf_provider_aws.lb_listener import LbListener
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 
-from constructs_lib.config import FieldError, ServiceConfig
+from constructs_lib.config import ALARM_NAMES, FieldError, ServiceConfig
 from helpers import ref, synth_variant, with_service
 
 COMMIT = "3f9c2e1a7b4d"
@@ -163,8 +163,7 @@ def test_every_alarm_notifies_the_encrypted_topic(synthesized, env):
     assert Testing.to_have_resource_with_properties(synthesized.json[f"app-{env.name}"], SnsTopic.TF_RESOURCE_TYPE, {
         "name": f"hello-world-{env.name}-alarms", "kms_master_key_id": "alias/aws/sns"})
     alarms = {a["alarm_name"]: a for a in resources(stack, "aws_cloudwatch_metric_alarm").values()}
-    assert sorted(alarms) == sorted(f"hello-world-{env.name}-{name}"
-                                    for name in [*ALARMS, "tasks-below-desired"])
+    assert sorted(alarms) == sorted(f"hello-world-{env.name}-{name}" for name in ALARM_NAMES)
     for alarm in alarms.values():
         assert alarm["alarm_actions"] == [topic] and alarm["ok_actions"] == [topic]
 
