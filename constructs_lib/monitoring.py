@@ -86,7 +86,7 @@ class ServiceMonitoring(Construct):
             self, "tasks_below_desired", alarm_name=f"{props.name}-tasks-below-desired",
             alarm_description="Fewer tasks run than the service wants (needs Container Insights)",
             comparison_operator="GreaterThanThreshold", threshold=0,
-            evaluation_periods=props.config.evaluation_minutes, treat_missing_data="breaching",
+            evaluation_periods=props.config.evaluation_minutes, treat_missing_data="notBreaching",
             metric_query=[
                 metric("desired", "DesiredTaskCount"), metric("running", "RunningTaskCount"),
                 CloudwatchMetricAlarmMetricQuery(id="missing", expression="desired - running",

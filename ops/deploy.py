@@ -112,6 +112,15 @@ class Deployment:
             counts["change"] += actions == ["update"]
         return counts
 
+    def plan(self, stack: str, plan_file: str = "tfplan") -> bool:
+        """`terraform plan -out=plan_file` (after init); True when it has changes."""
+        return self._checked(stack, "plan", "-input=false", "-no-color", "-detailed-exitcode",
+                             f"-out={plan_file}").returncode == 2
+
+    def show(self, stack: str, plan_file: str, *args: str) -> str:
+        """`terraform show <args> plan_file`, e.g. args ("-json",) or ("-no-color",)."""
+        return self._checked(stack, "show", *args, plan_file).stdout
+
     def apply(self, stack: str) -> StackResult:
         """Plan, and apply the saved plan only if it changes something."""
         started = time.monotonic()

@@ -154,6 +154,7 @@ def apply_patches() -> None:
         _describe_referenced_group_rule_descriptions()
         _enforce_load_balancer_deletion_protection()
         _treat_requests_as_tls_in_bucket_policies()
+        _complete_codedeploy()
         BaseResponse._ops_emulator_patched = True
 
 
@@ -350,6 +351,127 @@ def _treat_requests_as_tls_in_bucket_policies() -> None:
     # every request (403). The emulator stands in for AWS's HTTPS endpoints: those statements
     # never apply.
     FakeBucket.get_permission = get_permission
+
+
+def _epoch_seconds(value: Any) -> Any:
+    """An ISO 8601 time as seconds since the epoch (how AWS's JSON protocols send timestamps)."""
+    from datetime import datetime
+
+    if isinstance(value, str):
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    return value
+
+
+def _complete_codedeploy() -> None:
+    from moto.codedeploy.exceptions import DeploymentGroupDoesNotExistException
+    from moto.codedeploy.models import Application, DeploymentGroup, DeploymentInfo
+    from moto.codedeploy.responses import CodeDeployResponse as Response
+
+    def with_epoch_times(to_dict):
+        def wrapper(self) -> dict[str, Any]:
+            info = to_dict(self)
+            for key in ("createTime", "startTime", "completeTime"):
+                if key in info:
+                    info[key] = _epoch_seconds(info[key])
+            return info
+        return wrapper
+
+    # aws_codedeploy_app read (GetApplication): moto sent createTime as ISO text where AWS sends
+    # a number, and the provider failed to deserialize the answer.
+    _wrap(Application, "to_dict", with_epoch_times)
+    _wrap(DeploymentInfo, "to_dict", with_epoch_times)
+
+    def group_to_dict(to_dict):
+        def wrapper(self) -> dict[str, Any]:
+            info = to_dict(self)
+            info["alarmConfiguration"] = self.alarm_configuration or {
+                "enabled": False, "ignorePollAlarmFailure": False, "alarms": []}
+            info["outdatedInstancesStrategy"] = self.outdated_instances_strategy or "UPDATE"
+            info["terminationHookEnabled"] = bool(self.termination_hook_enabled)
+            return info
+        return wrapper
+
+    # aws_codedeploy_deployment_group read (GetDeploymentGroup): moto answered an empty
+    # alarmConfiguration (a plan diff on alarm_configuration) and no outdatedInstancesStrategy.
+    _wrap(DeploymentGroup, "to_dict", group_to_dict)
+
+    def arn(self, kind: str, name: str) -> str:
+        backend = self.codedeploy_backend
+        return f"arn:aws:codedeploy:{backend.region_name}:{backend.account_id}:{kind}:{name}"
+
+    def group_of(self, application: str, name: str):
+        return self.codedeploy_backend.get_deployment_group(application, name)
+
+    def delete_deployment_group(self):
+        application, name = self._get_param("applicationName"), \
+            self._get_param("deploymentGroupName")
+        backend = self.codedeploy_backend
+        backend.get_application(application)  # ApplicationDoesNotExistException
+        if name in backend.deployment_groups.get(application, {}):
+            del backend.deployment_groups[application][name]
+            backend.tagger.delete_all_tags_for_resource(
+                arn(self, "deploymentgroup", f"{application}/{name}"))
+        return json.dumps({"hooksNotCleanedUp": []})
+
+    def delete_application(self):
+        application = self._get_param("applicationName")
+        backend = self.codedeploy_backend
+        if backend.applications.pop(application, None) is not None:
+            for name in backend.deployment_groups.pop(application, {}):
+                backend.tagger.delete_all_tags_for_resource(
+                    arn(self, "deploymentgroup", f"{application}/{name}"))
+            backend.tagger.delete_all_tags_for_resource(arn(self, "application", application))
+        return "{}"
+
+    def update_application(self):
+        old, new = self._get_param("applicationName"), self._get_param("newApplicationName")
+        backend = self.codedeploy_backend
+        application = backend.get_application(old)
+        if new and new != old:
+            application.application_name = new
+            backend.applications[new] = backend.applications.pop(old)
+            if old in backend.deployment_groups:
+                backend.deployment_groups[new] = backend.deployment_groups.pop(old)
+        return "{}"
+
+    # UpdateDeploymentGroup parameters -> moto's DeploymentGroup attributes.
+    group_settings = {
+        "deploymentConfigName": "deployment_config_name", "ec2TagFilters": "ec2_tag_filters",
+        "onPremisesInstanceTagFilters": "on_premises_instance_tag_filters",
+        "autoScalingGroups": "auto_scaling_groups", "serviceRoleArn": "service_role_arn",
+        "triggerConfigurations": "trigger_configurations",
+        "alarmConfiguration": "alarm_configuration",
+        "autoRollbackConfiguration": "auto_rollback_configuration",
+        "outdatedInstancesStrategy": "outdated_instances_strategy",
+        "deploymentStyle": "deployment_style",
+        "blueGreenDeploymentConfiguration": "blue_green_deployment_configuration",
+        "loadBalancerInfo": "load_balancer_info", "ec2TagSet": "ec2_tag_set",
+        "ecsServices": "ecs_services", "onPremisesTagSet": "on_premises_tag_set",
+        "terminationHookEnabled": "termination_hook_enabled"}
+
+    def update_deployment_group(self):
+        application = self._get_param("applicationName")
+        old = self._get_param("currentDeploymentGroupName")
+        new = self._get_param("newDeploymentGroupName") or old
+        group = group_of(self, application, old)
+        groups = self.codedeploy_backend.deployment_groups[application]
+        if new != old:
+            if new in groups:
+                raise DeploymentGroupDoesNotExistException(f"Deployment group {new} exists.")
+            groups[new] = groups.pop(old)
+            group.deployment_group_name = new
+        for parameter, attribute in group_settings.items():
+            value = self._get_param(parameter)
+            if value is not None:
+                setattr(group, attribute, value)
+        return json.dumps({"hooksNotCleanedUp": []})
+
+    # aws_codedeploy_deployment_group delete and update (moto lacked both).
+    Response.delete_deployment_group = delete_deployment_group
+    Response.update_deployment_group = update_deployment_group
+    # aws_codedeploy_app delete and update (rename; moto lacked both).
+    Response.delete_application = delete_application
+    Response.update_application = update_application
 
 
 # --- The server ------------------------------------------------------------------------------
