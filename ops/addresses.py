@@ -1,0 +1,73 @@
+"""Print a stack's map from construct path to Terraform address, for import and moved blocks.
+
+    python -m ops.addresses <stack> [--outdir cdktf.out] [--json]
+
+Read from the synthesized `cdktf.out/stacks/<stack>/cdk.tf.json`: cdktf records each resource's
+and data source's construct path in its "//" metadata. When the stack has not been synthesized
+yet, its environment is synthesized first (the stack name ends in the environment's name).
+
+    network-uat/network/vpc    aws_vpc.network_vpc
+    app-uat/network/vpc        data.aws_vpc.network_vpc
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from constructs_lib.config import ConfigError, load_environments
+from ops.deploy import OUTDIR, synthesize
+from ops.terraform import ROOT
+
+
+def addresses(stack_json: dict) -> dict[str, str]:
+    """Construct path -> Terraform address, for every resource and data source of a stack's
+    synthesized JSON, sorted by path."""
+    found = {}
+    for block, prefix in (("resource", ""), ("data", "data.")):
+        for resource_type, resources in stack_json.get(block, {}).items():
+            for name, body in resources.items():
+                path = body.get("//", {}).get("metadata", {}).get("path")
+                found[path or f"(no construct path) {prefix}{resource_type}.{name}"] = \
+                    f"{prefix}{resource_type}.{name}"
+    return dict(sorted(found.items()))
+
+
+def stack_addresses(stack: str, outdir: Path = OUTDIR) -> dict[str, str]:
+    """addresses() of `stack`, synthesizing its environment into outdir when needed."""
+    synthesized = Path(outdir) / "stacks" / stack / "cdk.tf.json"
+    if not synthesized.exists():
+        environments = {env.name: env for env in load_environments(ROOT / "environments")}
+        owners = [env for env in environments.values() if stack in env.stack_names.values()]
+        if not owners:
+            allowed = sorted(s for env in environments.values() for s in env.stack_names.values())
+            raise ConfigError(f"{stack}: no such stack; stacks: {', '.join(allowed)}")
+        synthesize(owners[0], Path(outdir))
+    return addresses(json.loads(synthesized.read_text()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ops.addresses", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("stack")
+    parser.add_argument("--outdir", type=Path, default=OUTDIR)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args(argv)
+    try:
+        found = stack_addresses(args.stack, args.outdir)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(found, indent=2))
+    else:
+        width = max(map(len, found), default=0)
+        for path, address in found.items():
+            print(f"{path:<{width}}  {address}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

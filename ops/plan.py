@@ -1,0 +1,269 @@
+"""Plan an environment's stacks for review, without applying anything.
+
+    python -m ops.plan [--env uat] [--out plans/uat] [--target emulator|aws]
+
+Synthesizes once, then per stack in deploy order (state, network, app) runs `terraform init` and
+`terraform plan -out`, and keeps in --out (default `plans/<env>/`):
+
+    <stack>.tfplan       the saved plan (`terraform apply` it from cdktf.out/stacks/<stack>)
+    <stack>.json         `terraform show -json <stack>.tfplan`
+    summary.md           one Markdown summary for a pull-request comment: every replacement and
+                         destroy at the top (with the attributes forcing each replacement), the
+                         counts per stack, then each stack's full plan text folded in <details>
+
+Exit status: 0 no changes, 2 changes, 1 an error (details in summary.md and on stderr). A stack
+whose dependency is not deployed yet (the app before its network, anything before the state
+bucket) is reported in the summary with the one-line reason and counts as pending, not as an
+error: applying the stacks before it is what creates what it needs.
+
+`--target aws` (the default in CI) uses whatever AWS credentials the environment has;
+`--target emulator` plans against the local emulator that `make up` started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from constructs_lib.config import ConfigError, EnvironmentConfig, load_environments, \
+    select_environments
+from ops.deploy import OUTDIR, Deployment, DeployError, synthesize, terraform_environment
+from ops.terraform import ROOT
+
+NO_CHANGES, CHANGES, ERROR = 0, 2, 1
+# GitHub refuses comments longer than 65536 characters; the plan texts get what is left.
+COMMENT_LIMIT = 60000
+
+
+def marker(environment_name: str) -> str:
+    """The hidden line that identifies this environment's pull-request comment."""
+    return f"<!-- ops.plan:{environment_name} -->"
+
+
+@dataclass
+class StackPlan:
+    stack: str
+    status: str  # "no changes" | "changes" | "pending" (a dependency is not deployed) | "error"
+    counts: dict[str, int] = field(default_factory=lambda: {"add": 0, "change": 0, "destroy": 0})
+    replacements: list[tuple[str, list[str]]] = field(default_factory=list)  # address, paths
+    destroys: list[str] = field(default_factory=list)
+    text: str = ""  # `terraform show -no-color`
+    message: str = ""  # the one-line reason, for "pending" and "error"
+    plan_file: Path | None = None
+    json_file: Path | None = None
+    seconds: float = 0.0
+
+
+def _path(parts: Iterable[Any]) -> str:
+    """["ingress", 0, "cidr_blocks"] -> "ingress[0].cidr_blocks"."""
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def analyse(shown: dict) -> tuple[dict[str, int], list[tuple[str, list[str]]], list[str]]:
+    """Counts (as Terraform prints them: a replacement is one add and one destroy), the
+    replacements with the attribute paths forcing them, and the plain destroys of a plan's
+    `terraform show -json`."""
+    counts = {"add": 0, "change": 0, "destroy": 0}
+    replacements, destroys = [], []
+    for change in shown.get("resource_changes", []):
+        actions = change["change"]["actions"]
+        counts["add"] += "create" in actions
+        counts["destroy"] += "delete" in actions
+        counts["change"] += actions == ["update"]
+        if "create" in actions and "delete" in actions:
+            paths = [_path(p) for p in change["change"].get("replace_paths") or []]
+            if not paths and change.get("action_reason"):
+                paths = [change["action_reason"]]  # e.g. replace_because_tainted
+            replacements.append((change["address"], paths))
+        elif actions == ["delete"]:
+            destroys.append(change["address"])
+    return counts, replacements, destroys
+
+
+def _pending_dependency(message: str, environment: EnvironmentConfig) -> bool:
+    """True for DeployError messages saying another stack of this environment must come first."""
+    return any(f"deploy {name} first" in message for name in environment.stack_names.values())
+
+
+def plan_stack(deployment: Deployment, stack: str, out: Path) -> StackPlan:
+    started = time.monotonic()
+    out.mkdir(parents=True, exist_ok=True)
+    plan_file, json_file = (out / f"{stack}.tfplan").resolve(), (out / f"{stack}.json").resolve()
+    for stale in (plan_file, json_file):
+        stale.unlink(missing_ok=True)
+    try:
+        deployment.init(stack)
+        deployment.plan(stack, str(plan_file))
+        shown = deployment.show(stack, str(plan_file), "-json")
+        json_file.write_text(shown)
+        text = deployment.show(stack, str(plan_file), "-no-color")
+    except DeployError as error:
+        message = str(error)
+        status = "pending" if _pending_dependency(message, deployment.environment) else "error"
+        return StackPlan(stack, status, message=message, seconds=time.monotonic() - started)
+    counts, replacements, destroys = analyse(json.loads(shown))
+    return StackPlan(stack, "changes" if any(counts.values()) else "no changes", counts,
+                     replacements, destroys, text, plan_file=plan_file, json_file=json_file,
+                     seconds=time.monotonic() - started)
+
+
+def plan_environment(environment: EnvironmentConfig, env: dict[str, str], out: Path,
+                     outdir: Path = OUTDIR, synth: bool = True,
+                     progress=lambda line: None) -> list[StackPlan]:
+    """Synthesize `environment` into `outdir` (unless synth=False), then plan every stack."""
+    if synth:
+        progress(f"synthesizing {environment.name} ...")
+        synthesize(environment, outdir)
+    deployment = Deployment(environment, env, outdir)
+    plans = []
+    for stack in environment.stack_names.values():
+        progress(f"planning {stack} ...")
+        plans.append(plan_stack(deployment, stack, out))
+        progress(f"  {describe(plans[-1])}")
+    return plans
+
+
+def describe(plan: StackPlan) -> str:
+    if plan.status in ("pending", "error"):
+        return f"{plan.status}: {plan.message}"
+    counts = ", ".join(f"{count} to {action}" for action, count in plan.counts.items())
+    return f"{plan.status}: {counts} ({plan.seconds:.1f}s)"
+
+
+def exit_code(plans: list[StackPlan]) -> int:
+    if any(plan.status == "error" for plan in plans):
+        return ERROR
+    if any(plan.status in ("changes", "pending") for plan in plans):
+        return CHANGES
+    return NO_CHANGES
+
+
+def cost_section(environment: EnvironmentConfig) -> str:
+    """The current cost estimate from ops.cost, when that module exists; else nothing."""
+    try:
+        from ops import cost
+    except ImportError:
+        return ""
+    try:
+        estimate = cost.estimate(environment)
+    except Exception as error:  # an estimate must never hide the plan
+        return f"## Cost\n\nno estimate: {type(error).__name__}: {error}\n"
+    if hasattr(estimate, "to_markdown"):
+        body = estimate.to_markdown()
+    elif hasattr(cost, "format_estimate"):
+        body = _fence(cost.format_estimate(estimate))
+    elif isinstance(estimate, dict):
+        body = "| item | monthly |\n|---|---|\n" + "".join(
+            f"| {key} | {value} |\n" for key, value in estimate.items())
+    else:
+        body = str(estimate)
+    return f"## Cost\n\nCurrent estimate for `{environment.name}`:\n\n{body}\n"
+
+
+def _fence(text: str) -> str:
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    ticks = "`" * max(3, longest + 1)
+    return f"{ticks}\n{text.rstrip()}\n{ticks}"
+
+
+def summarize(environment: EnvironmentConfig, plans: list[StackPlan],
+              extra_sections: str | None = None) -> str:
+    """The Markdown summary; starts with marker(environment.name)."""
+    code = exit_code(plans)
+    totals = {action: sum(plan.counts[action] for plan in plans)
+              for action in ("add", "change", "destroy")}
+    headline = {NO_CHANGES: "No changes.", ERROR: "**Plan failed.**",
+                CHANGES: "**{add} to add, {change} to change, {destroy} to destroy.**".format(
+                    **totals)}[code]
+    lines = [marker(environment.name), f"## Terraform plan: `{environment.name}`", "", headline, ""]
+    risky = [(plan.stack, address, paths) for plan in plans
+             for address, paths in plan.replacements]
+    destroys = [(plan.stack, address) for plan in plans for address in plan.destroys]
+    if risky or destroys:
+        lines += ["> [!WARNING]",
+                  f"> {len(risky)} replacement(s) and {len(destroys)} destroy(s): "
+                  "these resources are deleted (and, if replaced, created anew)", ">"]
+        for stack, address, paths in risky:
+            forced = ", ".join(f"`{path}`" for path in paths) or "(no attribute reported)"
+            lines.append(f"> - **replace** `{address}` in `{stack}`, forced by {forced}")
+        for stack, address in destroys:
+            lines.append(f"> - **destroy** `{address}` in `{stack}`")
+        lines.append("")
+    lines += ["| stack | result | add | change | destroy |", "|---|---|---:|---:|---:|"]
+    for plan in plans:
+        counts = (["", "", ""] if plan.status in ("pending", "error")
+                  else [str(plan.counts[a]) for a in ("add", "change", "destroy")])
+        lines.append(f"| `{plan.stack}` | {plan.status} | " + " | ".join(counts) + " |")
+    lines.append("")
+    for plan in plans:
+        if plan.status == "pending":
+            lines.append(f"- `{plan.stack}` not planned yet, a dependency is not deployed: "
+                         f"{plan.message}")
+        elif plan.status == "error":
+            lines.append(f"- `{plan.stack}` **error**: {plan.message}")
+    if any(plan.status in ("pending", "error") for plan in plans):
+        lines.append("")
+    if extra_sections:
+        lines += [extra_sections.rstrip(), ""]
+    head = "\n".join(lines)
+    budget = max(COMMENT_LIMIT - len(head), 2000)
+    shown = [plan for plan in plans if plan.text]
+    details = []
+    for plan in shown:
+        text, share = plan.text, budget // max(len(shown), 1) - 200
+        if len(text) > share:
+            text = (text[:max(share, 500)] + "\n... (cut to fit a comment: the whole plan is "
+                    f"{plan.stack}.tfplan, or `terraform show {plan.stack}.tfplan`)")
+        details += [f"<details><summary>{plan.stack}: {describe(plan)}</summary>", "",
+                    _fence(text), "", "</details>", ""]
+    return head + "\n" + "\n".join(details)
+
+
+def plan(environment: EnvironmentConfig, env: dict[str, str], out: Path,
+         outdir: Path = OUTDIR, synth: bool = True, progress=lambda line: None
+         ) -> tuple[int, list[StackPlan], Path]:
+    """Plan every stack, write out/summary.md; returns (exit code, plans, summary path)."""
+    plans = plan_environment(environment, env, out, outdir, synth, progress)
+    summary = out / "summary.md"
+    summary.write_text(summarize(environment, plans, cost_section(environment)))
+    return exit_code(plans), plans, summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ops.plan", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--env", default=os.environ.get("ENV", "uat"))
+    parser.add_argument("--out", type=Path, help="where plans and summary.md go "
+                        "(default: plans/<env>)")
+    parser.add_argument("--target", choices=["emulator", "aws"],
+                        default=os.environ.get("DEPLOY_TARGET", "emulator"))
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    try:
+        (environment,) = select_environments(load_environments(ROOT / "environments"), args.env)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return ERROR
+    out = args.out or ROOT / "plans" / environment.name
+    code, plans, summary = plan(environment,
+                                terraform_environment(args.target, environment.region), out,
+                                progress=lambda line: print(line, flush=True))
+    for failed in (p for p in plans if p.status == "error"):
+        print(f"error: {failed.message}", file=sys.stderr)
+    print(f"summary: {os.path.relpath(summary)} "
+          f"({['no changes', 'error', 'changes'][code]}, {time.monotonic() - started:.1f}s)")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
