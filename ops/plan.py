@@ -26,14 +26,16 @@ import argparse
 import json
 import os
 import re
+import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from constructs_lib.config import ConfigError, EnvironmentConfig, load_environments, \
-    select_environments
+from constructs_lib.config import (ConfigError, EnvironmentConfig, load_environment,
+                                   load_environments, select_environments)
 from ops.deploy import OUTDIR, Deployment, DeployError, synthesize, terraform_environment
 from ops.terraform import ROOT
 
@@ -148,26 +150,30 @@ def exit_code(plans: list[StackPlan]) -> int:
     return NO_CHANGES
 
 
-def cost_section(environment: EnvironmentConfig) -> str:
-    """The current cost estimate from ops.cost, when that module exists; else nothing."""
-    try:
-        from ops import cost
-    except ImportError:
-        return ""
-    try:
-        estimate = cost.estimate(environment)
-    except Exception as error:  # an estimate must never hide the plan
-        return f"## Cost\n\nno estimate: {type(error).__name__}: {error}\n"
-    if hasattr(estimate, "to_markdown"):
-        body = estimate.to_markdown()
-    elif hasattr(cost, "format_estimate"):
-        body = _fence(cost.format_estimate(estimate))
-    elif isinstance(estimate, dict):
-        body = "| item | monthly |\n|---|---|\n" + "".join(
-            f"| {key} | {value} |\n" for key, value in estimate.items())
-    else:
-        body = str(estimate)
-    return f"## Cost\n\nCurrent estimate for `{environment.name}`:\n\n{body}\n"
+def cost_section(environment: EnvironmentConfig, base: EnvironmentConfig | None = None) -> str:
+    """The environment's cost estimate and, given its config at the pull request's base, what
+    the change does to it."""
+    from ops import cost
+
+    after = cost.estimate(environment)
+    text = f"## Cost\n\nEstimate for `{environment.name}`:\n\n{_fence(cost.format_estimate(after))}\n"
+    if base is not None:
+        change = cost.diff(cost.estimate(base), after)
+        text += ("\nAgainst the base branch:\n\n" + _fence(cost.format_diff(change)) + "\n"
+                 if change.changes else "\nAgainst the base branch: no change in cost.\n")
+    return text
+
+
+def config_at(ref: str, environment: str) -> EnvironmentConfig | None:
+    """environments/<environment>.toml as it was at git `ref`; None if it did not exist."""
+    shown = subprocess.run(["git", "show", f"{ref}:environments/{environment}.toml"], cwd=ROOT,
+                           capture_output=True, text=True)
+    if shown.returncode:
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"{environment}.toml"
+        path.write_text(shown.stdout)
+        return load_environment(path)
 
 
 def _fence(text: str) -> str:
@@ -230,12 +236,12 @@ def summarize(environment: EnvironmentConfig, plans: list[StackPlan],
 
 
 def plan(environment: EnvironmentConfig, env: dict[str, str], out: Path,
-         outdir: Path = OUTDIR, synth: bool = True, progress=lambda line: None
-         ) -> tuple[int, list[StackPlan], Path]:
+         outdir: Path = OUTDIR, synth: bool = True, progress=lambda line: None,
+         base: EnvironmentConfig | None = None) -> tuple[int, list[StackPlan], Path]:
     """Plan every stack, write out/summary.md; returns (exit code, plans, summary path)."""
     plans = plan_environment(environment, env, out, outdir, synth, progress)
     summary = out / "summary.md"
-    summary.write_text(summarize(environment, plans, cost_section(environment)))
+    summary.write_text(summarize(environment, plans, cost_section(environment, base)))
     return exit_code(plans), plans, summary
 
 
@@ -247,17 +253,20 @@ def main(argv: list[str] | None = None) -> int:
                         "(default: plans/<env>)")
     parser.add_argument("--target", choices=["emulator", "aws"],
                         default=os.environ.get("DEPLOY_TARGET", "emulator"))
+    parser.add_argument("--base-ref", help="git ref of the pull request's base: the summary "
+                        "then shows how the change moves the cost estimate")
     args = parser.parse_args(argv)
     started = time.monotonic()
     try:
         (environment,) = select_environments(load_environments(ROOT / "environments"), args.env)
+        base = config_at(args.base_ref, environment.name) if args.base_ref else None
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return ERROR
     out = args.out or ROOT / "plans" / environment.name
     code, plans, summary = plan(environment,
                                 terraform_environment(args.target, environment.region), out,
-                                progress=lambda line: print(line, flush=True))
+                                progress=lambda line: print(line, flush=True), base=base)
     for failed in (p for p in plans if p.status == "error"):
         print(f"error: {failed.message}", file=sys.stderr)
     print(f"summary: {os.path.relpath(summary)} "

@@ -132,3 +132,27 @@ def test_addresses_cli_prints_json_and_refuses_an_unknown_stack(synthesized):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
     assert result.stderr.startswith("error: network-nowhere: no such stack; stacks: ")
+
+
+def test_summary_shows_how_a_change_moves_the_cost(environments):
+    import dataclasses
+
+    from constructs_lib.config import NatGateways
+    from ops.plan import cost_section
+
+    uat = environments["uat"]
+    per_az = dataclasses.replace(uat, network=dataclasses.replace(
+        uat.network, nat_gateways=NatGateways.ONE_PER_AZ))
+    section = cost_section(per_az, base=uat)
+    assert section.startswith("## Cost\n\nEstimate for `uat`:")
+    assert "Against the base branch:" in section and "NAT gateway hours" in section
+    assert "40.32" in section and "120.96" in section  # 1 NAT -> 3 NATs, 30 days
+    assert "no change in cost" in cost_section(uat, base=uat)
+    assert "Against the base branch" not in cost_section(uat)
+
+
+def test_config_at_reads_an_environment_from_git():
+    from ops.plan import config_at
+
+    assert config_at("HEAD", "uat").network.vpc_name == "uat-vpc"
+    assert config_at("HEAD", "no-such-environment") is None
