@@ -37,7 +37,8 @@ would use <bucket>.localhost, which does not resolve: then pass
 backend ignores the AWS_S3_USE_PATH_STYLE environment variable.
 
 Gaps filled for moto 5.2.1 + hashicorp/aws 5.100.0, found by applying, re-planning (no changes)
-and destroying the state, network and app stacks of uat and prod; each is a small patch in
+and destroying the state, network and app stacks of uat and prod, and of the blue/green and
+hardened variants (tests/test_variants_e2e.py); each is a small patch in
 apply_patches() with a comment naming the provider call that needed it:
 
 * Application Auto Scaling TagResource/UntagResource/ListTagsForResource do not exist in moto
@@ -55,6 +56,10 @@ apply_patches() with a comment naming the provider call that needed it:
   The emulator answers as AWS's HTTPS endpoints would: such statements do not apply.
 * DeleteLoadBalancer ignored deletion protection; AWS refuses with OperationNotPermitted (so, as
   in AWS, destroying app-prod stops at its protected ALB).
+* CodeDeploy (the blue/green variant): GetApplication sent createTime as ISO text where AWS
+  sends a number (the provider could not read the application); GetDeploymentGroup answered an
+  empty alarmConfiguration (a plan diff); DeleteApplication, DeleteDeploymentGroup,
+  UpdateApplication and UpdateDeploymentGroup did not exist (destroy and updates failed).
 * Any call moto does not implement (or fails on) answered HTTP 500, which the AWS SDKs retry for
   minutes; it now fails at once with a 400 naming the call, and is logged.
 
@@ -363,7 +368,7 @@ def _epoch_seconds(value: Any) -> Any:
 
 
 def _complete_codedeploy() -> None:
-    from moto.codedeploy.exceptions import DeploymentGroupDoesNotExistException
+    from moto.codedeploy.exceptions import DeploymentGroupAlreadyExistsException
     from moto.codedeploy.models import Application, DeploymentGroup, DeploymentInfo
     from moto.codedeploy.responses import CodeDeployResponse as Response
 
@@ -457,7 +462,8 @@ def _complete_codedeploy() -> None:
         groups = self.codedeploy_backend.deployment_groups[application]
         if new != old:
             if new in groups:
-                raise DeploymentGroupDoesNotExistException(f"Deployment group {new} exists.")
+                raise DeploymentGroupAlreadyExistsException(
+                    f"Deployment group {new} already exists.")
             groups[new] = groups.pop(old)
             group.deployment_group_name = new
         for parameter, attribute in group_settings.items():

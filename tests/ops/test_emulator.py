@@ -295,3 +295,83 @@ def test_a_call_moto_lacks_fails_at_once_instead_of_being_retried(client):
     assert error.value.response["ResponseMetadata"]["RetryAttempts"] == 0
     assert "GetTaskProtection" in str(error.value)
     assert time.monotonic() - started < 5
+
+
+def codedeploy_group(client, **settings) -> tuple[str, str]:
+    """A CodeDeploy ECS application and a deployment group of the same name in it."""
+    codedeploy, name = client("codedeploy"), unique("app")
+    codedeploy.create_application(applicationName=name, computePlatform="ECS")
+    codedeploy.create_deployment_group(
+        applicationName=name, deploymentGroupName=name,
+        serviceRoleArn="arn:aws:iam::123456789012:role/codedeploy", **settings)
+    return name, name
+
+
+def test_codedeploy_application_times_are_numbers(client, emulator):
+    import urllib.request
+
+    name, _ = codedeploy_group(client)
+    # boto3 parses either form; the provider (Go SDK) accepts only the number AWS sends.
+    request = urllib.request.Request(
+        emulator.endpoint_url, data=json.dumps({"applicationName": name}).encode(),
+        headers={"X-Amz-Target": "CodeDeploy_20141006.GetApplication",
+                 "Content-Type": "application/x-amz-json-1.1",
+                 "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/"
+                                  f"{REGION}/codedeploy/aws4_request, SignedHeaders=host, "
+                                  "Signature=x"})
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        application = json.loads(answer.read())["application"]
+    assert isinstance(application["createTime"], (int, float))
+    assert abs(application["createTime"] - time.time()) < 600
+
+
+def test_codedeploy_deployment_group_keeps_its_alarms(client):
+    alarms = {"enabled": True, "ignorePollAlarmFailure": False,
+              "alarms": [{"name": "hello-world-uat-alb-5xx"}]}
+    application, group = codedeploy_group(client, alarmConfiguration=alarms)
+    described = client("codedeploy").get_deployment_group(
+        applicationName=application, deploymentGroupName=group)["deploymentGroupInfo"]
+    assert described["alarmConfiguration"] == alarms
+    assert described["outdatedInstancesStrategy"] == "UPDATE"
+
+
+def test_codedeploy_deployment_group_update_and_delete(client):
+    codedeploy = client("codedeploy")
+    application, group = codedeploy_group(
+        client, deploymentConfigName="CodeDeployDefault.ECSAllAtOnce")
+    codedeploy.update_deployment_group(
+        applicationName=application, currentDeploymentGroupName=group,
+        newDeploymentGroupName=f"{group}-2",
+        deploymentConfigName="CodeDeployDefault.ECSCanary10Percent5Minutes",
+        alarmConfiguration={"enabled": True, "alarms": [{"name": "a"}]})
+    described = codedeploy.get_deployment_group(
+        applicationName=application, deploymentGroupName=f"{group}-2")["deploymentGroupInfo"]
+    assert described["deploymentConfigName"] == "CodeDeployDefault.ECSCanary10Percent5Minutes"
+    assert described["alarmConfiguration"] == {"enabled": True, "alarms": [{"name": "a"}]}
+    assert codedeploy.list_deployment_groups(
+        applicationName=application)["deploymentGroups"] == [f"{group}-2"]
+
+    codedeploy.delete_deployment_group(applicationName=application,
+                                       deploymentGroupName=f"{group}-2")
+    assert codedeploy.list_deployment_groups(applicationName=application)["deploymentGroups"] == []
+    with pytest.raises(ClientError) as error:
+        codedeploy.get_deployment_group(applicationName=application,
+                                        deploymentGroupName=f"{group}-2")
+    assert error.value.response["Error"]["Code"] == "DeploymentGroupDoesNotExistException"
+
+
+def test_codedeploy_application_update_and_delete(client):
+    codedeploy = client("codedeploy")
+    application, group = codedeploy_group(client)
+    codedeploy.update_application(applicationName=application,
+                                  newApplicationName=f"{application}-2")
+    assert codedeploy.get_application(
+        applicationName=f"{application}-2")["application"]["computePlatform"] == "ECS"
+    assert codedeploy.list_deployment_groups(
+        applicationName=f"{application}-2")["deploymentGroups"] == [group]
+
+    codedeploy.delete_application(applicationName=f"{application}-2")
+    assert f"{application}-2" not in codedeploy.list_applications()["applications"]
+    with pytest.raises(ClientError) as error:
+        codedeploy.get_application(applicationName=f"{application}-2")
+    assert error.value.response["Error"]["Code"] == "ApplicationDoesNotExistException"
