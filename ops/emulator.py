@@ -382,7 +382,7 @@ def _complete_codedeploy() -> None:
         return wrapper
 
     # aws_codedeploy_app read (GetApplication): moto sent createTime as ISO text where AWS sends
-    # a number, and the provider failed to deserialize the answer.
+    # epoch seconds, the only form the provider's SDK deserializes.
     _wrap(Application, "to_dict", with_epoch_times)
     _wrap(DeploymentInfo, "to_dict", with_epoch_times)
 
@@ -403,9 +403,6 @@ def _complete_codedeploy() -> None:
     def arn(self, kind: str, name: str) -> str:
         backend = self.codedeploy_backend
         return f"arn:aws:codedeploy:{backend.region_name}:{backend.account_id}:{kind}:{name}"
-
-    def group_of(self, application: str, name: str):
-        return self.codedeploy_backend.get_deployment_group(application, name)
 
     def delete_deployment_group(self):
         application, name = self._get_param("applicationName"), \
@@ -458,7 +455,7 @@ def _complete_codedeploy() -> None:
         application = self._get_param("applicationName")
         old = self._get_param("currentDeploymentGroupName")
         new = self._get_param("newDeploymentGroupName") or old
-        group = group_of(self, application, old)
+        group = self.codedeploy_backend.get_deployment_group(application, old)
         groups = self.codedeploy_backend.deployment_groups[application]
         if new != old:
             if new in groups:
