@@ -90,8 +90,20 @@ def load_prices(region: str, directory: Path = PRICES_DIR) -> Prices:
                   tuple(data.get("sources", ())), bool(data.get("verified", False)), values, path)
 
 
+class _Monthly:
+    """30-day figures from the hourly ones."""
+
+    @property
+    def monthly_min(self) -> float:
+        return self.hourly_min * HOURS
+
+    @property
+    def monthly_max(self) -> float:
+        return self.hourly_max * HOURS
+
+
 @dataclass(frozen=True)
-class Line:
+class Line(_Monthly):
     """One billed quantity. `per_hour_*` is how many `unit`s accrue per hour of running."""
 
     key: str  # stable identifier, for diffs: "nat.hours", "fargate.vcpu", ...
@@ -110,17 +122,9 @@ class Line:
     def hourly_max(self) -> float:
         return self.per_hour_max * self.unit_price
 
-    @property
-    def monthly_min(self) -> float:
-        return self.hourly_min * HOURS
-
-    @property
-    def monthly_max(self) -> float:
-        return self.hourly_max * HOURS
-
 
 @dataclass(frozen=True)
-class Estimate:
+class Estimate(_Monthly):
     env: str
     region: str
     prices_recorded_on: str
@@ -142,14 +146,6 @@ class Estimate:
     @property
     def hourly_max(self) -> float:
         return sum(line.hourly_max for line in self.lines)
-
-    @property
-    def monthly_min(self) -> float:
-        return self.hourly_min * HOURS
-
-    @property
-    def monthly_max(self) -> float:
-        return self.hourly_max * HOURS
 
     def to_markdown(self) -> str:
         """A Markdown table (for pull request comments); same figures as format_estimate."""
