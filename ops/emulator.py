@@ -23,6 +23,8 @@ From a shell or a Makefile (``--port`` defaults to $EMULATOR_PORT, else 4566)::
         Stops the emulator `start` left running (SIGTERM, then SIGKILL after --timeout).
     python -m ops.emulator env [--port N] [--region R]
         Prints the KEY=VALUE lines of aws_environment(), e.g. for `export $(... env)`.
+    python -m ops.emulator put-image --repository R --tag T [--port N] [--region R]
+        Pushes a stand-in image (no Docker needed) to ECR repository R and prints its digest.
 
 On a taken port, `serve` and `start` exit with status 1 and one line on stderr saying so.
 
@@ -60,6 +62,13 @@ apply_patches() with a comment naming the provider call that needed it:
   sends a number (the provider could not read the application); GetDeploymentGroup answered an
   empty alarmConfiguration (a plan diff); DeleteApplication, DeleteDeploymentGroup,
   UpdateApplication and UpdateDeploymentGroup did not exist (destroy and updates failed).
+* Rollouts (the release tool, ops/release.py): an ECS UpdateService with a new task definition
+  started no deployment and no deployment ever completed; a CodeDeploy ECS deployment stayed
+  "Created" and never changed the service. Both now finish $EMULATOR_ROLLOUT_SECONDS (default 2)
+  after they start. Images matching a pattern in $EMULATOR_FAILING_IMAGES (comma-separated,
+  fnmatch, e.g. `*:broken`) "fail to start": the ECS circuit breaker marks the deployment FAILED
+  and rolls back to the last completed task definition, the CodeDeploy deployment ends Failed
+  and the service keeps its task definition.
 * Any call moto does not implement (or fails on) answered HTTP 500, which the AWS SDKs retry for
   minutes; it now fails at once with a 400 naming the call, and is logged.
 
@@ -84,6 +93,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 import warnings
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -160,6 +170,8 @@ def apply_patches() -> None:
         _enforce_load_balancer_deletion_protection()
         _treat_requests_as_tls_in_bucket_policies()
         _complete_codedeploy()
+        _roll_out_ecs_deployments()
+        _run_codedeploy_ecs_deployments()
         BaseResponse._ops_emulator_patched = True
 
 
@@ -477,6 +489,242 @@ def _complete_codedeploy() -> None:
     Response.update_application = update_application
 
 
+# --- Rollouts: ECS deployments and CodeDeploy blue/green deployments that finish --------------
+
+# Seconds an ECS or CodeDeploy deployment takes in the emulator before it completes (or fails).
+ROLLOUT_SECONDS_VARIABLE = "EMULATOR_ROLLOUT_SECONDS"
+# Comma-separated fnmatch patterns: a deployment whose task definition runs a matching image
+# fails (its tasks "never start"), e.g. EMULATOR_FAILING_IMAGES='*@sha256:0bad*,*:broken'.
+FAILING_IMAGES_VARIABLE = "EMULATOR_FAILING_IMAGES"
+CIRCUIT_BREAKER_REASON = "ECS deployment circuit breaker: tasks failed to start."
+
+
+def _rollout_seconds() -> float:
+    return float(os.environ.get(ROLLOUT_SECONDS_VARIABLE) or 2)
+
+
+def _failing(images: list[str]) -> bool:
+    """Whether any of `images` matches $EMULATOR_FAILING_IMAGES (read at each check, so a test
+    can change it while the emulator runs)."""
+    from fnmatch import fnmatchcase
+
+    patterns = [pattern.strip() for pattern in
+                os.environ.get(FAILING_IMAGES_VARIABLE, "").split(",") if pattern.strip()]
+    return any(fnmatchcase(image, pattern) for image in images for pattern in patterns)
+
+
+def _task_definition_images(ecs_backend, task_definition: str) -> list[str]:
+    definition = ecs_backend.describe_task_definition(task_definition)
+    return [container.get("image", "") for container in definition.container_definitions]
+
+
+def _service_event(service, message: str) -> None:
+    from moto.core.utils import utcnow
+
+    service.events.insert(0, {"id": str(uuid.uuid4()), "createdAt": utcnow(),
+                              "message": f"(service {service.name}) {message}"})
+
+
+def _roll_out_ecs_deployments() -> None:
+    from moto.core.utils import utcnow
+    from moto.ecs.models import EC2ContainerServiceBackend
+
+    def start_deployment(service, task_definition: str) -> dict[str, Any]:
+        now = utcnow()
+        for deployment in service.deployments:
+            deployment["status"] = "ACTIVE"  # its tasks run until the new ones are healthy
+        deployment = {
+            **(service.deployments[0] if service.deployments else {}),
+            "id": f"ecs-svc/{uuid.uuid4().int % 10 ** 19}", "status": "PRIMARY",
+            "taskDefinition": task_definition, "desiredCount": service.desired_count,
+            "pendingCount": service.desired_count, "runningCount": 0, "failedTasks": 0,
+            "rolloutState": "IN_PROGRESS", "createdAt": now, "updatedAt": now}
+        deployment["rolloutStateReason"] = f"ECS deployment {deployment['id']} in progress."
+        service.deployments.insert(0, deployment)
+        return deployment
+
+    def update_service(update):
+        def wrapper(self, properties: dict[str, Any]):
+            cluster = properties.get("cluster", "default")
+            current = self._get_service(cluster, properties["service"].split("/")[-1])
+            advance(self, current)  # a deployment due to finish does so before the next starts
+            before = current.task_definition
+            force = properties.get("force_new_deployment")
+            service = update(self, properties)
+            # moto stores what the call said (family, family:revision or ARN); AWS the ARN.
+            service.task_definition = self.describe_task_definition(service.task_definition).arn
+            if service.deployment_controller.get("type", "ECS") == "ECS" and (
+                    service.task_definition != before or force):
+                start_deployment(service, service.task_definition)
+            return service
+        return wrapper
+
+    def advance(backend, service) -> None:
+        """Finish the PRIMARY deployment once it is _rollout_seconds() old: COMPLETED with every
+        task running, or, for a failing image, FAILED and (circuit breaker rollback) replaced
+        by a deployment of the last completed task definition, as ECS does."""
+        if service.deployment_controller.get("type", "ECS") != "ECS" or not service.deployments:
+            return
+        primary = service.deployments[0]
+        if primary.get("rolloutState") != "IN_PROGRESS" or (
+                utcnow() - primary["createdAt"]).total_seconds() < _rollout_seconds():
+            return
+        if _failing(_task_definition_images(backend, primary["taskDefinition"])):
+            breaker = (service.deployment_configuration or {}).get(
+                "deploymentCircuitBreaker") or {}
+            if not breaker.get("enable"):
+                return  # ECS keeps starting tasks that fail, for ever
+            primary.update(rolloutState="FAILED", rolloutStateReason=CIRCUIT_BREAKER_REASON,
+                           failedTasks=service.desired_count, pendingCount=0, runningCount=0,
+                           updatedAt=utcnow())
+            _service_event(service, f"(deployment {primary['id']}) deployment failed: tasks "
+                                    "failed to start.")
+            previous = next((deployment for deployment in service.deployments[1:]
+                             if deployment.get("rolloutState") == "COMPLETED"), None)
+            if breaker.get("rollback") and previous is not None:
+                _service_event(service, f"rolling back to deployment {previous['id']}.")
+                service.task_definition = previous["taskDefinition"]
+                service.deployments[:] = [primary]  # the rollback takes the old tasks' place
+                start_deployment(service, previous["taskDefinition"])
+            return
+        primary.update(rolloutState="COMPLETED", runningCount=service.desired_count,
+                       pendingCount=0, updatedAt=utcnow(),
+                       rolloutStateReason=f"ECS deployment {primary['id']} completed.")
+        service.deployments[:] = [primary]
+        service.running_count, service.pending_count = service.desired_count, 0
+        _service_event(service, "has reached a steady state.")
+
+    def describe_services(describe):
+        def wrapper(self, *args, **kwargs):
+            services, failures = describe(self, *args, **kwargs)
+            for service in services:
+                advance(self, service)
+            return services, failures
+        return wrapper
+
+    # ECS UpdateService with a new task definition (what the provider sends when
+    # aws_ecs_service.task_definition changes): moto kept the one deployment it made at
+    # CreateService, still naming the old task definition, and never finished any deployment
+    # (rolloutState IN_PROGRESS, runningCount 0 unless MOTO_ECS_SERVICE_RUNNING). Now each
+    # starts a PRIMARY deployment that DescribeServices reports COMPLETED after
+    # $EMULATOR_ROLLOUT_SECONDS, or FAILED and rolled back for an image in
+    # $EMULATOR_FAILING_IMAGES.
+    _wrap(EC2ContainerServiceBackend, "update_service", update_service)
+    _wrap(EC2ContainerServiceBackend, "describe_services", describe_services)
+
+
+def _run_codedeploy_ecs_deployments() -> None:
+    import yaml
+    from moto.codedeploy.models import CodeDeployBackend, DeploymentInfo
+    from moto.core.exceptions import JsonRESTError
+    from moto.core.utils import iso_8601_datetime_with_milliseconds, utcnow
+    from moto.ecs.models import ecs_backends
+
+    def create_deployment(create):
+        def wrapper(self, application_name: str, deployment_group_name: str, revision,
+                    *args, **kwargs) -> str:
+            group = self.get_deployment_group(application_name, deployment_group_name)
+            if group.ecs_services:
+                for other in self.deployments.values():
+                    if (other.application_name, other.deployment_group_name) == (
+                            application_name, deployment_group_name) and \
+                            other.status in ("Created", "Queued", "InProgress", "Ready"):
+                        raise JsonRESTError(
+                            "DeploymentLimitExceededException",
+                            f"The Deployment Group '{deployment_group_name}' already has an "
+                            f"active Deployment '{other.deployment_id}'")
+            deployment_id = create(self, application_name, deployment_group_name, revision,
+                                   *args, **kwargs)
+            deployment = self.deployments[deployment_id]
+            deployment.ops_started = utcnow()
+            if group.ecs_services:
+                content = ((revision or {}).get("appSpecContent") or {}).get("content") or ""
+                try:
+                    (resource,) = yaml.safe_load(content)["Resources"]
+                    target = next(iter(resource.values()))
+                    deployment.ops_task_definition = target["Properties"]["TaskDefinition"]
+                except Exception as error:
+                    del self.deployments[deployment_id]
+                    raise JsonRESTError(
+                        "InvalidRevisionException", f"invalid AppSpec content (want Resources: - TargetService: Properties:"
+                        f" TaskDefinition: ...): {error!r}") from None
+            return deployment_id
+        return wrapper
+
+    def advance(backend, deployment) -> None:
+        """Created -> InProgress -> Succeeded (the ECS service now runs the AppSpec's task
+        definition) or Failed (its image fails; the service keeps the old one)."""
+        task_definition = getattr(deployment, "ops_task_definition", None)
+        if task_definition is None or deployment.status not in ("Created", "InProgress"):
+            return
+        if deployment.start_time is None:
+            deployment.status, deployment.start_time = "InProgress", \
+                iso_8601_datetime_with_milliseconds()
+        if (utcnow() - deployment.ops_started).total_seconds() < _rollout_seconds():
+            return
+        ecs = ecs_backends[backend.account_id][backend.region_name]
+        (target,) = deployment.deployment_group.ecs_services
+        service = ecs._get_service(target["clusterName"], target["serviceName"])
+        if _failing(_task_definition_images(ecs, task_definition)):
+            deployment.status = "Failed"
+            deployment.ops_error = {"code": "ECS_UPDATE_ERROR", "message": "The ECS replacement "
+                                    "task set failed its health checks: tasks failed to start"}
+            deployment.ops_rollback = {"rollbackMessage": "Automatic rollback: the original task"
+                                       " set keeps the production traffic"}
+        else:
+            deployment.status = "Succeeded"
+            service.task_definition = ecs.describe_task_definition(task_definition).arn
+            service.running_count, service.pending_count = service.desired_count, 0
+            _service_event(service, f"(CodeDeploy deployment {deployment.deployment_id}) "
+                                    "shifted production traffic to the replacement task set.")
+        deployment.complete_time = iso_8601_datetime_with_milliseconds()
+
+    def reading(method):
+        def wrapper(self, *args, **kwargs):
+            result = method(self, *args, **kwargs)
+            for deployment in (result if isinstance(result, list) else [result]):
+                advance(self, deployment)
+            return result
+        return wrapper
+
+    def to_dict(original):
+        def wrapper(self) -> dict[str, Any]:
+            info = original(self)
+            info["errorInformation"] = getattr(self, "ops_error", {})
+            info["rollbackInfo"] = getattr(self, "ops_rollback", {})
+            return info
+        return wrapper
+
+    # CreateDeployment for an ECS deployment group (`python -m ops.release`, blue/green): moto
+    # stored it as "Created" for ever and never touched the service. Now it reads the AppSpec's
+    # TaskDefinition, refuses a second active deployment in the group as AWS does, and
+    # GetDeployment/BatchGetDeployments move it to Succeeded (the service runs the new task
+    # definition) or, for an image in $EMULATOR_FAILING_IMAGES, Failed (rolled back: the
+    # service keeps the old one), $EMULATOR_ROLLOUT_SECONDS after it was created.
+    _wrap(CodeDeployBackend, "create_deployment", create_deployment)
+    _wrap(CodeDeployBackend, "get_deployment", reading)
+    _wrap(CodeDeployBackend, "batch_get_deployments", reading)
+    _wrap(DeploymentInfo, "to_dict", to_dict)
+
+
+def put_test_image(ecr, repository: str, tag: str) -> str:
+    """Push a stand-in image (a manifest, no layers' content) tagged `tag` to `repository` with
+    the boto3 ECR client `ecr`; returns its digest. The emulator runs no containers, so this is
+    all a release needs there."""
+    import hashlib
+
+    layer = "sha256:" + hashlib.sha256(f"{repository}:{tag}".encode()).hexdigest()
+    manifest = {"schemaVersion": 2,
+                "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                "config": {"mediaType": "application/vnd.docker.container.image.v1+json",
+                           "size": 2, "digest": layer},
+                "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                            "size": 2, "digest": layer}]}
+    image = ecr.put_image(repositoryName=repository, imageTag=tag,
+                          imageManifest=json.dumps(manifest))["image"]
+    return image["imageId"]["imageDigest"]
+
+
 # --- The server ------------------------------------------------------------------------------
 
 
@@ -661,6 +909,27 @@ def _stop(pidfile: Path, timeout: float) -> int:
     return 0
 
 
+def _put_image(port: int, region: str, repository: str, tag: str) -> int:
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    env = aws_environment(port, region)
+    ecr = boto3.client("ecr", region_name=region, endpoint_url=env["AWS_ENDPOINT_URL"],
+                       aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                       aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
+    try:
+        print(put_test_image(ecr, repository, tag))
+    except ClientError as error:
+        print(f"error: {repository}:{tag}: {error.response['Error'].get('Message')}",
+              file=sys.stderr)
+        return 2
+    except BotoCoreError as error:
+        print(f"error: no emulator on {env['AWS_ENDPOINT_URL']} ({error}); start it with "
+              "`make up`", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.emulator",
                                      description="Local AWS emulator (moto) on 127.0.0.1.")
@@ -670,7 +939,12 @@ def main(argv: list[str] | None = None) -> int:
     start = commands.add_parser("start", help="run in the background, return once it answers")
     stop = commands.add_parser("stop", help="stop what `start` started")
     env = commands.add_parser("env", help="print the AWS_* variables for clients")
-    for command in (serve, start, stop, env):
+    put_image = commands.add_parser(
+        "put-image", help="push a stand-in image to an ECR repository in the running emulator "
+                          "and print its digest (for releases: python -m ops.release)")
+    put_image.add_argument("--repository", required=True, help="e.g. hello-world/hello-world")
+    put_image.add_argument("--tag", required=True, help="e.g. a git commit")
+    for command in (serve, start, stop, env, put_image):
         command.add_argument("--port", type=int, default=default_port(), help=port_help)
     for command in (serve, start, stop):
         command.add_argument("--pidfile", type=Path,
@@ -679,7 +953,8 @@ def main(argv: list[str] | None = None) -> int:
     start.add_argument("--logfile", type=Path, help="default: <tmp>/ops-emulator-<port>.log")
     for command in (start, stop):
         command.add_argument("--timeout", type=float, default=30.0, help="seconds (default 30)")
-    env.add_argument("--region", default=DEFAULT_REGION)
+    for command in (env, put_image):
+        command.add_argument("--region", default=DEFAULT_REGION)
     args = parser.parse_args(argv)
 
     if args.command == "serve":
@@ -688,6 +963,8 @@ def main(argv: list[str] | None = None) -> int:
         for key, value in aws_environment(args.port, args.region).items():
             print(f"{key}={value}")
         return 0
+    if args.command == "put-image":
+        return _put_image(args.port, args.region, args.repository, args.tag)
     pidfile = args.pidfile or _default_file(args.port, ".pid")
     if args.command == "start":
         return _start(args.port, pidfile, args.logfile or _default_file(args.port, ".log"),

@@ -375,3 +375,167 @@ def test_codedeploy_application_update_and_delete(client):
     with pytest.raises(ClientError) as error:
         codedeploy.get_application(applicationName=f"{application}-2")
     assert error.value.response["Error"]["Code"] == "ApplicationDoesNotExistException"
+
+
+# --- Rollouts (ops/release.py) -------------------------------------------------------------------
+
+ROLLOUT_SECONDS = 0.3
+CIRCUIT_BREAKER = {"maximumPercent": 200, "minimumHealthyPercent": 100,
+                   "deploymentCircuitBreaker": {"enable": True, "rollback": True}}
+
+
+@pytest.fixture
+def quick_rollouts(monkeypatch):
+    """Deployments finish ROLLOUT_SECONDS after they start; images ending in :broken fail."""
+    monkeypatch.setenv("EMULATOR_ROLLOUT_SECONDS", str(ROLLOUT_SECONDS))
+    monkeypatch.setenv("EMULATOR_FAILING_IMAGES", "*:broken, *@sha256:0bad*")
+
+
+def task_definition(client, family: str, image: str) -> str:
+    return client("ecs").register_task_definition(family=family, containerDefinitions=[
+        {"name": "web", "image": image, "memory": 512}])["taskDefinition"]["taskDefinitionArn"]
+
+
+def settled(client, cluster: str, service: str) -> dict:
+    """The service once the deployment in progress had time to finish."""
+    time.sleep(ROLLOUT_SECONDS + 0.1)
+    return describe_service(client, cluster, service)
+
+
+def test_ecs_update_service_rolls_out_the_new_task_definition(client, quick_rollouts):
+    cluster, service = ecs_service(client, deploymentConfiguration=CIRCUIT_BREAKER)
+    (first,) = settled(client, cluster, service)["deployments"]
+    assert (first["rolloutState"], first["runningCount"]) == ("COMPLETED", 1)
+    second = task_definition(client, service, "crccheck/hello-world:v2")
+
+    client("ecs").update_service(cluster=cluster, service=service, taskDefinition=second)
+    primary, active = describe_service(client, cluster, service)["deployments"]
+    assert (primary["status"], primary["taskDefinition"], primary["rolloutState"]) == (
+        "PRIMARY", second, "IN_PROGRESS")
+    assert (active["status"], active["id"]) == ("ACTIVE", first["id"])
+
+    described = settled(client, cluster, service)
+    (done,) = described["deployments"]
+    assert (done["id"], done["rolloutState"], done["runningCount"], done["desiredCount"]) == (
+        primary["id"], "COMPLETED", 1, 1)
+    assert described["taskDefinition"] == second
+    assert described["runningCount"] == 1
+    assert "has reached a steady state" in described["events"][0]["message"]
+
+
+def test_ecs_circuit_breaker_rolls_a_failing_image_back(client, quick_rollouts):
+    cluster, service = ecs_service(client, deploymentConfiguration=CIRCUIT_BREAKER)
+    first = settled(client, cluster, service)["taskDefinition"]
+    broken = task_definition(client, service, "crccheck/hello-world:broken")
+
+    client("ecs").update_service(cluster=cluster, service=service, taskDefinition=broken)
+    described = settled(client, cluster, service)
+    rollback, failed = described["deployments"]
+    assert (failed["taskDefinition"], failed["rolloutState"], failed["rolloutStateReason"]) == (
+        broken, "FAILED", "ECS deployment circuit breaker: tasks failed to start.")
+    assert (rollback["status"], rollback["taskDefinition"]) == ("PRIMARY", first)
+    assert described["taskDefinition"] == first
+    assert "deployment failed: tasks failed to start" in described["events"][1]["message"]
+    assert "rolling back to deployment" in described["events"][0]["message"]
+
+    (done,) = settled(client, cluster, service)["deployments"]
+    assert (done["taskDefinition"], done["rolloutState"]) == (first, "COMPLETED")
+
+
+def test_ecs_without_circuit_breaker_a_failing_image_never_completes(client, quick_rollouts):
+    cluster, service = ecs_service(client)
+    settled(client, cluster, service)
+    broken = task_definition(client, service, "repo@sha256:0bad" + "0" * 60)
+    client("ecs").update_service(cluster=cluster, service=service, taskDefinition=broken)
+    primary = settled(client, cluster, service)["deployments"][0]
+    assert (primary["taskDefinition"], primary["rolloutState"]) == (broken, "IN_PROGRESS")
+
+
+def blue_green_service(client) -> tuple[str, str, str]:
+    """A CODE_DEPLOY-controlled service and a deployment group for it: (cluster, name, task
+    definition ARN)."""
+    cluster, name = ecs_service(client, deploymentController={"type": "CODE_DEPLOY"})
+    client("codedeploy").create_application(applicationName=name, computePlatform="ECS")
+    client("codedeploy").create_deployment_group(
+        applicationName=name, deploymentGroupName=name,
+        serviceRoleArn="arn:aws:iam::123456789012:role/codedeploy",
+        deploymentStyle={"deploymentType": "BLUE_GREEN",
+                         "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+        ecsServices=[{"clusterName": cluster, "serviceName": name}])
+    return cluster, name, describe_service(client, cluster, name)["taskDefinition"]
+
+
+def deploy_with_appspec(client, name: str, task_definition_arn: str) -> str:
+    appspec = {"version": 0.0, "Resources": [{"TargetService": {
+        "Type": "AWS::ECS::Service", "Properties": {
+            "TaskDefinition": task_definition_arn,
+            "LoadBalancerInfo": {"ContainerName": "web", "ContainerPort": 8000}}}}]}
+    return client("codedeploy").create_deployment(
+        applicationName=name, deploymentGroupName=name,
+        revision={"revisionType": "AppSpecContent",
+                  "appSpecContent": {"content": json.dumps(appspec)}})["deploymentId"]
+
+
+def test_codedeploy_ecs_deployment_shifts_the_service_to_the_new_task_definition(
+        client, quick_rollouts):
+    codedeploy = client("codedeploy")
+    cluster, name, first = blue_green_service(client)
+    second = task_definition(client, name, "crccheck/hello-world:v2")
+
+    deployment = deploy_with_appspec(client, name, second)
+    assert codedeploy.get_deployment(deploymentId=deployment)["deploymentInfo"][
+        "status"] == "InProgress"
+    with pytest.raises(ClientError) as error:  # one active deployment per group, as in AWS
+        deploy_with_appspec(client, name, second)
+    assert error.value.response["Error"]["Code"] == "DeploymentLimitExceededException"
+    assert describe_service(client, cluster, name)["taskDefinition"] == first
+
+    time.sleep(ROLLOUT_SECONDS + 0.1)
+    (info,) = codedeploy.batch_get_deployments(deploymentIds=[deployment])["deploymentsInfo"]
+    assert info["status"] == "Succeeded"
+    described = describe_service(client, cluster, name)
+    assert described["taskDefinition"] == second
+    assert described["runningCount"] == described["desiredCount"] == 1
+
+
+def test_codedeploy_ecs_deployment_of_a_failing_image_fails_and_keeps_the_service(
+        client, quick_rollouts):
+    codedeploy = client("codedeploy")
+    cluster, name, first = blue_green_service(client)
+    broken = task_definition(client, name, "crccheck/hello-world:broken")
+    deployment = deploy_with_appspec(client, name, broken)
+    time.sleep(ROLLOUT_SECONDS + 0.1)
+    info = codedeploy.get_deployment(deploymentId=deployment)["deploymentInfo"]
+    assert info["status"] == "Failed"
+    assert "tasks failed to start" in info["errorInformation"]["message"]
+    assert describe_service(client, cluster, name)["taskDefinition"] == first
+
+
+def test_codedeploy_deployment_without_an_appspec_task_definition_is_refused(client):
+    _, name, _ = blue_green_service(client)
+    with pytest.raises(ClientError) as error:
+        client("codedeploy").create_deployment(
+            applicationName=name, deploymentGroupName=name,
+            revision={"revisionType": "AppSpecContent", "appSpecContent": {"content": "{}"}})
+    assert error.value.response["Error"]["Code"] == "InvalidRevisionException"
+
+
+@pytest.mark.filterwarnings(r"ignore:Exception\(UnsupportedCall\)")  # moto: no such repository
+def test_put_image_pushes_a_stand_in_image_and_prints_its_digest(client, emulator):
+    from ops.emulator import put_test_image
+
+    ecr, repository = client("ecr"), unique("project/app")
+    ecr.create_repository(repositoryName=repository)
+    digest = put_test_image(ecr, repository, "3f9c2e1a7b4d")
+    run = run_cli("put-image", "--port", str(emulator.port), "--repository", repository,
+                  "--tag", "v2")
+    assert run.returncode == 0, run.stderr
+    images = {image["imageTags"][0]: image["imageDigest"]
+              for image in ecr.describe_images(repositoryName=repository)["imageDetails"]}
+    assert images == {"3f9c2e1a7b4d": digest, "v2": run.stdout.strip()}
+    assert digest.startswith("sha256:") and digest != images["v2"]
+
+    missing = run_cli("put-image", "--port", str(emulator.port), "--repository", "no/such",
+                      "--tag", "v1")
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("error: no/such:v1: ") and missing.stderr.count("\n") == 1
