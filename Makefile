@@ -13,7 +13,8 @@ VENV := .venv
 RUN := $(VENV)/bin/python
 ENV ?= uat
 
-.PHONY: setup synth up down plan test test-unit help diagram cost graphviz bench
+.PHONY: setup synth up down plan test test-unit help diagram cost graphviz bench \
+	release promote rollback status
 
 help:
 	@echo "make up      deploy the $(ENV) stacks to the local AWS emulator (installs first)"
@@ -21,6 +22,10 @@ help:
 	@echo "make test    install and run the whole test suite"
 	@echo "make plan    plan the $(ENV) stacks (no apply) into plans/$(ENV)/, with summary.md"
 	@echo "make synth   write cdktf.out/stacks/<stack> for every environment"
+	@echo "make release ENV=uat VERSION=<tag or sha256:digest>  ship an image already in ECR"
+	@echo "make promote FROM=uat TO=prod  ship to prod the digest that runs healthy in uat"
+	@echo "make rollback ENV=uat          back to the previous version of record"
+	@echo "make status [ENV=uat]          version, revision, tasks and deployment per env"
 	@echo "make bench   synth wall time of every stack (RUNS=5 fresh runs), memory, time split"
 	@echo "make diagram docs/architecture-<env>.png/.svg for every environment"
 	@echo "make cost    hourly and 30-day cost estimate per environment"
@@ -77,3 +82,18 @@ diagram: setup graphviz
 # Hourly and 30-day on-demand estimate per environment, prices from ops/prices/<region>.toml.
 cost: setup
 	$(RUN) -m ops.cost
+
+# Ship a version (README "Ship a version"; python -m ops.release --help). Against the emulator
+# `make up` started, or AWS with DEPLOY_TARGET=aws. Exit 0 done, 1 rolled back, 2 refused.
+release: setup
+	$(RUN) -m ops.release deploy --env $(ENV) --version $(VERSION)
+
+promote: setup
+	$(RUN) -m ops.release promote --from $(or $(FROM),uat) --to $(or $(TO),prod)
+
+rollback: setup
+	$(RUN) -m ops.release rollback --env $(ENV)
+
+# Every environment, unless ENV is given on the command line.
+status: setup
+	$(RUN) -m ops.release status $(if $(filter command line environment,$(origin ENV)),--env $(ENV))

@@ -130,8 +130,12 @@ class Deployment:
         changes = {}
         if plan.returncode == 2:
             changes = self.plan_counts(stack, "tfplan")
-            self._checked(stack, "apply", "-input=false", "-no-color", "tfplan")
+            self.apply_saved(stack, "tfplan")
         return StackResult(stack, changes, time.monotonic() - started)
+
+    def apply_saved(self, stack: str, plan_file: str) -> None:
+        """Apply exactly the plan saved in `plan_file` (by plan())."""
+        self._checked(stack, "apply", "-input=false", "-no-color", plan_file)
 
     def destroy(self, stack: str) -> StackResult:
         started = time.monotonic()

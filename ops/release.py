@@ -1,0 +1,659 @@
+"""Ship a version of the application: release, promote, roll back, and see what runs where.
+
+    python -m ops.release deploy   --env E --version V    (V: an image tag, or sha256:<digest>)
+    python -m ops.release promote  --from uat --to prod
+    python -m ops.release rollback --env E
+    python -m ops.release status   [--env E]
+    python -m ops.release unlock   --env E                 (clear the lock of a release that died)
+    options: --target emulator|aws (default $DEPLOY_TARGET, else emulator), --timeout S, --poll S
+
+The version of record is the SSM parameter `/<project>/<env>/<service>/image`: the app stack
+reads it for the task definition's image, so Terraform and this tool always agree on what runs,
+a plain `terraform apply` never goes back to an older image, and the parameter's history is the
+release history (rollback, audit). A release:
+
+1. resolves V to a digest in the environment's ECR repository (refused when it is not there);
+2. takes the environment's release lock (an SSM parameter created only if absent);
+3. writes `<repository url>@sha256:...` as the version of record, saying who released what;
+4. plans the app stack and applies that saved plan only if it replaces the task definition
+   and updates the service and nothing else (other pending changes go through review first);
+5. rolling mode: waits until ECS reports the deployment COMPLETED with every task running;
+   blue/green mode: creates the CodeDeploy deployment (AppSpec naming the new task definition,
+   container and port) and waits for the traffic shift;
+6. when the rollout fails (circuit breaker or CodeDeploy rollback), writes the previous version
+   of record back and re-applies, so the stack matches what runs.
+
+Exit status: 0 done, 1 the rollout failed and was rolled back (or did not finish in time),
+2 refused: bad input or a state that forbids the release; nothing was changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable, Iterator
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from constructs_lib.config import (ConfigError, EnvironmentConfig, environments_dir,
+                                   load_environments, select_environments)
+from ops.aws import client, target_environment
+from ops.deploy import DeployError, Deployment, synthesize
+from ops.terraform import ROOT
+
+DONE, FAILED, REFUSED = 0, 1, 2
+_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+# Description prefix of a version of record written back after a refused or failed release:
+# the value before it never ran, so rollback skips it.
+RESTORE = "restore:"
+PLAN_FILE = "release.tfplan"
+# What a release may change in the app stack: the task definition (a new revision: Terraform
+# replaces it) and the service (now running that revision). Anything else is pending
+# infrastructure work, which goes through review, never along with a release.
+RELEASE_ACTIONS = {"aws_ecs_task_definition": (["create", "delete"], ["delete", "create"]),
+                   "aws_ecs_service": (["update"],)}
+CODEDEPLOY_RUNNING = ("Created", "Queued", "InProgress", "Baking", "Ready")
+
+
+class Refused(Exception):
+    """Bad input, or a state that forbids the release; nothing was changed (exit 2)."""
+
+
+class RolloutFailed(Exception):
+    """The rollout failed and was rolled back, or did not finish in time (exit 1)."""
+
+
+@dataclass
+class Target:
+    """One environment to release to: its config, the AWS environment (credentials, region,
+    endpoint) that boto3 and Terraform share, and its synthesized stacks (made on first use)."""
+
+    environment: EnvironmentConfig
+    env: dict[str, str]
+    deployment: Deployment | None = None
+
+    @property
+    def name(self) -> str:
+        return self.environment.name
+
+    @property
+    def names(self):
+        return self.environment.names
+
+    @property
+    def app_stack(self) -> str:
+        return self.environment.stack_names["app"]
+
+    @property
+    def blue_green(self) -> bool:
+        return self.environment.service.blue_green.enabled
+
+    def client(self, service: str):
+        return client(service, self.env)
+
+    def stacks(self) -> Deployment:
+        if self.deployment is None:
+            synthesize(self.environment)
+            self.deployment = Deployment(self.environment, self.env)
+        return self.deployment
+
+
+@dataclass(frozen=True)
+class Image:
+    reference: str  # <repository url>@sha256:...
+    digest: str
+    tags: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        return f"{', '.join(self.tags) or 'untagged'} ({self.digest[:19]})"
+
+
+def _code(error: ClientError) -> str:
+    return error.response.get("Error", {}).get("Code", "")
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def released_by() -> str:
+    return (os.environ.get("RELEASED_BY") or os.environ.get("GITHUB_ACTOR")
+            or os.environ.get("USER") or getpass.getuser())
+
+
+def commit() -> str:
+    """The infrastructure commit the release runs from."""
+    if os.environ.get("GITHUB_SHA"):
+        return os.environ["GITHUB_SHA"][:12]
+    try:
+        return subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT, check=True,
+                              capture_output=True, text=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+# --- Reading: images, the version of record and its history --------------------------------
+
+
+def require_repository(target: Target) -> str:
+    repository = target.names.repository
+    if repository is None:
+        raise Refused(
+            f"{target.name}: runs the public image {target.environment.service.image!r} and has "
+            "no ECR repository to release from; set service.ecr_repository = true (or "
+            f"ecr_repository_owner) in environments/{target.name}.toml")
+    return repository
+
+
+def find_image(target: Target, version: str) -> Image:
+    """`version` (a tag or sha256:digest) in the environment's repository."""
+    repository = require_repository(target)
+    if not (_TAG.match(version) or _DIGEST.match(version)):
+        raise Refused(f"--version {version!r}: not an image tag or sha256:<64 hex digits>")
+    ecr = target.client("ecr")
+    image_id = {"imageDigest": version} if version.startswith("sha256:") else \
+        {"imageTag": version}
+    try:
+        (detail,) = ecr.describe_images(repositoryName=repository,
+                                        imageIds=[image_id])["imageDetails"]
+        (found,) = ecr.describe_repositories(repositoryNames=[repository])["repositories"]
+    except ClientError as error:
+        if _code(error) == "ImageNotFoundException":
+            raise Refused(f"{target.name}: version {version!r} is not in ECR repository "
+                          f"{repository}; push it first (python -m ops.image push --env "
+                          f"{target.name})") from None
+        if _code(error) == "RepositoryNotFoundException":
+            raise Refused(f"{target.name}: ECR repository {repository} does not exist; deploy "
+                          "the app stack that creates it first") from None
+        raise
+    digest = detail["imageDigest"]
+    return Image(f"{found['repositoryUri']}@{digest}", digest,
+                 tuple(sorted(detail.get("imageTags") or [])))
+
+
+def image_of_reference(target: Target, reference: str) -> Image:
+    """A version of record's value (`<repo url>@sha256:...` or `<repo url>:<tag>`) as an Image
+    of the environment's repository; Refused for any other image (a public one)."""
+    repository = target.names.repository
+    match = re.match(r"^[^/]+/(?P<repository>[^:@]+)(?P<separator>[:@])(?P<version>.+)$",
+                     reference)
+    if repository is None or not match or match["repository"] != repository:
+        raise Refused(f"{target.name}: its version of record {reference!r} is not an image of "
+                      f"{repository or 'an ECR repository'}")
+    return find_image(target, match["version"])
+
+
+def version_of_record(target: Target) -> str:
+    try:
+        return target.client("ssm").get_parameter(
+            Name=target.names.image_parameter)["Parameter"]["Value"]
+    except ClientError as error:
+        if _code(error) == "ParameterNotFound":
+            raise Refused(f"{target.name}: not deployed (no version of record "
+                          f"{target.names.image_parameter}); deploy it first: python -m "
+                          f"ops.deploy up --env {target.name}") from None
+        raise
+
+
+def history(target: Target) -> list[dict]:
+    """The version of record's versions, oldest first."""
+    pages = target.client("ssm").get_paginator("get_parameter_history").paginate(
+        Name=target.names.image_parameter)
+    return sorted((entry for page in pages for entry in page["Parameters"]),
+                  key=lambda entry: entry["Version"])
+
+
+def previous_version(versions: list[dict]) -> str | None:
+    """The value before the current one that last ran: versions that a `restore:` entry
+    replaced never ran (refused or rolled back) and are skipped."""
+    ran = [entry for entry, following in zip(versions, versions[1:] + [None])
+           if not (following and following.get("Description", "").startswith(RESTORE))]
+    current = versions[-1]["Value"] if versions else None
+    return next((entry["Value"] for entry in reversed(ran[:-1]) if entry["Value"] != current),
+                None)
+
+
+# --- The release lock ----------------------------------------------------------------------
+
+
+@contextmanager
+def release_lock(target: Target, version: str) -> Iterator[None]:
+    """Hold the environment's release lock: an SSM parameter that PutParameter creates only if
+    it does not exist (atomic), deleted when the release ends."""
+    ssm, name = target.client("ssm"), target.names.release_lock_parameter
+    value = json.dumps({"holder": released_by(), "host": socket.gethostname(),
+                        "pid": os.getpid(), "since": _now(), "version": version})
+    try:
+        ssm.put_parameter(Name=name, Value=value, Type="String", Overwrite=False,
+                          Description="A release is in progress (python -m ops.release)")
+    except ClientError as error:
+        if _code(error) != "ParameterAlreadyExists":
+            raise
+        raise Refused(f"{target.name}: a release is already in progress ({describe_lock(target)}"
+                      f"); if it died, clear it: python -m ops.release unlock --env "
+                      f"{target.name}") from None
+    try:
+        yield
+    finally:
+        try:
+            if ssm.get_parameter(Name=name)["Parameter"]["Value"] == value:
+                ssm.delete_parameter(Name=name)
+        except ClientError:
+            pass  # already cleared by `unlock`
+
+
+def describe_lock(target: Target) -> str:
+    try:
+        value = target.client("ssm").get_parameter(
+            Name=target.names.release_lock_parameter)["Parameter"]["Value"]
+    except ClientError:
+        return "lock released meanwhile"
+    try:
+        held = json.loads(value)
+        return (f"held by {held['holder']} on {held['host']} (pid {held['pid']}) since "
+                f"{held['since']}, releasing {held['version']}")
+    except (ValueError, KeyError, TypeError):
+        return f"lock value {value!r}"
+
+
+def unlock(target: Target) -> str:
+    ssm = target.client("ssm")
+    try:
+        held = describe_lock(target)
+        ssm.delete_parameter(Name=target.names.release_lock_parameter)
+    except ClientError as error:
+        if _code(error) == "ParameterNotFound":
+            return f"{target.name}: no release lock held"
+        raise
+    return f"{target.name}: cleared the release lock ({held})"
+
+
+# --- Rolling out -----------------------------------------------------------------------------
+
+
+def unexpected_changes(plan: dict) -> list[str]:
+    """The planned changes (`terraform show -json`) a release may not make, as 'address
+    (actions)'."""
+    unexpected = []
+    for change in plan.get("resource_changes", []):
+        actions = change["change"]["actions"]
+        if actions in (["no-op"], ["read"]) or \
+                actions in RELEASE_ACTIONS.get(change["type"], ()):
+            continue
+        unexpected.append(f"{change['address']} ({'/'.join(actions)})")
+    return unexpected
+
+
+def apply_version_of_record(target: Target, say: Callable[[str], None]) -> dict:
+    """Plan the app stack with the current version of record; apply the saved plan if it only
+    rolls out a new task definition; returns the stack's outputs."""
+    stacks, stack = target.stacks(), target.app_stack
+    started = time.monotonic()
+    stacks.init(stack)
+    if stacks.plan(stack, PLAN_FILE):
+        unexpected = unexpected_changes(json.loads(stacks.show(stack, PLAN_FILE, "-json")))
+        if unexpected:
+            raise Refused(f"{stack} has changes a release does not make: "
+                          f"{', '.join(unexpected[:5])}"
+                          f"{' ...' if len(unexpected) > 5 else ''}; review and apply them "
+                          f"first (make plan ENV={target.name}, then make up ENV="
+                          f"{target.name}), then release again")
+        stacks.apply_saved(stack, PLAN_FILE)
+        say(f"{stack}: new task definition applied ({time.monotonic() - started:.1f}s)")
+    else:
+        say(f"{stack}: no changes ({time.monotonic() - started:.1f}s)")
+    return stacks.outputs(stack)
+
+
+def describe_service(target: Target) -> dict | None:
+    services = target.client("ecs").describe_services(
+        cluster=target.names.service, services=[target.names.service])["services"]
+    active = [service for service in services if service.get("status") == "ACTIVE"]
+    return active[0] if active else None
+
+
+def wait_for_ecs(target: Target, task_definition: str, timeout: float, poll: float) -> str:
+    """Until the ECS deployment of `task_definition` is COMPLETED with every task running;
+    RolloutFailed when ECS fails it (circuit breaker) or goes back to another one."""
+    deadline, state = time.monotonic() + timeout, "not started"
+    while True:
+        service = describe_service(target) or {}
+        deployments = service.get("deployments", [])
+        mine = next((d for d in deployments if d["taskDefinition"] == task_definition), None)
+        if mine is not None and mine.get("rolloutState") == "FAILED":
+            raise RolloutFailed(mine.get("rolloutStateReason") or "ECS failed the deployment")
+        if mine is None and service.get("taskDefinition") != task_definition:
+            events = [event["message"] for event in service.get("events", [])[:2]]
+            raise RolloutFailed(f"the service went back to {revision(service)}"
+                                + (f" ({'; '.join(reversed(events))})" if events else ""))
+        if mine is not None:
+            state = f"{mine.get('rolloutState')}, {service.get('runningCount')}/" \
+                    f"{service.get('desiredCount')} running"
+            if mine["status"] == "PRIMARY" and mine.get("rolloutState") == "COMPLETED" and \
+                    len(deployments) == 1 and \
+                    service["runningCount"] == service["desiredCount"] == mine["runningCount"]:
+                return state
+        if time.monotonic() > deadline:
+            raise TimeoutError(state)
+        time.sleep(poll)
+
+
+def appspec(task_definition: str, container: str, port: int) -> str:
+    return json.dumps({"version": 0.0, "Resources": [{"TargetService": {
+        "Type": "AWS::ECS::Service",
+        "Properties": {"TaskDefinition": task_definition,
+                       "LoadBalancerInfo": {"ContainerName": container,
+                                            "ContainerPort": int(port)}}}}]}, indent=2)
+
+
+def deploy_with_codedeploy(target: Target, outputs: dict, description: str, timeout: float,
+                           poll: float, say: Callable[[str], None]) -> str:
+    """Create the blue/green deployment of the new task definition and wait for it; returns
+    the final state, RolloutFailed when CodeDeploy fails or stops (rolls back) it."""
+    codedeploy = target.client("codedeploy")
+    deployment = codedeploy.create_deployment(
+        applicationName=outputs["codedeploy_application"],
+        deploymentGroupName=outputs["codedeploy_deployment_group"],
+        description=description[:100],
+        revision={"revisionType": "AppSpecContent", "appSpecContent": {"content": appspec(
+            outputs["task_definition_arn"], outputs["container_name"],
+            outputs["container_port"])}})["deploymentId"]
+    say(f"{target.name}: CodeDeploy deployment {deployment} created")
+    deadline = time.monotonic() + timeout
+    while True:
+        info = codedeploy.get_deployment(deploymentId=deployment)["deploymentInfo"]
+        if info["status"] == "Succeeded":
+            return f"CodeDeploy deployment {deployment} Succeeded: traffic shifted"
+        if info["status"] in ("Failed", "Stopped"):
+            why = (info.get("errorInformation") or {}).get("message") or "no reason given"
+            raise RolloutFailed(f"CodeDeploy deployment {deployment} {info['status']}: {why}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"CodeDeploy deployment {deployment} {info['status']}")
+        time.sleep(poll)
+
+
+def release(target: Target, image: str, description: str, *, timeout: float, poll: float,
+            say: Callable[[str], None] = print) -> str:
+    """Make `image` the environment's version of record and roll it out; the summary line."""
+    started = time.monotonic()
+    with release_lock(target, image):
+        previous = version_of_record(target)
+        ssm = target.client("ssm")
+        if previous != image:
+            ssm.put_parameter(Name=target.names.image_parameter, Value=image, Type="String",
+                              Overwrite=True, Description=description[:1024])
+            say(f"{target.name}: version of record -> {image}")
+
+        def restore(why: str) -> None:
+            if previous != image:
+                ssm.put_parameter(Name=target.names.image_parameter, Value=previous,
+                                  Type="String", Overwrite=True,
+                                  Description=f"{RESTORE} {why} (by {released_by()})"[:1024])
+                say(f"{target.name}: version of record restored -> {previous}")
+
+        try:
+            outputs = apply_version_of_record(target, say)
+        except (Refused, DeployError) as error:
+            restore(f"release of {image} refused: {error}")
+            raise
+        try:
+            if target.blue_green:
+                state = deploy_with_codedeploy(target, outputs, description, timeout, poll, say)
+            else:
+                state = wait_for_ecs(target, outputs["task_definition_arn"], timeout, poll)
+        except TimeoutError as error:
+            raise RolloutFailed(
+                f"{target.name}: the rollout of {image} did not finish within {timeout:.0f}s "
+                f"({error}); it goes on: watch python -m ops.release status --env "
+                f"{target.name}") from None
+        except RolloutFailed as error:
+            restore(f"rollout of {image} failed: {error}")
+            apply_version_of_record(target, say)  # the stack again matches what runs
+            raise RolloutFailed(f"rolled back: {target.name}: {str(error).rstrip('.')}; the "
+                                f"version of record is {previous} again") from None
+    return (f"{target.name}: released {image} ({revision_name(outputs['task_definition_arn'])}"
+            f"; {state}) in {time.monotonic() - started:.1f}s")
+
+
+def revision_name(task_definition_arn: str) -> str:
+    return task_definition_arn.rsplit("/", 1)[-1]
+
+
+def revision(service: dict) -> str:
+    return revision_name(service.get("taskDefinition") or "?")
+
+
+def describe_release(action: str, image: Image) -> str:
+    return f"{action} {image.label} (commit {commit()}) by {released_by()}"
+
+
+# --- The commands ----------------------------------------------------------------------------
+
+
+def deploy(target: Target, version: str, *, timeout: float, poll: float,
+           say: Callable[[str], None] = print) -> str:
+    image = find_image(target, version)
+    return release(target, image.reference, describe_release("release", image),
+                   timeout=timeout, poll=poll, say=say)
+
+
+def check_healthy(target: Target, image: Image) -> None:
+    """Refused unless the environment runs `image` on every desired task, with no deployment
+    in progress."""
+    service = describe_service(target)
+    if service is None:
+        raise Refused(f"{target.name}: not deployed (no ECS service {target.names.service})")
+    definition = target.client("ecs").describe_task_definition(
+        taskDefinition=service["taskDefinition"])["taskDefinition"]
+    running = [container["image"] for container in definition["containerDefinitions"]
+               if container["name"] == target.environment.service.container_name]
+    if image.reference not in running and not any(
+            reference.endswith(f":{tag}") for reference in running for tag in image.tags):
+        raise Refused(f"{target.name}: not healthy on its version of record {image.label}: "
+                      f"the service runs {', '.join(running) or 'no such container'} "
+                      f"({revision(service)})")
+    state = deployment_state(target, service)
+    if not state.endswith("COMPLETED") and not state.endswith("Succeeded") and \
+            state != "no deployment yet":
+        raise Refused(f"{target.name}: not healthy on {image.label}: deployment {state}")
+    if service["runningCount"] != service["desiredCount"]:
+        raise Refused(f"{target.name}: not healthy on {image.label}: "
+                      f"{service['runningCount']}/{service['desiredCount']} tasks running")
+
+
+def promote(source: Target, target: Target, *, timeout: float, poll: float,
+            say: Callable[[str], None] = print) -> str:
+    for one in (source, target):
+        require_repository(one)
+    if (source.names.repository, source.environment.region) != (
+            target.names.repository, target.environment.region):
+        raise Refused(
+            f"{target.name} runs images from {target.names.repository} "
+            f"({target.environment.region}), {source.name} from {source.names.repository} "
+            f"({source.environment.region}): promotion moves one digest within one repository; "
+            f"set service.ecr_repository_owner = \"{source.name}\" in environments/"
+            f"{target.name}.toml")
+    image = image_of_reference(source, version_of_record(source))
+    check_healthy(source, image)
+    return release(target, image.reference,
+                   describe_release(f"promote from {source.name}:", image),
+                   timeout=timeout, poll=poll, say=say)
+
+
+def rollback(target: Target, *, timeout: float, poll: float,
+             say: Callable[[str], None] = print) -> str:
+    version_of_record(target)  # refuses an environment that is not deployed
+    previous = previous_version(history(target))
+    if previous is None:
+        raise Refused(f"{target.name}: no earlier version of record to roll back to")
+    try:
+        label = image_of_reference(target, previous).label
+    except Refused:
+        label = previous  # e.g. the public image the environment started with
+    return release(target, previous, f"rollback to {label} (commit {commit()}) by "
+                   f"{released_by()}", timeout=timeout, poll=poll, say=say)
+
+
+def deployment_state(target: Target, service: dict) -> str:
+    if target.blue_green or service.get("deploymentController", {}).get("type") == \
+            "CODE_DEPLOY":
+        codedeploy = target.client("codedeploy")
+        ids = codedeploy.list_deployments(applicationName=target.names.service,
+                                          deploymentGroupName=target.names.service
+                                          ).get("deployments", [])
+        if not ids:
+            return "no deployment yet"
+        infos = codedeploy.batch_get_deployments(deploymentIds=ids[-100:])["deploymentsInfo"]
+        latest = max(infos, key=lambda info: info["createTime"])
+        return f"CodeDeploy {latest['deploymentId']} {latest['status']}"
+    deployments = service.get("deployments", [])
+    primary = next((d for d in deployments if d["status"] == "PRIMARY"), None)
+    if primary is None:
+        return "no deployment"
+    failed = [d for d in deployments if d.get("rolloutState") == "FAILED"]
+    return (f"{len(deployments)} deployments, " if len(deployments) > 1 else "") + \
+        ("last one FAILED, " if failed else "") + f"ECS {primary.get('rolloutState')}"
+
+
+def status_row(target: Target) -> dict[str, str]:
+    row = {"env": target.name}
+    try:
+        reference = version_of_record(target)
+    except Refused:
+        return {**row, "version": f"not deployed (python -m ops.deploy up --env {target.name})"}
+    try:
+        row["version"] = image_of_reference(target, reference).label
+    except Refused:
+        row["version"] = reference  # a public image, or one no longer in the repository
+    service = describe_service(target)
+    if service is None:
+        row["revision"] = "no ECS service"
+    else:
+        row.update(revision=revision(service),
+                   tasks=f"{service['runningCount']}/{service['desiredCount']}",
+                   state=deployment_state(target, service))
+    latest = history(target)[-1]
+    when = latest["LastModifiedDate"]
+    row["released"] = (f"{when:%Y-%m-%d %H:%M} UTC" if isinstance(when, datetime) else str(when)) \
+        + f": {latest.get('Description', '')}"
+    return row
+
+
+STATUS_COLUMNS = ("env", "version", "revision", "tasks", "state", "released")
+
+
+def status(targets: list[Target]) -> str:
+    rows = []
+    for target in targets:
+        try:
+            rows.append(status_row(target))
+        except (ClientError, BotoCoreError) as error:
+            rows.append({"env": target.name, "version": f"cannot read: {error}"})
+    widths = {column: max(len(column), *(len(row.get(column, "")) for row in rows))
+              for column in STATUS_COLUMNS}
+    lines = ["  ".join(column.ljust(widths[column]) for column in STATUS_COLUMNS)]
+    lines += ["  ".join(row.get(column, "-").ljust(widths[column])
+                        for column in STATUS_COLUMNS).rstrip() for row in rows]
+    return "\n".join(lines)
+
+
+# --- Command line ----------------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        self.exit(REFUSED, f"error: {message} (python -m ops.release --help)\n")
+
+
+def parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m ops.release", description=__doc__,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--target", choices=["emulator", "aws"],
+                        default=os.environ.get("DEPLOY_TARGET", "emulator"))
+    parser.add_argument("--timeout", type=float, default=1800,
+                        help="seconds to wait for a rollout (default 1800)")
+    parser.add_argument("--poll", type=float, default=5, help="seconds between checks")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    deploy_parser = commands.add_parser("deploy", help="release a version to an environment")
+    deploy_parser.add_argument("--env", required=True)
+    deploy_parser.add_argument("--version", required=True,
+                               help="an image tag (the git commit) or sha256:<digest>")
+    promote_parser = commands.add_parser("promote", help="deploy what runs in one environment "
+                                                         "to another")
+    promote_parser.add_argument("--from", dest="source", required=True)
+    promote_parser.add_argument("--to", dest="to", required=True)
+    for name, text in (("rollback", "back to the previous version of record"),
+                       ("unlock", "clear the release lock of a release that died")):
+        commands.add_parser(name, help=text).add_argument("--env", required=True)
+    commands.add_parser("status", help="what runs where").add_argument("--env")
+    return parser
+
+
+def run(args: argparse.Namespace, targets: Callable[[str | None], list[Target]]) -> int:
+    """Run the parsed command with `targets(names)` giving the environments; the exit status.
+    Each failure is one line on stderr."""
+    timing = {"timeout": args.timeout, "poll": args.poll}
+    try:
+        if args.command == "status":
+            print(status(targets(args.env)))
+            return DONE
+        if args.command == "deploy":
+            (target,) = targets(args.env)
+            if not (_TAG.match(args.version) or _DIGEST.match(args.version)):
+                raise Refused(f"--version {args.version!r}: not an image tag or "
+                              "sha256:<64 hex digits>")
+            print(deploy(target, args.version, **timing))
+        elif args.command == "promote":
+            if args.source == args.to:
+                raise Refused(f"--from and --to are both {args.source!r}")
+            source, to = targets(f"{args.source},{args.to}")
+            print(promote(source, to, **timing))
+        elif args.command == "rollback":
+            (target,) = targets(args.env)
+            print(rollback(target, **timing))
+        else:
+            (target,) = targets(args.env)
+            print(unlock(target))
+        return DONE
+    except (Refused, ConfigError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return REFUSED
+    except (RolloutFailed, DeployError) as error:
+        print(f"error: {error}" if isinstance(error, DeployError) else str(error),
+              file=sys.stderr)
+        return FAILED
+    except (BotoCoreError, ClientError) as error:
+        hint = " (is the emulator running? make up)" if args.target == "emulator" else ""
+        print(f"error: {error}{hint}", file=sys.stderr)
+        return FAILED
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+
+    def targets(names: str | None) -> list[Target]:
+        environments = {env.name: env for env in load_environments(environments_dir())}
+        for name in (names or "").split(","):
+            if name and name not in environments:
+                raise Refused(f"unknown environment {name!r}; allowed: "
+                              f"{', '.join(environments)} (environments/<name>.toml)")
+        return [Target(environment, target_environment(args.target, environment.region))
+                for environment in select_environments(list(environments.values()), names)]
+
+    return run(args, targets)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
