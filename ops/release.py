@@ -563,7 +563,7 @@ def status(targets: list[Target]) -> str:
             rows.append({"env": target.name, "version": f"cannot read: {error}"})
     widths = {column: max(len(column), *(len(row.get(column, "")) for row in rows))
               for column in STATUS_COLUMNS}
-    lines = ["  ".join(column.ljust(widths[column]) for column in STATUS_COLUMNS)]
+    lines = ["  ".join(column.ljust(widths[column]) for column in STATUS_COLUMNS).rstrip()]
     lines += ["  ".join(row.get(column, "-").ljust(widths[column])
                         for column in STATUS_COLUMNS).rstrip() for row in rows]
     return "\n".join(lines)
