@@ -24,7 +24,8 @@ class ImageVersion(Construct):
             self, "parameter", name=name, type="String", tier="Standard",
             insecure_value=seed_image,
             description="Version of record: the image the service runs (python -m ops.release)",
-            lifecycle={"ignore_changes": ["insecure_value"]})
+            # Each release writes the value and a description of itself (tag, commit, who).
+            lifecycle={"ignore_changes": ["insecure_value", "description"]})
 
     @property
     def image(self) -> str:

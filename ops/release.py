@@ -49,7 +49,7 @@ from constructs_lib.config import (ConfigError, EnvironmentConfig, environments_
                                    load_environments, select_environments)
 from ops.aws import client, target_environment
 from ops.deploy import DeployError, Deployment, synthesize
-from ops.terraform import ROOT
+from ops.image import git_commit
 
 DONE, FAILED, REFUSED = 0, 1, 2
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
@@ -134,12 +134,9 @@ def released_by() -> str:
 
 
 def commit() -> str:
-    """The infrastructure commit the release runs from."""
-    if os.environ.get("GITHUB_SHA"):
-        return os.environ["GITHUB_SHA"][:12]
+    """The commit the release runs from (its infrastructure code)."""
     try:
-        return subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT, check=True,
-                              capture_output=True, text=True).stdout.strip()
+        return os.environ.get("GITHUB_SHA", "")[:12] or git_commit()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
