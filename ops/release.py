@@ -387,6 +387,11 @@ def release(target: Target, image: str, description: str, *, timeout: float, pol
     started = time.monotonic()
     with release_lock(target, image):
         previous = version_of_record(target)
+        latest = latest_codedeploy_deployment(target) if target.blue_green else None
+        if latest is not None and latest["status"] in CODEDEPLOY_RUNNING:
+            raise Refused(f"{target.name}: CodeDeploy deployment {latest['deploymentId']} is "
+                          f"{latest['status']}; a release waits for it to end (python -m "
+                          f"ops.release status --env {target.name})")
         ssm = target.client("ssm")
         if previous != image:
             ssm.put_parameter(Name=target.names.image_parameter, Value=image, Type="String",
@@ -462,8 +467,11 @@ def check_healthy(target: Target, image: Image) -> None:
                       f"the service runs {', '.join(running) or 'no such container'} "
                       f"({revision(service)})")
     state = deployment_state(target, service)
-    if not state.endswith("COMPLETED") and not state.endswith("Succeeded") and \
-            state != "no deployment yet":
+    if service.get("deploymentController", {}).get("type") == "CODE_DEPLOY":
+        busy = any(state.endswith(f" {status}") for status in CODEDEPLOY_RUNNING)
+    else:
+        busy = state != "ECS COMPLETED"
+    if busy:
         raise Refused(f"{target.name}: not healthy on {image.label}: deployment {state}")
     if service["runningCount"] != service["desiredCount"]:
         raise Refused(f"{target.name}: not healthy on {image.label}: "
@@ -503,17 +511,23 @@ def rollback(target: Target, *, timeout: float, poll: float,
                    f"{released_by()}", timeout=timeout, poll=poll, say=say)
 
 
+def latest_codedeploy_deployment(target: Target) -> dict | None:
+    codedeploy = target.client("codedeploy")
+    ids = codedeploy.list_deployments(applicationName=target.names.service,
+                                      deploymentGroupName=target.names.service
+                                      ).get("deployments", [])
+    if not ids:
+        return None
+    infos = codedeploy.batch_get_deployments(deploymentIds=ids[-100:])["deploymentsInfo"]
+    return max(infos, key=lambda info: info["createTime"])
+
+
 def deployment_state(target: Target, service: dict) -> str:
     if target.blue_green or service.get("deploymentController", {}).get("type") == \
             "CODE_DEPLOY":
-        codedeploy = target.client("codedeploy")
-        ids = codedeploy.list_deployments(applicationName=target.names.service,
-                                          deploymentGroupName=target.names.service
-                                          ).get("deployments", [])
-        if not ids:
+        latest = latest_codedeploy_deployment(target)
+        if latest is None:
             return "no deployment yet"
-        infos = codedeploy.batch_get_deployments(deploymentIds=ids[-100:])["deploymentsInfo"]
-        latest = max(infos, key=lambda info: info["createTime"])
         return f"CodeDeploy {latest['deploymentId']} {latest['status']}"
     deployments = service.get("deployments", [])
     primary = next((d for d in deployments if d["status"] == "PRIMARY"), None)

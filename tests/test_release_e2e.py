@@ -150,7 +150,7 @@ def test_rolling_release_rolls_out_the_next_revision_and_terraform_agrees(envs, 
     roll = envs["relroll"]
     before = roll.service()["taskDefinition"]
     code, out, err = cli(capsys, envs, "deploy", "--env", "relroll", "--version", "v1")
-    assert (code, err) == (0, ""), out
+    assert (code, err) == (0, ""), out + err
     assert f"relroll: released {reference(envs, images['v1'])}" in out
 
     assert roll.record() == reference(envs, images["v1"])
@@ -258,7 +258,7 @@ def test_rollback_returns_to_the_previous_version_that_ran(envs, images, capsys)
     roll = envs["relroll"]
     # v2 now; before it v1 (the broken release never ran, so it is skipped).
     code, out, err = cli(capsys, envs, "rollback", "--env", "relroll")
-    assert (code, err) == (0, ""), out
+    assert (code, err) == (0, ""), out + err
     assert roll.record() == reference(envs, images["v1"])
     assert roll.image_running() == reference(envs, images["v1"])
     assert aws("ssm").get_parameter_history(Name=roll.names.image_parameter)[
@@ -269,9 +269,11 @@ def test_rollback_returns_to_the_previous_version_that_ran(envs, images, capsys)
 def test_promote_deploys_the_same_digest_blue_green(envs, images, capsys):
     roll, bg = envs["relroll"], envs["relbg"]
     code, out, err = cli(capsys, envs, "promote", "--from", "relroll", "--to", "relbg")
-    assert (code, err) == (0, ""), out
+    assert (code, err) == (0, ""), out + err
     assert bg.record() == roll.record() == reference(envs, images["v1"])
     assert "Succeeded: traffic shifted" in out
+    assert aws("ssm").get_parameter_history(Name=bg.names.image_parameter)["Parameters"][-1][
+        "Description"].startswith(f"promote from relroll: v1 ({images['v1'][:19]})")
 
     codedeploy = aws("codedeploy")
     (deployment_id,) = codedeploy.list_deployments(
@@ -329,10 +331,27 @@ def test_status_shows_what_runs_where(envs, images, capsys, environments):
         assert f"hello-world-{name}:" in by_env[name]
         assert " 1/1 " in by_env[name]
     assert "ECS COMPLETED" in by_env["relroll"]
-    assert "Succeeded" in by_env["relbg"]
-    assert "promote from relroll: v1" in by_env["relbg"]
+    assert "rollback to v1" in by_env["relroll"]
+    # relbg's last deployment is the failed one, and its last write the restore after it.
+    assert "Failed" in by_env["relbg"]
+    assert "restore: rollout of " in by_env["relbg"]
 
     nowhere = dataclasses.replace(envs["relroll"].target, environment=variant(
         environments["uat"], "relnone", "10.73.0.0/16"))
     assert "relnone  not deployed (python -m ops.deploy up --env relnone)" in release.status(
         [nowhere])
+
+
+def test_blue_green_release_waits_for_a_codedeploy_deployment_in_progress(envs, images,
+                                                                          monkeypatch):
+    bg = envs["relbg"]
+    monkeypatch.setenv("EMULATOR_ROLLOUT_SECONDS", "3600")  # started by hand, still going
+    aws("codedeploy").create_deployment(
+        applicationName=bg.names.service, deploymentGroupName=bg.names.service,
+        revision={"revisionType": "AppSpecContent", "appSpecContent": {"content": release.appspec(
+            bg.service()["taskDefinition"], "web", 8000)}})
+    unchanged = bg.snapshot()
+    with pytest.raises(Refused, match=r"^relbg: CodeDeploy deployment \S+ is (Created|InProgress)"
+                                      r"; a release waits for it to end"):
+        release.deploy(bg.target, "v2", **TIMING)
+    assert bg.snapshot() == unchanged
