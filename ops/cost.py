@@ -24,6 +24,7 @@ import argparse
 import dataclasses
 import datetime
 import json
+import re
 import sys
 import tomllib
 from dataclasses import dataclass
@@ -32,7 +33,8 @@ from typing import Any
 
 from constructs_lib.config import ConfigError, EnvironmentConfig, load_environments, \
     select_environments
-from ops.inventory import Inventory, from_plans, from_synthesized, load_stacks
+from ops.inventory import (Inventory, from_synthesized, inventory, load_stacks, merge, plan_sides,
+                           synthesized_side)
 
 ROOT = Path(__file__).resolve().parent.parent
 PRICES_DIR = Path(__file__).resolve().parent / "prices"
@@ -192,7 +194,7 @@ def fetch_price(client, region: str, key: str) -> tuple[float, str, str, str]:
         for text in page.get("PriceList", []):
             product = json.loads(text)
             usagetype = product.get("product", {}).get("attributes", {}).get("usagetype", "")
-            if usagetype == usage or usagetype.endswith(f"-{usage}"):
+            if re.fullmatch(rf"(?:[A-Z0-9]+-)?{re.escape(usage)}", usagetype):
                 found.append((usagetype, product))
         token = page.get("NextToken")
         if not token:
@@ -380,7 +382,7 @@ def estimate(inv: Inventory, assumptions: Assumptions = Assumptions(),
                             f"assumed {a.log_gb_per_month:g} GB/month of container logs per "
                             f"service (--log-gb-per-month), into "
                             f"{', '.join(g for s in logged for g in s.log_groups)}"))
-    to_logs = [f for f in inv.flow_logs if f == "cloud-watch-logs"]
+    to_logs = [f for f, _ in inv.flow_logs if f == "cloud-watch-logs"]
     if to_logs:
         lines.append(_fixed("logs.flow_logs", "VPC flow logs ingestion", "GB",
                             prices["cloudwatch.vended_logs_per_gb"],
@@ -555,8 +557,6 @@ def plan_change(env: EnvironmentConfig, plan_dir: Path, outdir: Path | None = No
     estimate of their before sides against their after sides. A stack with no plan JSON (not
     planned: a dependency is not deployed yet) counts as created from its synthesized JSON in
     `outdir`, if given; the notes say so."""
-    from ops.inventory import merge, plan_sides, synthesized_side, inventory
-
     plans, missing = {}, []
     for stack in stack_names(env):
         path = Path(plan_dir) / f"{stack}.json"

@@ -5,7 +5,7 @@ Two sources, one reading:
 
 - `from_synthesized(stacks)`: the stacks' `cdk.tf.json` (`load_stacks(outdir, names)`), where a
   reference is still a `${aws_subnet.x.id}` string;
-- `from_plans(plans)`: each stack's `terraform show -json`, read like plan-based estimators
+- `plan_sides(plans)`: each stack's `terraform show -json`, read like plan-based estimators
   (infracost) do: every `resource_changes[].change.before` is one side, every `.after` the
   other; a reference there is a known id, or, for what is still to be created, the plan's
   `configuration` says which resource the expression refers to.
@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -164,7 +164,8 @@ class Inventory:
     alarms: int = 0
     services: tuple[Service, ...] = ()
     log_groups: tuple[tuple[str, int], ...] = ()  # (name, retention days; 0 = never expires)
-    flow_logs: tuple[str, ...] = ()  # destination type of each ("cloud-watch-logs", "s3")
+    # (destination type: "cloud-watch-logs" / "s3", the log group's name where known)
+    flow_logs: tuple[tuple[str, str], ...] = ()
     ecr_repositories: tuple[str, ...] = ()
     not_priced: tuple[str, ...] = ()  # billable-looking types with no line in the estimate
 
@@ -258,6 +259,11 @@ def _log_group_name(side: Side, stack: str, value: str) -> str:
     return value
 
 
+def _destination(side: Side, flow_log: Resource) -> str:
+    target = side.reference(flow_log, "log_destination")
+    return (target.values.get("name") or "") if target else ""
+
+
 def _listeners(side: Side, balancer: Resource) -> tuple[str, ...]:
     return tuple(f"{l.values.get('protocol') or 'HTTP'} :{l.values.get('port')}"
                  for l in side.of_type("aws_lb_listener")
@@ -316,8 +322,8 @@ def inventory(side: Side, region: str) -> Inventory:
         log_groups=tuple(sorted((g.values.get("name") or g.address.split(".")[1],
                                  _int(g.values.get("retention_in_days")))
                                 for g in of("aws_cloudwatch_log_group"))),
-        flow_logs=tuple(sorted(f.values.get("log_destination_type") or "cloud-watch-logs"
-                               for f in of("aws_flow_log"))),
+        flow_logs=tuple(sorted((f.values.get("log_destination_type") or "cloud-watch-logs",
+                                _destination(side, f)) for f in of("aws_flow_log"))),
         ecr_repositories=tuple(sorted(r.values.get("name", "") for r in of("aws_ecr_repository"))),
         not_priced=tuple(sorted(t for t in types if t not in PRICED | FREE)),
     )
@@ -397,22 +403,6 @@ def plan_sides(plans: dict[str, dict]) -> tuple[Side, Side]:
                 before.append(data)
                 after.append(data)
     return Side(before), Side(after, configured)
-
-
-def plan_region(plans: dict[str, dict]) -> str:
-    for plan in plans.values():
-        aws = plan.get("configuration", {}).get("provider_config", {}).get("aws", {})
-        region = aws.get("expressions", {}).get("region", {}).get("constant_value")
-        if region:
-            return region
-    return ""
-
-
-def from_plans(plans: dict[str, dict], region: str = "") -> tuple[Inventory, Inventory]:
-    """The inventories before and after the planned changes."""
-    region = region or plan_region(plans)
-    before, after = plan_sides(plans)
-    return inventory(before, region), inventory(after, region)
 
 
 def merge(*parts: Side) -> Side:
