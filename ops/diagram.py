@@ -38,6 +38,9 @@ class Cluster:
     id: str
     label: str
     parent: str | None = None  # the enclosing cluster's id; None for top level
+    # The label drawn left of the cluster's first node instead of on top, where edges from
+    # above would cross it (subnets: as narrow as their icons, entered from above).
+    label_beside: bool = False
 
 
 @dataclass(frozen=True)
@@ -118,23 +121,24 @@ def architecture(inv: Inventory, env: str) -> Graph:
         add_cluster(Cluster(f"az:{zone}", zone, "vpc"))
         for tier in ("public", "private"):
             if (zone, tier) in tiers:
-                add_cluster(Cluster(f"{tier}:{zone}", f"{tier} {tiers[zone, tier]}", f"az:{zone}"))
-        if zone in inv.nat_gateways:
-            add(Node(f"nat:{zone}", "nat", f"NAT gateway {_letter(zone)}\n+ Elastic IP",
-                     f"public:{zone}"))
-            if inv.internet_gateways:
-                connect(Edge(f"nat:{zone}", "igw", "0.0.0.0/0", upward=True, ranks=False))
+                add_cluster(Cluster(f"{tier}:{zone}", f"{tier} {tiers[zone, tier]}", f"az:{zone}",
+                                    label_beside=True))
         if balancer and zone in balancer.zones:
             # The ALB has a node with a public IPv4 in every AZ's public subnet.
             add(Node(f"alb:{zone}", "alb_node", f"ALB node {_letter(zone)}\npublic IPv4",
                      f"public:{zone}"))
             connect(Edge("alb", f"alb:{zone}"))
+        if zone in inv.nat_gateways:
+            add(Node(f"nat:{zone}", "nat", f"NAT gateway {_letter(zone)}\n+ Elastic IP",
+                     f"public:{zone}"))
+            if inv.internet_gateways:
+                connect(Edge(f"nat:{zone}", "igw", "0.0.0.0/0", upward=True, ranks=False))
         if service and (zone, "private") in tiers:
             add(Node(f"tasks:{zone}", "fargate", f"Fargate tasks {_letter(zone)}",
                      f"private:{zone}"))
             if balancer and zone in balancer.zones:
                 connect(Edge(f"alb:{zone}", f"tasks:{zone}", f"HTTP :{service.container_port}"))
-    graph.rows = [row for row in ([f"{kind}:{z}" for z in zones for kind in ("nat", "alb")
+    graph.rows = [row for row in ([f"{kind}:{z}" for z in zones for kind in ("alb", "nat")
                                    if any(n.id == f"{kind}:{z}" for n in graph.nodes)],
                                   [f"tasks:{z}" for z in zones if service and
                                    (z, "private") in tiers]) if len(row) > 1]
@@ -167,17 +171,17 @@ def architecture(inv: Inventory, env: str) -> Graph:
         if "aws_ecr_repository" in image or ".dkr.ecr." in image:
             repository = (inv.ecr_repositories[0] if inv.ecr_repositories
                           else image.split("/", 1)[-1].split(":")[0])
-            add(Node("image", "ecr", f"ECR {repository}", "region"))
+            add(Node("image", "ecr", f"ECR repository\n{repository}", "region"))
         else:
             add(Node("image", "registry", f"public image\n{image}"))
         connect(Edge("image", "service", "image pull", "dotted", upward=True))
 
     endpoints = (*inv.gateway_endpoints, *(name for name, _ in inv.interface_endpoints))
     if endpoints:
-        rows = [", ".join(endpoints[i:i + 3]) for i in range(0, len(endpoints), 3)]
+        rows = [", ".join(endpoints[i:i + 2]) for i in range(0, len(endpoints), 2)]
         add(Node("endpoints", "endpoint", "\n".join(["VPC endpoints", *rows]), "vpc"))
         if service:
-            connect(Edge("service", "endpoints", "AWS APIs, no NAT", "dotted"))
+            connect(Edge("service", "endpoints", "AWS APIs, no NAT", "dotted", upward=True))
     for index, (kind, group) in enumerate(inv.flow_logs):
         days = dict(inv.log_groups).get(group, 0)
         add(Node(f"flow_logs:{index}", "flow_logs", "VPC flow logs\n"
@@ -260,10 +264,19 @@ def render(graph: Graph, outfile: Path, formats: tuple[str, ...] = ("png", "svg"
 
     def draw_cluster(cluster: Cluster) -> list[str]:
         style = {"fontsize": "14"} if cluster.id in ("region", "vpc") else {}
-        with DCluster(cluster.label, graph_attr=style) as drawn:
+        nodes = [n.id for n in graph.nodes if n.cluster == cluster.id]
+        beside = cluster.label_beside and nodes
+        with DCluster(cluster.label, graph_attr=dict(style, label="") if beside else style) \
+                as drawn:
             dot_names[cluster.id] = drawn.name
+            if beside:
+                text, first = _dot_id(f"label:{cluster.id}"), _dot_id(nodes[0])
+                drawn.dot.node(text, label=cluster.label.replace(" ", "\n", 1),
+                               shape="plaintext", fixedsize="false", width="0", height="0",
+                               labelloc="c", fontsize="12")
+                drawn.dot.body.append(f'\t{{rank=same; "{text}"; "{first}"}}\n')
+                drawn.dot.edge(text, first, style="invis")
             draw_nodes(cluster.id)
-            nodes = [n.id for n in graph.nodes if n.cluster == cluster.id]
             for child in children.get(cluster.id, []):
                 nodes += draw_cluster(child)
         inside[cluster.id] = nodes
@@ -271,6 +284,8 @@ def render(graph: Graph, outfile: Path, formats: tuple[str, ...] = ("png", "svg"
 
     # Splines (not diagrams' default "ortho", which cannot place edge labels) keep each label
     # on its edge; newrank lets a row of nodes in different clusters share a level.
+    # Labels are wider than their 1.4 in icons, and Graphviz lays out the icons: the
+    # horizontal pad leaves room for a label of about 25 characters at the picture's edge.
     graph_attr = {"fontsize": "20", "pad": "1.0,0.4", "nodesep": "0.9", "ranksep": "1.0",
                   "splines": "spline", "newrank": "true", "compound": "true"}
     edge_attr = {"fontname": "Sans-Serif", "fontsize": "13", "fontcolor": "#2D3436"}
@@ -290,7 +305,10 @@ def render(graph: Graph, outfile: Path, formats: tuple[str, ...] = ("png", "svg"
             # Every edge leaves the bottom of the upper node (below its label) and ends on the
             # top of the lower one, so none runs through a node's text or ends beside its icon.
             upper, lower = (edge.target, source) if edge.upward else (source, edge.target)
-            ports = {"tailport": "s", "headport": "n"} if edge.ranks else {"constraint": "false"}
+            # An edge that does not rank (into the internet gateway from beside it) ends on the
+            # side of the upper node, half way down: on its icon.
+            ports = {"tailport": "s", "headport": "n"} if edge.ranks else \
+                {"constraint": "false", "tailport": "e"}
             dot.edge(_dot_id(upper), _dot_id(lower), **({"dir": "back"} if edge.upward else {}),
                      **ports, **attrs)
         for row in graph.rows:  # one level, in order: edges within a rank run left to right

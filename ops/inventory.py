@@ -39,7 +39,8 @@ FREE = {"aws_vpc", "aws_subnet", "aws_route", "aws_route_table", "aws_route_tabl
         "aws_s3_bucket_public_access_block", "aws_s3_bucket_ownership_controls",
         "aws_s3_bucket_policy", "aws_s3_bucket_versioning", "aws_s3_bucket_lifecycle_configuration",
         "aws_s3_bucket_server_side_encryption_configuration", "aws_sns_topic",
-        "aws_sns_topic_policy", "aws_ssm_parameter", "aws_ecr_lifecycle_policy"}
+        "aws_sns_topic_policy", "aws_ssm_parameter", "aws_ecr_lifecycle_policy",
+        "aws_codedeploy_app", "aws_codedeploy_deployment_group"}  # CodeDeploy to ECS is free
 
 
 @dataclass(frozen=True)

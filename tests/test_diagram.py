@@ -108,7 +108,7 @@ def test_endpoints_and_an_ecr_image_get_their_nodes(synthesized, environments):
                                   gateway_endpoints=("s3",), services=(service,))
     graph = architecture(changed, "uat")
     assert graph.node("endpoints").label == "VPC endpoints\ns3, ecr.api"
-    assert graph.node("image").label == "ECR hello-world/hello-world"
+    assert graph.node("image").label == "ECR repository\nhello-world/hello-world"
 
 
 @pytest.mark.skipif(not diagram.shutil.which("dot"), reason="Graphviz's dot is not installed")
