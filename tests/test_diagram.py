@@ -124,3 +124,61 @@ def test_renders_are_self_contained_and_byte_identical_run_after_run(synthesized
     assert "cross-AZ" in svg and "10.0.0.0/16" in svg
     assert 'href="/' not in svg  # icons are embedded, not linked to this machine's files
     assert not re.search(r"[0-9a-f]{32}", re.sub(r'base64,[^"]+', "", svg))  # no random ids
+
+
+def _points(text: str) -> list[tuple[float, float]]:
+    numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", text)]
+    return list(zip(numbers[::2], numbers[1::2]))
+
+
+def _svg_geometry(svg_path: Path):
+    """Node boxes (icon and label), edge ends and arrow tips, cluster boxes of a rendered SVG."""
+    import xml.etree.ElementTree as ET
+
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    root = ET.parse(svg_path).getroot()
+    nodes, edges, clusters = {}, [], {}
+    for group in root.iter("{http://www.w3.org/2000/svg}g"):
+        title = group.findtext("s:title", namespaces=ns)
+        kind = group.get("class")
+        if kind == "node" and group.find("s:image", ns) is not None:
+            image = group.find("s:image", ns)
+            x, y = float(image.get("x")), float(image.get("y"))
+            width, height = (float(image.get(k).rstrip("px")) for k in ("width", "height"))
+            bottom = max([y + height] + [float(t.get("y")) + 4 for t in group.findall("s:text", ns)])
+            nodes[title] = (x, y, x + width, bottom)
+        elif kind == "edge" and group.find("s:polygon", ns) is not None:
+            tail, head = (re.sub(r":[nsew]$", "", end) for end in title.split("->"))
+            path = _points(group.find("s:path", ns).get("d"))
+            arrow = _points(group.find("s:polygon", ns).get("points"))
+            edges.append((tail, head, path[0], path[-1], arrow))
+        elif kind == "cluster":
+            points = _points(group.find("s:path", ns).get("d"))
+            clusters[title] = (min(p[0] for p in points), min(p[1] for p in points),
+                               max(p[0] for p in points), max(p[1] for p in points))
+    return nodes, edges, clusters
+
+
+@pytest.mark.skipif(not diagram.shutil.which("dot"), reason="Graphviz's dot is not installed")
+def test_the_drawn_picture_keeps_azs_in_order_and_every_arrow_on_its_node(
+        synthesized, env, tmp_path):
+    graph = synthesized_graph(synthesized, env)
+    (svg,) = diagram.render(graph, tmp_path / f"architecture-{env.name}", ("svg",))
+    nodes, edges, clusters = _svg_geometry(svg)
+    lefts = [clusters[f"cluster_{zone}"][0] for zone in ZONES]
+    assert lefts == sorted(lefts)  # a, b, c from left to right
+    drawn = {(e.source, e.target) for e in graph.edges}
+    assert len(edges) == len(drawn)  # every edge of the graph, nothing else visible
+    tolerance = 3
+    for tail, head, start, end, arrow in edges:
+        # The arrow sits at the path's end nearer to it; its tip is the point furthest from it.
+        centre = (sum(x for x, _ in arrow) / len(arrow), sum(y for _, y in arrow) / len(arrow))
+        near = min((start, tail), (end, head), key=lambda pair: (pair[0][0] - centre[0]) ** 2
+                   + (pair[0][1] - centre[1]) ** 2)
+        tip = max(arrow, key=lambda p: (p[0] - near[0][0]) ** 2 + (p[1] - near[0][1]) ** 2)
+        left, top, right, bottom = nodes[near[1]]
+        assert left - tolerance <= tip[0] <= right + tolerance and \
+            top - tolerance <= tip[1] <= bottom + tolerance, f"{tail}->{head} ends beside {near[1]}"
+    vpc = next(box for title, box in clusters.items() if title.startswith("cluster_VPC "))
+    (flow,) = [e for e in edges if e[1].startswith("flow_logs")]
+    assert abs(flow[2][1] - vpc[3]) <= tolerance  # starts on the VPC's lower border
