@@ -168,13 +168,17 @@ def architecture(inv: Inventory, env: str) -> Graph:
                      + (f"{days} days" if days else "never expires"), "region"))
             connect(Edge("service", f"logs:{index}", "container logs", "dotted"))
         image = service.images[0] if service.images else ""
-        if "aws_ecr_repository" in image or ".dkr.ecr." in image:
+        from_ecr = "aws_ecr_repository" in image or ".dkr.ecr." in image
+        if from_ecr:
             repository = (inv.ecr_repositories[0] if inv.ecr_repositories
                           else image.split("/", 1)[-1].split(":")[0])
             add(Node("image", "ecr", f"ECR repository\n{repository}", "region"))
         else:
             add(Node("image", "registry", f"public image\n{image}"))
         connect(Edge("image", "service", "image pull", "dotted", upward=True))
+    # A repository the service does not pull from (yet) is still part of the stacks.
+    for index, repository in enumerate(inv.ecr_repositories[1 if service and from_ecr else 0:]):
+        add(Node(f"ecr:{index}", "ecr", f"ECR repository\n{repository}", "region"))
 
     endpoints = (*inv.gateway_endpoints, *(name for name, _ in inv.interface_endpoints))
     if endpoints:

@@ -109,6 +109,11 @@ def test_endpoints_and_an_ecr_image_get_their_nodes(synthesized, environments):
     graph = architecture(changed, "uat")
     assert graph.node("endpoints").label == "VPC endpoints\ns3, ecr.api"
     assert graph.node("image").label == "ECR repository\nhello-world/hello-world"
+    # A repository the service does not pull from yet is drawn on its own.
+    unused = dataclasses.replace(inv, ecr_repositories=("hello-world/hello-world",))
+    assert architecture(unused, "uat").node("ecr:0").label == \
+        "ECR repository\nhello-world/hello-world"
+    assert architecture(unused, "uat").node("image").kind == "registry"
 
 
 @pytest.mark.skipif(not diagram.shutil.which("dot"), reason="Graphviz's dot is not installed")
