@@ -71,7 +71,8 @@ graphviz:
 	  $$([ "$$(id -u)" = 0 ] || echo sudo) apt-get update -qq && \
 	  $$([ "$$(id -u)" = 0 ] || echo sudo) apt-get install -y -qq graphviz; }
 
-# docs/architecture-<env>.png and .svg, drawn from environments/<env>.toml.
+# docs/architecture-<env>.png and .svg, drawn from the synthesized stacks (cdktf.out); the same
+# stacks give byte-identical files.
 diagram: setup graphviz
 	$(RUN) -m ops.diagram
 
@@ -79,6 +80,7 @@ diagram: setup graphviz
 image: setup
 	$(RUN) -m ops.image push --env $(ENV)
 
-# Hourly and 30-day on-demand estimate per environment, prices from ops/prices/<region>.toml.
+# Hourly and 30-day on-demand estimate of the synthesized stacks per environment, prices (each
+# with its source) from ops/prices/<region>.toml.
 cost: setup
 	$(RUN) -m ops.cost
