@@ -135,8 +135,8 @@ def test_every_run_step_is_a_make_target_or_an_ops_command():
 def test_the_ops_commands_the_workflows_run_exist_with_the_options_they_use():
     commands = set()
     for path in WORKFLOWS:
-        for match in re.finditer(r"python -m (ops\.\w+)((?: [\w-]+)?)([^\n]*)", path.read_text()):
-            commands.add((match.group(1), match.group(2).strip(),
+        for match in re.finditer(r"python -m (ops\.\w+)(?: ([a-z]\w*))?([^\n]*)", path.read_text()):
+            commands.add((match.group(1), match.group(2) or "",
                           tuple(re.findall(r"(--[\w-]+)", match.group(3)))))
     modules = {module for module, _, _ in commands}
     assert modules >= {"ops.environments", "ops.plan", "ops.apply", "ops.smoke", "ops.drift",
@@ -147,7 +147,7 @@ def test_the_ops_commands_the_workflows_run_exist_with_the_options_they_use():
             assert module in ("ops.image", "ops.release"), module
             continue
         helped = subprocess.run([sys.executable, "-m", module,
-                                 *([subcommand] if subcommand.isidentifier() else []), "--help"],
+                                 *([subcommand] if subcommand else []), "--help"],
                                 cwd=ROOT, capture_output=True, text=True)
         assert helped.returncode == 0, helped.stderr
         for option in options:
@@ -268,8 +268,9 @@ def test_deploy_workflow_applies_the_reviewed_plan_one_environment_at_a_time():
     jobs = workflow["jobs"]
     image = jobs["image"]
     assert image["env"]["FIRST"] == "${{ needs.environments.outputs.first }}"
+    assert workflow["env"]["VERSION"] == "${{ github.sha }}"
     assert step_running(image, "ops.image")["run"] == \
-        '.venv/bin/python -m ops.image push --env "$FIRST"'
+        '.venv/bin/python -m ops.image push --env "$FIRST" --tag "$VERSION"'
     deploy = jobs["deploy"]
     assert deploy["needs"] == ["environments", "image"]
     assert deploy["environment"] == "${{ matrix.name }}"  # required reviewers gate prod
@@ -294,7 +295,9 @@ def test_deploy_workflow_applies_the_reviewed_plan_one_environment_at_a_time():
     assert release["if"] == "matrix.promote_from == ''"
     assert promote["if"] == "matrix.promote_from != ''"
     assert '--version "$VERSION"' in release["run"]
-    assert deploy["env"]["VERSION"] == "${{ github.sha }}"
+    # Every environment of this run ends up on the version just built (app/ serves it).
+    assert commands[-1] == \
+        '.venv/bin/python -m ops.smoke --env "$ENVIRONMENT" --expect "version $VERSION"'
 
 
 def test_drift_workflow_plans_on_a_schedule_and_keeps_one_issue_per_environment():
