@@ -161,8 +161,9 @@ def listing(directory: Path, output: Path) -> dict:
     command = step_running(load("deploy.yml")["jobs"]["environments"],
                            "python -m ops.environments")["run"]
     output.write_text("")
-    result = subprocess.run([*command.replace("python", sys.executable, 1).split(),
-                             "--dir", str(directory)], cwd=ROOT, capture_output=True, text=True,
+    # -S: no site-packages, as in that job, which installs nothing but Python.
+    result = subprocess.run([sys.executable, "-S", *command.split()[1:], "--dir", str(directory)],
+                            cwd=ROOT, capture_output=True, text=True,
                             env={**os.environ, "GITHUB_OUTPUT": str(output)})
     assert result.returncode == 0, result.stderr
     return dict(line.split("=", 1) for line in output.read_text().splitlines())
