@@ -10,6 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ops import apply as saved
+from ops import drift
 from ops import plan as review_plan
 from ops.deploy import Deployment, synthesize
 
@@ -95,8 +96,14 @@ def test_a_fresh_plan_applies_and_one_made_stale_by_that_apply_is_refused(applie
         f"planning (serial 0 then, {after[1]} now; another apply ran); plan again and review it")
     assert saved.current_state(applied, "state-applied") == after
     # The same check holds for a plan made against a non-empty state.
-    review_plan.plan(applied.environment, applied.env, second, applied.outdir, synth=False)
+    _, plans, _ = review_plan.plan(applied.environment, applied.env, second, applied.outdir,
+                                   synth=False)
     assert saved.saved_prior_state(second / "state-applied.tfplan") == after
+    # What drift.yml would report from these plans: the state stack is clean, the rest not.
+    network = plans[1].counts
+    assert drift.drifted(applied.environment, second) == [
+        f"network-applied: {network['add']} to add, 0 to change, 0 to destroy",
+        "app-applied: not planned (see the summary)"]
     # With nothing to change, the plan is skipped rather than applied.
     lines.clear()
     saved.apply(applied.environment, applied.env, second, ["state-applied"], applied.outdir,
