@@ -228,6 +228,12 @@ def test_a_third_environment_file_appears_in_every_workflow_matrix(tmp_path):
 
 # --- What each workflow does. -------------------------------------------------------------------
 
+def test_terraform_waits_for_a_state_lock_held_by_another_workflow():
+    for name in ENVIRONMENT_WORKFLOWS:
+        env = load(name)["env"]
+        assert env["TF_CLI_ARGS_plan"] == env["TF_CLI_ARGS_apply"] == "-lock-timeout=15m", name
+
+
 def test_no_workflow_uses_long_lived_aws_keys():
     for path in WORKFLOWS:
         assert "aws-access-key-id" not in path.read_text()
