@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from constructs_lib.config import ConfigError, EnvironmentConfig, load_environments, \
+from constructs_lib.config import ConfigError, environments_dir, EnvironmentConfig, load_environments, \
     select_environments
 from ops.inventory import (Inventory, from_synthesized, inventory, load_stacks, merge, plan_sides,
                            synthesized_side)
@@ -601,7 +601,7 @@ def main(argv: list[str] | None = None) -> int:
     assumptions = Assumptions(**{f.name: getattr(args, f.name)
                                  for f in dataclasses.fields(Assumptions)})
     try:
-        envs = select_environments(load_environments(ROOT / "environments"), args.env)
+        envs = select_environments(load_environments(environments_dir()), args.env)
         if args.plan:
             for env in envs:
                 change, notes = plan_change(env, args.plan, args.outdir, assumptions)

@@ -24,7 +24,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from constructs_lib.config import ConfigError, load_environments, select_environments
+from constructs_lib.config import ConfigError, environments_dir, load_environments, select_environments
 from ops.inventory import Inventory, from_synthesized, load_stacks
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -347,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="read the stacks already in --synth-outdir instead of synthesizing")
     args = parser.parse_args(argv)
     try:
-        envs = select_environments(load_environments(ROOT / "environments"), args.env)
+        envs = select_environments(load_environments(environments_dir()), args.env)
         formats = tuple(fmt.strip() for fmt in args.format.split(",") if fmt.strip())
         if not args.no_synth:
             import main as app

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from constructs_lib.config import (ConfigError, EnvironmentConfig, load_environments,
+from constructs_lib.config import (ConfigError, environments_dir, EnvironmentConfig, load_environments,
                                    select_environments)
 from ops.deploy import OUTDIR, Deployment, DeployError, synthesize, terraform_environment
 from ops.terraform import ROOT
@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.monotonic()
     try:
-        (environment,) = select_environments(load_environments(ROOT / "environments"), args.env)
+        (environment,) = select_environments(load_environments(environments_dir()), args.env)
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return ERROR
