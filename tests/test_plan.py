@@ -156,3 +156,23 @@ def test_config_at_reads_an_environment_from_git():
 
     assert config_at("HEAD", "uat").network.vpc_name == "uat-vpc"
     assert config_at("HEAD", "no-such-environment") is None
+
+
+def test_a_synth_is_reused_only_when_written_from_the_same_inputs(tmp_path, environments):
+    """ops.plan skips the synth when cdktf.out holds the environment's stacks, written from the
+    same config and code and not edited since; anything else synthesizes again."""
+    import dataclasses
+
+    from ops.deploy import synthesize
+
+    uat, outdir = environments["uat"], tmp_path / "cdktf.out"
+    written = outdir / "stacks" / "network-uat" / "cdk.tf.json"
+    assert synthesize(uat, outdir, reuse=True)  # nothing there yet
+    assert not synthesize(uat, outdir, reuse=True)
+    written.write_text(written.read_text().replace("10.0.0.0/16", "10.9.0.0/16"))
+    assert synthesize(uat, outdir, reuse=True)  # edited since
+    assert "10.9.0.0/16" not in written.read_text()
+    wider = dataclasses.replace(uat, network=dataclasses.replace(uat.network, cidr="10.8.0.0/16"))
+    assert synthesize(wider, outdir, reuse=True)  # another config
+    assert '"10.8.0.0/16"' in written.read_text()
+    assert synthesize(wider, outdir)  # without reuse, always
