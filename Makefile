@@ -63,7 +63,7 @@ test: setup
 	$(RUN) -m pytest $(PYTEST_PARALLEL)
 
 test-unit: setup
-	$(RUN) -m pytest -m "not e2e" -n $(or $(UNIT_WORKERS),2)
+	$(RUN) -m pytest -m "not e2e"
 
 # Synth wall time of every stack over RUNS fresh processes, with peak memory and a time split
 # (README "Synth speed"). CDKTF_FAST_IMPORT=0 make bench measures the eager provider import.

@@ -175,4 +175,3 @@ def test_a_synth_is_reused_only_when_written_from_the_same_inputs(tmp_path, envi
     wider = dataclasses.replace(uat, network=dataclasses.replace(uat.network, cidr="10.8.0.0/16"))
     assert synthesize(wider, outdir, reuse=True)  # another config
     assert '"10.8.0.0/16"' in written.read_text()
-    assert synthesize(wider, outdir)  # without reuse, always
