@@ -13,7 +13,7 @@ VENV := .venv
 RUN := $(VENV)/bin/python
 ENV ?= uat
 
-.PHONY: deps setup synth up down plan test test-unit help diagram cost graphviz bench image
+.PHONY: deps setup synth up down plan test test-unit help diagram cost graphviz bench bench-tests image
 
 help:
 	@echo "make up      deploy the $(ENV) stacks to the local AWS emulator (installs first)"
@@ -22,6 +22,7 @@ help:
 	@echo "make plan    plan the $(ENV) stacks (no apply) into plans/$(ENV)/, with summary.md"
 	@echo "make synth   write cdktf.out/stacks/<stack> for every environment"
 	@echo "make bench   synth wall time of every stack (RUNS=5 fresh runs), memory, time split"
+	@echo "make bench-tests  the test suite's time per module and tier, CPU share, slowest resources"
 	@echo "make diagram docs/architecture-<env>.png/.svg for every environment"
 	@echo "make cost    hourly and 30-day cost estimate per environment"
 	@echo "make image   build app/, push it to $(ENV)'s ECR repository, print the digest"
@@ -57,8 +58,13 @@ down: setup
 plan: setup
 	@$(RUN) -m ops.plan --env $(ENV); code=$$?; if [ $$code -eq 2 ]; then exit 0; fi; exit $$code
 
+# pytest-xdist workers, each with its own emulator and synth: the end-to-end modules run side by
+# side, mostly waiting on the AWS provider, while the unit tests fill the CPUs (README "Test speed").
+TEST_WORKERS ?= 6
+PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadgroup
+
 test: setup
-	$(RUN) -m pytest
+	$(RUN) -m pytest $(PYTEST_PARALLEL)
 
 test-unit: setup
 	$(RUN) -m pytest -m "not e2e"
@@ -67,6 +73,11 @@ test-unit: setup
 # (README "Synth speed"). CDKTF_FAST_IMPORT=0 make bench measures the eager provider import.
 bench: setup
 	$(RUN) bench/synth.py --runs $(or $(RUNS),5)
+
+# `make test` timed: wall time per module and tier, CPU busy share, each apply's slowest resources
+# named as fixed provider waits or not (bench/README.md). TESTS="tests/test_x.py" for a subset.
+bench-tests: setup
+	$(RUN) bench/tests.py -- $(PYTEST_PARALLEL) $(TESTS)
 
 # Graphviz's `dot` draws the architecture pictures; installed only when missing (Debian/Ubuntu).
 graphviz:

@@ -14,6 +14,7 @@ not running and `down` stops; the JSON is the same one real AWS gets: only the e
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -50,9 +51,46 @@ class StackResult:
         return f"applied: {counts} ({self.seconds:.1f}s)"
 
 
-def synthesize(environment: EnvironmentConfig, outdir: Path = OUTDIR) -> None:
+# What a synth's output depends on besides the environment's config: the construct code, the
+# entry point, the locked library versions (and the interpreter, added in _synth_inputs).
+SYNTH_SOURCES = ("main.py", "constructs_lib", "Pipfile.lock")
+
+
+def _synth_inputs(environment: EnvironmentConfig) -> str:
+    digest = hashlib.sha256(f"{sys.version}\0{environment!r}".encode())
+    for source in SYNTH_SOURCES:
+        path = ROOT / source
+        for file in sorted(path.rglob("*")) if path.is_dir() else [path]:
+            if file.is_file() and "__pycache__" not in file.parts:
+                digest.update(f"\0{file.relative_to(ROOT)}\0".encode() + file.read_bytes())
+    return digest.hexdigest()
+
+
+def _synth_outputs(environment: EnvironmentConfig, outdir: Path) -> str | None:
+    digest = hashlib.sha256()
+    for stack in environment.stack_names.values():
+        written = Path(outdir) / "stacks" / stack / "cdk.tf.json"
+        if not written.is_file():
+            return None
+        digest.update(written.read_bytes())
+    return digest.hexdigest()
+
+
+def synthesize(environment: EnvironmentConfig, outdir: Path = OUTDIR,
+               reuse: bool = False) -> bool:
+    """Write `environment`'s stacks into outdir/stacks; False when reuse found them already
+    written from the same inputs (config, SYNTH_SOURCES) and unchanged since, and skipped it."""
+    stamp = Path(outdir) / f".synth-{environment.name}.json"
+    inputs = _synth_inputs(environment)
+    if reuse and stamp.is_file() and json.loads(stamp.read_text()) == {
+            "inputs": inputs, "outputs": _synth_outputs(environment, outdir)}:
+        return False
+    stamp.unlink(missing_ok=True)
     import main
     main.synth([environment], str(outdir))
+    stamp.write_text(json.dumps({"inputs": inputs,
+                                 "outputs": _synth_outputs(environment, outdir)}))
+    return True
 
 
 class Deployment:

@@ -30,6 +30,7 @@ import os
 import re
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -122,17 +123,20 @@ def plan_stack(deployment: Deployment, stack: str, out: Path) -> StackPlan:
 def plan_environment(environment: EnvironmentConfig, env: dict[str, str], out: Path,
                      outdir: Path = OUTDIR, synth: bool = True,
                      progress=lambda line: None) -> list[StackPlan]:
-    """Synthesize `environment` into `outdir` (unless synth=False), then plan every stack."""
+    """Synthesize `environment` into `outdir` (unless synth=False, or it is current there), then
+    plan every stack, all at once: plans only read, and each stack has its own folder and state."""
     if synth:
         progress(f"synthesizing {environment.name} ...")
-        synthesize(environment, outdir)
+        if not synthesize(environment, outdir, reuse=True):
+            progress(f"  skipped: {os.path.relpath(outdir)} holds it, from the same inputs")
     deployment = Deployment(environment, env, outdir)
-    plans = []
-    for stack in environment.stack_names.values():
-        progress(f"planning {stack} ...")
-        plans.append(plan_stack(deployment, stack, out))
-        progress(f"  {describe(plans[-1])}")
-    return plans
+    stacks = list(environment.stack_names.values())
+    progress(f"planning {', '.join(stacks)} ...")
+    with ThreadPoolExecutor(max_workers=len(stacks)) as pool:
+        running = {pool.submit(plan_stack, deployment, stack, out): stack for stack in stacks}
+        for done in as_completed(running):
+            progress(f"  {running[done]}: {describe(done.result())}")
+    return [future.result() for future in running]
 
 
 def describe(plan: StackPlan) -> str:

@@ -153,3 +153,22 @@ def test_summary_shows_the_cost_change_of_the_plan_itself(synthesized, environme
     (tmp_path / "network-uat.json").unlink()  # network-uat pending: counted as synthesized
     assert "not planned yet, counted as created as synthesized: network-uat" in cost_section(
         environments["uat"], tmp_path, synthesized.outdir)
+
+
+def test_a_synth_is_reused_only_when_written_from_the_same_inputs(tmp_path, environments):
+    """ops.plan skips the synth when cdktf.out holds the environment's stacks, written from the
+    same config and code and not edited since; anything else synthesizes again."""
+    import dataclasses
+
+    from ops.deploy import synthesize
+
+    uat, outdir = environments["uat"], tmp_path / "cdktf.out"
+    written = outdir / "stacks" / "network-uat" / "cdk.tf.json"
+    assert synthesize(uat, outdir, reuse=True)  # nothing there yet
+    assert not synthesize(uat, outdir, reuse=True)
+    written.write_text(written.read_text().replace("10.0.0.0/16", "10.9.0.0/16"))
+    assert synthesize(uat, outdir, reuse=True)  # edited since
+    assert "10.9.0.0/16" not in written.read_text()
+    wider = dataclasses.replace(uat, network=dataclasses.replace(uat.network, cidr="10.8.0.0/16"))
+    assert synthesize(wider, outdir, reuse=True)  # another config
+    assert '"10.8.0.0/16"' in written.read_text()
