@@ -104,7 +104,7 @@ class Target:
 
     def stacks(self) -> Deployment:
         if self.deployment is None:
-            synthesize(self.environment)
+            synthesize(self.environment, reuse=True)  # skipped when cdktf.out is current
             self.deployment = Deployment(self.environment, self.env)
         return self.deployment
 
