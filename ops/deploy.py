@@ -52,7 +52,12 @@ class StackResult:
 
 def synthesize(environment: EnvironmentConfig, outdir: Path = OUTDIR) -> None:
     import main
-    main.synth([environment], str(outdir))
+    from lazy_provider_import import FastImportError
+
+    try:
+        main.synth([environment], str(outdir))
+    except FastImportError as error:
+        raise DeployError(str(error)) from error
 
 
 class Deployment:
