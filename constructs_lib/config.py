@@ -23,6 +23,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from .alarm_set import ALARM_NAMES  # noqa: F401 (read by the tools through the config)
+
 
 class FieldError(ValueError):
     """A bad value for one field; `path` is dotted, relative to the dataclass that raised it."""
@@ -82,9 +84,6 @@ def image_reference(repository_url: str, version: str) -> str:
 # What network.vpc_endpoints creates besides the free S3 gateway endpoint: what a Fargate task
 # pulling from ECR, logging, assuming roles and reading secrets calls.
 INTERFACE_ENDPOINT_SERVICES = ("ecr.api", "ecr.dkr", "logs", "sts", "secretsmanager")
-# The alarms every service gets (constructs_lib/monitoring.py), by name suffix.
-ALARM_NAMES = ("alb-5xx", "target-5xx", "unhealthy-hosts", "p90-latency", "cpu-high",
-               "memory-high", "tasks-below-desired")
 
 
 class NatGateways(str, enum.Enum):
