@@ -13,7 +13,7 @@ VENV := .venv
 RUN := $(VENV)/bin/python
 ENV ?= uat
 
-.PHONY: setup synth up down plan test test-unit help diagram cost graphviz bench image
+.PHONY: setup synth hcl up down plan test test-unit help diagram cost graphviz bench image
 
 help:
 	@echo "make up      deploy the $(ENV) stacks to the local AWS emulator (installs first)"
@@ -21,6 +21,7 @@ help:
 	@echo "make test    install and run the whole test suite"
 	@echo "make plan    plan the $(ENV) stacks (no apply) into plans/$(ENV)/, with summary.md"
 	@echo "make synth   write cdktf.out/stacks/<stack> for every environment"
+	@echo "make hcl     write every stack as plain Terraform HCL into hcl/stacks/<stack>/cdk.tf"
 	@echo "make bench   synth wall time of every stack (RUNS=5 fresh runs), memory, time split"
 	@echo "make diagram docs/architecture-<env>.png/.svg for every environment"
 	@echo "make cost    hourly and 30-day cost estimate per environment"
@@ -39,6 +40,10 @@ node_modules/.synced: package-lock.json
 
 synth: setup
 	$(RUN) main.py
+
+# Every stack as plain Terraform HCL (README "CDKTF is archived"): hcl/stacks/<stack>/cdk.tf.
+hcl: setup
+	$(RUN) -m ops.export_hcl
 
 # Starts the emulator if it is not running, then applies state-, network- and app-$(ENV).
 up: setup
