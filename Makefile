@@ -13,7 +13,7 @@ VENV := .venv
 RUN := $(VENV)/bin/python
 ENV ?= uat
 
-.PHONY: setup synth hcl up down plan test test-unit help diagram cost graphviz bench image
+.PHONY: deps setup synth hcl up down plan test test-unit help diagram cost graphviz bench bench-tests image
 
 help:
 	@echo "make up      deploy the $(ENV) stacks to the local AWS emulator (installs first)"
@@ -23,11 +23,15 @@ help:
 	@echo "make synth   write cdktf.out/stacks/<stack> for every environment"
 	@echo "make hcl     write every stack as plain Terraform HCL into hcl/stacks/<stack>/cdk.tf"
 	@echo "make bench   synth wall time of every stack (RUNS=5 fresh runs), memory, time split"
+	@echo "make bench-tests  the test suite's time per module and tier, CPU share, slowest resources"
 	@echo "make diagram docs/architecture-<env>.png/.svg for every environment"
 	@echo "make cost    hourly and 30-day cost estimate per environment"
 	@echo "make image   build app/, push it to $(ENV)'s ECR repository, print the digest"
 
-setup: $(VENV)/.synced node_modules/.synced graphviz
+setup: deps graphviz
+
+# The Python and npm packages alone (what the workflows install: they draw no pictures).
+deps: $(VENV)/.synced node_modules/.synced
 
 $(VENV)/.synced: Pipfile.lock
 	@command -v pipenv >/dev/null || $(PYTHON) -m pip install --quiet "pipenv==$(PIPENV_VERSION)"
@@ -59,8 +63,13 @@ down: setup
 plan: setup
 	@$(RUN) -m ops.plan --env $(ENV); code=$$?; if [ $$code -eq 2 ]; then exit 0; fi; exit $$code
 
+# pytest-xdist workers, each with its own emulator and synth: the end-to-end modules run side by
+# side, mostly waiting on the AWS provider, while the unit tests fill the CPUs (README "Test speed").
+TEST_WORKERS ?= 6
+PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadgroup
+
 test: setup
-	$(RUN) -m pytest
+	$(RUN) -m pytest $(PYTEST_PARALLEL)
 
 test-unit: setup
 	$(RUN) -m pytest -m "not e2e"
@@ -70,13 +79,19 @@ test-unit: setup
 bench: setup
 	$(RUN) bench/synth.py --runs $(or $(RUNS),5)
 
+# `make test` timed: wall time per module and tier, CPU busy share, each apply's slowest resources
+# named as fixed provider waits or not (bench/README.md). TESTS="tests/test_x.py" for a subset.
+bench-tests: setup
+	$(RUN) bench/tests.py -- $(PYTEST_PARALLEL) $(TESTS)
+
 # Graphviz's `dot` draws the architecture pictures; installed only when missing (Debian/Ubuntu).
 graphviz:
 	@command -v dot >/dev/null || { echo "installing graphviz (dot)"; \
 	  $$([ "$$(id -u)" = 0 ] || echo sudo) apt-get update -qq && \
 	  $$([ "$$(id -u)" = 0 ] || echo sudo) apt-get install -y -qq graphviz; }
 
-# docs/architecture-<env>.png and .svg, drawn from environments/<env>.toml.
+# docs/architecture-<env>.png and .svg, drawn from the synthesized stacks (cdktf.out); the same
+# stacks give byte-identical files.
 diagram: setup graphviz
 	$(RUN) -m ops.diagram
 
@@ -84,6 +99,7 @@ diagram: setup graphviz
 image: setup
 	$(RUN) -m ops.image push --env $(ENV)
 
-# Hourly and 30-day on-demand estimate per environment, prices from ops/prices/<region>.toml.
+# Hourly and 30-day on-demand estimate of the synthesized stacks per environment, prices (each
+# with its source) from ops/prices/<region>.toml.
 cost: setup
 	$(RUN) -m ops.cost

@@ -14,6 +14,7 @@ not running and `down` stops; the JSON is the same one real AWS gets: only the e
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -23,7 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from constructs_lib.config import ConfigError, EnvironmentConfig, load_environments, \
+from constructs_lib.config import ConfigError, environments_dir, EnvironmentConfig, load_environments, \
     select_environments
 from ops import emulator
 from ops.aws import target_environment
@@ -50,7 +51,41 @@ class StackResult:
         return f"applied: {counts} ({self.seconds:.1f}s)"
 
 
-def synthesize(environment: EnvironmentConfig, outdir: Path = OUTDIR) -> None:
+# What a synth's output depends on besides the environment's config: the construct code, the
+# entry point, the locked library versions (and the interpreter, added in _synth_inputs).
+SYNTH_SOURCES = ("main.py", "constructs_lib", "Pipfile.lock")
+
+
+def _synth_inputs(environment: EnvironmentConfig) -> str:
+    digest = hashlib.sha256(f"{sys.version}\0{environment!r}".encode())
+    for source in SYNTH_SOURCES:
+        path = ROOT / source
+        for file in sorted(path.rglob("*")) if path.is_dir() else [path]:
+            if file.is_file() and "__pycache__" not in file.parts:
+                digest.update(f"\0{file.relative_to(ROOT)}\0".encode() + file.read_bytes())
+    return digest.hexdigest()
+
+
+def _synth_outputs(environment: EnvironmentConfig, outdir: Path) -> str | None:
+    digest = hashlib.sha256()
+    for stack in environment.stack_names.values():
+        written = Path(outdir) / "stacks" / stack / "cdk.tf.json"
+        if not written.is_file():
+            return None
+        digest.update(written.read_bytes())
+    return digest.hexdigest()
+
+
+def synthesize(environment: EnvironmentConfig, outdir: Path = OUTDIR,
+               reuse: bool = False) -> bool:
+    """Write `environment`'s stacks into outdir/stacks; False when reuse found them already
+    written from the same inputs (config, SYNTH_SOURCES) and unchanged since, and skipped it."""
+    stamp = Path(outdir) / f".synth-{environment.name}.json"
+    inputs = _synth_inputs(environment)
+    if reuse and stamp.is_file() and json.loads(stamp.read_text()) == {
+            "inputs": inputs, "outputs": _synth_outputs(environment, outdir)}:
+        return False
+    stamp.unlink(missing_ok=True)
     import main
     from lazy_provider_import import FastImportError
 
@@ -58,6 +93,9 @@ def synthesize(environment: EnvironmentConfig, outdir: Path = OUTDIR) -> None:
         main.synth([environment], str(outdir))
     except FastImportError as error:
         raise DeployError(str(error)) from error
+    stamp.write_text(json.dumps({"inputs": inputs,
+                                 "outputs": _synth_outputs(environment, outdir)}))
+    return True
 
 
 class Deployment:
@@ -156,6 +194,23 @@ def terraform_environment(target: str, region: str) -> dict[str, str]:
     return target_environment(target, region)
 
 
+def add_environment_options(parser: argparse.ArgumentParser) -> None:
+    """--env and --target, as every ops command that runs Terraform for an environment takes."""
+    parser.add_argument("--env", default=os.environ.get("ENV", "uat"))
+    parser.add_argument("--target", choices=["emulator", "aws"],
+                        default=os.environ.get("DEPLOY_TARGET", "emulator"))
+
+
+def select_stacks(environment: EnvironmentConfig, names: list[str] | None) -> list[str]:
+    """The named stacks of `environment` (all when none), in deploy order."""
+    known = list(environment.stack_names.values())
+    for name in names or []:
+        if name not in known:
+            raise DeployError(f"--stack {name}: not a stack of {environment.name}; "
+                              f"allowed: {', '.join(known)}")
+    return [stack for stack in known if stack in (names or known)]
+
+
 def up(environment: EnvironmentConfig, stacks: list[str], target: str) -> int:
     started = time.monotonic()
     if target == "emulator" and emulator.main(["start", "--port", str(emulator.default_port())]):
@@ -206,20 +261,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.deploy", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["up", "down"])
-    parser.add_argument("--env", default=os.environ.get("ENV", "uat"))
+    add_environment_options(parser)
     parser.add_argument("--stack", action="append", help="only these stacks (default: all)")
-    parser.add_argument("--target", choices=["emulator", "aws"],
-                        default=os.environ.get("DEPLOY_TARGET", "emulator"))
     args = parser.parse_args(argv)
     try:
-        (environment,) = select_environments(load_environments(ROOT / "environments"), args.env)
-        all_stacks = list(environment.stack_names.values())
-        for stack in args.stack or []:
-            if stack not in all_stacks:
-                raise DeployError(f"--stack {stack}: not a stack of {environment.name}; "
-                                  f"allowed: {', '.join(all_stacks)}")
+        (environment,) = select_environments(load_environments(environments_dir()), args.env)
+        stacks = select_stacks(environment, args.stack)
         if args.command == "up":
-            return up(environment, args.stack or all_stacks, args.target)
+            return up(environment, stacks, args.target)
         return down(environment, args.target)
     except (ConfigError, DeployError, emulator.EmulatorError) as error:
         print(f"error: {error}", file=sys.stderr)

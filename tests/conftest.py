@@ -4,6 +4,8 @@ end-to-end tier) the local AWS emulator that Terraform deploys to."""
 import json
 import os
 import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +61,18 @@ class Synthesized:
         return self.parsed(stack).get("resource", {}).get(resource_type, {})
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """For pytest-xdist's --dist loadgroup (`make test`): the tests of an end-to-end module share
+    its deployment, so they form one group, run on one worker in file order (a module may name
+    its group itself, e.g. to share one with another module). The groups go first, unit tests
+    after, one by one, so that they fill the CPUs while the groups mostly wait on the provider."""
+    for item in items:
+        if item.get_closest_marker("e2e") and not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+    items.sort(key=lambda item: item.get_closest_marker("xdist_group") is None)
+
+
 @pytest.fixture(scope="session")
 def environments():
     return {env.name: env for env in load_environments(ROOT / "environments")}
@@ -89,3 +103,53 @@ def emulator():
 
     with Emulator(EMULATOR_PORT) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def deployments(synthesized, environments, emulator) -> dict:
+    """uat's and prod's stacks as synthesized for the session, deployable to its emulator."""
+    from ops.deploy import Deployment
+
+    return {name: Deployment(env, dict(os.environ), synthesized.outdir)
+            for name, env in environments.items()}
+
+
+class StateStacks:
+    """Each environment's state stack, applied at most once per session (per pytest-xdist
+    worker, each of which has its own emulator and synth), in the background: the provider
+    spends ~55 s of it waiting for the bucket's lifecycle configuration (README "Test speed")."""
+
+    def __init__(self, deployments: dict):
+        self.deployments = deployments
+        self._pool = ThreadPoolExecutor(max_workers=len(deployments))
+        self._applies: dict = {}
+        self._lock = threading.Lock()
+
+    def _apply(self, name: str):
+        with self._lock:
+            if name not in self._applies:
+                deployment = self.deployments[name]
+                self._applies[name] = self._pool.submit(
+                    deployment.apply, deployment.environment.stack_names["state"])
+            return self._applies[name]
+
+    def bucket(self, *names: str) -> None:
+        """Until these environments' state buckets exist: enough for the other stacks."""
+        from helpers import wait_for_bucket
+
+        for name in names:
+            wait_for_bucket(self.deployments[name].environment.state.bucket, self._apply(name))
+
+    def applied(self, *names: str) -> list:
+        """Until these environments' state stacks are applied; their StackResults."""
+        return [future.result() for future in [self._apply(name) for name in names]]
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+
+@pytest.fixture(scope="session")
+def state_stacks(deployments):
+    stacks = StateStacks(deployments)
+    yield stacks
+    stacks.close()  # before the emulator stops

@@ -5,6 +5,8 @@ import re
 
 _WORD = re.compile(r"[A-Za-z_][\w.-]*")
 
+REGION = "ap-south-1"
+
 
 def ref(resource_type: str, name: str, attribute: str = "id") -> str:
     """The Terraform expression cdktf writes for a reference to another resource's attribute."""
@@ -62,3 +64,47 @@ def document(attribute: str):
             out.append(":" if char == "=" else char)
             at += 1
     return json.loads("".join(out))
+
+
+def wait_for_bucket(bucket: str, creating) -> None:
+    """Until `bucket` exists in the emulator (or the future `creating` it failed): all the S3
+    backend of the other stacks needs, while the state stack's apply goes on waiting for its
+    lifecycle configuration."""
+    import time
+
+    import boto3
+    from botocore.exceptions import ClientError
+
+    s3 = boto3.client("s3", region_name=REGION)
+    while True:
+        if creating.done():
+            creating.result()  # raises what made the state stack fail
+            return
+        try:
+            s3.head_bucket(Bucket=bucket)
+            return
+        except ClientError:
+            time.sleep(0.5)
+
+
+def aws(service: str):
+    """A boto3 client of the session's emulator (conftest points AWS_ENDPOINT_URL at it)."""
+    import boto3
+
+    return boto3.client(service, region_name=REGION)
+
+
+def resource_count(deployment, stack) -> int:
+    """How many resources `stack` of `deployment` declares, from its synthesized JSON."""
+    import json
+
+    synthesized = json.loads((deployment.stack_dir(stack) / "cdk.tf.json").read_text())
+    return sum(len(group) for group in synthesized.get("resource", {}).values())
+
+
+def tf(deployment, stack, *args, check=True):
+    """`terraform <args>` in the stack's folder; with check, assert it succeeded."""
+    result = deployment.terraform(stack, *args)
+    if check:
+        assert result.returncode == 0, result.stdout + result.stderr
+    return result

@@ -17,11 +17,10 @@ from pathlib import Path
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 
 from constructs_lib.config import BlueGreenConfig
 from ops.deploy import Deployment
-from helpers import with_service
+from helpers import wait_for_bucket, with_service
 
 pytestmark = pytest.mark.e2e
 REGION = "ap-south-1"
@@ -115,20 +114,6 @@ def variants(tmp_path_factory, environments, emulator, certificate_arn) -> dict:
                     one.deployment.destroy(one.names[kind])
                 except Exception as error:  # noqa: BLE001 - best effort, report and go on
                     print(f"cleanup of {one.names[kind]} failed: {error}")
-
-
-def wait_for_bucket(bucket: str, creating) -> None:
-    """Until `bucket` exists (or the future `creating` it failed)."""
-    s3 = aws("s3")
-    while True:
-        if creating.done():
-            creating.result()  # raises what made the state stack fail
-            return
-        try:
-            s3.head_bucket(Bucket=bucket)
-            return
-        except ClientError:
-            time.sleep(0.5)
 
 
 @pytest.fixture(scope="module")

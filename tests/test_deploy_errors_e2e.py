@@ -1,0 +1,80 @@
+"""ops/deploy.py's one-line errors end to end, with real Terraform: no state bucket, no emulator
+listening, an app before its network, the emulator's port taken."""
+
+import dataclasses
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import aws
+from ops.deploy import Deployment, DeployError
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _synth_variant(tmp_path, environment):
+    from cdktf import App
+
+    from constructs_lib.stacks import build
+
+    app = App(outdir=str(tmp_path))
+    build(app, [environment])
+    app.synth()
+    return Deployment(environment, dict(os.environ), tmp_path)
+
+
+def test_a_missing_state_bucket_says_to_deploy_the_state_stack(tmp_path, environments, emulator):
+    uat = environments["uat"]
+    ghost = dataclasses.replace(uat, state=dataclasses.replace(uat.state, bucket="no-such-bucket"))
+    with pytest.raises(DeployError) as error:
+        _synth_variant(tmp_path, ghost).init("network-uat")
+    assert str(error.value) == (
+        f"network-uat: state bucket 'no-such-bucket' does not exist at "
+        f"{os.environ['AWS_ENDPOINT_URL']}; deploy state-uat first (`make up` does, in order)")
+
+
+def test_an_unreachable_endpoint_says_to_start_the_emulator(synthesized, environments):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    env = dict(os.environ, AWS_ENDPOINT_URL=f"http://127.0.0.1:{closed}",
+               AWS_MAX_ATTEMPTS="1", AWS_RETRY_MODE="standard")
+    deployment = Deployment(environments["uat"], env, synthesized.outdir)
+    with pytest.raises(DeployError) as error:
+        deployment.init("network-uat")
+    assert str(error.value).startswith(f"network-uat: cannot reach http://127.0.0.1:{closed}; "
+                                       "start the emulator with `make up`")
+
+
+def test_an_app_before_its_network_says_to_deploy_the_network(tmp_path, environments, emulator):
+    uat = environments["uat"]
+    lonely = dataclasses.replace(
+        uat, name="lonely", network=dataclasses.replace(uat.network, vpc_name="lonely-vpc"),
+        state=dataclasses.replace(uat.state, bucket="hello-world-lonely-tfstate"))
+    # A state bucket, which is all the app's backend needs; the VPC is what is missing.
+    aws("s3").create_bucket(
+        Bucket=lonely.state.bucket, CreateBucketConfiguration={"LocationConstraint": uat.region})
+    with pytest.raises(DeployError) as error:
+        _synth_variant(tmp_path, lonely).apply("app-lonely")
+    assert str(error.value) == ("app-lonely: VPC 'lonely-vpc' not found; deploy network-lonely "
+                                "first (`make up` deploys state, network, app in order)")
+
+
+def test_deploy_cli_reports_a_taken_emulator_port_in_one_line():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "ops.deploy", "up"], cwd=ROOT,
+                                env=dict(os.environ, EMULATOR_PORT=str(port)),
+                                capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"error: port {port} on 127.0.0.1 is already in use (an emulator left running?): "
+        "run `make down`, or set EMULATOR_PORT to a free port"]
