@@ -13,8 +13,8 @@ VENV := .venv
 RUN := $(VENV)/bin/python
 ENV ?= uat
 
-.PHONY: deps setup synth up down plan test test-unit help diagram cost graphviz bench bench-tests image \
-	release promote rollback status
+.PHONY: deps setup synth hcl up down plan test test-unit help diagram cost graphviz bench \
+	bench-tests image release promote rollback status
 
 help:
 	@echo "make up      deploy the $(ENV) stacks to the local AWS emulator (installs first)"
@@ -22,6 +22,7 @@ help:
 	@echo "make test    install and run the whole test suite"
 	@echo "make plan    plan the $(ENV) stacks (no apply) into plans/$(ENV)/, with summary.md"
 	@echo "make synth   write cdktf.out/stacks/<stack> for every environment"
+	@echo "make hcl     write every stack as plain Terraform HCL into hcl/stacks/<stack>/cdk.tf"
 	@echo "make release ENV=uat VERSION=<tag or sha256:digest>  ship an image already in ECR"
 	@echo "make promote FROM=uat TO=prod  ship to prod the digest that runs healthy in uat"
 	@echo "make rollback ENV=uat          back to the previous version of record"
@@ -48,6 +49,10 @@ node_modules/.synced: package-lock.json
 
 synth: setup
 	$(RUN) main.py
+
+# Every stack as plain Terraform HCL (README "CDKTF is archived"): hcl/stacks/<stack>/cdk.tf.
+hcl: setup
+	$(RUN) -m ops.export_hcl
 
 # Starts the emulator if it is not running, then applies state-, network- and app-$(ENV).
 up: setup

@@ -18,7 +18,7 @@ from constructs_lib.config import (ConfigError, environments_dir, load_environme
 
 def synth(environments: list, outdir: str | None = None) -> dict:
     """Build every environment's stacks in one app and write them; returns the stacks by name."""
-    from constructs_lib.provider_import import activate
+    from lazy_provider_import import activate
 
     activate()  # only the provider modules used; README "Synth speed" (CDKTF_FAST_IMPORT=0: off)
     from cdktf import App
@@ -38,7 +38,13 @@ def main() -> int:
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    synth(environments)
+    from lazy_provider_import import FastImportError
+
+    try:
+        synth(environments)
+    except FastImportError as error:  # raised before anything is built or written
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

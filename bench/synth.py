@@ -76,9 +76,9 @@ def child(result_file: str) -> int:
                                             os.environ.get("ENVIRONMENTS"))
     marks["config"] = time.time()
 
-    from constructs_lib import provider_import
+    import lazy_provider_import
 
-    provider_import.activate()  # what main.synth() does first
+    lazy_provider_import.activate()  # what main.synth() does first
     import cdktf  # noqa: F401
 
     import constructs_lib.stacks as stacks
@@ -98,7 +98,7 @@ def child(result_file: str) -> int:
     Path(result_file).write_text(json.dumps({
         "marks": marks,
         "stacks": sorted(built),
-        "import_mode": provider_import.status,
+        "import_mode": lazy_provider_import.status,
         "python_peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         "node_peak_kib": max(node, default=0),
         "node_processes": len(node),

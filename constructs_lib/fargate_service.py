@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -23,6 +22,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurity
 
 from .config import ScalingConfig
 from .iam import assume_role_policy, policy_document
+from .json_document import json_document
 from .load_balancer import ANYWHERE
 
 ECS_TASKS = "ecs-tasks.amazonaws.com"
@@ -109,7 +109,7 @@ class FargateService(Construct):
             network_mode="awsvpc", cpu=str(props.cpu), memory=str(props.memory),
             runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": "X86_64"},
             execution_role_arn=self.execution_role.arn, task_role_arn=self.task_role.arn,
-            container_definitions=json.dumps([{
+            container_definitions=json_document([{
                 "name": props.container_name,
                 "image": props.image,
                 "essential": True,
@@ -123,7 +123,7 @@ class FargateService(Construct):
                     "awslogs-region": props.region,
                     "awslogs-stream-prefix": props.container_name,
                 }},
-            }], sort_keys=True))
+            }]))
 
         self.security_group = SecurityGroup(
             self, "security_group", name=f"{name}-service", vpc_id=props.vpc_id,

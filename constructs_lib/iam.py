@@ -1,13 +1,15 @@
-"""IAM policy documents as plain dicts, dumped to JSON once."""
+"""IAM policy documents from plain dicts (statements may hold references), as `jsonencode`
+expressions (constructs_lib/json_document.py) that the HCL export keeps."""
 
 from __future__ import annotations
 
-import json
 from typing import Any, Iterable
+
+from .json_document import json_document
 
 
 def policy_document(statements: Iterable[dict[str, Any]]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, sort_keys=True)
+    return json_document({"Version": "2012-10-17", "Statement": list(statements)})
 
 
 def assume_role_policy(service: str) -> str:

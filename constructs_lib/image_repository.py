@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 from constructs import Construct
 from cdktf_cdktf_provider_aws.ecr_lifecycle_policy import EcrLifecyclePolicy
 from cdktf_cdktf_provider_aws.ecr_repository import EcrRepository, EcrRepositoryEncryptionConfiguration
+
+from .json_document import json_document
 
 
 class ImageRepository(Construct):
@@ -20,7 +20,7 @@ class ImageRepository(Construct):
             image_scanning_configuration={"scan_on_push": True},
             encryption_configuration=[EcrRepositoryEncryptionConfiguration(encryption_type="KMS")])
         EcrLifecyclePolicy(self, "lifecycle", repository=self.repository.name,
-                           policy=json.dumps({"rules": [
+                           policy=json_document({"rules": [
                                {"rulePriority": 1, "description": "expire untagged images",
                                 "selection": {"tagStatus": "untagged",
                                               "countType": "sinceImagePushed",
@@ -32,4 +32,4 @@ class ImageRepository(Construct):
                                               "countType": "imageCountMoreThan",
                                               "countNumber": keep_images},
                                 "action": {"type": "expire"}},
-                           ]}, sort_keys=True))
+                           ]}))

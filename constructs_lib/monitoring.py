@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from constructs import Construct
@@ -14,6 +13,7 @@ from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 
 from .alarm_set import METRIC_ALARMS, TASKS_BELOW_DESIRED, Alarm
 from .config import AlarmsConfig
+from .json_document import json_document
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ class ServiceMonitoring(Construct):
             return {"type": "metric", "width": 12, "height": 6, "properties": {
                 "title": title, "region": props.region, "stat": stat, "period": 60,
                 "metrics": [[namespace, metric, *dims] for metric in metrics]}}
-        return json.dumps({"widgets": [
+        return json_document({"widgets": [
             widget("Requests", "AWS/ApplicationELB", ["RequestCount"], alb, "Sum"),
             widget("5xx", "AWS/ApplicationELB",
                    ["HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count"], target, "Sum"),
@@ -107,4 +107,4 @@ class ServiceMonitoring(Construct):
                    service, "Average"),
             widget("Tasks", "ECS/ContainerInsights", ["RunningTaskCount", "DesiredTaskCount"],
                    service, "Average"),
-        ]}, sort_keys=True)
+        ]})

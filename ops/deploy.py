@@ -87,7 +87,12 @@ def synthesize(environment: EnvironmentConfig, outdir: Path = OUTDIR,
         return False
     stamp.unlink(missing_ok=True)
     import main
-    main.synth([environment], str(outdir))
+    from lazy_provider_import import FastImportError
+
+    try:
+        main.synth([environment], str(outdir))
+    except FastImportError as error:
+        raise DeployError(str(error)) from error
     stamp.write_text(json.dumps({"inputs": inputs,
                                  "outputs": _synth_outputs(environment, outdir)}))
     return True

@@ -31,13 +31,16 @@ _environment = aws_environment(EMULATOR_PORT, "ap-south-1", base=os.environ)
 os.environ.clear()
 os.environ.update(_environment, EMULATOR_PORT=str(EMULATOR_PORT))
 
+import pytest  # noqa: E402
+
 # Only the AWS provider modules the tests import, not all ~2,100 (README "Synth speed"): before
 # any test module imports one, and after the environment above, which the jsii kernel copies.
-from constructs_lib.provider_import import activate  # noqa: E402
+from lazy_provider_import import FastImportError, activate  # noqa: E402
 
-activate()
-
-import pytest  # noqa: E402
+try:
+    activate()
+except FastImportError as error:
+    pytest.exit(f"error: {error}", returncode=1)
 
 from constructs_lib.config import load_environments  # noqa: E402
 

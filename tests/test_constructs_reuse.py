@@ -12,6 +12,7 @@ from constructs_lib.fargate_service import (FargateService, FargateServiceProps,
                                             ServiceLoadBalancer)
 from constructs_lib.load_balancer import LoadBalancer, LoadBalancerProps
 from constructs_lib.monitoring import ServiceMonitoring, ServiceMonitoringProps
+from helpers import document
 
 CONSTRUCTS = Path(__file__).resolve().parent.parent / "constructs_lib"
 VPC, PUBLIC, PRIVATE = "vpc-0123", ["subnet-a", "subnet-b"], ["subnet-c", "subnet-d"]
@@ -44,7 +45,7 @@ def test_two_services_from_the_same_constructs_in_one_stack():
     resources = synthesized["resource"]
     assert sorted(s["name"] for s in resources["aws_ecs_service"].values()) == ["admin", "api"]
     assert sorted(lb["name"] for lb in resources["aws_lb"].values()) == ["admin", "api"]
-    images = sorted(json.loads(task["container_definitions"])[0]["image"]
+    images = sorted(document(task["container_definitions"])[0]["image"]
                     for task in resources["aws_ecs_task_definition"].values())
     assert images == ["httpd:2.4", "nginx:1.27"]
     ports = sorted(group["port"] for group in resources["aws_lb_target_group"].values())

@@ -1,7 +1,5 @@
 """constructs_lib/fargate_service.py, through the app-<env> stacks."""
 
-import json
-
 from cdktf import Testing
 from cdktf_cdktf_provider_aws.appautoscaling_policy import AppautoscalingPolicy
 from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
@@ -11,7 +9,7 @@ from cdktf_cdktf_provider_aws.ecs_service import EcsService
 from cdktf_cdktf_provider_aws.ecs_task_definition import EcsTaskDefinition
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 
-from helpers import ref, rules_of
+from helpers import document, ref, rules_of
 
 PARTITION = "${data.aws_partition.partition.partition}"
 
@@ -50,7 +48,7 @@ def test_task_definition_is_a_fargate_task_of_the_configured_size(synthesized, e
 
 def test_container_runs_the_image_on_its_port_with_env_and_logs(synthesized, env):
     task = only(synthesized, env, "aws_ecs_task_definition")
-    (container,) = json.loads(task["container_definitions"])
+    (container,) = document(task["container_definitions"])
     assert container["name"] == "web"
     assert container["image"] == ref("aws_ssm_parameter", "image_version_parameter",
                                      "insecure_value")
@@ -85,7 +83,7 @@ def test_log_group_keeps_logs_for_the_configured_days(synthesized, env):
 
 def test_roles_trust_only_ecs_tasks(synthesized, env):
     for name in ("service_execution_role", "service_task_role"):
-        trust = json.loads(roles(synthesized, env)[name]["assume_role_policy"])
+        trust = document(roles(synthesized, env)[name]["assume_role_policy"])
         assert trust["Statement"] == [{"Action": "sts:AssumeRole", "Effect": "Allow",
                                        "Principal": {"Service": "ecs-tasks.amazonaws.com"}}]
 
@@ -101,7 +99,7 @@ REPOSITORY_ARNS = {
 def test_execution_role_may_write_its_log_group_and_pull_from_its_repository(synthesized, env):
     policy = only(synthesized, env, "aws_iam_role_policy")
     assert policy["role"] == ref("aws_iam_role", "service_execution_role")
-    statements = json.loads(policy["policy"])["Statement"]
+    statements = document(policy["policy"])["Statement"]
     assert statements == [{
         "Sid": "WriteLogs", "Effect": "Allow",
         "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],

@@ -15,7 +15,7 @@ from cdktf_cdktf_provider_aws.lb_listener import LbListener
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 
 from constructs_lib.config import ALARM_NAMES, FieldError, ServiceConfig
-from helpers import ref, synth_variant, with_service
+from helpers import document, ref, synth_variant, with_service
 
 COMMIT = "3f9c2e1a7b4d"
 CERTIFICATE = "arn:aws:acm:ap-south-1:123456789012:certificate/0e7c2a4b-1d3f-4a5b-9c8d-112233445566"
@@ -45,7 +45,7 @@ def resources(stack: dict, kind: str) -> dict:
 
 def container(stack: dict) -> dict:
     (task,) = resources(stack, "aws_ecs_task_definition").values()
-    (definition,) = json.loads(task["container_definitions"])
+    (definition,) = document(task["container_definitions"])
     return definition
 
 
@@ -58,7 +58,7 @@ def test_a_public_image_gets_no_repository_and_no_ecr_permissions(variants):
     (parameter,) = resources(variants["public"], "aws_ssm_parameter").values()
     assert parameter["insecure_value"] == "crccheck/hello-world:latest"
     (policy,) = resources(variants["public"], "aws_iam_role_policy").values()
-    assert [s["Sid"] for s in json.loads(policy["policy"])["Statement"]] == ["WriteLogs"]
+    assert [s["Sid"] for s in document(policy["policy"])["Statement"]] == ["WriteLogs"]
 
 
 def test_ecr_repository_has_immutable_scanned_encrypted_images(variants):
@@ -72,7 +72,7 @@ def test_ecr_repository_has_immutable_scanned_encrypted_images(variants):
 
 def test_ecr_lifecycle_keeps_the_last_images_and_expires_untagged(variants, environments):
     (policy,) = resources(variants["ecr"], "aws_ecr_lifecycle_policy").values()
-    rules = json.loads(policy["policy"])["rules"]
+    rules = document(policy["policy"])["rules"]
     assert rules[0]["selection"]["tagStatus"] == "untagged"
     assert rules[1]["selection"] == {"tagStatus": "any", "countType": "imageCountMoreThan",
                                      "countNumber": environments["uat"].service.ecr_keep_images}
@@ -91,7 +91,7 @@ def test_ecr_image_tag_seeds_the_version_of_record(variants):
 
 def test_execution_role_may_pull_only_from_its_repository(variants):
     (policy,) = resources(variants["ecr"], "aws_iam_role_policy").values()
-    statements = {s["Sid"]: s for s in json.loads(policy["policy"])["Statement"]}
+    statements = {s["Sid"]: s for s in document(policy["policy"])["Statement"]}
     assert statements["PullImage"]["Resource"] == ref("aws_ecr_repository",
                                                       "images_repository", "arn")
     assert statements["EcrLogin"]["Action"] == "ecr:GetAuthorizationToken"
@@ -129,7 +129,7 @@ def test_access_logs_go_to_an_encrypted_private_bucket(variants):
     assert all(block[key] is True for key in ("block_public_acls", "block_public_policy",
                                               "ignore_public_acls", "restrict_public_buckets"))
     (policy,) = resources(stack, "aws_s3_bucket_policy").values()
-    sids = [s["Sid"] for s in json.loads(policy["policy"])["Statement"]]
+    sids = [s["Sid"] for s in document(policy["policy"])["Statement"]]
     assert sids == ["ElbAccountDelivers", "LogDeliveryDelivers", "DenyInsecureTransport"]
 
 
@@ -207,7 +207,7 @@ def test_running_tasks_below_desired_is_alarmed(synthesized, env):
 
 def test_dashboard_shows_the_service(synthesized, env):
     (dashboard,) = synthesized.resources(f"app-{env.name}", "aws_cloudwatch_dashboard").values()
-    widgets = json.loads(dashboard["dashboard_body"])["widgets"]
+    widgets = document(dashboard["dashboard_body"])["widgets"]
     assert [w["properties"]["title"] for w in widgets] == [
         "Requests", "5xx", "Latency p90", "Healthy / unhealthy targets", "CPU and memory",
         "Tasks"]

@@ -1,7 +1,5 @@
 """constructs_lib/state.py: the state bucket stack and the S3 backend of every other stack."""
 
-import json
-
 from cdktf import Testing
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
@@ -11,7 +9,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration imp
     S3BucketServerSideEncryptionConfigurationA)
 from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA
 
-from helpers import ref, synth_variant
+from helpers import document, ref, synth_variant
 
 BUCKET = ref("aws_s3_bucket", "state_bucket")
 
@@ -59,7 +57,7 @@ def test_state_bucket_is_versioned_encrypted_and_private(synthesized, env):
 
 def test_state_bucket_refuses_plain_http(synthesized, env):
     (policy,) = synthesized.resources(f"state-{env.name}", "aws_s3_bucket_policy").values()
-    (statement,) = json.loads(policy["policy"])["Statement"]
+    (statement,) = document(policy["policy"])["Statement"]
     assert statement["Effect"] == "Deny" and statement["Action"] == "s3:*"
     assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     assert statement["Resource"] == [ref("aws_s3_bucket", "state_bucket", "arn"),

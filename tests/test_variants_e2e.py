@@ -32,9 +32,11 @@ def aws(service: str):
 
 
 def variant(uat, name: str, cidr: str, **service):
-    """uat renamed to `name`, with its own VPC name, CIDR and state bucket."""
+    """uat renamed to `name`, with its own VPC name, CIDR and state bucket, and its own project:
+    its image repository (`<project>/hello-world`) and parameters never meet another module's
+    on a shared emulator."""
     environment = dataclasses.replace(
-        uat, name=name,
+        uat, name=name, project=name,
         network=dataclasses.replace(uat.network, vpc_name=f"{name}-vpc", cidr=cidr,
                                     **service.pop("network", {})),
         state=dataclasses.replace(uat.state, bucket=f"hello-world-{name}-tfstate"))
@@ -203,11 +205,11 @@ def test_hardened_variant_has_endpoints_access_logs_ecr_and_https(deployed, cert
     assert listeners[80]["DefaultActions"][0]["Type"] == "redirect"
 
     (repository,) = aws("ecr").describe_repositories(
-        repositoryNames=["hello-world/hello-world"])["repositories"]
+        repositoryNames=["hardened/hello-world"])["repositories"]
     assert repository["imageTagMutability"] == "IMMUTABLE"
     assert repository["imageScanningConfiguration"] == {"scanOnPush": True}
     assert repository["encryptionConfiguration"]["encryptionType"] == "KMS"
-    assert aws("ecr").get_lifecycle_policy(repositoryName="hello-world/hello-world")
+    assert aws("ecr").get_lifecycle_policy(repositoryName="hardened/hello-world")
     (task,) = aws("ecs").describe_task_definition(taskDefinition=name)["taskDefinition"][
         "containerDefinitions"]
     assert task["image"] == f"{repository['repositoryUri']}:{IMAGE_TAG}"
@@ -256,4 +258,5 @@ def test_both_variants_destroy_all_but_the_state_bucket(deployed):
         # prevent_destroy keeps the state bucket, and the state history in it.
         assert aws("s3").head_bucket(Bucket=f"hello-world-{name}-tfstate")
     repositories = aws("ecr").describe_repositories()["repositories"]
-    assert "hello-world/hello-world" not in [repo["repositoryName"] for repo in repositories]
+    assert not {"bluegreen/hello-world", "hardened/hello-world"} & {
+        repo["repositoryName"] for repo in repositories}

@@ -1,16 +1,18 @@
 'use strict';
-// Preloaded into the jsii kernel's node process (NODE_OPTIONS=--require) by provider_import.py.
+// Preloaded into the jsii kernel's node process (NODE_OPTIONS=--require) by lazy_provider_import.
 //
 // @cdktf/provider-aws/lib/index.js is ~2,100 lines of `exports.vpc = require("./vpc");`: node
 // compiles and runs every resource module (~1.9 s) although a program uses a few dozen. This
 // rewrites that one file, as node loads it, into lazy getters: `exports.vpc` requires ./vpc the
 // first time the kernel looks it up (findSymbol walks `closure.vpc.Vpc`), then becomes a plain
 // property. Same modules, same objects, loaded on demand. Any line of another shape leaves the
-// file as it is (normal, eager load), so a differently generated provider still works.
+// file as it is: the normal eager load, same objects, only slower (harmless; the Python side pins
+// the provider version, and tests/test_lazy_provider_import.py checks that the installed
+// index.js is rewritten).
 const Module = require('module');
 const path = require('path');
 
-const MARK = Symbol.for('constructs_lib.provider_import_hook');
+const MARK = Symbol.for('lazy_provider_import.index_hook');
 const TARGET = path.join('@cdktf', 'provider-aws', 'lib', 'index.js');
 const REQUIRE_LINE = /^exports\.([A-Za-z_$][\w$]*) = require\("(\.\/[\w.-]+)"\);$/;
 const DECLARE_LINE = /^exports\.[A-Za-z_$][\w$]*( = exports\.[A-Za-z_$][\w$]*)* = void 0;$/;

@@ -1,17 +1,21 @@
-"""constructs_lib/provider_import.py (README "Synth speed"): the same JSON with and without it,
-and the normal import whenever the installed package is not the layout it knows."""
+"""lazy_provider_import/ (README "Synth speed"): the same JSON with and without it, and a loud
+stop at activation, before anything changes, whenever what it relies on is not what it was
+written for."""
 
+import importlib.metadata
+import importlib.util
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from constructs_lib import provider_import
+import lazy_provider_import
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,9 +26,9 @@ RUN_MAIN = """
 import atexit, os, sys
 import main
 code = main.main()
-from constructs_lib import provider_import
+import lazy_provider_import
 loaded = [m for m in sys.modules if m.startswith("cdktf_cdktf_provider_aws.")]
-print(provider_import.status, len(loaded), flush=True)
+print(lazy_provider_import.status, len(loaded), flush=True)
 atexit._run_exitfuncs()
 os._exit(code)
 """
@@ -70,39 +74,61 @@ def test_synthesized_json_is_byte_identical_with_and_without_fast_import(tmp_pat
         assert fast_files[name] == content, f"{name} differs with CDKTF_FAST_IMPORT=1"
 
 
-# Unit tests of activate() against small fake packages, with provider_import.PACKAGE pointed at
-# them: this session already imported the real provider, which must stay as it is.
+# Unit tests of activate() against small fake packages, with lazy_provider_import.PACKAGE
+# pointed at them: this session already imported the real provider, which must stay as it is.
 
 FAKE = "fake_provider_for_import_tests"
+OFF_HINT = ("; set CDKTF_FAST_IMPORT=0 to use the normal import, or check it "
+            "(pytest tests/test_lazy_provider_import.py) and update WRITTEN_FOR")
 
 
 @pytest.fixture
 def fake_package(tmp_path, monkeypatch):
     """A package laid out like cdktf_cdktf_provider_aws: an eager __init__ (which records that
     it ran), a _jsii module that "loads the assembly", and two submodules."""
+    from jsii import _reference_map
+
     package = tmp_path / FAKE
     (package / "_jsii").mkdir(parents=True)
     (package / "__init__.py").write_text("EAGER = True\nfrom . import alpha, beta\n")
     (package / "_jsii" / "__init__.py").write_text(
-        '__jsii_assembly__ = "assembly"  # jsii.JSIIAssembly.load(...)\n')
+        "class _Assembly:  # what jsii.JSIIAssembly.load( returns\n"
+        "    name = 'fake-provider'\n"
+        "__jsii_assembly__ = _Assembly()\n")
     for name in ("alpha", "beta"):
         (package / name).mkdir()
         (package / name / "__init__.py").write_text(
             f"from .._jsii import *\nNAME = {name!r}\n__all__ = ['NAME']\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(provider_import, "PACKAGE", FAKE)
-    monkeypatch.setattr(provider_import, "status", "inactive")
+    monkeypatch.setattr(lazy_provider_import, "PACKAGE", FAKE)
+    monkeypatch.setattr(lazy_provider_import, "status", "inactive")
+    monkeypatch.setattr(_reference_map, "_submodule_fqn_map", _reference_map._submodule_fqn_map)
     yield package
     for name in [name for name in sys.modules if name.split(".")[0] == FAKE]:
         del sys.modules[name]
 
 
+def _refused(message: str) -> str:
+    return f"fast provider import (lazy_provider_import/): {message}{OFF_HINT}"
+
+
+def _activate_refuses() -> str:
+    """activate() raises FastImportError and leaves sys.modules and NODE_OPTIONS as they were."""
+    node_options = os.environ.get("NODE_OPTIONS")
+    with pytest.raises(lazy_provider_import.FastImportError) as raised:
+        lazy_provider_import.activate()
+    assert FAKE not in sys.modules and f"{FAKE}._jsii" not in sys.modules
+    assert os.environ.get("NODE_OPTIONS") == node_options
+    assert lazy_provider_import.status == "inactive"
+    return str(raised.value)
+
+
 def test_fast_import_loads_only_the_submodules_used(fake_package):
     # The jsii kernel of this session is running, so node keeps its index: "fast-python".
-    assert provider_import.activate() == "fast-python"
+    assert lazy_provider_import.activate() == "fast-python"
     package = sys.modules[FAKE]
     assert not hasattr(package, "EAGER")  # the package __init__ did not run
-    assert package.__jsii_assembly__ == "assembly"
+    assert package.__jsii_assembly__.name == "fake-provider"
     assert f"{FAKE}.alpha" not in sys.modules
 
     from fake_provider_for_import_tests.alpha import NAME
@@ -112,60 +138,90 @@ def test_fast_import_loads_only_the_submodules_used(fake_package):
     assert package.__all__ == ["alpha", "beta"]
     with pytest.raises(AttributeError):
         package.gamma
-    assert provider_import.activate() == "fast-python"  # once only
-    assert "NODE_OPTIONS" not in os.environ or "provider_import_hook" not in os.environ[
-        "NODE_OPTIONS"]
+    assert lazy_provider_import.activate() == "fast-python"  # once only
+    assert "index_hook" not in os.environ.get("NODE_OPTIONS", "")
 
 
 @pytest.mark.parametrize("value", ["0", "false", "off", " No "])
-def test_off_switch_leaves_the_import_alone(fake_package, value):
-    assert provider_import.activate({"CDKTF_FAST_IMPORT": value}) == "off"
+def test_off_switch_leaves_the_import_alone(fake_package, monkeypatch, value):
+    monkeypatch.setitem(lazy_provider_import.WRITTEN_FOR, "jsii", ("0.0.1",))  # not even checked
+    assert lazy_provider_import.activate({"CDKTF_FAST_IMPORT": value}) == "off"
     assert FAKE not in sys.modules  # the normal import happens wherever the code imports it
 
 
 def test_package_already_imported_is_left_as_it_is(fake_package):
     __import__(FAKE)
-    assert provider_import.activate() == "loaded"
+    assert lazy_provider_import.activate() == "loaded"
     assert sys.modules[FAKE].EAGER
 
 
-def test_missing_jsii_module_falls_back_to_the_normal_import(fake_package):
+@pytest.mark.parametrize("distribution", ["jsii", "cdktf-cdktf-provider-aws"])
+def test_another_installed_version_stops_activation(fake_package, monkeypatch, distribution):
+    monkeypatch.setitem(lazy_provider_import.WRITTEN_FOR, distribution, ("0.0.1", "0.0.2"))
+    installed = importlib.metadata.version(distribution)
+    assert _activate_refuses() == _refused(
+        f"written for {distribution} 0.0.1 or 0.0.2, but {installed} is installed")
+
+
+def test_a_distribution_not_installed_stops_activation(fake_package, monkeypatch):
+    monkeypatch.setitem(lazy_provider_import.WRITTEN_FOR, "no-such-distribution", ("1.0",))
+    assert _activate_refuses() == _refused("no-such-distribution is not installed")
+
+
+def test_jsii_without_the_private_map_stops_activation(fake_package, monkeypatch):
+    from jsii import _reference_map
+
+    monkeypatch.delattr(_reference_map, "_submodule_fqn_map")
+    assert _activate_refuses() == _refused(
+        "jsii._reference_map._submodule_fqn_map is gone or no longer a dict")
+
+
+def test_missing_jsii_module_stops_activation(fake_package):
     shutil.rmtree(fake_package / "_jsii")
-    (fake_package / "__init__.py").write_text("EAGER = True\n")
-    status = provider_import.activate()
-    assert status.startswith("fallback: ") and "_jsii" in status
-    assert sys.modules[FAKE].EAGER
+    assert _activate_refuses() == _refused(f"{fake_package / '_jsii' / '__init__.py'} is missing")
 
 
-def test_jsii_module_of_another_shape_falls_back(fake_package):
+def test_jsii_module_of_another_shape_stops_activation(fake_package):
     (fake_package / "_jsii" / "__init__.py").write_text("ASSEMBLY = None\n")
-    assert provider_import.activate() == (
-        f"fallback: {fake_package / '_jsii' / '__init__.py'} does not load a jsii assembly")
-    assert sys.modules[FAKE].EAGER
+    assert _activate_refuses() == _refused(
+        f"{fake_package / '_jsii' / '__init__.py'} does not load a jsii assembly")
 
 
-def test_namespace_package_falls_back(fake_package):
+def test_namespace_package_stops_activation(fake_package):
     (fake_package / "__init__.py").unlink()
-    shutil.rmtree(fake_package / "_jsii")
-    status = provider_import.activate()
-    assert status == f"fallback: {FAKE} is not a regular package"
+    assert _activate_refuses() == _refused(f"{FAKE} is not a regular package")
 
 
-def test_failing_assembly_load_falls_back_and_leaves_no_half_package(fake_package):
+def test_failing_assembly_load_stops_activation_and_leaves_no_half_package(fake_package):
     (fake_package / "_jsii" / "__init__.py").write_text(
-        "# JSIIAssembly.load(\nraise RuntimeError('kernel says no')\n")
-    (fake_package / "__init__.py").write_text("EAGER = True\n")
-    status = provider_import.activate()
-    assert status == "fallback: RuntimeError: kernel says no"
-    assert sys.modules[FAKE].EAGER  # the eager package, not the lightweight one
-    assert f"{FAKE}._jsii" not in sys.modules
+        "# JSIIAssembly.load(\nraise RuntimeError('kernel says no\\nat line 2')\n")
+    assert _activate_refuses() == _refused(
+        f"loading {FAKE}._jsii failed (RuntimeError: kernel says no)")
 
 
 def test_package_not_installed_raises_the_normal_import_error(monkeypatch):
-    monkeypatch.setattr(provider_import, "PACKAGE", "no_such_provider_package")
-    monkeypatch.setattr(provider_import, "status", "inactive")
+    monkeypatch.setattr(lazy_provider_import, "PACKAGE", "no_such_provider_package")
+    monkeypatch.setattr(lazy_provider_import, "status", "inactive")
     with pytest.raises(ModuleNotFoundError):
-        provider_import.activate()
+        lazy_provider_import.activate()
+
+
+def test_main_stops_with_one_line_before_building_anything(tmp_path):
+    """python main.py after a jsii upgrade: one error line, exit 1, nothing synthesized."""
+    outdir = tmp_path / "cdktf.out"
+    program = ("import sys, lazy_provider_import\n"
+               "lazy_provider_import.WRITTEN_FOR['jsii'] = ('0.0.1',)\n"
+               "import main\n"
+               "code = main.main()\n"
+               "assert 'cdktf_cdktf_provider_aws' not in sys.modules and 'cdktf' not in sys.modules\n"
+               "sys.exit(code)\n")
+    result = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True,
+                            text=True, env=_synth_env(outdir, "1"), timeout=120)
+    installed = importlib.metadata.version("jsii")
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == "error: " + _refused(
+        f"written for jsii 0.0.1, but {installed} is installed") + "\n"
+    assert not outdir.exists()
 
 
 def test_a_type_first_met_in_a_value_from_javascript_imports_its_submodule():
@@ -175,21 +231,21 @@ def test_a_type_first_met_in_a_value_from_javascript_imports_its_submodule():
     from jsii._kernel.types import ObjRef
     from jsii._reference_map import resolve_reference
 
-    if not provider_import.status.startswith("fast"):
-        pytest.skip(f"provider import is {provider_import.status!r} in this session")
+    if not lazy_provider_import.status.startswith("fast"):
+        pytest.skip(f"provider import is {lazy_provider_import.status!r} in this session")
     instance = resolve_reference(
         jsii.kernel, ObjRef(ref="@cdktf/provider-aws.lexv2ModelsBot.Lexv2ModelsBot@99999999"))
     assert type(instance).__module__ == "cdktf_cdktf_provider_aws.lexv2_models_bot"
 
 
 def test_node_options_keep_what_was_there():
-    hook = str(provider_import.NODE_HOOK)
-    assert provider_import._node_options(None) == f'--require "{hook}"'
-    assert provider_import._node_options("--max-old-space-size=8192") == (
+    hook = str(lazy_provider_import.NODE_HOOK)
+    assert lazy_provider_import._node_options(None) == f'--require "{hook}"'
+    assert lazy_provider_import._node_options("--max-old-space-size=8192") == (
         f'--max-old-space-size=8192 --require "{hook}"')
 
 
-# The node side: provider_import_hook.js's rewrite of an index.js, run by node.
+# The node side: index_hook.js's rewrite of an index.js, run by node.
 
 NODE_CHECK = textwrap.dedent("""
     const fs = require('fs'); const path = require('path');
@@ -229,7 +285,7 @@ def test_node_hook_makes_the_index_lazy_and_leaves_other_shapes_alone(tmp_path):
     for name, export in (("vpc", "vpc"), ("vpc-endpoint", "vpcEndpoint")):
         (tmp_path / f"{name}.js").write_text(
             f'globalThis.loaded.push("{name}"); exports.NAME = "{export}";\n')
-    result = subprocess.run([node, "-e", NODE_CHECK, str(provider_import.NODE_HOOK),
+    result = subprocess.run([node, "-e", NODE_CHECK, str(lazy_provider_import.NODE_HOOK),
                              str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     outcome = json.loads(result.stdout)
@@ -238,3 +294,24 @@ def test_node_hook_makes_the_index_lazy_and_leaves_other_shapes_alone(tmp_path):
     assert outcome["value"] == "vpcEndpoint" and outcome["again"]
     assert outcome["keys"] == ["vpc", "vpcEndpoint"]
     assert outcome["other"]  # an unexpected statement: the file is loaded as it is
+
+
+def test_node_hook_rewrites_the_installed_provider_index(tmp_path):
+    """The index.js inside the installed provider's jsii tarball is of the shape the hook makes
+    lazy (else node would load it eagerly: the same objects, but all ~2,100 modules)."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not on PATH")
+    jsii_dir = Path(importlib.util.find_spec("cdktf_cdktf_provider_aws").origin).parent / "_jsii"
+    (tarball,) = jsii_dir.glob("*.jsii.tgz")
+    with tarfile.open(tarball) as archive:
+        index = archive.extractfile("package/lib/index.js").read().decode()
+    (tmp_path / "index.js").write_text(index)
+    check = ("const { lazyIndex } = require(process.argv[1]);"
+             "const lazy = lazyIndex(require('fs').readFileSync(process.argv[2], 'utf8'));"
+             "console.log(lazy === undefined ? -1 : (lazy.match(/^__lazy\\(/gm) || []).length);")
+    result = subprocess.run([node, "-e", check, str(lazy_provider_import.NODE_HOOK),
+                             str(tmp_path / "index.js")], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) == index.count(" = require(\"./") > 2000

@@ -1,0 +1,68 @@
+"""Export every stack as plain Terraform HCL: the way to leave CDKTF (README "CDKTF is archived").
+
+    python -m ops.export_hcl                               # every environment, into hcl/
+    ENVIRONMENTS=uat python -m ops.export_hcl --out DIR    # as main.py: only these environments
+
+It runs `main.py` with `SYNTH_HCL_OUTPUT=true`, what `cdktf synth --hcl` does without the CLI:
+the same construct tree, written by cdktf's own HCL synthesizer as `<out>/stacks/<stack>/cdk.tf`
+(the jsii kernel reads the variable when it starts, hence a process of its own), then
+`terraform fmt`. Each folder is an ordinary Terraform root module on the same backends and
+addresses as the JSON in cdktf.out/: `terraform -chdir=hcl/stacks/network-uat init`, then
+`plan`/`apply`. Keep the folder two levels below the project, as the default is: the state
+stacks' local backend path is relative (`../../../terraform.state-<env>.tfstate`).
+tests/test_export_hcl.py checks that every exported stack validates, and
+tests/test_export_hcl_e2e.py that it plans the same resources and attributes as its JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from ops.terraform import ROOT, terraform
+
+DEFAULT_OUT = ROOT / "hcl"
+
+
+def export(out: Path = DEFAULT_OUT, env: dict[str, str] | None = None
+           ) -> subprocess.CompletedProcess:
+    """Write every stack of the environments main.py selects (`env`: default this process's
+    environment) as HCL under `out`; main.py's exit code and stderr (its `error:` line)."""
+    out = Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)  # cdktf creates only the last level
+    env = dict(os.environ if env is None else env, SYNTH_HCL_OUTPUT="true", CDKTF_OUTDIR=str(out))
+    result = subprocess.run([sys.executable, str(ROOT / "main.py")], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if result.returncode == 0:  # cdktf writes one attribute per line, unindented
+        terraform(out, "fmt", "-recursive", "stacks", env=env)
+    return result
+
+
+def stack_files(out: Path) -> dict[str, Path]:
+    """The HCL file of each stack in `out`, by stack name (from cdktf's manifest.json)."""
+    manifest = json.loads(Path(out, "manifest.json").read_text())
+    return {name: Path(out, stack["synthesizedStackPath"])
+            for name, stack in manifest["stacks"].items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ops.export_hcl",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                        help="where stacks/<stack>/cdk.tf go (default: hcl/)")
+    args = parser.parse_args(argv)
+    result = export(args.out)
+    if result.returncode:
+        sys.stderr.write(result.stderr)
+        return result.returncode
+    for name, path in sorted(stack_files(args.out).items()):
+        print(f"{name}: {os.path.relpath(path)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
