@@ -10,10 +10,9 @@ resources applied from either form plan no change.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
-
-from cdktf import Fn
 
 # How a cdktf string token looks in Python (`${TfToken[TOKEN.12]}`): left to cdktf as is.
 _TOKEN = re.compile(r"(\$\{TfToken\[[^\]]+\]\})")
@@ -55,4 +54,34 @@ def _prepared(value: Any) -> Any:
 def json_document(value: dict[str, Any] | list[Any]) -> str:
     """`value` as a Terraform `jsonencode` expression (a string token for any resource argument
     that takes JSON). Strings may hold references; any literal text is kept exactly."""
+    from cdktf import Fn  # here, so that decode() needs no jsii (the tools read JSON with it)
+
     return Fn.jsonencode(_prepared(value))
+
+
+_WORD = re.compile(r"[A-Za-z_][\w.-]*")
+
+
+def decode(attribute: str) -> Any:
+    """The structure of a document synthesized by json_document (`${jsonencode(...)}`), each
+    reference as the "${...}" string cdktf writes for it; what the tools and tests read."""
+    prefix, suffix = "${jsonencode(", ")}"
+    if not (attribute.startswith(prefix) and attribute.endswith(suffix)):
+        raise ValueError(f"not a jsonencode document: {attribute[:60]!r}")
+    text, out, at = attribute[len(prefix):-len(suffix)], [], 0
+    while at < len(text):
+        char = text[at]
+        if char == '"':  # a quoted HCL string: JSON's escapes, plus $${ and %%{
+            end = at + 1
+            while text[end] != '"':
+                end += 2 if text[end] == "\\" else 1
+            out.append(text[at:end + 1].replace("$${", "${").replace("%%{", "%{"))
+            at = end + 1
+        elif _WORD.match(text, at):  # true / false / null, or a reference
+            word = _WORD.match(text, at).group()
+            out.append(word if word in ("true", "false", "null") else json.dumps("${%s}" % word))
+            at += len(word)
+        else:
+            out.append(":" if char == "=" else char)
+            at += 1
+    return json.loads("".join(out))

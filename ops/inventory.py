@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
+from constructs_lib.json_document import decode
+
 REFERENCE = re.compile(r"\$\{((?:data\.)?[\w-]+\.[\w-]+)(?:\.[\w\[\]\"-]+)*\}")
 
 # Types with a line in ops/cost.py, and types AWS does not bill for by themselves (the rest is
@@ -203,9 +205,11 @@ def _zone_of(side: Side, resource: Resource, attribute: str = "subnet_id") -> st
 
 def _containers(task: Resource | None) -> list[dict]:
     text = (task.values.get("container_definitions") if task else None) or "[]"
-    try:
-        return json.loads(text) if isinstance(text, str) else list(text)
-    except json.JSONDecodeError:
+    if not isinstance(text, str):
+        return list(text)
+    try:  # synthesized: a jsonencode document; planned: the JSON string Terraform computed
+        return decode(text) if text.startswith("${jsonencode(") else json.loads(text)
+    except (ValueError, json.JSONDecodeError):
         return []
 
 

@@ -3,7 +3,8 @@
 import json
 import re
 
-_WORD = re.compile(r"[A-Za-z_][\w.-]*")
+from constructs_lib.json_document import decode as document  # noqa: F401 (tests read documents)
+
 
 REGION = "ap-south-1"
 
@@ -40,30 +41,6 @@ def with_service(environment, **changes):
         if isinstance(value, dict):
             changes[key] = dataclasses.replace(getattr(service, key), **value)
     return dataclasses.replace(environment, service=dataclasses.replace(service, **changes))
-
-
-def document(attribute: str):
-    """The structure of a JSON document synthesized as `${jsonencode(...)}` (constructs_lib/
-    json_document.py), each reference as the "${...}" string cdktf writes for it (see `ref`)."""
-    prefix, suffix = "${jsonencode(", ")}"
-    assert attribute.startswith(prefix) and attribute.endswith(suffix), attribute
-    text, out, at = attribute[len(prefix):-len(suffix)], [], 0
-    while at < len(text):
-        char = text[at]
-        if char == '"':  # a quoted HCL string: JSON's escapes, plus $${ and %%{
-            end = at + 1
-            while text[end] != '"':
-                end += 2 if text[end] == "\\" else 1
-            out.append(text[at:end + 1].replace("$${", "${").replace("%%{", "%{"))
-            at = end + 1
-        elif _WORD.match(text, at):  # true / false / null, or a reference
-            word = _WORD.match(text, at).group()
-            out.append(word if word in ("true", "false", "null") else json.dumps("${%s}" % word))
-            at += len(word)
-        else:
-            out.append(":" if char == "=" else char)
-            at += 1
-    return json.loads("".join(out))
 
 
 def wait_for_bucket(bucket: str, creating) -> None:
