@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from cdktf import App, LocalBackend, TerraformOutput, TerraformStack
+from cdktf import App, TerraformOutput, TerraformStack
 from constructs import Construct, Node
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 
-from .config import EnvironmentConfig
+from .config import CI_ROLES, EnvironmentConfig, ci_role_output
+from .ci_access import CiAccess
 from .blue_green import BlueGreenDeployment, BlueGreenProps
 from .fargate_service import FargateService, FargateServiceProps
 from .image_repository import ImageRepository
@@ -34,7 +35,7 @@ class EnvironmentStack(TerraformStack):
         self.environment = environment
         if s3_backend:
             use_s3_backend(self, environment.state, key=f"{environment.name}/{id}.tfstate")
-        AwsProvider(self, "aws", region=environment.region, default_tags=[AwsProviderDefaultTags(tags={
+        self.provider = AwsProvider(self, "aws", region=environment.region, default_tags=[AwsProviderDefaultTags(tags={
             "Project": environment.project,
             "Environment": environment.name,
             "ManagedBy": MANAGED_BY,
@@ -47,19 +48,26 @@ class EnvironmentStack(TerraformStack):
 
 
 class StateStack(EnvironmentStack):
-    """The bucket every other stack of the environment keeps its state in. Deployed first, so its
-    own state stays local: `terraform.<stack>.tfstate` in the project folder (keep it safe, or
-    move it into the bucket with `terraform init -migrate-state` once the bucket exists)."""
+    """The bootstrap, applied with administrator credentials: the bucket every stack of the
+    environment keeps its state in (its own too, at <env>/state-<env>.tfstate) and, with
+    `ci.github_repository`, GitHub Actions' roles. The first apply has no bucket to keep its
+    state in yet: ops.deploy applies it with a local backend and then moves the state into the
+    bucket (README "Bootstrap"); the JSON always names the bucket."""
 
     def __init__(self, scope: Construct, id: str, environment: EnvironmentConfig) -> None:
-        super().__init__(scope, id, environment, s3_backend=False)
-        # Relative to cdktf.out/stacks/<stack>, so the JSON names no machine-specific path.
-        LocalBackend(self, path=f"../../../terraform.{id}.tfstate")
+        super().__init__(scope, id, environment)
         state = StateBucket(self, "state", environment.state)
         TerraformOutput(self, "state_bucket", value=state.bucket.bucket)
         TerraformOutput(self, "state_bucket_arn", value=state.bucket.arn)
         if state.lock_table is not None:
             TerraformOutput(self, "lock_table", value=state.lock_table.name)
+        if environment.ci.enabled:
+            if environment.ci.account_id:  # roles made in the wrong account would trust nobody
+                self.provider.allowed_account_ids = [environment.ci.account_id]
+            access = CiAccess(self, "ci_access", environment, state.bucket.arn)
+            TerraformOutput(self, "github_oidc_provider_arn", value=access.provider_arn)
+            for kind in CI_ROLES:
+                TerraformOutput(self, ci_role_output(kind), value=access.roles[kind].arn)
 
 
 class NetworkStack(EnvironmentStack):

@@ -14,6 +14,7 @@ not running and `down` stops; the JSON is the same one real AWS gets: only the e
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -35,18 +36,28 @@ class DeployError(Exception):
     """A failed step; the message is the one line shown to the user."""
 
 
+class StateBucketMissing(DeployError):
+    """The environment's state bucket does not exist (yet): bootstrap state-<env> first."""
+
+
+# The override file that keeps a state stack's state local until its bucket exists.
+BOOTSTRAP_OVERRIDE = "bootstrap_override.tf.json"
+
+
 @dataclass
 class StackResult:
     stack: str
     changes: dict  # action -> count
     seconds: float
+    migrated: bool = False  # a bootstrap: the state moved from a local file into the bucket
 
     def describe(self) -> str:
+        moved = "; state moved into the bucket" if self.migrated else ""
         if not any(self.changes.values()):
-            return f"no changes ({self.seconds:.1f}s)"
+            return f"no changes{moved} ({self.seconds:.1f}s)"
         counts = ", ".join(f"{count} to {action}" for action, count in self.changes.items()
                            if count)
-        return f"applied: {counts} ({self.seconds:.1f}s)"
+        return f"applied: {counts}{moved} ({self.seconds:.1f}s)"
 
 
 def synthesize(environment: EnvironmentConfig, outdir: Path = OUTDIR) -> None:
@@ -70,7 +81,9 @@ class Deployment:
     def _checked(self, stack: str, *args: str) -> subprocess.CompletedProcess:
         result = self.terraform(stack, *args)
         if result.returncode == 1 or (result.returncode and "-detailed-exitcode" not in args):
-            raise DeployError(self.explain(stack, result.stdout + result.stderr))
+            message = self.explain(stack, result.stdout + result.stderr)
+            missing = f"state bucket '{self.environment.state.bucket}' does not exist" in message
+            raise (StateBucketMissing if missing else DeployError)(message)
         return result
 
     def explain(self, stack: str, output: str) -> str:
@@ -122,9 +135,21 @@ class Deployment:
         return self._checked(stack, "show", *args, plan_file).stdout
 
     def apply(self, stack: str) -> StackResult:
-        """Plan, and apply the saved plan only if it changes something."""
+        """Plan, and apply the saved plan only if it changes something. The state stack is
+        bootstrapped when its bucket does not exist yet (or a bootstrap was interrupted)."""
         started = time.monotonic()
-        self.init(stack)
+        if stack == self.environment.stack_names["state"]:
+            if self.bootstrap_state_file(stack).exists():
+                return self.bootstrap(stack)
+            try:
+                self.init(stack)
+            except StateBucketMissing:
+                return self.bootstrap(stack)
+        else:
+            self.init(stack)
+        return self._plan_and_apply(stack, started)
+
+    def _plan_and_apply(self, stack: str, started: float) -> StackResult:
         plan = self._checked(stack, "plan", "-input=false", "-no-color",
                              "-detailed-exitcode", "-out=tfplan")
         changes = {}
@@ -132,6 +157,44 @@ class Deployment:
             changes = self.plan_counts(stack, "tfplan")
             self._checked(stack, "apply", "-input=false", "-no-color", "tfplan")
         return StackResult(stack, changes, time.monotonic() - started)
+
+    # --- Bootstrap: the state stack keeps its state in the bucket it creates ------------------
+    # Its JSON always carries the S3 backend. Until the bucket exists, an override file (which
+    # Terraform merges over the JSON, replacing the backend) keeps the state in a local file;
+    # once the apply made the bucket, the override goes and `init -migrate-state` moves the
+    # state into the bucket. The local file exists only between those two steps.
+
+    def bootstrap_state_file(self, stack: str) -> Path:
+        """The state stack's state before its bucket exists: next to the output folder."""
+        return self.outdir.resolve().parent / f"terraform.{stack}.tfstate"
+
+    @contextlib.contextmanager
+    def local_backend(self, stack: str, path: Path):
+        """Within the block, `stack` keeps its state in the local file `path`."""
+        override = self.stack_dir(stack) / BOOTSTRAP_OVERRIDE
+        override.write_text(json.dumps({"terraform": {"backend": {"local": {"path": str(path)}}}}))
+        try:
+            yield
+        finally:
+            override.unlink(missing_ok=True)
+
+    def bootstrap(self, stack: str) -> StackResult:
+        """Apply the state stack with a local state file, then move that state into the bucket
+        the apply made, and delete the file."""
+        started = time.monotonic()
+        local = self.bootstrap_state_file(stack)
+        with self.local_backend(stack, local):
+            self._checked(stack, "init", "-input=false", "-no-color", "-reconfigure")
+            result = self._plan_and_apply(stack, started)
+        self._checked(stack, "init", "-input=false", "-no-color", "-migrate-state",
+                      "-force-copy")
+        if not self._checked(stack, "state", "list").stdout.split():
+            raise DeployError(f"{stack}: the state moved into the bucket is empty; "
+                              f"the local state is kept in {local}")
+        for leftover in (local, local.with_name(local.name + ".backup")):
+            leftover.unlink(missing_ok=True)
+        result.seconds, result.migrated = time.monotonic() - started, True
+        return result
 
     def destroy(self, stack: str) -> StackResult:
         started = time.monotonic()
