@@ -131,14 +131,19 @@ class ApplicationStack(EnvironmentStack):
 STACKS = {"state": StateStack, "network": NetworkStack, "app": ApplicationStack}
 
 
+# What the cdktf CLI deploys first. The state stack is the bootstrap, applied by ops.deploy
+# (its first apply needs the local backend cdktf cannot switch to), so no cdktf command pulls it
+# in: `cdktf deploy network-uat app-uat` runs as it is.
+CDKTF_DEPENDENCIES = {"app": "network"}
+
+
 def build(app: App, environments: Iterable[EnvironmentConfig]) -> dict[str, TerraformStack]:
-    """Every environment's stacks in one app, each depending on the one before it."""
+    """Every environment's stacks in one app; the app depends on its network."""
     stacks: dict[str, TerraformStack] = {}
     for environment in environments:
-        previous = None
-        for kind, name in environment.stack_names.items():
-            stack = STACKS[kind](app, name, environment)
-            if previous is not None:
-                stack.add_dependency(previous)
-            stacks[name] = previous = stack
+        names = environment.stack_names
+        for kind, name in names.items():
+            stacks[name] = STACKS[kind](app, name, environment)
+            if kind in CDKTF_DEPENDENCIES:
+                stacks[name].add_dependency(stacks[names[CDKTF_DEPENDENCIES[kind]]])
     return stacks
