@@ -18,8 +18,10 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +44,9 @@ class StateBucketMissing(DeployError):
 
 # The override file that keeps a state stack's state local until its bucket exists.
 BOOTSTRAP_OVERRIDE = "bootstrap_override.tf.json"
+# In a preview, every data source waits for this placeholder, so lookups of what earlier stacks
+# would create are "known after apply" instead of failing.
+PREVIEW_PLACEHOLDER = "terraform_data.preview_defers_lookups"
 
 
 @dataclass
@@ -195,6 +200,28 @@ class Deployment:
             leftover.unlink(missing_ok=True)
         result.seconds, result.migrated = time.monotonic() - started, True
         return result
+
+    @contextlib.contextmanager
+    def preview(self, stack: str):
+        """A Deployment over a throw-away copy of `stack` for an environment whose state bucket
+        does not exist yet: an empty local state, and every data source read at apply time
+        (it looks up what earlier stacks would create). Plan it to see what the stack would
+        create; it is never applied (the copy and its state are deleted on exit)."""
+        with tempfile.TemporaryDirectory(prefix=f"preview-{stack}-") as folder:
+            copy = Path(folder) / "stacks" / stack
+            copy.mkdir(parents=True)
+            config = json.loads((self.stack_dir(stack) / "cdk.tf.json").read_text())
+            config["terraform"]["backend"] = {"local": {"path": str(copy / "preview.tfstate")}}
+            kind, name = PREVIEW_PLACEHOLDER.split(".")
+            config.setdefault("resource", {}).setdefault(kind, {})[name] = {}
+            for blocks in config.get("data", {}).values():
+                for block in blocks.values():
+                    block["depends_on"] = [PREVIEW_PLACEHOLDER]
+            (copy / "cdk.tf.json").write_text(json.dumps(config, indent=2))
+            lock = self.stack_dir(stack) / ".terraform.lock.hcl"
+            if lock.exists():
+                shutil.copy2(lock, copy)
+            yield Deployment(self.environment, self.env, Path(folder))
 
     def destroy(self, stack: str) -> StackResult:
         started = time.monotonic()
