@@ -13,7 +13,7 @@ VENV := .venv
 RUN := $(VENV)/bin/python
 ENV ?= uat
 
-.PHONY: setup synth up down plan test test-unit help diagram cost graphviz bench
+.PHONY: setup synth up down plan test test-unit help diagram cost graphviz bench image
 
 help:
 	@echo "make up      deploy the $(ENV) stacks to the local AWS emulator (installs first)"
@@ -24,6 +24,7 @@ help:
 	@echo "make bench   synth wall time of every stack (RUNS=5 fresh runs), memory, time split"
 	@echo "make diagram docs/architecture-<env>.png/.svg for every environment"
 	@echo "make cost    hourly and 30-day cost estimate per environment"
+	@echo "make image   build app/, push it to $(ENV)'s ECR repository, print the digest"
 
 setup: $(VENV)/.synced node_modules/.synced graphviz
 
@@ -73,6 +74,10 @@ graphviz:
 # docs/architecture-<env>.png and .svg, drawn from environments/<env>.toml.
 diagram: setup graphviz
 	$(RUN) -m ops.diagram
+
+# Build app/, tag it with the git commit, push it to $(ENV)'s ECR repository, print the digest.
+image: setup
+	$(RUN) -m ops.image push --env $(ENV)
 
 # Hourly and 30-day on-demand estimate per environment, prices from ops/prices/<region>.toml.
 cost: setup

@@ -8,14 +8,12 @@ before the AWS provider bindings load.
 
 import os
 import sys
-from pathlib import Path
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 
-from constructs_lib.config import ConfigError, load_environments, select_environments  # noqa: E402
-
-ENVIRONMENTS_DIR = Path(os.environ.get("ENVIRONMENTS_DIR", Path(__file__).parent / "environments"))
+from constructs_lib.config import (ConfigError, environments_dir, load_environments,  # noqa: E402
+                                   select_environments)
 
 
 def synth(environments: list, outdir: str | None = None) -> dict:
@@ -35,7 +33,7 @@ def synth(environments: list, outdir: str | None = None) -> dict:
 
 def main() -> int:
     try:
-        environments = select_environments(load_environments(ENVIRONMENTS_DIR),
+        environments = select_environments(load_environments(environments_dir()),
                                            os.environ.get("ENVIRONMENTS"))
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)

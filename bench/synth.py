@@ -72,7 +72,7 @@ def child(result_file: str) -> int:
     os.chdir(ROOT)
     import main
 
-    environments = main.select_environments(main.load_environments(main.ENVIRONMENTS_DIR),
+    environments = main.select_environments(main.load_environments(main.environments_dir()),
                                             os.environ.get("ENVIRONMENTS"))
     marks["config"] = time.time()
 

@@ -3,7 +3,8 @@ workflows assume, each trusted for exactly one kind of run of one repository:
 
 - plan:   pull requests; reads everything, writes only the state bucket's lock files
 - deploy: jobs of the GitHub environment named like this one; applies network and app, releases
-- image:  pushes to main; pushes to the project's ECR repository and nothing else
+- image:  pushes to main; pushes to the project's ECR repository and nothing else (only the
+          environment that owns the repository, `service.ecr_repository`, has one)
 """
 
 from __future__ import annotations
@@ -92,11 +93,10 @@ def deploy_statements(environment: EnvironmentConfig, arn: Callable[..., str], p
                       ) -> list[dict[str, Any]]:
     """What applying network-<env> and app-<env> and releasing a version write, scoped to the
     names those stacks use wherever the service has resource-level permissions."""
-    service = environment.service
-    name = f"{service.name}-{environment.name}"  # constructs_lib/stacks.py ApplicationStack
+    service, names = environment.service, environment.names
+    name = names.service
     vpc = environment.network.vpc_name
     roles = [arn("iam", f"role/{name}-*", region=""), arn("iam", f"role/{vpc}-flow-logs", region="")]
-    repository = f"{environment.project}/{service.name}"
     statements = [
         {"Sid": "Network", "Effect": "Allow", "Action": list(EC2_WRITES), "Resource": "*"},
         {"Sid": "LoadBalancer", "Effect": "Allow", "Action": "elasticloadbalancing:*",
@@ -117,7 +117,8 @@ def deploy_statements(environment: EnvironmentConfig, arn: Callable[..., str], p
                     "application-autoscaling:TagResource", "application-autoscaling:UntagResource"],
          "Resource": "*"},
         {"Sid": "Logs", "Effect": "Allow", "Action": "logs:*",
-         "Resource": [arn("logs", f"log-group:/ecs/{name}"), arn("logs", f"log-group:/ecs/{name}:*"),
+         "Resource": [arn("logs", f"log-group:{names.log_group}"),
+                      arn("logs", f"log-group:{names.log_group}:*"),
                       arn("logs", f"log-group:/vpc/{vpc}/flow-logs"),
                       arn("logs", f"log-group:/vpc/{vpc}/flow-logs:*")]},
         {"Sid": "Roles", "Effect": "Allow",
@@ -143,22 +144,13 @@ def deploy_statements(environment: EnvironmentConfig, arn: Callable[..., str], p
         {"Sid": "AccessLogBucket", "Effect": "Allow", "Action": "s3:*",
          "Resource": [f"arn:{partition}:s3:::{name}-alb-logs-*",
                       f"arn:{partition}:s3:::{name}-alb-logs-*/*"]},
+        # The version of record and the release lock (constructs_lib/image_version.py, releases).
         {"Sid": "Parameters", "Effect": "Allow",
          "Action": ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParameterHistory",
                     "ssm:PutParameter", "ssm:DeleteParameter", "ssm:AddTagsToResource",
                     "ssm:RemoveTagsFromResource"],
-         "Resource": arn("ssm", f"parameter/{environment.project}/{environment.name}/*")},
-        {"Sid": "ImageRepository", "Effect": "Allow",
-         "Action": ["ecr:CreateRepository", "ecr:DeleteRepository", "ecr:DescribeImages",
-                    "ecr:PutLifecyclePolicy", "ecr:DeleteLifecyclePolicy",
-                    "ecr:PutImageScanningConfiguration", "ecr:PutImageTagMutability",
-                    "ecr:SetRepositoryPolicy", "ecr:DeleteRepositoryPolicy", "ecr:TagResource",
-                    "ecr:UntagResource"],
-         "Resource": arn("ecr", f"repository/{repository}")},
-        # ECR encrypts with the AWS managed KMS key through grants it asks for on our behalf.
-        {"Sid": "ImageRepositoryKey", "Effect": "Allow",
-         "Action": ["kms:CreateGrant", "kms:RetireGrant", "kms:DescribeKey"], "Resource": "*",
-         "Condition": {"StringEquals": {"kms:ViaService": f"ecr.{environment.region}.amazonaws.com"}}},
+         "Resource": [arn("ssm", f"parameter{parameter}")
+                      for parameter in (names.image_parameter, names.release_lock_parameter)]},
         {"Sid": "BlueGreen", "Effect": "Allow", "Action": "codedeploy:*",
          "Resource": [arn("codedeploy", f"application:{name}"),
                       arn("codedeploy", f"deploymentgroup:{name}/*"),
@@ -169,6 +161,22 @@ def deploy_statements(environment: EnvironmentConfig, arn: Callable[..., str], p
          "Resource": [arn("iam", f"role/{role}", region="")
                       for role in environment.ci_role_names.values()]},
     ]
+    if names.repository:  # a release checks the image exists; the owner also manages it
+        owner_actions = ["ecr:CreateRepository", "ecr:DeleteRepository", "ecr:PutLifecyclePolicy",
+                         "ecr:DeleteLifecyclePolicy", "ecr:PutImageScanningConfiguration",
+                         "ecr:PutImageTagMutability", "ecr:SetRepositoryPolicy",
+                         "ecr:DeleteRepositoryPolicy", "ecr:TagResource", "ecr:UntagResource"]
+        statements.insert(-1, {
+            "Sid": "ImageRepository", "Effect": "Allow",
+            "Action": ["ecr:DescribeImages"] + (owner_actions if service.ecr_repository else []),
+            "Resource": arn("ecr", f"repository/{names.repository}")})
+    if service.ecr_repository:
+        # ECR encrypts with the AWS managed KMS key through grants it asks for on our behalf.
+        statements.insert(-1, {
+            "Sid": "ImageRepositoryKey", "Effect": "Allow",
+            "Action": ["kms:CreateGrant", "kms:RetireGrant", "kms:DescribeKey"], "Resource": "*",
+            "Condition": {"StringEquals": {
+                "kms:ViaService": f"ecr.{environment.region}.amazonaws.com"}}})
     policies = service.task_role_managed_policies
     if policies:
         statements.insert(6, {
@@ -212,8 +220,7 @@ class CiAccess(Construct):
                 {"Sid": "Login", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken",
                  "Resource": "*"},
                 {"Sid": "Push", "Effect": "Allow", "Action": list(IMAGE_PUSH),
-                 "Resource": arn("ecr", f"repository/{environment.project}/"
-                                        f"{environment.service.name}")}],
+                 "Resource": arn("ecr", f"repository/{environment.names.repository}")}],
         }
         self.roles: dict[str, IamRole] = {}
         for kind, role_name in environment.ci_role_names.items():

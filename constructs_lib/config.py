@@ -13,6 +13,7 @@ import dataclasses
 import difflib
 import enum
 import ipaddress
+import os
 import re
 import string
 import tomllib
@@ -74,6 +75,11 @@ _ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # GitHub: owner 1-39 letters, digits, '-' (not first); repository 1-100 letters, digits, '.-_'.
 _GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
+
+
+def image_reference(repository_url: str, version: str) -> str:
+    """`<repository>:<tag>`, or `<repository>@sha256:...` for a digest."""
+    return f"{repository_url}{'@' if version.startswith('sha256:') else ':'}{version}"
 
 
 # What network.vpc_endpoints creates besides the free S3 gateway endpoint: what a Fargate task
@@ -277,10 +283,16 @@ class ServiceConfig:
     """The Fargate service and the load balancer in front of it."""
 
     name: str = "hello-world"  # names the cluster, service, ALB, log group and roles
-    image: str = "crccheck/hello-world:latest"  # a public image; ignored with ecr_repository
-    # Create an ECR repository for the service and run `<repository>:<image_tag>` from it.
+    # The image the service starts with (a public one, or any registry's). With a repository
+    # (below) it runs until the first release (`python -m ops.release`) replaces it.
+    image: str = "crccheck/hello-world:latest"
+    # Create the ECR repository `<project>/<name>` for the service's versioned images.
     ecr_repository: bool = False
-    image_tag: str = ""  # with ecr_repository: the git commit to run, or sha256:<digest>
+    # Instead of creating one, run images from the repository this other environment creates
+    # (same region and account): promotion then moves a digest, never rebuilds.
+    ecr_repository_owner: str = ""
+    # With a repository: start from this tag (a git commit) or sha256:<digest> instead of `image`.
+    image_tag: str = ""
     ecr_keep_images: int = 30  # tagged images kept; untagged ones expire after a day
     container_name: str = "web"
     container_port: int = 8000
@@ -339,10 +351,18 @@ class ServiceConfig:
                        self.deployment_minimum_healthy_percent, 0, 100)
         _require_range("deployment_maximum_percent", self.deployment_maximum_percent, 100, 200)
         _require_range("deregistration_delay_seconds", self.deregistration_delay_seconds, 0, 3600)
-        if self.ecr_repository:
+        _require(not (self.ecr_repository and self.ecr_repository_owner),
+                 "ecr_repository_owner", self.ecr_repository_owner,
+                 "leave empty when ecr_repository = true (an environment creates its repository "
+                 "or shares another's, not both)")
+        _require(not self.ecr_repository_owner or bool(_NAME.match(self.ecr_repository_owner)),
+                 "ecr_repository_owner", self.ecr_repository_owner,
+                 "the name of the environment that creates the repository, like uat")
+        if self.image_tag:
+            _require(self.has_repository, "image_tag", self.image_tag,
+                     "needs a repository: set ecr_repository = true or ecr_repository_owner")
             _require(bool(_IMAGE_TAG.match(self.image_tag)), "image_tag", self.image_tag,
-                     "with ecr_repository, the git commit to run (e.g. 3f9c2e1a7b4d) or "
-                     "sha256:<64 hex digits>")
+                     "a git commit (e.g. 3f9c2e1a7b4d) or sha256:<64 hex digits>")
         _require_range("ecr_keep_images", self.ecr_keep_images, 1, 1000)
         _require(not self.certificate_arn or bool(_CERTIFICATE_ARN.match(self.certificate_arn)),
                  "certificate_arn", self.certificate_arn,
@@ -354,6 +374,11 @@ class ServiceConfig:
             _require(self.blue_green.test_listener_port not in used,
                      "blue_green.test_listener_port", self.blue_green.test_listener_port,
                      f"must differ from the production listener port(s) {sorted(used)}")
+
+    @property
+    def has_repository(self) -> bool:
+        """Whether the service runs images from a project repository (its own or shared)."""
+        return self.ecr_repository or bool(self.ecr_repository_owner)
 
     @property
     def external_ecr_image(self) -> tuple[str, str, str] | None:
@@ -445,6 +470,18 @@ STACK_KINDS = ("state", "network", "app")
 
 
 @dataclass(frozen=True)
+class Names:
+    """Every name derived from an environment's config, written once: the stacks, the ops
+    commands and the tools read them from here."""
+
+    service: str  # <service.name>-<env>: cluster, ECS service, task family, ALB, roles, CodeDeploy
+    log_group: str  # the container's CloudWatch log group
+    image_parameter: str  # SSM parameter holding the version of record (the image that runs)
+    release_lock_parameter: str  # SSM parameter that exists while a release runs
+    repository: str | None  # the ECR repository the service runs images from; None: none
+
+
+@dataclass(frozen=True)
 class EnvironmentConfig:
     """One deployable environment: `environments/<name>.toml`."""
 
@@ -458,13 +495,25 @@ class EnvironmentConfig:
 
     @property
     def ci_role_names(self) -> dict[str, str]:
-        """The roles GitHub Actions assumes, by kind: <project>-<env>-github-plan, ..."""
-        return {kind: f"{self.project}-{self.name}-github-{kind}" for kind in CI_ROLES}
+        """The roles GitHub Actions assumes, by kind: <project>-<env>-github-plan, ...; the
+        image role only where the environment owns the ECR repository it pushes to."""
+        return {kind: f"{self.project}-{self.name}-github-{kind}" for kind in CI_ROLES
+                if kind != "image" or self.service.ecr_repository}
 
     @property
     def stack_names(self) -> dict[str, str]:
         """This environment's stacks by kind, in deploy order: state-<env>, network-<env>, ..."""
         return {kind: f"{kind}-{self.name}" for kind in STACK_KINDS}
+
+    @property
+    def names(self) -> Names:
+        service = f"{self.service.name}-{self.name}"
+        prefix = f"/{self.project}/{self.name}/{self.service.name}"
+        return Names(
+            service=service, log_group=f"/ecs/{service}", image_parameter=f"{prefix}/image",
+            release_lock_parameter=f"{prefix}/release-lock",
+            repository=(f"{self.project}/{self.service.name}"
+                        if self.service.has_repository else None))
 
     def __post_init__(self) -> None:
         _require(bool(_NAME.match(self.name)) and len(self.name) <= 16, "name", self.name,
@@ -480,7 +529,7 @@ class EnvironmentConfig:
         if not self.state.region:
             object.__setattr__(self, "state", dataclasses.replace(self.state, region=self.region))
         # AWS limits load balancer and target group names to 32 characters.
-        _require(len(f"{self.service.name}-{self.name}") <= 32, "service.name", self.service.name,
+        _require(len(self.names.service) <= 32, "service.name", self.service.name,
                  f"'<service.name>-{self.name}' names the load balancer and must be at most 32 "
                  "characters")
         if self.ci.enabled:
@@ -565,6 +614,12 @@ def _build(cls: type, data: Mapping[str, Any], path: str = "", **given: Any) -> 
         raise error.under(path) from None
 
 
+def environments_dir() -> Path:
+    """Where the environment files are: $ENVIRONMENTS_DIR, else the project's environments/."""
+    return Path(os.environ.get("ENVIRONMENTS_DIR")
+                or Path(__file__).resolve().parent.parent / "environments")
+
+
 def load_environment(path: Path) -> EnvironmentConfig:
     """Read and validate one environment file; raises ConfigError with a one-line message."""
     try:
@@ -585,8 +640,11 @@ def load_environments(directory: Path) -> list[EnvironmentConfig]:
     if not files:
         raise ConfigError(f"{directory}: no environment files (*.toml) found")
     environments = [load_environment(file) for file in files]
-    for i, (first_file, first) in enumerate(zip(files, environments)):
-        for second_file, second in zip(files[i + 1:], environments[i + 1:]):
+    for i, pair in enumerate(zip(files, environments)):
+        for other in zip(files[i + 1:], environments[i + 1:]):
+            # A clash names the file edited last: most likely the one to change.
+            (first_file, first), (second_file, second) = sorted(
+                (pair, other), key=lambda item: item[0].stat().st_mtime_ns)
             if first.network.network.overlaps(second.network.network):
                 raise ConfigError(
                     f"{second_file}: network.cidr = {second.network.cidr!r}: overlaps "
@@ -609,6 +667,35 @@ def load_environments(directory: Path) -> list[EnvironmentConfig]:
                 raise ConfigError(
                     f"{second_file}: network.vpc_name = {second.network.vpc_name!r}: already used "
                     f"by {first_file.name} in {first.region}; the application finds its VPC by it")
+            if (first.service.ecr_repository and second.service.ecr_repository
+                    and (first.region, first.names.repository)
+                    == (second.region, second.names.repository)):
+                raise ConfigError(
+                    f"{second_file}: service.ecr_repository = true: repository "
+                    f"'{second.names.repository}' in {second.region} is already created by "
+                    f"{first_file.name}; share it with service.ecr_repository_owner = "
+                    f"\"{first.name}\" (and ecr_repository = false), or give this environment "
+                    "another service.name")
+    by_name = dict(zip((env.name for env in environments), zip(files, environments)))
+    for file, environment in zip(files, environments):
+        owner_name = environment.service.ecr_repository_owner
+        if not owner_name:
+            continue
+        field_text = f"{file}: service.ecr_repository_owner = {owner_name!r}"
+        if owner_name not in by_name or owner_name == environment.name:
+            others = [name for name, (_, env) in by_name.items() if env.service.ecr_repository]
+            raise ConfigError(f"{field_text}: not another environment that creates a repository; "
+                              f"allowed: {', '.join(others) or 'none (set ecr_repository = true in one)'}")
+        owner_file, owner = by_name[owner_name]
+        if not owner.service.ecr_repository:
+            raise ConfigError(f"{field_text}: {owner_file.name} creates no repository; set "
+                              "service.ecr_repository = true there")
+        if (owner.region, owner.names.repository) != (environment.region,
+                                                      environment.names.repository):
+            raise ConfigError(
+                f"{field_text}: {owner_file.name} creates '{owner.names.repository}' in "
+                f"{owner.region}, this environment would run '{environment.names.repository}' "
+                f"in {environment.region}; use the same region, project and service.name")
     return environments
 
 

@@ -9,7 +9,6 @@ from constructs import Construct
 from cdktf_cdktf_provider_aws.appautoscaling_policy import AppautoscalingPolicy
 from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.ecs_cluster import EcsCluster, EcsClusterSetting
 from cdktf_cdktf_provider_aws.ecs_service import EcsService, EcsServiceLoadBalancer
 from cdktf_cdktf_provider_aws.ecs_task_definition import EcsTaskDefinition
@@ -22,7 +21,6 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurity
 
 from .config import ScalingConfig, ServiceConfig
 from .iam import assume_role_policy, policy_document
-from .image_repository import ImageRepository
 from .load_balancer import ANYWHERE, LoadBalancer
 
 ECS_TASKS = "ecs-tasks.amazonaws.com"
@@ -30,13 +28,17 @@ ECS_TASKS = "ecs-tasks.amazonaws.com"
 
 @dataclass(frozen=True)
 class FargateServiceProps:
-    name: str  # names the cluster, service, task family, roles and log group
+    name: str  # names the cluster, service, task family and roles
+    log_group_name: str  # the container's CloudWatch log group
     region: str  # where the awslogs driver sends logs
+    partition: str  # the AWS partition (aws, aws-cn, ...), for managed policy ARNs
     config: ServiceConfig
     vpc_id: str
     private_subnet_ids: list[str]
     load_balancer: LoadBalancer
-    image_repository: ImageRepository | None = None  # run config.image_tag from it
+    image: str  # the container image reference (e.g. the version of record's value)
+    # The ECR repository the execution role may pull from; None: no ECR permissions (public).
+    image_repository_arn: str | None = None
 
 
 class FargateService(Construct):
@@ -49,11 +51,7 @@ class FargateService(Construct):
     def __init__(self, scope: Construct, id: str, props: FargateServiceProps) -> None:
         super().__init__(scope, id)
         config, name, alb = props.config, props.name, props.load_balancer
-        self.partition = partition = DataAwsPartition(self, "partition").partition
-        repository = props.image_repository
-        image = repository.image(config.image_tag) if repository else config.image
-
-        self.log_group = CloudwatchLogGroup(self, "log_group", name=f"/ecs/{name}",
+        self.log_group = CloudwatchLogGroup(self, "log_group", name=props.log_group_name,
                                             retention_in_days=config.log_retention_days)
         self.execution_role = IamRole(
             self, "execution_role", name=f"{name}-execution",
@@ -62,7 +60,7 @@ class FargateService(Construct):
         IamRolePolicy(self, "execution_role_policy", name="pull-image-and-write-logs",
                       role=self.execution_role.id,
                       policy=policy_document(self._execution_statements(
-                          self._repository_arn(config, repository, partition))))
+                          props.image_repository_arn)))
         self.task_role = IamRole(
             self, "task_role", name=f"{name}-task",
             description="The application's own AWS permissions",
@@ -70,7 +68,7 @@ class FargateService(Construct):
         for policy in config.task_role_managed_policies:
             IamRolePolicyAttachment(
                 self, f"task_role_{policy.replace('/', '_')}", role=self.task_role.name,
-                policy_arn=f"arn:{partition}:iam::aws:policy/{policy}")
+                policy_arn=f"arn:{props.partition}:iam::aws:policy/{policy}")
 
         self.cluster = EcsCluster(
             self, "cluster", name=name,
@@ -84,7 +82,7 @@ class FargateService(Construct):
             execution_role_arn=self.execution_role.arn, task_role_arn=self.task_role.arn,
             container_definitions=json.dumps([{
                 "name": config.container_name,
-                "image": image,
+                "image": props.image,
                 "essential": True,
                 "privileged": False,
                 "readonlyRootFilesystem": config.read_only_root_filesystem,
@@ -144,16 +142,6 @@ class FargateService(Construct):
         self.autoscaling = CpuAutoscaling(
             self, "autoscaling", config=config.scaling, name=name,
             resource_id=f"service/{self.cluster.name}/{self.service.name}")
-
-    @staticmethod
-    def _repository_arn(config: ServiceConfig, repository: ImageRepository | None,
-                        partition: str) -> str | None:
-        if repository is not None:
-            return repository.repository.arn
-        if config.external_ecr_image is not None:
-            account, region, name = config.external_ecr_image
-            return f"arn:{partition}:ecr:{region}:{account}:repository/{name}"
-        return None  # a public image needs no ECR permissions
 
     def _execution_statements(self, repository_arn: str | None) -> list[dict]:
         statements = [{"Sid": "WriteLogs", "Effect": "Allow",

@@ -33,8 +33,3 @@ class ImageRepository(Construct):
                                               "countNumber": keep_images},
                                 "action": {"type": "expire"}},
                            ]}, sort_keys=True))
-
-    def image(self, tag: str) -> str:
-        """The reference of the image tagged `tag` (or `sha256:...`, by digest)."""
-        separator = "@" if tag.startswith("sha256:") else ":"
-        return f"{self.repository.repository_url}{separator}{tag}"

@@ -7,13 +7,16 @@ from typing import Iterable
 
 from cdktf import App, TerraformOutput, TerraformStack
 from constructs import Construct, Node
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 
-from .config import CI_ROLES, EnvironmentConfig, ci_role_output
+from .config import EnvironmentConfig, ci_role_output, image_reference
 from .ci_access import CiAccess
 from .blue_green import BlueGreenDeployment, BlueGreenProps
 from .fargate_service import FargateService, FargateServiceProps
 from .image_repository import ImageRepository
+from .image_version import ImageVersion
 from .load_balancer import LoadBalancer, LoadBalancerProps
 from .monitoring import ServiceMonitoring, ServiceMonitoringProps
 from .network import Network
@@ -66,8 +69,8 @@ class StateStack(EnvironmentStack):
                 self.provider.allowed_account_ids = [environment.ci.account_id]
             access = CiAccess(self, "ci_access", environment, state.bucket.arn)
             TerraformOutput(self, "github_oidc_provider_arn", value=access.provider_arn)
-            for kind in CI_ROLES:
-                TerraformOutput(self, ci_role_output(kind), value=access.roles[kind].arn)
+            for kind, role in access.roles.items():
+                TerraformOutput(self, ci_role_output(kind), value=role.arn)
 
 
 class NetworkStack(EnvironmentStack):
@@ -87,27 +90,31 @@ class NetworkStack(EnvironmentStack):
 class ApplicationStack(EnvironmentStack):
     def __init__(self, scope: Construct, id: str, environment: EnvironmentConfig) -> None:
         super().__init__(scope, id, environment)
-        config = environment.service
-        name = f"{config.name}-{environment.name}"
+        config, names = environment.service, environment.names
+        aws = DataAwsPartition(self, "partition")
+        partition = aws.partition
         network = NetworkLookup(self, "network", environment.network.vpc_name)
-        repository = (ImageRepository(self, "images", name=f"{environment.project}/{config.name}",
-                                      keep_images=config.ecr_keep_images)
-                      if config.ecr_repository else None)
+        repository_url, repository_arn = self._repository(environment, aws)
+        image = ImageVersion(self, "image_version", name=names.image_parameter, seed_image=(
+            image_reference(repository_url, config.image_tag) if config.image_tag
+            else config.image))
         alb = LoadBalancer(self, "load_balancer", LoadBalancerProps(
-            name=name, config=config, vpc_id=network.vpc.id,
+            name=names.service, config=config, vpc_id=network.vpc.id,
             public_subnet_ids=network.public_subnet_ids))
         service = FargateService(self, "service", FargateServiceProps(
-            name=name, region=environment.region, config=config,
-            vpc_id=network.vpc.id, private_subnet_ids=network.private_subnet_ids,
-            load_balancer=alb, image_repository=repository))
+            name=names.service, log_group_name=names.log_group, region=environment.region,
+            partition=partition, config=config, vpc_id=network.vpc.id,
+            private_subnet_ids=network.private_subnet_ids, load_balancer=alb,
+            image=image.image, image_repository_arn=repository_arn))
         monitoring = ServiceMonitoring(self, "monitoring", ServiceMonitoringProps(
-            name=name, region=environment.region, config=config.alarms,
+            name=names.service, region=environment.region, config=config.alarms,
             cluster_name=service.cluster.name, service_name=service.service.name,
             load_balancer_arn_suffix=alb.load_balancer.arn_suffix,
             target_group_arn_suffix=alb.target_group.arn_suffix))
+        blue_green = None
         if config.blue_green.enabled:
-            BlueGreenDeployment(self, "blue_green", BlueGreenProps(
-                name=name, partition=service.partition, config=config.blue_green,
+            blue_green = BlueGreenDeployment(self, "blue_green", BlueGreenProps(
+                name=names.service, partition=partition, config=config.blue_green,
                 cluster_name=service.cluster.name, service_name=service.service.name,
                 production_listener_arn=alb.listener.arn,
                 test_listener_arn=alb.test_listener.arn,
@@ -124,8 +131,38 @@ class ApplicationStack(EnvironmentStack):
         TerraformOutput(self, "service_name", value=service.service.name)
         TerraformOutput(self, "log_group_name", value=service.log_group.name)
         TerraformOutput(self, "alarm_topic_arn", value=monitoring.topic.arn)
-        if repository is not None:
-            TerraformOutput(self, "ecr_repository_url", value=repository.repository.repository_url)
+        # What releases (python -m ops.release) read.
+        TerraformOutput(self, "image_parameter_name", value=image.parameter.name)
+        TerraformOutput(self, "task_definition_family", value=service.task_definition.family)
+        TerraformOutput(self, "task_definition_arn", value=service.task_definition.arn)
+        TerraformOutput(self, "container_name", value=config.container_name)
+        TerraformOutput(self, "container_port", value=config.container_port)
+        if repository_url is not None:
+            TerraformOutput(self, "ecr_repository_url", value=repository_url)
+        if blue_green is not None:
+            TerraformOutput(self, "codedeploy_application", value=blue_green.application.name)
+            TerraformOutput(self, "codedeploy_deployment_group",
+                            value=blue_green.deployment_group.deployment_group_name)
+
+    def _repository(self, environment: EnvironmentConfig, aws: DataAwsPartition
+                    ) -> tuple[str | None, str | None]:
+        """(URL, ARN) of the ECR repository the service pulls from, or (None, ARN or None)."""
+        config, name, partition = environment.service, environment.names.repository, aws.partition
+        if config.ecr_repository:
+            repository = ImageRepository(self, "images", name=name,
+                                         keep_images=config.ecr_keep_images)
+            return repository.repository.repository_url, repository.repository.arn
+        if config.ecr_repository_owner:
+            # Created by the owner environment's stack; built from the name (not looked up) so
+            # this stack plans and applies before the owner's exists.
+            account = DataAwsCallerIdentity(self, "account").account_id
+            region = environment.region
+            return (f"{account}.dkr.ecr.{region}.{aws.dns_suffix}/{name}",
+                    f"arn:{partition}:ecr:{region}:{account}:repository/{name}")
+        if config.external_ecr_image is not None:
+            account, region, external = config.external_ecr_image
+            return None, f"arn:{partition}:ecr:{region}:{account}:repository/{external}"
+        return None, None  # a public image needs no ECR permissions
 
 
 STACKS = {"state": StateStack, "network": NetworkStack, "app": ApplicationStack}

@@ -29,7 +29,8 @@ from pathlib import Path
 from constructs_lib.config import ConfigError, EnvironmentConfig, load_environments, \
     select_environments
 from ops import emulator
-from ops.terraform import MIRROR_CLI_CONFIG, ROOT, cli_environment, terraform
+from ops.aws import target_environment
+from ops.terraform import MIRROR_CLI_CONFIG, ROOT, terraform
 
 OUTDIR = ROOT / "cdktf.out"
 
@@ -237,10 +238,7 @@ class Deployment:
 
 
 def terraform_environment(target: str, region: str) -> dict[str, str]:
-    env = cli_environment()
-    if target == "emulator":
-        env.update(emulator.aws_environment(emulator.default_port(), region))
-    return env
+    return target_environment(target, region)
 
 
 def up(environment: EnvironmentConfig, stacks: list[str], target: str) -> int:

@@ -136,8 +136,8 @@ def architecture(env: EnvironmentConfig) -> Graph:
              "region"))
     connect(Edge("service", "logs", "container logs", "dotted"))
 
-    repository = (f"{env.project}/{service.name}" if service.ecr_repository
-                  else (service.external_ecr_image or (None, None, None))[2])
+    repository = (env.names.repository
+                  or (service.external_ecr_image or (None, None, None))[2])
     if repository:
         add(Node("image", "ecr", f"ECR {repository}", "region"))
     else:

@@ -5,6 +5,9 @@ to this environment's names."""
 import dataclasses
 import fnmatch
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -187,7 +190,9 @@ def test_deploy_role_passes_only_its_stacks_roles_and_only_to_their_services(uat
 def test_deploy_role_is_scoped_to_the_environment_names(uat_ci):
     _, state = uat_ci
     statements = {s["Sid"]: s for s in policy(state, "deploy")}
-    assert statements["Parameters"]["Resource"].endswith(":parameter/hello-world/uat/*")
+    assert [arn.split(":", 5)[5] for arn in statements["Parameters"]["Resource"]] == [
+        "parameter/hello-world/uat/hello-world/image",
+        "parameter/hello-world/uat/hello-world/release-lock"]
     assert {"ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"} <= set(
         statements["Parameters"]["Action"])
     assert statements["ImageRepository"]["Resource"].endswith(
@@ -199,6 +204,29 @@ def test_deploy_role_is_scoped_to_the_environment_names(uat_ci):
     unscoped = {a for s in statements.values() if s["Resource"] == "*" and s["Effect"] == "Allow"
                 and "Condition" not in s for a in s["Action"]}
     assert not {a for a in unscoped if a.startswith(("iam:", "s3:", "ssm:", "ecr:", "logs:"))}
+
+
+def test_an_environment_sharing_the_repository_only_reads_it_and_has_no_image_role(
+        environments):
+    prod = with_ci(environments["prod"], oidc_provider="lookup")
+    state = synth_variant(prod)["state-prod"]
+    assert set(roles(state)) == {"plan", "deploy"} == set(prod.ci_role_names)
+    assert ci_role_output("image") not in state["output"]
+    statements = {s["Sid"]: s for s in policy(state, "deploy")}
+    assert statements["ImageRepository"]["Action"] == ["ecr:DescribeImages"]
+    assert statements["ImageRepository"]["Resource"].endswith(
+        ":repository/hello-world/hello-world")
+    assert "ImageRepositoryKey" not in statements
+    assert "TaskRolePolicies" not in statements  # prod's task role has no managed policies
+
+
+def test_ci_access_vars_refuses_an_environment_without_ci_in_one_line():
+    result = subprocess.run([sys.executable, "-m", "ops.ci_access", "vars", "--env", "uat"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [
+        "error: environments/uat.toml: ci.github_repository is not set, so this environment has "
+        "no CI roles; set it to the repository's owner/repo and apply the state stack"]
 
 
 def test_no_trust_condition_uses_a_wildcard_or_string_like(uat_ci):
@@ -231,7 +259,10 @@ def test_bad_ci_settings_fail_with_one_line(tmp_path, ci, message):
 
 def test_two_owners_of_the_oidc_provider_in_one_account_fail(tmp_path):
     ci = '\n[ci]\ngithub_repository = "acme/x"\n'
-    result = run_main(tmp_path, {"uat.toml": UAT + ci, "prod.toml": PROD + ci})
+    (tmp_path / "prod.toml").write_text(PROD + ci)
+    (tmp_path / "uat.toml").write_text(UAT + ci)
+    os.utime(tmp_path / "prod.toml", ns=(1, 1))  # the clash names the file edited last
+    result = run_main(tmp_path, {})
     assert result.returncode == 2
     assert result.stderr.strip() == (
         f"error: {tmp_path / 'uat.toml'}: ci.oidc_provider = 'create': prod.toml creates the "

@@ -5,6 +5,7 @@ fast): exit code 2, one line on stderr naming the file, the field, the value and
 """
 
 import dataclasses
+import os
 import subprocess
 import sys
 import typing
@@ -22,8 +23,10 @@ PROD = (ROOT / "environments" / "prod.toml").read_text()
 
 
 def run_main(tmp_path: Path, files: dict[str, str]) -> subprocess.CompletedProcess:
-    for name, text in files.items():
+    """main.py over `files`, written (and dated) in the given order: the last is the newest."""
+    for number, (name, text) in enumerate(files.items()):
         (tmp_path / name).write_text(text)
+        os.utime(tmp_path / name, ns=(number * 10**9, number * 10**9))
     return subprocess.run([sys.executable, str(ROOT / "main.py")], cwd=tmp_path,
                           env={"ENVIRONMENTS_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
                           capture_output=True, text=True, timeout=60)
@@ -107,15 +110,25 @@ def test_overlapping_environment_cidrs_fail(tmp_path):
     result = run_main(tmp_path, {"uat.toml": UAT, "prod.toml": overlapping})
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        f"error: {tmp_path / 'uat.toml'}: network.cidr = '10.0.0.0/16': overlaps prod.toml's "
-        "10.0.128.0/17; environments need disjoint CIDRs so they can be peered later")
+        f"error: {tmp_path / 'prod.toml'}: network.cidr = '10.0.128.0/17': overlaps uat.toml's "
+        "10.0.0.0/16; environments need disjoint CIDRs so they can be peered later")
+
+
+def test_a_new_environment_that_clashes_is_the_one_named(tmp_path):
+    staging = edited('vpc_name = "uat-vpc"', 'vpc_name = "staging-vpc"').replace(
+        "hello-world-uat-tfstate", "hello-world-staging-tfstate")
+    result = run_main(tmp_path, {"uat.toml": UAT, "prod.toml": PROD, "staging.toml": staging})
+    assert result.stderr.strip() == (
+        f"error: {tmp_path / 'staging.toml'}: network.cidr = '10.0.0.0/16': overlaps uat.toml's "
+        "10.0.0.0/16; environments need disjoint CIDRs so they can be peered later")
 
 
 def test_same_vpc_name_in_one_region_fails(tmp_path):
     clash = edited('vpc_name = "prod-vpc"', 'vpc_name = "uat-vpc"', PROD)
     result = run_main(tmp_path, {"uat.toml": UAT, "prod.toml": clash})
     assert result.returncode == 2
-    assert "network.vpc_name = 'uat-vpc': already used by prod.toml" in result.stderr
+    assert f"{tmp_path / 'prod.toml'}: network.vpc_name = 'uat-vpc': already used by uat.toml" \
+        in result.stderr
 
 
 def test_shared_state_bucket_fails(tmp_path):
@@ -123,7 +136,8 @@ def test_shared_state_bucket_fails(tmp_path):
                     PROD)
     result = run_main(tmp_path, {"uat.toml": UAT, "prod.toml": shared})
     assert result.returncode == 2
-    assert "state.bucket = 'hello-world-uat-tfstate': already used by prod.toml" in result.stderr
+    assert f"{tmp_path / 'prod.toml'}: state.bucket = 'hello-world-uat-tfstate': already used " \
+        "by uat.toml" in result.stderr
 
 
 def test_no_environment_files_fails(tmp_path):
@@ -235,3 +249,40 @@ def test_readme_documents_every_key_with_its_default():
             shown = f'`"{default.value if hasattr(default, "value") else default}"`' \
                 if isinstance(default, str) else f"`{default}`"
             assert shown in row, f"README shows the wrong default for {path}: {row}"
+
+
+SHARED = 'ecr_repository_owner = "uat"\n'
+
+
+@pytest.mark.parametrize("uat, prod, message", [
+    (UAT, edited(SHARED, "ecr_repository = true\n", PROD),
+     "prod.toml: service.ecr_repository = true: repository 'hello-world/hello-world' in "
+     "ap-south-1 is already created by uat.toml; share it with service.ecr_repository_owner = "
+     '"uat" (and ecr_repository = false), or give this environment another service.name'),
+    (UAT, edited(SHARED, 'ecr_repository_owner = "staging"\n', PROD),
+     "prod.toml: service.ecr_repository_owner = 'staging': not another environment that "
+     "creates a repository; allowed: uat"),
+    (edited("ecr_repository = true\n", ""), PROD,
+     "prod.toml: service.ecr_repository_owner = 'uat': uat.toml creates no repository; set "
+     "service.ecr_repository = true there"),
+    (UAT, edited("[service]\n", '[service]\nname = "web"\n', PROD),
+     "prod.toml: service.ecr_repository_owner = 'uat': uat.toml creates "
+     "'hello-world/hello-world' in ap-south-1, this environment would run "
+     "'hello-world/web' in ap-south-1; use the same region, project and service.name"),
+], ids=["two owners", "unknown owner", "owner without repository", "different names"])
+def test_a_shared_repository_has_exactly_one_owner(tmp_path, uat, prod, message):
+    result = run_main(tmp_path, {"uat.toml": uat, "prod.toml": prod})
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == f"error: {tmp_path}/{message}\n"
+
+
+def test_names_are_derived_once(environments):
+    names = environments["prod"].names
+    assert names == dataclasses.replace(
+        names, service="hello-world-prod", log_group="/ecs/hello-world-prod",
+        image_parameter="/hello-world/prod/hello-world/image",
+        release_lock_parameter="/hello-world/prod/hello-world/release-lock",
+        repository="hello-world/hello-world")
+    public = dataclasses.replace(environments["uat"], service=dataclasses.replace(
+        environments["uat"].service, ecr_repository=False))
+    assert public.names.repository is None

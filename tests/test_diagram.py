@@ -81,10 +81,10 @@ def test_optional_settings_add_their_nodes(environments):
     on = dataclasses.replace(uat, network=dataclasses.replace(uat.network, vpc_endpoints=True))
     assert architecture(off).of_kind("endpoint") == []
     assert "ecr.api" in architecture(on).node("endpoints").label
-    ecr = dataclasses.replace(uat, service=dataclasses.replace(
-        uat.service, ecr_repository=True, image_tag="3f9c2e1a7b4d"))
-    assert architecture(ecr).node("image").kind == "ecr"
-    assert architecture(uat).node("image").kind == "registry"
+    public = dataclasses.replace(uat, service=dataclasses.replace(
+        uat.service, ecr_repository=False))
+    assert architecture(uat).node("image").kind == "ecr"
+    assert architecture(public).node("image").kind == "registry"
 
 
 def test_renders_png_and_self_contained_svg(environments, tmp_path):

@@ -13,7 +13,7 @@ from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAtt
 
 from helpers import ref, rules_of
 
-PARTITION = "${data.aws_partition.service_partition.partition}"
+PARTITION = "${data.aws_partition.partition.partition}"
 
 
 def app_json(synthesized, env) -> str:
@@ -52,7 +52,8 @@ def test_container_runs_the_image_on_its_port_with_env_and_logs(synthesized, env
     task = only(synthesized, env, "aws_ecs_task_definition")
     (container,) = json.loads(task["container_definitions"])
     assert container["name"] == "web"
-    assert container["image"] == env.service.image
+    assert container["image"] == ref("aws_ssm_parameter", "image_version_parameter",
+                                     "insecure_value")
     assert container["essential"] is True
     assert container["portMappings"] == [{"containerPort": 8000, "protocol": "tcp"}]
     assert container["environment"] == [{"name": "NODE_ENV", "value": env.name}]
@@ -89,7 +90,15 @@ def test_roles_trust_only_ecs_tasks(synthesized, env):
                                        "Principal": {"Service": "ecs-tasks.amazonaws.com"}}]
 
 
-def test_execution_role_may_only_write_to_its_log_group(synthesized, env):
+# uat creates the repository; prod runs images from it (shared on purpose, by name).
+REPOSITORY_ARNS = {
+    "uat": ref("aws_ecr_repository", "images_repository", "arn"),
+    "prod": f"arn:{PARTITION}:ecr:ap-south-1:${{data.aws_caller_identity.account.account_id}}"
+            ":repository/hello-world/hello-world",
+}
+
+
+def test_execution_role_may_write_its_log_group_and_pull_from_its_repository(synthesized, env):
     policy = only(synthesized, env, "aws_iam_role_policy")
     assert policy["role"] == ref("aws_iam_role", "service_execution_role")
     statements = json.loads(policy["policy"])["Statement"]
@@ -97,7 +106,38 @@ def test_execution_role_may_only_write_to_its_log_group(synthesized, env):
         "Sid": "WriteLogs", "Effect": "Allow",
         "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
         "Resource": ref("aws_cloudwatch_log_group", "service_log_group", "arn") + ":*",
-    }]  # a public image: no ECR permissions
+    }, {
+        "Sid": "EcrLogin", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken",
+        "Resource": "*",
+    }, {
+        "Sid": "PullImage", "Effect": "Allow",
+        "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
+                   "ecr:GetDownloadUrlForLayer"],
+        "Resource": REPOSITORY_ARNS[env.name],
+    }]
+
+
+def test_the_version_of_record_is_seeded_once_and_then_left_to_releases(synthesized, env):
+    parameter = only(synthesized, env, "aws_ssm_parameter")
+    assert parameter["name"] == env.names.image_parameter == (
+        f"/hello-world/{env.name}/hello-world/image")
+    assert (parameter["type"], parameter["insecure_value"]) == ("String", env.service.image)
+    assert parameter["lifecycle"] == {"ignore_changes": ["insecure_value"]}
+    outputs = synthesized.parsed(f"app-{env.name}")["output"]
+    assert outputs["image_parameter_name"]["value"] == ref(
+        "aws_ssm_parameter", "image_version_parameter", "name")
+    assert outputs["task_definition_arn"]["value"] == ref(
+        "aws_ecs_task_definition", "service_task_definition", "arn")
+    assert (outputs["container_name"]["value"], outputs["container_port"]["value"]) == (
+        "web", 8000)
+
+
+def test_only_uat_creates_the_shared_repository(synthesized):
+    assert list(synthesized.resources("app-uat", "aws_ecr_repository")) == ["images_repository"]
+    assert synthesized.resources("app-prod", "aws_ecr_repository") == {}
+    assert synthesized.parsed("app-prod")["output"]["ecr_repository_url"]["value"] == (
+        "${data.aws_caller_identity.account.account_id}.dkr.ecr.ap-south-1."
+        "${data.aws_partition.partition.dns_suffix}/hello-world/hello-world")
 
 
 def test_uat_task_role_has_the_guides_managed_policies(synthesized):

@@ -26,6 +26,7 @@ def variants(environments):
     """Synthesized app stacks of uat with one feature switched on, once per module."""
     uat = environments["uat"]
     settings = {
+        "public": dict(ecr_repository=False),
         "ecr": dict(ecr_repository=True, image_tag=COMMIT),
         "ecr_digest": dict(ecr_repository=True, image_tag="sha256:" + "a" * 64),
         "https": dict(https=True, certificate_arn=CERTIFICATE),
@@ -51,9 +52,13 @@ def container(stack: dict) -> dict:
 # --- versioned images ---------------------------------------------------------------------
 
 
-def test_no_ecr_repository_for_a_public_image(synthesized):
-    assert "aws_ecr_repository" not in synthesized.parsed("app-uat")["resource"]
-    assert container(synthesized.parsed("app-uat"))["image"] == "crccheck/hello-world:latest"
+def test_a_public_image_gets_no_repository_and_no_ecr_permissions(variants):
+    assert "aws_ecr_repository" not in variants["public"]["resource"]
+    assert "ecr_repository_url" not in variants["public"]["output"]
+    (parameter,) = resources(variants["public"], "aws_ssm_parameter").values()
+    assert parameter["insecure_value"] == "crccheck/hello-world:latest"
+    (policy,) = resources(variants["public"], "aws_iam_role_policy").values()
+    assert [s["Sid"] for s in json.loads(policy["policy"])["Statement"]] == ["WriteLogs"]
 
 
 def test_ecr_repository_has_immutable_scanned_encrypted_images(variants):
@@ -74,10 +79,13 @@ def test_ecr_lifecycle_keeps_the_last_images_and_expires_untagged(variants, envi
     assert all(rule["action"] == {"type": "expire"} for rule in rules)
 
 
-def test_ecr_image_runs_the_configured_commit_or_digest(variants):
+def test_ecr_image_tag_seeds_the_version_of_record(variants):
     url = ref("aws_ecr_repository", "images_repository", "repository_url")
-    assert container(variants["ecr"])["image"] == f"{url}:{COMMIT}"
-    assert container(variants["ecr_digest"])["image"] == f"{url}@sha256:" + "a" * 64
+    seeds = {name: parameter["insecure_value"] for name in ("ecr", "ecr_digest")
+             for parameter in resources(variants[name], "aws_ssm_parameter").values()}
+    assert seeds == {"ecr": f"{url}:{COMMIT}", "ecr_digest": f"{url}@sha256:" + "a" * 64}
+    image = ref("aws_ssm_parameter", "image_version_parameter", "insecure_value")
+    assert container(variants["ecr"])["image"] == image
     assert variants["ecr"]["output"]["ecr_repository_url"]["value"] == url
 
 
@@ -270,8 +278,12 @@ def test_blue_green_deployment_group_shifts_traffic_and_rolls_back_on_alarm(vari
     (dict(https=True), "https = True", "HTTPS needs certificate_arn"),
     (dict(certificate_arn="arn:aws:iam::123:certificate/x"), "certificate_arn = ",
      "an ACM certificate ARN"),
-    (dict(ecr_repository=True), "image_tag = ''", "the git commit to run"),
+    (dict(image_tag="3f9c2e1a7b4d"), "image_tag = '3f9c2e1a7b4d'", "needs a repository"),
     (dict(ecr_repository=True, image_tag="bad tag"), "image_tag = 'bad tag'", "git commit"),
+    (dict(ecr_repository=True, ecr_repository_owner="uat"), "ecr_repository_owner = 'uat'",
+     "an environment creates its repository or shares another's"),
+    (dict(ecr_repository_owner="Uat!"), "ecr_repository_owner = 'Uat!'",
+     "the name of the environment that creates the repository"),
 ])
 def test_bad_service_settings_are_refused(settings, field, allowed):
     with pytest.raises(FieldError) as error:

@@ -1,0 +1,140 @@
+"""Build the application image (app/), tag it with the git commit, push it to the environment's
+ECR repository, and print its digest.
+
+    python -m ops.image push --env uat [--tag T] [--context app] [--push-latest] [--dry-run]
+                                       [--target emulator|aws]
+
+The repository is the environment's (`service.ecr_repository`, or the one it shares through
+`service.ecr_repository_owner`). Its tags are immutable, so a tag names one image forever: a
+commit already in the repository is not built again (its digest is printed, exit 0), which makes
+a re-run of CI harmless. `latest` is tagged locally and pushed only with --push-latest (a
+repository with mutable tags needs that). --dry-run prints the commands instead of running them.
+Then release it: `python -m ops.release deploy --env uat --version <tag or digest>`.
+
+Exit status: 0 pushed (or already there), 1 a step failed, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import subprocess
+import sys
+
+from constructs_lib.config import (ConfigError, EnvironmentConfig, environments_dir,
+                                   load_environments, select_environments)
+from ops.aws import client, target_environment
+from ops.terraform import ROOT
+
+
+class ImageError(Exception):
+    """A failed step (exit 1); the message is the one line shown to the user."""
+
+
+class ImageRefused(ImageError):
+    """Bad input, nothing done (exit 2)."""
+
+
+def git_commit(short: int = 12) -> str:
+    return subprocess.run(["git", "rev-parse", f"--short={short}", "HEAD"], cwd=ROOT,
+                          check=True, capture_output=True, text=True).stdout.strip()
+
+
+def commands(*, registry: str, repository: str, region: str, tag: str, context: str,
+             push_latest: bool) -> list[list[str] | str]:
+    """The steps, in order: a list is one command, a string a shell pipeline."""
+    image = f"{registry}/{repository}"
+    steps: list[list[str] | str] = [
+        ["docker", "build", "--pull", "--build-arg", f"VERSION={tag}", "-t", f"{image}:{tag}",
+         "-t", f"{image}:latest", context],
+        f"aws ecr get-login-password --region {shlex.quote(region)} | docker login --username "
+        f"AWS --password-stdin {shlex.quote(registry)}",
+        ["docker", "push", f"{image}:{tag}"],
+    ]
+    if push_latest:
+        steps.append(["docker", "push", f"{image}:latest"])
+    return steps
+
+
+def digest_of(ecr, repository: str, tag: str) -> str | None:
+    """The digest of `repository:tag` in ECR, or None when the tag is not there."""
+    try:
+        images = ecr.describe_images(repositoryName=repository,
+                                     imageIds=[{"imageTag": tag}])["imageDetails"]
+    except ecr.exceptions.ImageNotFoundException:
+        return None
+    return images[0]["imageDigest"] if images else None
+
+
+def push(environment: EnvironmentConfig, *, tag: str, context: str, push_latest: bool,
+         dry_run: bool, env: dict[str, str], account: str | None = None) -> str | None:
+    """Build and push `tag` unless it is in the repository already; returns the digest (None
+    on a dry run)."""
+    repository = environment.names.repository
+    if repository is None:
+        raise ImageRefused(
+            f"environments/{environment.name}.toml: service.ecr_repository = false: this "
+            "environment runs a public image; set ecr_repository = true (or "
+            "ecr_repository_owner) to build and push")
+    ecr = None if dry_run else client("ecr", env)
+    if ecr is not None:
+        existing = digest_of(ecr, repository, tag)
+        if existing:
+            print(f"{repository}:{tag} is already in ECR (tags are immutable); not rebuilt")
+            return existing
+        account = account or client("sts", env).get_caller_identity()["Account"]
+    registry = f"{account or '<account>'}.dkr.ecr.{environment.region}.amazonaws.com"
+    for step in commands(registry=registry, repository=repository, region=environment.region,
+                         tag=tag, context=context, push_latest=push_latest):
+        print("+ " + (step if isinstance(step, str) else shlex.join(step)), flush=True)
+        if not dry_run and subprocess.run(step, shell=isinstance(step, str), env=env).returncode:
+            raise ImageError(f"{step if isinstance(step, str) else shlex.join(step)}: failed")
+    if ecr is None:
+        return None
+    digest = digest_of(ecr, repository, tag)
+    if digest is None:
+        raise ImageError(f"{repository}:{tag}: pushed, but ECR does not list it")
+    return digest
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ops.image", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["push"])
+    parser.add_argument("--env", default=os.environ.get("ENV", "uat"))
+    parser.add_argument("--tag", help="default: the current git commit (12 characters)")
+    parser.add_argument("--context", default=str(ROOT / "app"),
+                        help="docker build context (default: app/)")
+    parser.add_argument("--account", help="AWS account id (default: from STS)")
+    parser.add_argument("--push-latest", action="store_true")
+    parser.add_argument("--dry-run", action="store_true")
+    parser.add_argument("--target", choices=["emulator", "aws"],
+                        default=os.environ.get("DEPLOY_TARGET", "emulator"))
+    args = parser.parse_args(argv)
+    try:
+        (environment,) = select_environments(load_environments(environments_dir()), args.env)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    try:
+        tag = args.tag or git_commit()
+    except (OSError, subprocess.CalledProcessError) as error:
+        print(f"error: cannot read the git commit ({error}); pass --tag", file=sys.stderr)
+        return 2
+    try:
+        digest = push(environment, tag=tag, context=args.context, push_latest=args.push_latest,
+                      dry_run=args.dry_run,
+                      env=target_environment(args.target, environment.region),
+                      account=args.account)
+    except ImageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2 if isinstance(error, ImageRefused) else 1
+    print(f"image: {environment.names.repository}:{tag}")
+    print(f"digest: {digest or '(known after the push)'}")
+    print(f"release it: python -m ops.release deploy --env {environment.name} --version {tag}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
