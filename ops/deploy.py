@@ -4,11 +4,14 @@
     python -m ops.deploy down [--env uat] [--target emulator|aws]
 
 `up` synthesizes once, then per stack runs `terraform init` and `terraform plan`, and applies the
-saved plan only when it has changes, so a second `up` changes nothing. `down` destroys app and
-network (the state bucket is protected by `prevent_destroy`). With `--target emulator` (the
-default) both run against the local AWS emulator (ops/emulator.py), which `up` starts when it is
-not running and `down` stops; the JSON is the same one real AWS gets: only the environment
-(`AWS_ENDPOINT_URL`, fake credentials) differs. Failures end in one line saying what to do.
+saved plan only when it has changes, so a second `up` changes nothing. The state stack's first
+`up` is its bootstrap: applied with a local state file, whose content then moves into the bucket
+it made (Deployment.bootstrap). `down` destroys app and network (the state bucket is protected by
+`prevent_destroy`). With `--target emulator` (the default) both run against the local AWS
+emulator (ops/emulator.py), which `up` starts when it is not running and `down` stops unless
+another environment still has stacks in it; the JSON is the same one real AWS gets: only the
+environment (`AWS_ENDPOINT_URL`, fake credentials) differs. Failures end in one line saying what
+to do.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -258,7 +262,7 @@ def up(environment: EnvironmentConfig, stacks: list[str], target: str) -> int:
     print("\nInspect the state with the plain Terraform CLI, e.g.:")
     prefix = "env $(.venv/bin/python -m ops.emulator env) " if target == "emulator" else ""
     if deployment.env.get("TF_CLI_CONFIG_FILE") == str(MIRROR_CLI_CONFIG):
-        prefix += f"TF_CLI_CONFIG_FILE={os.path.relpath(MIRROR_CLI_CONFIG)} "
+        prefix += f"TF_CLI_CONFIG_FILE={MIRROR_CLI_CONFIG} "  # absolute: terraform -chdir
     for stack in stacks:
         print(f"  {prefix}terraform -chdir={os.path.relpath(deployment.stack_dir(stack))} "
               "state list")
@@ -266,10 +270,46 @@ def up(environment: EnvironmentConfig, stacks: list[str], target: str) -> int:
     return 0
 
 
+def stacks_in_the_emulator(env: dict[str, str], besides: EnvironmentConfig) -> list[str]:
+    """Network and app stacks of other environments whose state in the emulator's buckets still
+    holds resources (a state stack alone holds only its bucket, which stopping may take)."""
+    from ops.aws import client
+
+    s3, found = client("s3", env), []
+    for bucket in s3.list_buckets()["Buckets"]:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket["Name"]):
+            for item in page.get("Contents", []):
+                match = re.fullmatch(r"([^/]+)/((\w+)-\1)\.tfstate", item["Key"])
+                if (not match or match.group(1) == besides.name
+                        or match.group(3) == "state"):
+                    continue
+                state = json.loads(s3.get_object(Bucket=bucket["Name"], Key=item["Key"])
+                                   ["Body"].read() or b"{}")
+                if state.get("resources"):
+                    found.append(match.group(2))
+    return sorted(found)
+
+
+def _listening(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((emulator.HOST, port), 1):
+        return True
+    return False
+
+
 def down(environment: EnvironmentConfig, target: str) -> int:
+    """Destroy this environment's app and network; on the emulator, stop it unless another
+    environment still has stacks in it."""
     started = time.monotonic()
     deployment = Deployment(environment, terraform_environment(target, environment.region))
     names = environment.stack_names
+    # Left only by an interrupted bootstrap; on the emulator, it describes emulated resources.
+    stale = deployment.bootstrap_state_file(names["state"])
+    port = emulator.default_port()
+    if target == "emulator" and not _listening(port):
+        stale.unlink(missing_ok=True)
+        print(f"nothing to destroy: no emulator on port {port}, so nothing of "
+              f"{environment.name} is deployed")
+        return 0
     if not deployment.stack_dir(names["app"]).is_dir():
         synthesize(environment)
     for stack in (names["app"], names["network"]):
@@ -277,10 +317,14 @@ def down(environment: EnvironmentConfig, target: str) -> int:
         print(f"  destroyed {deployment.destroy(stack).changes['destroy']} resources",
               flush=True)
     if target == "emulator":
-        emulator.main(["stop", "--port", str(emulator.default_port())])
-        # The bootstrap's local state described a bucket that lived in the emulator.
-        (ROOT / f"terraform.{names['state']}.tfstate").unlink(missing_ok=True)
-        print(f"emulator stopped; {names['state']} (the protected state bucket) went with it")
+        others = stacks_in_the_emulator(deployment.env, besides=environment)
+        if others:
+            print(f"emulator left running: {', '.join(others)} still deployed in it; "
+                  f"{names['state']} (its protected bucket, with its own state) stays too")
+        else:
+            emulator.main(["stop", "--port", str(port)])
+            stale.unlink(missing_ok=True)
+            print(f"emulator stopped; {names['state']} (the protected state bucket) went with it")
     else:
         print(f"{names['state']} kept: its bucket is protected by prevent_destroy")
     print(f"total {time.monotonic() - started:.1f}s")
