@@ -296,11 +296,12 @@ def _listening(port: int) -> bool:
     return False
 
 
-def down(environment: EnvironmentConfig, target: str) -> int:
+def down(environment: EnvironmentConfig, target: str, outdir: Path = OUTDIR) -> int:
     """Destroy this environment's app and network; on the emulator, stop it unless another
     environment still has stacks in it."""
     started = time.monotonic()
-    deployment = Deployment(environment, terraform_environment(target, environment.region))
+    deployment = Deployment(environment, terraform_environment(target, environment.region),
+                            outdir)
     names = environment.stack_names
     # Left only by an interrupted bootstrap; on the emulator, it describes emulated resources.
     stale = deployment.bootstrap_state_file(names["state"])
@@ -311,7 +312,7 @@ def down(environment: EnvironmentConfig, target: str) -> int:
               f"{environment.name} is deployed")
         return 0
     if not deployment.stack_dir(names["app"]).is_dir():
-        synthesize(environment)
+        synthesize(environment, outdir)
     for stack in (names["app"], names["network"]):
         print(f"{stack} ...", flush=True)
         print(f"  destroyed {deployment.destroy(stack).changes['destroy']} resources",
