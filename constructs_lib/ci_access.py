@@ -1,7 +1,8 @@
 """GitHub Actions' access to AWS: the account's GitHub OIDC provider and the three roles the
 workflows assume, each trusted for exactly one kind of run of one repository:
 
-- plan:   pull requests; reads everything, writes only the state bucket's lock files
+- plan:   pull requests, and runs on main (drift.yml's schedule); reads everything, writes only
+          the state bucket's lock files
 - deploy: jobs of the GitHub environment named like this one; applies network and app, releases
 - image:  pushes to main; pushes to the project's ECR repository and nothing else (only the
           environment that owns the repository, `service.ecr_repository`, has one)
@@ -48,21 +49,23 @@ IMAGE_PUSH = tuple(f"ecr:{action}" for action in (
     "CompleteLayerUpload", "PutImage", "BatchGetImage", "DescribeImages"))
 
 
-def subjects(environment: EnvironmentConfig) -> dict[str, str]:
-    """The OIDC `sub` each role trusts, by role kind: exactly one kind of run of one repo."""
+def subjects(environment: EnvironmentConfig) -> dict[str, list[str]]:
+    """The OIDC `sub` values each role trusts, by role kind: exact kinds of run of one repo."""
     repo = environment.ci.github_repository
-    return {"plan": f"repo:{repo}:pull_request",
-            "deploy": f"repo:{repo}:environment:{environment.name}",
-            "image": f"repo:{repo}:ref:refs/heads/main"}
+    main = f"repo:{repo}:ref:refs/heads/main"
+    return {"plan": [f"repo:{repo}:pull_request", main],  # read-only: reviews and drift checks
+            "deploy": [f"repo:{repo}:environment:{environment.name}"],
+            "image": [main]}
 
 
-def trust_policy(provider_arn: str, subject: str) -> str:
+def trust_policy(provider_arn: str, subjects: list[str]) -> str:
     """AssumeRoleWithWebIdentity for GitHub tokens whose audience and subject are exactly these."""
     return policy_document([{
         "Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
         "Principal": {"Federated": provider_arn},
-        "Condition": {"StringEquals": {f"{GITHUB_OIDC_HOST}:aud": GITHUB_OIDC_AUDIENCE,
-                                       f"{GITHUB_OIDC_HOST}:sub": subject}},
+        "Condition": {"StringEquals": {
+            f"{GITHUB_OIDC_HOST}:aud": GITHUB_OIDC_AUDIENCE,
+            f"{GITHUB_OIDC_HOST}:sub": subjects[0] if len(subjects) == 1 else subjects}},
     }])
 
 
@@ -226,7 +229,7 @@ class CiAccess(Construct):
         for kind, role_name in environment.ci_role_names.items():
             role = self.roles[kind] = IamRole(
                 self, f"{kind}_role", name=role_name, max_session_duration=3600,
-                description=f"GitHub Actions ({trusted[kind]}): {kind}",
+                description=f"GitHub Actions ({', '.join(trusted[kind])}): {kind}",
                 assume_role_policy=trust_policy(self.provider_arn, trusted[kind]))
             IamRolePolicy(self, f"{kind}_role_policy", name=kind, role=role.id,
                           policy=policy_document(policies[kind]))

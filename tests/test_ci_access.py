@@ -57,7 +57,8 @@ def trusts(role: dict, claims: dict[str, str]) -> bool:
 
 def test_each_role_trusts_exactly_one_kind_of_run_of_one_repository(uat_ci):
     _, state = uat_ci
-    expected = {"plan": f"repo:{REPO}:pull_request", "deploy": f"repo:{REPO}:environment:uat",
+    expected = {"plan": [f"repo:{REPO}:pull_request", f"repo:{REPO}:ref:refs/heads/main"],
+                "deploy": f"repo:{REPO}:environment:uat",
                 "image": f"repo:{REPO}:ref:refs/heads/main"}
     assert set(roles(state)) == set(expected)
     for kind, role in roles(state).items():
@@ -71,7 +72,8 @@ def test_each_role_trusts_exactly_one_kind_of_run_of_one_repository(uat_ci):
 @pytest.mark.parametrize("sub, aud, allowed", [
     (f"repo:{REPO}:pull_request", "sts.amazonaws.com", {"plan"}),
     (f"repo:{REPO}:environment:uat", "sts.amazonaws.com", {"deploy"}),
-    (f"repo:{REPO}:ref:refs/heads/main", "sts.amazonaws.com", {"image"}),
+    # Runs on main: the image push, and drift.yml's scheduled plans.
+    (f"repo:{REPO}:ref:refs/heads/main", "sts.amazonaws.com", {"image", "plan"}),
     (f"repo:{REPO}:pull_request", "https://github.com/acme", set()),  # another audience
     (f"repo:{REPO}:environment:prod", "sts.amazonaws.com", set()),  # another environment
     (f"repo:{REPO}:ref:refs/heads/feature", "sts.amazonaws.com", set()),  # another branch

@@ -118,7 +118,7 @@ def test_the_roles_trust_exactly_this_repository_and_run_kind(owner, follower):
         OpenIDConnectProviderArn=provider["Arn"])["ClientIDList"] == ["sts.amazonaws.com"]
     for deployment, _ in (owner, follower):
         environment = deployment.environment
-        subjects = {"plan": f"repo:{REPO}:pull_request",
+        subjects = {"plan": [f"repo:{REPO}:pull_request", f"repo:{REPO}:ref:refs/heads/main"],
                     "deploy": f"repo:{REPO}:environment:{environment.name}",
                     "image": f"repo:{REPO}:ref:refs/heads/main"}
         for kind, name in environment.ci_role_names.items():
