@@ -13,7 +13,7 @@ VENV := .venv
 RUN := $(VENV)/bin/python
 ENV ?= uat
 
-.PHONY: setup synth up down plan test test-unit help diagram cost graphviz bench image
+.PHONY: deps setup synth up down plan test test-unit help diagram cost graphviz bench image
 
 help:
 	@echo "make up      deploy the $(ENV) stacks to the local AWS emulator (installs first)"
@@ -26,7 +26,10 @@ help:
 	@echo "make cost    hourly and 30-day cost estimate per environment"
 	@echo "make image   build app/, push it to $(ENV)'s ECR repository, print the digest"
 
-setup: $(VENV)/.synced node_modules/.synced graphviz
+setup: deps graphviz
+
+# The Python and npm packages alone (what the workflows install: they draw no pictures).
+deps: $(VENV)/.synced node_modules/.synced
 
 $(VENV)/.synced: Pipfile.lock
 	@command -v pipenv >/dev/null || $(PYTHON) -m pip install --quiet "pipenv==$(PIPENV_VERSION)"
@@ -71,7 +74,8 @@ graphviz:
 	  $$([ "$$(id -u)" = 0 ] || echo sudo) apt-get update -qq && \
 	  $$([ "$$(id -u)" = 0 ] || echo sudo) apt-get install -y -qq graphviz; }
 
-# docs/architecture-<env>.png and .svg, drawn from environments/<env>.toml.
+# docs/architecture-<env>.png and .svg, drawn from the synthesized stacks (cdktf.out); the same
+# stacks give byte-identical files.
 diagram: setup graphviz
 	$(RUN) -m ops.diagram
 
@@ -79,6 +83,7 @@ diagram: setup graphviz
 image: setup
 	$(RUN) -m ops.image push --env $(ENV)
 
-# Hourly and 30-day on-demand estimate per environment, prices from ops/prices/<region>.toml.
+# Hourly and 30-day on-demand estimate of the synthesized stacks per environment, prices (each
+# with its source) from ops/prices/<region>.toml.
 cost: setup
 	$(RUN) -m ops.cost

@@ -9,14 +9,10 @@ from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfiguration, S3BucketLifecycleConfigurationRule,
     S3BucketLifecycleConfigurationRuleExpiration, S3BucketLifecycleConfigurationRuleFilter)
-from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import S3BucketOwnershipControls
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
-from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
-from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
-    S3BucketServerSideEncryptionConfigurationA,
-    S3BucketServerSideEncryptionConfigurationRuleA)
 
 from .iam import policy_document
+from .private_bucket import deny_insecure_transport, make_private
 
 RETENTION_DAYS = 90
 
@@ -28,15 +24,7 @@ class AccessLogBucket(Construct):
         elb_account = DataAwsElbServiceAccount(self, "elb_account").arn
         self.bucket = S3Bucket(self, "bucket", bucket_prefix=f"{name}-alb-logs-")
         # ALB log delivery supports SSE-S3 only, not KMS keys.
-        S3BucketServerSideEncryptionConfigurationA(
-            self, "encryption", bucket=self.bucket.id,
-            rule=[S3BucketServerSideEncryptionConfigurationRuleA(
-                apply_server_side_encryption_by_default={"sse_algorithm": "AES256"})])
-        S3BucketPublicAccessBlock(self, "public_access_block", bucket=self.bucket.id,
-                                  block_public_acls=True, block_public_policy=True,
-                                  ignore_public_acls=True, restrict_public_buckets=True)
-        S3BucketOwnershipControls(self, "ownership", bucket=self.bucket.id,
-                                  rule={"object_ownership": "BucketOwnerEnforced"})
+        make_private(self, self.bucket, sse_algorithm="AES256")
         S3BucketLifecycleConfiguration(self, "lifecycle", bucket=self.bucket.id, rule=[
             S3BucketLifecycleConfigurationRule(
                 id="expire-access-logs", status="Enabled",
@@ -53,7 +41,5 @@ class AccessLogBucket(Construct):
             {"Sid": "LogDeliveryDelivers", "Effect": "Allow", "Action": "s3:PutObject",
              "Principal": {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
              "Resource": logs},
-            {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
-             "Action": "s3:*", "Resource": [self.bucket.arn, f"{self.bucket.arn}/*"],
-             "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+            deny_insecure_transport(self.bucket),
         ]))

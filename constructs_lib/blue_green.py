@@ -12,22 +12,26 @@ from cdktf_cdktf_provider_aws.codedeploy_deployment_group import (
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 
-from .config import TRAFFIC_SHIFTS, BlueGreenConfig
+from .config import TRAFFIC_SHIFTS
 from .iam import assume_role_policy
 
 
 @dataclass(frozen=True)
 class BlueGreenProps:
-    name: str
-    partition: str
-    config: BlueGreenConfig
-    cluster_name: str
-    service_name: str
-    production_listener_arn: str
-    test_listener_arn: str
-    blue_target_group_name: str
-    green_target_group_name: str
-    rollback_alarm_names: list[str]
+    """The service CodeDeploy deploys and the two target groups and listeners it switches."""
+
+    name: str  # names the CodeDeploy application, deployment group and role
+    partition: str  # the AWS partition, for the managed policy ARN
+    cluster_name: str  # the ECS cluster of the service
+    service_name: str  # the service, with the CODE_DEPLOY deployment controller
+    production_listener_arn: str  # the listener production traffic comes through
+    test_listener_arn: str  # the listener that reaches the new task set before the shift
+    blue_target_group_name: str  # the target group the service starts behind
+    green_target_group_name: str  # the idle target group a new task set starts behind
+    rollback_alarm_names: list[str]  # a deploy rolls back when any of these fires
+    # @default "all_at_once": a key of TRAFFIC_SHIFTS (linear, canary ...).
+    traffic_shift: str = "all_at_once"
+    termination_wait_minutes: int = 5  # @default 5: the old task set stays for a rollback
 
 
 class BlueGreenDeployment(Construct):
@@ -48,14 +52,14 @@ class BlueGreenDeployment(Construct):
         self.deployment_group = CodedeployDeploymentGroup(
             self, "deployment_group", app_name=self.application.name,
             deployment_group_name=props.name, service_role_arn=role.arn,
-            deployment_config_name=TRAFFIC_SHIFTS[props.config.traffic_shift],
+            deployment_config_name=TRAFFIC_SHIFTS[props.traffic_shift],
             deployment_style={"deployment_type": "BLUE_GREEN",
                               "deployment_option": "WITH_TRAFFIC_CONTROL"},
             blue_green_deployment_config={
                 "deployment_ready_option": {"action_on_timeout": "CONTINUE_DEPLOYMENT"},
                 "terminate_blue_instances_on_deployment_success": {
                     "action": "TERMINATE",
-                    "termination_wait_time_in_minutes": props.config.termination_wait_minutes},
+                    "termination_wait_time_in_minutes": props.termination_wait_minutes},
             },
             ecs_service={"cluster_name": props.cluster_name,
                          "service_name": props.service_name},

@@ -23,6 +23,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from .alarm_set import ALARM_NAMES  # noqa: F401 (read by the tools through the config)
+
 
 class FieldError(ValueError):
     """A bad value for one field; `path` is dotted, relative to the dataclass that raised it."""
@@ -85,9 +87,6 @@ def image_reference(repository_url: str, version: str) -> str:
 # What network.vpc_endpoints creates besides the free S3 gateway endpoint: what a Fargate task
 # pulling from ECR, logging, assuming roles and reading secrets calls.
 INTERFACE_ENDPOINT_SERVICES = ("ecr.api", "ecr.dkr", "logs", "sts", "secretsmanager")
-# The alarms every service gets (constructs_lib/monitoring.py), by name suffix.
-ALARM_NAMES = ("alb-5xx", "target-5xx", "unhealthy-hosts", "p90-latency", "cpu-high",
-               "memory-high", "tasks-below-desired")
 
 
 class NatGateways(str, enum.Enum):
@@ -465,6 +464,45 @@ class CiConfig:
         return self.account_id or (provider.group("account") if provider else "")
 
 
+# --- Delivery order (deploy.yml): which environment each one is promoted from. ----------------
+@dataclass(frozen=True)
+class DeliveryConfig:
+    """How deploy.yml brings a new version to this environment."""
+
+    # The environment whose released version this one receives (prod: "uat"), after it; empty:
+    # this environment gets each new build first.
+    promote_from: str = ""
+
+    def __post_init__(self) -> None:
+        _require(not self.promote_from or bool(_NAME.match(self.promote_from)), "promote_from",
+                 self.promote_from, "another environment's name, or empty for the new build")
+
+
+def delivery_order(environments: list[EnvironmentConfig]) -> list[EnvironmentConfig]:
+    """`environments` in deploy order (each after the one it is promoted from, else by name);
+    ConfigError for a `delivery.promote_from` naming an unknown environment or closing a cycle."""
+    import graphlib
+
+    known = {env.name: env for env in environments}
+    sorter = graphlib.TopologicalSorter()
+    for name in sorted(known):  # so that environments with no order between them go by name
+        sorter.add(name)
+    for env in environments:
+        source = env.delivery.promote_from
+        if source and source not in known.keys() - {env.name}:
+            raise ConfigError(
+                f"environments/{env.name}.toml: delivery.promote_from = {source!r}: unknown "
+                f"environment; allowed: {', '.join(sorted(known.keys() - {env.name}))}, or empty")
+        sorter.add(env.name, *([source] if source else []))
+    try:
+        return [known[name] for name in sorter.static_order()]
+    except graphlib.CycleError as error:
+        cycle = " -> ".join(error.args[1])
+        raise ConfigError(f"delivery.promote_from: a cycle, each promoting to the next: {cycle}; "
+                          "one of them must take the new build (no promote_from)") from None
+# --- end of the delivery order block ----------------------------------------------------------
+
+
 # Every environment's stacks, in deploy order; each depends on the one before it.
 STACK_KINDS = ("state", "network", "app")
 
@@ -499,6 +537,9 @@ class EnvironmentConfig:
         image role only where the environment owns the ECR repository it pushes to."""
         return {kind: f"{self.project}-{self.name}-github-{kind}" for kind in CI_ROLES
                 if kind != "image" or self.service.ecr_repository}
+
+
+    delivery: DeliveryConfig = field(default_factory=DeliveryConfig)  # deploy.yml's order
 
     @property
     def stack_names(self) -> dict[str, str]:
@@ -696,6 +737,7 @@ def load_environments(directory: Path) -> list[EnvironmentConfig]:
                 f"{field_text}: {owner_file.name} creates '{owner.names.repository}' in "
                 f"{owner.region}, this environment would run '{environment.names.repository}' "
                 f"in {environment.region}; use the same region, project and service.name")
+    delivery_order(environments)  # validates every delivery.promote_from
     return environments
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Mapping
 
+from cdktf import TerraformResource
 from constructs import Construct
 from cdktf_cdktf_provider_aws.appautoscaling_policy import AppautoscalingPolicy
 from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
@@ -19,26 +21,53 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 
-from .config import ScalingConfig, ServiceConfig
+from .config import ScalingConfig
 from .iam import assume_role_policy, policy_document
-from .load_balancer import ANYWHERE, LoadBalancer
+from .load_balancer import ANYWHERE
 
 ECS_TASKS = "ecs-tasks.amazonaws.com"
 
 
 @dataclass(frozen=True)
+class ServiceLoadBalancer:
+    """The load balancer a service registers with (as terraform-aws-ecs's `load_balancer`)."""
+
+    target_group_arn: str  # where the service registers its tasks
+    security_group_id: str  # the load balancer's: admitted on the container port, given egress
+    listener: TerraformResource | None = None  # @default None: created before the service when set
+
+
+@dataclass(frozen=True)
 class FargateServiceProps:
-    name: str  # names the cluster, service, task family and roles
+    """What a FargateService needs. Sizes and deploy settings default to this project's."""
+
+    name: str  # names the cluster, service, task family, roles and security group
     log_group_name: str  # the container's CloudWatch log group
     region: str  # where the awslogs driver sends logs
     partition: str  # the AWS partition (aws, aws-cn, ...), for managed policy ARNs
-    config: ServiceConfig
-    vpc_id: str
-    private_subnet_ids: list[str]
-    load_balancer: LoadBalancer
+    vpc_id: str  # the VPC of the service's security group
+    private_subnet_ids: list[str]  # where the tasks run (no public IPs)
+    load_balancer: ServiceLoadBalancer  # the target group to register with, and its ALB
     image: str  # the container image reference (e.g. the version of record's value)
-    # The ECR repository the execution role may pull from; None: no ECR permissions (public).
+    # @default None: no ECR permissions (a public image). The ECR repository to pull from.
     image_repository_arn: str | None = None
+    container_name: str = "web"  # @default "web"
+    container_port: int = 8000  # @default 8000
+    cpu: int = 2048  # @default 2048: Fargate CPU units (1024 = 1 vCPU)
+    memory: int = 4096  # @default 4096: MiB, a size Fargate allows for `cpu`
+    environment: Mapping[str, str] = field(default_factory=dict)  # @default none: container env
+    read_only_root_filesystem: bool = True  # @default True
+    task_role_managed_policies: tuple[str, ...] = ()  # @default none: AWS managed policy names
+    log_retention_days: int = 30  # @default 30
+    container_insights: bool = True  # @default True
+    # @default False: rolling deploys by ECS. True: CodeDeploy (blue/green) owns each deploy's
+    # task definition and target group, and Terraform leaves them alone.
+    code_deploy: bool = False
+    deployment_minimum_healthy_percent: int = 100  # @default 100: never below full capacity
+    deployment_maximum_percent: int = 200  # @default 200: new tasks start before old ones stop
+    deployment_circuit_breaker: bool = True  # @default True: roll back a deploy that never settles
+    health_check_grace_period_seconds: int = 60  # @default 60
+    scaling: ScalingConfig = ScalingConfig()  # @default 1-3 tasks at 70% CPU
 
 
 class FargateService(Construct):
@@ -50,9 +79,9 @@ class FargateService(Construct):
 
     def __init__(self, scope: Construct, id: str, props: FargateServiceProps) -> None:
         super().__init__(scope, id)
-        config, name, alb = props.config, props.name, props.load_balancer
+        name, alb = props.name, props.load_balancer
         self.log_group = CloudwatchLogGroup(self, "log_group", name=props.log_group_name,
-                                            retention_in_days=config.log_retention_days)
+                                            retention_in_days=props.log_retention_days)
         self.execution_role = IamRole(
             self, "execution_role", name=f"{name}-execution",
             description="Lets ECS pull the image and write the container's logs",
@@ -65,7 +94,7 @@ class FargateService(Construct):
             self, "task_role", name=f"{name}-task",
             description="The application's own AWS permissions",
             assume_role_policy=assume_role_policy(ECS_TASKS))
-        for policy in config.task_role_managed_policies:
+        for policy in props.task_role_managed_policies:
             IamRolePolicyAttachment(
                 self, f"task_role_{policy.replace('/', '_')}", role=self.task_role.name,
                 policy_arn=f"arn:{props.partition}:iam::aws:policy/{policy}")
@@ -74,25 +103,25 @@ class FargateService(Construct):
             self, "cluster", name=name,
             setting=[EcsClusterSetting(
                 name="containerInsights",
-                value="enabled" if config.container_insights else "disabled")])
+                value="enabled" if props.container_insights else "disabled")])
         self.task_definition = EcsTaskDefinition(
             self, "task_definition", family=name, requires_compatibilities=["FARGATE"],
-            network_mode="awsvpc", cpu=str(config.cpu), memory=str(config.memory),
+            network_mode="awsvpc", cpu=str(props.cpu), memory=str(props.memory),
             runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": "X86_64"},
             execution_role_arn=self.execution_role.arn, task_role_arn=self.task_role.arn,
             container_definitions=json.dumps([{
-                "name": config.container_name,
+                "name": props.container_name,
                 "image": props.image,
                 "essential": True,
                 "privileged": False,
-                "readonlyRootFilesystem": config.read_only_root_filesystem,
-                "portMappings": [{"containerPort": config.container_port, "protocol": "tcp"}],
+                "readonlyRootFilesystem": props.read_only_root_filesystem,
+                "portMappings": [{"containerPort": props.container_port, "protocol": "tcp"}],
                 "environment": [{"name": key, "value": value}
-                                for key, value in sorted(config.environment.items())],
+                                for key, value in sorted(props.environment.items())],
                 "logConfiguration": {"logDriver": "awslogs", "options": {
                     "awslogs-group": self.log_group.name,
                     "awslogs-region": props.region,
-                    "awslogs-stream-prefix": config.container_name,
+                    "awslogs-stream-prefix": props.container_name,
                 }},
             }], sort_keys=True))
 
@@ -103,19 +132,19 @@ class FargateService(Construct):
         VpcSecurityGroupIngressRule(
             self, "ingress_from_alb", security_group_id=self.security_group.id,
             description="Container port from the load balancer", ip_protocol="tcp",
-            from_port=config.container_port, to_port=config.container_port,
-            referenced_security_group_id=alb.security_group.id)
+            from_port=props.container_port, to_port=props.container_port,
+            referenced_security_group_id=alb.security_group_id)
         VpcSecurityGroupEgressRule(
             self, "egress_all", security_group_id=self.security_group.id,
             description="Image pulls, logs and the application's own calls", ip_protocol="-1",
             cidr_ipv4=ANYWHERE)
         VpcSecurityGroupEgressRule(
-            self, "alb_egress_to_service", security_group_id=alb.security_group.id,
+            self, "alb_egress_to_service", security_group_id=alb.security_group_id,
             description="Load balancer to the container port", ip_protocol="tcp",
-            from_port=config.container_port, to_port=config.container_port,
+            from_port=props.container_port, to_port=props.container_port,
             referenced_security_group_id=self.security_group.id)
 
-        blue_green = config.blue_green.enabled
+        blue_green = props.code_deploy
         # With blue/green, CodeDeploy owns the task definition and target group of each deploy.
         ignored = ["desired_count"] + (["task_definition", "load_balancer"] if blue_green else [])
         self.service = EcsService(
@@ -123,24 +152,24 @@ class FargateService(Construct):
             task_definition=self.task_definition.arn, launch_type="FARGATE",
             platform_version="LATEST", propagate_tags="SERVICE",
             # Created at the minimum; autoscaling owns the count afterwards.
-            desired_count=config.scaling.min_capacity,
+            desired_count=props.scaling.min_capacity,
             lifecycle={"ignore_changes": ignored},
             deployment_controller={"type": "CODE_DEPLOY" if blue_green else "ECS"},
-            deployment_minimum_healthy_percent=config.deployment_minimum_healthy_percent,
-            deployment_maximum_percent=config.deployment_maximum_percent,
+            deployment_minimum_healthy_percent=props.deployment_minimum_healthy_percent,
+            deployment_maximum_percent=props.deployment_maximum_percent,
             deployment_circuit_breaker=None if blue_green else {
-                "enable": config.deployment_circuit_breaker,
-                "rollback": config.deployment_circuit_breaker},
-            health_check_grace_period_seconds=config.health_check_grace_period_seconds,
+                "enable": props.deployment_circuit_breaker,
+                "rollback": props.deployment_circuit_breaker},
+            health_check_grace_period_seconds=props.health_check_grace_period_seconds,
             network_configuration={"subnets": props.private_subnet_ids,
                                    "security_groups": [self.security_group.id],
                                    "assign_public_ip": False},
-            load_balancer=[EcsServiceLoadBalancer(target_group_arn=alb.target_group.arn,
-                                                  container_name=config.container_name,
-                                                  container_port=config.container_port)],
-            depends_on=[alb.listener])
+            load_balancer=[EcsServiceLoadBalancer(target_group_arn=alb.target_group_arn,
+                                                  container_name=props.container_name,
+                                                  container_port=props.container_port)],
+            depends_on=[alb.listener] if alb.listener else None)
         self.autoscaling = CpuAutoscaling(
-            self, "autoscaling", config=config.scaling, name=name,
+            self, "autoscaling", config=props.scaling, name=name,
             resource_id=f"service/{self.cluster.name}/{self.service.name}")
 
     def _execution_statements(self, repository_arn: str | None) -> list[dict]:

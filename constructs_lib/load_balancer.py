@@ -12,7 +12,7 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 
 from .access_logs import AccessLogBucket
-from .config import ServiceConfig
+from .config import HealthCheckConfig
 
 ANYWHERE = "0.0.0.0/0"
 HTTPS_PORT = 443
@@ -21,10 +21,25 @@ TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
 @dataclass(frozen=True)
 class LoadBalancerProps:
-    name: str  # load balancer name, at most 32 characters
-    config: ServiceConfig
-    vpc_id: str
-    public_subnet_ids: list[str]
+    """What a LoadBalancer needs: where it lives, what it listens on, what its targets are."""
+
+    name: str  # the load balancer's name (at most 32 characters); prefixes its other names
+    vpc_id: str  # the VPC of the load balancer and its target groups
+    public_subnet_ids: list[str]  # where the load balancer's nodes are (one per AZ)
+    target_port: int  # the port the targets (containers) listen on
+    # Target group names are generated from this prefix (6 characters at most), so a changed
+    # port can replace a target group before the old one is deleted.
+    target_group_name_prefix: str
+    listener_port: int = 80  # @default 80: the HTTP listener, open to the internet
+    # @default None: HTTP only. An ACM certificate ARN: HTTPS on 443, and HTTP redirects to it.
+    certificate_arn: str | None = None
+    # @default None: no blue/green. A port: a test listener and a second (green) target group
+    # for CodeDeploy, which then owns the listeners' forwarding.
+    test_listener_port: int | None = None
+    health_check: HealthCheckConfig = HealthCheckConfig()  # @default the ELB defaults, written out
+    deregistration_delay_seconds: int = 30  # @default 30: connection draining of a leaving target
+    deletion_protection: bool = False  # @default False
+    access_logs: bool = False  # @default False: access logs to an encrypted private bucket
 
 
 class LoadBalancer(Construct):
@@ -38,22 +53,22 @@ class LoadBalancer(Construct):
 
     def __init__(self, scope: Construct, id: str, props: LoadBalancerProps) -> None:
         super().__init__(scope, id)
-        config, name = props.config, props.name
-        self.vpc_id = props.vpc_id
-        blue_green = config.blue_green.enabled
+        name, https = props.name, props.certificate_arn is not None
+        self.props = props
+        blue_green = props.test_listener_port is not None
         self.security_group = SecurityGroup(
             self, "security_group", name=f"{name}-alb", vpc_id=props.vpc_id,
             description=f"{name} load balancer", tags={"Name": f"{name}-alb"})
-        public_ports = [config.listener_port] + ([HTTPS_PORT] if config.https else [])
+        public_ports = [props.listener_port] + ([HTTPS_PORT] if https else [])
         if blue_green:
-            public_ports.append(config.blue_green.test_listener_port)
+            public_ports.append(props.test_listener_port)
         for port in public_ports:
             VpcSecurityGroupIngressRule(
                 self, f"ingress_{port}", security_group_id=self.security_group.id,
                 description=f"port {port} from the internet", ip_protocol="tcp",
                 cidr_ipv4=ANYWHERE, from_port=port, to_port=port)
         access_logs = None
-        if config.alb_access_logs:
+        if props.access_logs:
             logs = AccessLogBucket(self, "access_logs", name=name)
             access_logs = {"bucket": logs.bucket.id, "enabled": True}
         self.load_balancer = Lb(
@@ -62,52 +77,51 @@ class LoadBalancer(Construct):
             security_groups=[self.security_group.id],
             drop_invalid_header_fields=True, access_logs=access_logs,
             depends_on=[logs.policy] if access_logs else None,
-            enable_deletion_protection=config.alb_deletion_protection)
-        self.target_group = self._target_group("target_group", config,
+            enable_deletion_protection=props.deletion_protection)
+        self.target_group = self._target_group("target_group",
                                                f"{name}-blue" if blue_green else name)
-        self.green_target_group = (self._target_group("green_target_group", config,
-                                                      f"{name}-green")
+        self.green_target_group = (self._target_group("green_target_group", f"{name}-green")
                                    if blue_green else None)
         # CodeDeploy switches the listeners between blue and green: Terraform must not undo it.
         owned_by_codedeploy = {"ignore_changes": ["default_action"]} if blue_green else None
         forward = [LbListenerDefaultAction(type="forward",
                                            target_group_arn=self.target_group.arn)]
-        if config.https:
+        if https:
             self.listener = LbListener(
                 self, "https_listener", load_balancer_arn=self.load_balancer.arn,
                 port=HTTPS_PORT, protocol="HTTPS", ssl_policy=TLS_POLICY,
-                certificate_arn=config.certificate_arn, default_action=forward,
+                certificate_arn=props.certificate_arn, default_action=forward,
                 lifecycle=owned_by_codedeploy)
             LbListener(self, "http_listener", load_balancer_arn=self.load_balancer.arn,
-                       port=config.listener_port, protocol="HTTP",
+                       port=props.listener_port, protocol="HTTP",
                        default_action=[LbListenerDefaultAction(type="redirect", redirect={
                            "port": str(HTTPS_PORT), "protocol": "HTTPS",
                            "status_code": "HTTP_301"})])
         else:
             self.listener = LbListener(
                 self, "http_listener", load_balancer_arn=self.load_balancer.arn,
-                port=config.listener_port, protocol="HTTP", default_action=forward,
+                port=props.listener_port, protocol="HTTP", default_action=forward,
                 lifecycle=owned_by_codedeploy)
         self.test_listener = None
         if blue_green:
             self.test_listener = LbListener(
                 self, "test_listener", load_balancer_arn=self.load_balancer.arn,
-                port=config.blue_green.test_listener_port,
-                protocol="HTTPS" if config.https else "HTTP",
-                ssl_policy=TLS_POLICY if config.https else None,
-                certificate_arn=config.certificate_arn or None,
+                port=props.test_listener_port,
+                protocol="HTTPS" if https else "HTTP",
+                ssl_policy=TLS_POLICY if https else None,
+                certificate_arn=props.certificate_arn,
                 default_action=[LbListenerDefaultAction(
                     type="forward", target_group_arn=self.green_target_group.arn)],
                 lifecycle=owned_by_codedeploy)
 
-    def _target_group(self, id: str, config: ServiceConfig, name_tag: str) -> LbTargetGroup:
-        health = config.health_check
+    def _target_group(self, id: str, name_tag: str) -> LbTargetGroup:
+        props, health = self.props, self.props.health_check
         # A name prefix and create-before-destroy let a changed port or protocol replace the
         # target group while the listener still points at the old one.
         return LbTargetGroup(
-            self, id, name_prefix=f"{config.name[:5]}-", port=config.container_port,
-            protocol="HTTP", target_type="ip", vpc_id=self.vpc_id,
-            deregistration_delay=str(config.deregistration_delay_seconds),
+            self, id, name_prefix=props.target_group_name_prefix, port=props.target_port,
+            protocol="HTTP", target_type="ip", vpc_id=props.vpc_id,
+            deregistration_delay=str(props.deregistration_delay_seconds),
             health_check={"enabled": True, "path": health.path, "matcher": health.matcher,
                           "protocol": "HTTP", "port": "traffic-port",
                           "interval": health.interval_seconds, "timeout": health.timeout_seconds,

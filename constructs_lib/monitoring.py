@@ -12,67 +12,59 @@ from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import (CloudwatchMetricAl
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 
+from .alarm_set import METRIC_ALARMS, TASKS_BELOW_DESIRED, Alarm
 from .config import AlarmsConfig
 
 
 @dataclass(frozen=True)
 class ServiceMonitoringProps:
-    name: str
-    region: str
-    config: AlarmsConfig
-    cluster_name: str
-    service_name: str
-    load_balancer_arn_suffix: str
-    target_group_arn_suffix: str
+    """What ServiceMonitoring watches and how loudly."""
+
+    name: str  # prefixes the topic, the alarms (<name>-<suffix>) and names the dashboard
+    region: str  # the dashboard's metrics region
+    cluster_name: str  # the ECS service's cluster (ECS and Container Insights metrics)
+    service_name: str  # the ECS service watched
+    load_balancer_arn_suffix: str  # the ALB in front of it (ApplicationELB metrics)
+    target_group_arn_suffix: str  # the service's target group
+    # @default the AlarmsConfig defaults: thresholds, evaluation minutes, optional email.
+    alarms: AlarmsConfig = AlarmsConfig()
 
 
 class ServiceMonitoring(Construct):
+    """An encrypted SNS topic, the alarm set of constructs_lib/alarm_set.py on it (by key in
+    `alarms`), and a dashboard."""
+
     def __init__(self, scope: Construct, id: str, props: ServiceMonitoringProps) -> None:
         super().__init__(scope, id)
-        config = props.config
+        thresholds = props.alarms
         self.topic = SnsTopic(self, "alarm_topic", name=f"{props.name}-alarms",
                               kms_master_key_id="alias/aws/sns")
-        if config.email:
+        if thresholds.email:
             SnsTopicSubscription(self, "alarm_email", topic_arn=self.topic.arn,
-                                 protocol="email", endpoint=config.email)
+                                 protocol="email", endpoint=thresholds.email)
         alb = {"LoadBalancer": props.load_balancer_arn_suffix}
         target = {**alb, "TargetGroup": props.target_group_arn_suffix}
         service = {"ClusterName": props.cluster_name, "ServiceName": props.service_name}
-        self.alarms = {
-            "alb_5xx": self._alarm(props, "alb-5xx", "The load balancer answers 5xx",
-                                   "AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", alb, "Sum",
-                                   config.alb_5xx_per_minute),
-            "target_5xx": self._alarm(props, "target-5xx", "The application answers 5xx",
-                                      "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", target,
-                                      "Sum", config.target_5xx_per_minute),
-            "unhealthy_hosts": self._alarm(props, "unhealthy-hosts", "Targets fail health checks",
-                                           "AWS/ApplicationELB", "UnHealthyHostCount", target,
-                                           "Maximum", config.unhealthy_hosts),
-            "p90_latency": self._alarm(props, "p90-latency", "Slow responses (p90)",
-                                       "AWS/ApplicationELB", "TargetResponseTime", target,
-                                       "p90", config.p90_latency_seconds),
-            "cpu_high": self._alarm(props, "cpu-high", "Service CPU high", "AWS/ECS",
-                                    "CPUUtilization", service, "Average", config.cpu_percent),
-            "memory_high": self._alarm(props, "memory-high", "Service memory high", "AWS/ECS",
-                                       "MemoryUtilization", service, "Average",
-                                       config.memory_percent),
-            "tasks_below_desired": self._tasks_below_desired(props, service),
-        }
+        dimensions = {"alb": alb, "target": target, "service": service}
+        self.alarms = {alarm.key: self._alarm(props, alarm, dimensions[alarm.dimensions],
+                                              getattr(thresholds, alarm.threshold))
+                       for alarm in METRIC_ALARMS}
+        self.alarms[TASKS_BELOW_DESIRED.replace("-", "_")] = self._tasks_below_desired(
+            props, service)
         CloudwatchDashboard(self, "dashboard", dashboard_name=props.name,
                             dashboard_body=self._dashboard_body(props, alb, target, service))
 
-    def _alarm(self, props: ServiceMonitoringProps, suffix: str, description: str,
-               namespace: str, metric: str, dimensions: dict, statistic: str,
+    def _alarm(self, props: ServiceMonitoringProps, alarm: Alarm, dimensions: dict,
                threshold: float) -> CloudwatchMetricAlarm:
-        percentile = statistic.startswith("p")
+        percentile = alarm.statistic.startswith("p")
         return CloudwatchMetricAlarm(
-            self, suffix.replace("-", "_"), alarm_name=f"{props.name}-{suffix}",
-            alarm_description=description, namespace=namespace, metric_name=metric,
-            dimensions=dimensions, period=60,
-            statistic=None if percentile else statistic,
-            extended_statistic=statistic if percentile else None,
+            self, alarm.key, alarm_name=f"{props.name}-{alarm.suffix}",
+            alarm_description=alarm.description, namespace=alarm.namespace,
+            metric_name=alarm.metric, dimensions=dimensions, period=60,
+            statistic=None if percentile else alarm.statistic,
+            extended_statistic=alarm.statistic if percentile else None,
             comparison_operator="GreaterThanOrEqualToThreshold", threshold=threshold,
-            evaluation_periods=props.config.evaluation_minutes,
+            evaluation_periods=props.alarms.evaluation_minutes,
             treat_missing_data="notBreaching",
             alarm_actions=[self.topic.arn], ok_actions=[self.topic.arn])
 
@@ -83,10 +75,11 @@ class ServiceMonitoring(Construct):
                 "namespace": "ECS/ContainerInsights", "metric_name": name,
                 "dimensions": service, "period": 60, "stat": "Average"})
         return CloudwatchMetricAlarm(
-            self, "tasks_below_desired", alarm_name=f"{props.name}-tasks-below-desired",
+            self, TASKS_BELOW_DESIRED.replace("-", "_"),
+            alarm_name=f"{props.name}-{TASKS_BELOW_DESIRED}",
             alarm_description="Fewer tasks run than the service wants (needs Container Insights)",
             comparison_operator="GreaterThanThreshold", threshold=0,
-            evaluation_periods=props.config.evaluation_minutes, treat_missing_data="notBreaching",
+            evaluation_periods=props.alarms.evaluation_minutes, treat_missing_data="notBreaching",
             metric_query=[
                 metric("desired", "DesiredTaskCount"), metric("running", "RunningTaskCount"),
                 CloudwatchMetricAlarmMetricQuery(id="missing", expression="desired - running",

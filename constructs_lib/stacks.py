@@ -12,16 +12,17 @@ from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 
 from .config import EnvironmentConfig, ci_role_output, image_reference
+from .alarm_set import ROLLBACK_ALARMS
 from .ci_access import CiAccess
 from .blue_green import BlueGreenDeployment, BlueGreenProps
-from .fargate_service import FargateService, FargateServiceProps
+from .fargate_service import FargateService, FargateServiceProps, ServiceLoadBalancer
 from .image_repository import ImageRepository
 from .image_version import ImageVersion
 from .load_balancer import LoadBalancer, LoadBalancerProps
 from .monitoring import ServiceMonitoring, ServiceMonitoringProps
 from .network import Network
 from .network_lookup import NetworkLookup
-from .state import StateBucket, use_s3_backend
+from .state import StateBucket, StateBucketProps, use_s3_backend
 
 MANAGED_BY = "cdktf"
 
@@ -59,7 +60,11 @@ class StateStack(EnvironmentStack):
 
     def __init__(self, scope: Construct, id: str, environment: EnvironmentConfig) -> None:
         super().__init__(scope, id, environment)
-        state = StateBucket(self, "state", environment.state)
+        config = environment.state
+        state = StateBucket(self, "state", StateBucketProps(
+            bucket=config.bucket,
+            noncurrent_version_expiration_days=config.noncurrent_version_expiration_days,
+            lock_table_name=config.lock_table_name if config.lock_table else None))
         TerraformOutput(self, "state_bucket", value=state.bucket.bucket)
         TerraformOutput(self, "state_bucket_arn", value=state.bucket.arn)
         if state.lock_table is not None:
@@ -99,29 +104,54 @@ class ApplicationStack(EnvironmentStack):
             image_reference(repository_url, config.image_tag) if config.image_tag
             else config.image))
         alb = LoadBalancer(self, "load_balancer", LoadBalancerProps(
-            name=names.service, config=config, vpc_id=network.vpc.id,
-            public_subnet_ids=network.public_subnet_ids))
+            name=names.service, vpc_id=network.vpc.id,
+            public_subnet_ids=network.public_subnet_ids, target_port=config.container_port,
+            target_group_name_prefix=f"{config.name[:5]}-", listener_port=config.listener_port,
+            certificate_arn=config.certificate_arn if config.https else None,
+            test_listener_port=(config.blue_green.test_listener_port
+                                if config.blue_green.enabled else None),
+            health_check=config.health_check,
+            deregistration_delay_seconds=config.deregistration_delay_seconds,
+            deletion_protection=config.alb_deletion_protection,
+            access_logs=config.alb_access_logs))
         service = FargateService(self, "service", FargateServiceProps(
             name=names.service, log_group_name=names.log_group, region=environment.region,
-            partition=partition, config=config, vpc_id=network.vpc.id,
-            private_subnet_ids=network.private_subnet_ids, load_balancer=alb,
-            image=image.image, image_repository_arn=repository_arn))
+            partition=partition, vpc_id=network.vpc.id,
+            private_subnet_ids=network.private_subnet_ids,
+            load_balancer=ServiceLoadBalancer(target_group_arn=alb.target_group.arn,
+                                              security_group_id=alb.security_group.id,
+                                              listener=alb.listener),
+            image=image.image, image_repository_arn=repository_arn,
+            container_name=config.container_name, container_port=config.container_port,
+            cpu=config.cpu, memory=config.memory, environment=config.environment,
+            read_only_root_filesystem=config.read_only_root_filesystem,
+            task_role_managed_policies=config.task_role_managed_policies,
+            log_retention_days=config.log_retention_days,
+            container_insights=config.container_insights,
+            code_deploy=config.blue_green.enabled,
+            deployment_minimum_healthy_percent=config.deployment_minimum_healthy_percent,
+            deployment_maximum_percent=config.deployment_maximum_percent,
+            deployment_circuit_breaker=config.deployment_circuit_breaker,
+            health_check_grace_period_seconds=config.health_check_grace_period_seconds,
+            scaling=config.scaling))
         monitoring = ServiceMonitoring(self, "monitoring", ServiceMonitoringProps(
-            name=names.service, region=environment.region, config=config.alarms,
+            name=names.service, region=environment.region,
             cluster_name=service.cluster.name, service_name=service.service.name,
             load_balancer_arn_suffix=alb.load_balancer.arn_suffix,
-            target_group_arn_suffix=alb.target_group.arn_suffix))
+            target_group_arn_suffix=alb.target_group.arn_suffix, alarms=config.alarms))
         blue_green = None
         if config.blue_green.enabled:
             blue_green = BlueGreenDeployment(self, "blue_green", BlueGreenProps(
-                name=names.service, partition=partition, config=config.blue_green,
+                name=names.service, partition=partition,
                 cluster_name=service.cluster.name, service_name=service.service.name,
                 production_listener_arn=alb.listener.arn,
                 test_listener_arn=alb.test_listener.arn,
                 blue_target_group_name=alb.target_group.name,
                 green_target_group_name=alb.green_target_group.name,
                 rollback_alarm_names=[monitoring.alarms[key].alarm_name
-                                      for key in ("alb_5xx", "target_5xx", "unhealthy_hosts")]))
+                                      for key in ROLLBACK_ALARMS],
+                traffic_shift=config.blue_green.traffic_shift,
+                termination_wait_minutes=config.blue_green.termination_wait_minutes))
         scheme = "https" if config.https else "http"
         port = 443 if config.https else config.listener_port
         TerraformOutput(self, "alb_dns_name", value=alb.load_balancer.dns_name)

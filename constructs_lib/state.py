@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from cdktf import S3Backend, TerraformStack
 from constructs import Construct
 from cdktf_cdktf_provider_aws.dynamodb_table import DynamodbTable, DynamodbTableAttribute
@@ -11,61 +13,50 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload as AbortMultipartUpload,
     S3BucketLifecycleConfigurationRuleFilter,
     S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration as NoncurrentVersionExpiration)
-from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import S3BucketOwnershipControls
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
-from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
-from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
-    S3BucketServerSideEncryptionConfigurationA,
-    S3BucketServerSideEncryptionConfigurationRuleA)
 from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA
 
 from .config import StateConfig
 from .iam import policy_document
+from .private_bucket import deny_insecure_transport, make_private
 
 # Terraform refuses to destroy these: losing the state bucket loses track of every resource.
 PROTECTED = {"prevent_destroy": True}
 
 
+@dataclass(frozen=True)
+class StateBucketProps:
+    bucket: str  # the bucket's name, globally unique
+    noncurrent_version_expiration_days: int = 90  # @default 90: how long old state versions stay
+    lock_table_name: str | None = None  # @default None: S3 lock files only; a name: a DynamoDB table
+
+
 class StateBucket(Construct):
     """A versioned, encrypted, private S3 bucket that refuses plain HTTP, and optionally a
-    DynamoDB lock table."""
+    DynamoDB lock table; both protected from `terraform destroy`."""
 
-    def __init__(self, scope: Construct, id: str, config: StateConfig) -> None:
+    def __init__(self, scope: Construct, id: str, props: StateBucketProps) -> None:
         super().__init__(scope, id)
-        self.bucket = S3Bucket(self, "bucket", bucket=config.bucket, lifecycle=PROTECTED)
+        self.bucket = S3Bucket(self, "bucket", bucket=props.bucket, lifecycle=PROTECTED)
         S3BucketVersioningA(self, "versioning", bucket=self.bucket.id,
                             versioning_configuration={"status": "Enabled"})
-        S3BucketServerSideEncryptionConfigurationA(
-            self, "encryption", bucket=self.bucket.id,
-            rule=[S3BucketServerSideEncryptionConfigurationRuleA(
-                # The AWS managed key; the bucket key keeps KMS requests (and cost) low.
-                apply_server_side_encryption_by_default={"sse_algorithm": "aws:kms"},
-                bucket_key_enabled=True)])
-        S3BucketPublicAccessBlock(self, "public_access_block", bucket=self.bucket.id,
-                                  block_public_acls=True, block_public_policy=True,
-                                  ignore_public_acls=True, restrict_public_buckets=True)
-        S3BucketOwnershipControls(self, "ownership", bucket=self.bucket.id,
-                                  rule={"object_ownership": "BucketOwnerEnforced"})
+        # The AWS managed key; the bucket key keeps KMS requests (and cost) low.
+        make_private(self, self.bucket, sse_algorithm="aws:kms", bucket_key_enabled=True)
         S3BucketPolicy(self, "deny_insecure_transport", bucket=self.bucket.id,
-                       policy=policy_document([{
-                           "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
-                           "Action": "s3:*",
-                           "Resource": [self.bucket.arn, f"{self.bucket.arn}/*"],
-                           "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                       }]))
+                       policy=policy_document([deny_insecure_transport(self.bucket)]))
         S3BucketLifecycleConfiguration(self, "lifecycle", bucket=self.bucket.id, rule=[
             S3BucketLifecycleConfigurationRule(
                 id="expire-old-state-versions", status="Enabled",
                 filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
                 noncurrent_version_expiration=[NoncurrentVersionExpiration(
-                    noncurrent_days=config.noncurrent_version_expiration_days)],
+                    noncurrent_days=props.noncurrent_version_expiration_days)],
                 abort_incomplete_multipart_upload=[AbortMultipartUpload(
                     days_after_initiation=7)]),
         ])
         self.lock_table = None
-        if config.lock_table:
+        if props.lock_table_name:
             self.lock_table = DynamodbTable(
-                self, "lock_table", name=config.lock_table_name, billing_mode="PAY_PER_REQUEST",
+                self, "lock_table", name=props.lock_table_name, billing_mode="PAY_PER_REQUEST",
                 hash_key="LockID", attribute=[DynamodbTableAttribute(name="LockID", type="S")],
                 point_in_time_recovery={"enabled": True}, server_side_encryption={"enabled": True},
                 deletion_protection_enabled=True, lifecycle=PROTECTED)

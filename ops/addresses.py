@@ -17,9 +17,8 @@ import json
 import sys
 from pathlib import Path
 
-from constructs_lib.config import ConfigError, load_environments
+from constructs_lib.config import ConfigError, environments_dir, load_environments
 from ops.deploy import OUTDIR, synthesize
-from ops.terraform import ROOT
 
 
 def addresses(stack_json: dict) -> dict[str, str]:
@@ -39,7 +38,7 @@ def stack_addresses(stack: str, outdir: Path = OUTDIR) -> dict[str, str]:
     """addresses() of `stack`, synthesizing its environment into outdir when needed."""
     synthesized = Path(outdir) / "stacks" / stack / "cdk.tf.json"
     if not synthesized.exists():
-        environments = {env.name: env for env in load_environments(ROOT / "environments")}
+        environments = {env.name: env for env in load_environments(environments_dir())}
         owners = [env for env in environments.values() if stack in env.stack_names.values()]
         if not owners:
             allowed = sorted(s for env in environments.values() for s in env.stack_names.values())

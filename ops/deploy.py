@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from constructs_lib.config import ConfigError, EnvironmentConfig, load_environments, \
+from constructs_lib.config import ConfigError, environments_dir, EnvironmentConfig, load_environments, \
     select_environments
 from ops import emulator
 from ops.aws import target_environment
@@ -245,6 +245,23 @@ def terraform_environment(target: str, region: str) -> dict[str, str]:
     return target_environment(target, region)
 
 
+def add_environment_options(parser: argparse.ArgumentParser) -> None:
+    """--env and --target, as every ops command that runs Terraform for an environment takes."""
+    parser.add_argument("--env", default=os.environ.get("ENV", "uat"))
+    parser.add_argument("--target", choices=["emulator", "aws"],
+                        default=os.environ.get("DEPLOY_TARGET", "emulator"))
+
+
+def select_stacks(environment: EnvironmentConfig, names: list[str] | None) -> list[str]:
+    """The named stacks of `environment` (all when none), in deploy order."""
+    known = list(environment.stack_names.values())
+    for name in names or []:
+        if name not in known:
+            raise DeployError(f"--stack {name}: not a stack of {environment.name}; "
+                              f"allowed: {', '.join(known)}")
+    return [stack for stack in known if stack in (names or known)]
+
+
 def up(environment: EnvironmentConfig, stacks: list[str], target: str) -> int:
     started = time.monotonic()
     if target == "emulator" and emulator.main(["start", "--port", str(emulator.default_port())]):
@@ -336,20 +353,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.deploy", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["up", "down"])
-    parser.add_argument("--env", default=os.environ.get("ENV", "uat"))
+    add_environment_options(parser)
     parser.add_argument("--stack", action="append", help="only these stacks (default: all)")
-    parser.add_argument("--target", choices=["emulator", "aws"],
-                        default=os.environ.get("DEPLOY_TARGET", "emulator"))
     args = parser.parse_args(argv)
     try:
-        (environment,) = select_environments(load_environments(ROOT / "environments"), args.env)
-        all_stacks = list(environment.stack_names.values())
-        for stack in args.stack or []:
-            if stack not in all_stacks:
-                raise DeployError(f"--stack {stack}: not a stack of {environment.name}; "
-                                  f"allowed: {', '.join(all_stacks)}")
+        (environment,) = select_environments(load_environments(environments_dir()), args.env)
+        stacks = select_stacks(environment, args.stack)
         if args.command == "up":
-            return up(environment, args.stack or all_stacks, args.target)
+            return up(environment, stacks, args.target)
         return down(environment, args.target)
     except (ConfigError, DeployError, emulator.EmulatorError) as error:
         print(f"error: {error}", file=sys.stderr)

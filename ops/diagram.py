@@ -1,14 +1,16 @@
-"""Architecture pictures, one per environment, drawn from its config.
+"""Architecture pictures, one per environment, drawn from what its stacks declare.
 
-    python -m ops.diagram [--env uat[,prod]] [--outdir docs] [--format png,svg]
+    python -m ops.diagram [--env uat[,prod]] [--outdir docs] [--format png,svg] [--no-synth]
 
-`architecture(env)` builds the picture as plain data (clusters, nodes, edges) straight from
-`environments/<env>.toml`: the VPC and its CIDR, per AZ the public and private subnets, the
-internet gateway, the NAT gateway(s) and which private subnet routes through which (a route to
-another AZ's NAT is a red dashed "cross-AZ" edge), the ALB, the ECS service with its task size
-and task counts, its logs, and ECR, VPC endpoints, flow logs and alarms when the config has them.
+`architecture(inventory, env)` builds the picture as plain data (clusters, nodes, edges) from the
+synthesized stacks (ops/inventory.py reads each stack's cdk.tf.json): the VPC and its CIDR, per
+AZ (in order) the public and private subnets, the internet gateway, the NAT gateways and which
+private subnet routes through which (a route to another AZ's NAT is a red dashed "cross-AZ"
+edge), the load balancer and its listener, the ECS service with its task size and autoscaling
+bounds, its log group, the image it pulls, VPC endpoints, flow logs (from the VPC) and alarms.
 Tests check that data; `render()` draws it with the `diagrams` library (which needs Graphviz's
-`dot`) into `docs/architecture-<env>.png` and `.svg`. The SVG embeds its icons, so it displays
+`dot`) into `docs/architecture-<env>.png` and `.svg`: node ids come from the data, not random,
+so an unchanged stack gives byte-identical files. The SVG embeds its icons, so it displays
 anywhere, not only on the machine that drew it.
 """
 
@@ -22,9 +24,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from constructs_lib.config import ConfigError, EnvironmentConfig, load_environments, \
-    select_environments
-from constructs_lib.config import ALARM_NAMES, INTERFACE_ENDPOINT_SERVICES
+from constructs_lib.config import ConfigError, environments_dir, load_environments, select_environments
+from ops.inventory import Inventory, from_synthesized, load_stacks
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -37,6 +38,9 @@ class Cluster:
     id: str
     label: str
     parent: str | None = None  # the enclosing cluster's id; None for top level
+    # The label drawn left of the cluster's first node instead of on top, where edges from
+    # above would cross it (subnets: as narrow as their icons, entered from above).
+    label_beside: bool = False
 
 
 @dataclass(frozen=True)
@@ -49,11 +53,13 @@ class Node:
 
 @dataclass(frozen=True)
 class Edge:
-    source: str
+    source: str  # a node id, or a cluster id (the edge then starts at the cluster's border)
     target: str
     label: str = ""
     style: str = "normal"  # "normal", CROSS_AZ, or "dotted" (control plane: logs, image pulls)
-    upward: bool = False  # drawn bottom to top (traffic leaving the VPC), for the layout only
+    upward: bool = False  # drawn bottom to top: the target sits above the source
+    ranks: bool = True  # False: does not place nodes (traffic out through NAT), so it cannot
+    # pull the AZs out of order
 
 
 @dataclass
@@ -62,6 +68,7 @@ class Graph:
     clusters: list[Cluster] = field(default_factory=list)
     nodes: list[Node] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)  # nodes kept on one level, left to right
 
     def node(self, id: str) -> Node:
         return next(node for node in self.nodes if node.id == id)
@@ -80,81 +87,117 @@ def _gib(memory_mib: int) -> str:
     return f"{memory_mib / 1024:g} GB"
 
 
-def architecture(env: EnvironmentConfig) -> Graph:
-    """The environment's picture as data; every label comes from the config."""
-    network, service = env.network, env.service
-    name = f"{service.name}-{env.name}"
-    graph = Graph(f"{env.name}: {name} in {env.region}")
-    add_cluster = graph.clusters.append
-    add, connect = graph.nodes.append, graph.edges.append
+def _letter(zone: str) -> str:
+    return zone[-1] if zone else "?"
 
-    add_cluster(Cluster("region", f"AWS {env.region}"))
-    add_cluster(Cluster("vpc", f"VPC {network.vpc_name}  {network.cidr}", "region"))
+
+def architecture(inv: Inventory, env: str) -> Graph:
+    """The picture of what `inv` declares, as data; every label comes from the stacks."""
+    service = inv.services[0] if inv.services else None
+    title = f"{env}: {service.name if service else env} in {inv.region}"
+    graph = Graph(title)
+    add_cluster, add, connect = graph.clusters.append, graph.nodes.append, graph.edges.append
+    zones = inv.zones
+    vpc_name, cidr = inv.vpcs[0] if inv.vpcs else ("", "")
+
+    add_cluster(Cluster("region", f"AWS {inv.region}"))
+    add_cluster(Cluster("vpc", f"VPC {vpc_name}  {cidr}", "region"))
     add(Node("internet", "internet", "internet"))
-    add(Node("igw", "igw", "internet gateway", "vpc"))
-    listener = "HTTPS :443" if service.https else f"HTTP :{service.listener_port}"
-    add(Node("alb", "alb", f"ALB {name}\ninternet-facing, {listener}\n"
-                           f"in the public subnets of {len(network.availability_zones)} AZs", "vpc"))
-    connect(Edge("internet", "igw", listener))
-    connect(Edge("igw", "alb", listener))
+    if inv.internet_gateways:
+        add(Node("igw", "igw", "internet gateway", "vpc"))
+    balancer = inv.load_balancers[0] if inv.load_balancers else None
+    if balancer:
+        listener = ", ".join(balancer.listeners) or "no listener"
+        add(Node("alb", "alb", f"ALB {balancer.name}\n"
+                               f"{'internal' if balancer.internal else 'internet-facing'}, "
+                               f"{listener}\nin the public subnets of "
+                               f"{len(balancer.zones)} AZs", "vpc"))
+        if inv.internet_gateways and not balancer.internal:
+            connect(Edge("internet", "igw", listener))
+            connect(Edge("igw", "alb", listener))
 
-    for zone in network.availability_zones:
+    tiers = {(zone, tier): cidr for zone, tier, cidr in inv.subnets}
+    for zone in zones:
         add_cluster(Cluster(f"az:{zone}", zone, "vpc"))
-        add_cluster(Cluster(f"public:{zone}", f"public {network.public_subnet_cidr(zone)}",
-                            f"az:{zone}"))
-        add_cluster(Cluster(f"private:{zone}", f"private {network.private_subnet_cidr(zone)}",
-                            f"az:{zone}"))
-        if zone in network.nat_zones:
-            add(Node(f"nat:{zone}", "nat", f"NAT gateway {zone[-1]}\n+ Elastic IP",
+        for tier in ("public", "private"):
+            if (zone, tier) in tiers:
+                add_cluster(Cluster(f"{tier}:{zone}", f"{tier} {tiers[zone, tier]}", f"az:{zone}",
+                                    label_beside=True))
+        if balancer and zone in balancer.zones:
+            # The ALB has a node with a public IPv4 in every AZ's public subnet.
+            add(Node(f"alb:{zone}", "alb_node", f"ALB node {_letter(zone)}\npublic IPv4",
                      f"public:{zone}"))
-            connect(Edge(f"nat:{zone}", "igw", "0.0.0.0/0", upward=True))
-        # The ALB has a node with a public IPv4 in every AZ's public subnet.
-        add(Node(f"alb:{zone}", "alb_node", f"ALB node {zone[-1]}\npublic IPv4",
-                 f"public:{zone}"))
-        connect(Edge("alb", f"alb:{zone}"))
-        add(Node(f"tasks:{zone}", "fargate", f"Fargate tasks {zone[-1]}", f"private:{zone}"))
-        connect(Edge(f"alb:{zone}", f"tasks:{zone}", f"HTTP :{service.container_port}"))
+            connect(Edge("alb", f"alb:{zone}"))
+        if zone in inv.nat_gateways:
+            add(Node(f"nat:{zone}", "nat", f"NAT gateway {_letter(zone)}\n+ Elastic IP",
+                     f"public:{zone}"))
+            if inv.internet_gateways:
+                connect(Edge(f"nat:{zone}", "igw", "0.0.0.0/0", upward=True, ranks=False))
+        if service and (zone, "private") in tiers:
+            add(Node(f"tasks:{zone}", "fargate", f"Fargate tasks {_letter(zone)}",
+                     f"private:{zone}"))
+            if balancer and zone in balancer.zones:
+                connect(Edge(f"alb:{zone}", f"tasks:{zone}", f"HTTP :{service.container_port}"))
+    graph.rows = [row for row in ([f"{kind}:{z}" for z in zones for kind in ("alb", "nat")
+                                   if any(n.id == f"{kind}:{z}" for n in graph.nodes)],
+                                  [f"tasks:{z}" for z in zones if service and
+                                   (z, "private") in tiers]) if len(row) > 1]
 
-    for zone in network.availability_zones:
-        nat_zone = network.nat_zone_for(zone)
-        crossing = nat_zone != zone
-        connect(Edge(f"tasks:{zone}", f"nat:{nat_zone}",
-                     "cross-AZ" if crossing else "0.0.0.0/0", CROSS_AZ if crossing else "normal",
-                     upward=True))
+    for subnet_zone, nat_zone in inv.nat_routes:
+        if service and (subnet_zone, "private") in tiers and nat_zone in inv.nat_gateways:
+            crossing = nat_zone != subnet_zone
+            connect(Edge(f"tasks:{subnet_zone}", f"nat:{nat_zone}",
+                         "cross-AZ" if crossing else "0.0.0.0/0",
+                         CROSS_AZ if crossing else "normal", upward=True))
 
-    scaling = service.scaling
-    strategy = ("blue/green (CodeDeploy)"
-                if service.blue_green.enabled
-                else "rolling deploys")
-    add(Node("service", "ecs", f"ECS service {name}\n{service.cpu / 1024:g} vCPU / "
-                               f"{_gib(service.memory)} per task\n{scaling.min_capacity}-"
-                               f"{scaling.max_capacity} tasks, CPU target "
-                               f"{scaling.cpu_target_percent:g}%\n{strategy}", "region"))
-    for zone in network.availability_zones:
-        connect(Edge("service", f"tasks:{zone}", style="dotted"))
-    add(Node("logs", "logs", f"CloudWatch Logs\n/ecs/{name}\n{service.log_retention_days} days",
-             "region"))
-    connect(Edge("service", "logs", "container logs", "dotted"))
+    if service:
+        strategy = ("blue/green (CodeDeploy)" if service.deployment == "CODE_DEPLOY"
+                    else "rolling deploys")
+        target = f", CPU target {service.cpu_target:g}%" if service.cpu_target else ""
+        add(Node("service", "ecs", f"ECS service {service.name}\n{service.vcpu:g} vCPU / "
+                                   f"{service.memory_gb:g} GB per task\n{service.min_tasks}-"
+                                   f"{service.max_tasks} tasks{target}\n{strategy}", "region"))
+        for zone in zones:
+            if (zone, "private") in tiers:
+                connect(Edge("service", f"tasks:{zone}", "runs" if zone == zones[0] else "",
+                             "dotted", upward=True))
+        retention = dict(inv.log_groups)
+        for index, group in enumerate(service.log_groups):
+            days = retention.get(group, 0)
+            add(Node(f"logs:{index}", "logs", f"CloudWatch Logs\n{group}\n"
+                     + (f"{days} days" if days else "never expires"), "region"))
+            connect(Edge("service", f"logs:{index}", "container logs", "dotted"))
+        image = service.images[0] if service.images else ""
+        from_ecr = "aws_ecr_repository" in image or ".dkr.ecr." in image
+        if from_ecr:
+            repository = (inv.ecr_repositories[0] if inv.ecr_repositories
+                          else image.split("/", 1)[-1].split(":")[0])
+            add(Node("image", "ecr", f"ECR repository\n{repository}", "region"))
+        else:
+            add(Node("image", "registry", f"public image\n{image}" + (
+                "\nuntil the first release" if service.image_parameters else "")))
+        connect(Edge("image", "service", "image pull", "dotted", upward=True))
+    # A repository the service does not pull from (yet) is still part of the stacks.
+    for index, repository in enumerate(inv.ecr_repositories[1 if service and from_ecr else 0:]):
+        add(Node(f"ecr:{index}", "ecr", f"ECR repository\n{repository}", "region"))
+        if service and service.image_parameters and not from_ecr:
+            connect(Edge(f"ecr:{index}", "service", "released images", "dotted", upward=True))
 
-    repository = (env.names.repository
-                  or (service.external_ecr_image or (None, None, None))[2])
-    if repository:
-        add(Node("image", "ecr", f"ECR {repository}", "region"))
-    else:
-        add(Node("image", "registry", f"public image\n{service.image}"))
-    connect(Edge("image", "service", "image pull", "dotted"))
-
-    endpoints = ("s3", *INTERFACE_ENDPOINT_SERVICES) if network.vpc_endpoints else ()
+    endpoints = (*inv.gateway_endpoints, *(name for name, _ in inv.interface_endpoints))
     if endpoints:
-        rows = [", ".join(endpoints[i:i + 3]) for i in range(0, len(endpoints), 3)]
+        rows = [", ".join(endpoints[i:i + 2]) for i in range(0, len(endpoints), 2)]
         add(Node("endpoints", "endpoint", "\n".join(["VPC endpoints", *rows]), "vpc"))
-        connect(Edge("service", "endpoints", "AWS APIs, no NAT", "dotted"))
-    if network.flow_logs:
-        add(Node("flow_logs", "flow_logs",
-                 f"VPC flow logs\n{network.flow_logs_retention_days} days", "region"))
-        connect(Edge("igw", "flow_logs", "all traffic", "dotted"))
-    add(Node("alarms", "alarms", f"CloudWatch alarms\n{len(ALARM_NAMES)}", "region"))
-    connect(Edge("service", "alarms", "metrics", "dotted"))
+        if service:
+            connect(Edge("service", "endpoints", "AWS APIs, no NAT", "dotted", upward=True))
+    for index, (kind, group) in enumerate(inv.flow_logs):
+        days = dict(inv.log_groups).get(group, 0)
+        add(Node(f"flow_logs:{index}", "flow_logs", "VPC flow logs\n"
+                 + (group or kind) + (f"\n{days} days" if days else ""), "region"))
+        connect(Edge("vpc", f"flow_logs:{index}", "all traffic", "dotted"))
+    if inv.alarms:
+        add(Node("alarms", "alarms", f"CloudWatch alarms\n{inv.alarms}", "region"))
+        if service:
+            connect(Edge("service", "alarms", "metrics", "dotted"))
     return graph
 
 
@@ -195,44 +238,91 @@ def _inline_images(svg_path: Path) -> None:
     svg_path.write_text(text)
 
 
+def _dot_id(id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", id)
+
+
 def render(graph: Graph, outfile: Path, formats: tuple[str, ...] = ("png", "svg")) -> list[Path]:
     """Draw `graph` to `outfile`.<format> for each format; returns the files written."""
     if shutil.which("dot") is None:
         raise RuntimeError("Graphviz's `dot` is not on PATH: run `make diagram` (installs it), "
                            "or apt-get install graphviz / brew install graphviz")
-    from diagrams import Cluster as DCluster, Diagram, Edge as DEdge
+    from diagrams import Cluster as DCluster, Diagram
 
     icons = _icons()
     outfile.parent.mkdir(parents=True, exist_ok=True)
     children: dict[str | None, list[Cluster]] = {}
     for cluster in graph.clusters:
         children.setdefault(cluster.parent, []).append(cluster)
-    drawn: dict[str, object] = {}
+    dot_names: dict[str, str] = {}  # cluster id -> its Graphviz subgraph name
+    inside: dict[str, list[str]] = {}  # cluster id -> node ids within it, nested ones too
 
     def draw_nodes(cluster_id: str | None) -> None:
         for node in graph.nodes:
             if node.cluster == cluster_id:
-                drawn[node.id] = icons.get(node.kind, icons["default"])(node.label)
+                # ordering=out: a node's out-edges (the ALB's to its AZs) keep their input order,
+                # so the AZs come left to right as the stacks list them.
+                # The icon on top, the label right under it: the node is no taller than both,
+                # so an edge ending on its top touches the icon.
+                lines = node.label.count("\n") + 1
+                icons.get(node.kind, icons["default"])(
+                    node.label, nodeid=_dot_id(node.id), ordering="out", imagepos="tc",
+                    height=f"{1.45 + 0.2 * lines:.2f}")
 
-    def draw_cluster(cluster: Cluster) -> None:
+    def draw_cluster(cluster: Cluster) -> list[str]:
         style = {"fontsize": "14"} if cluster.id in ("region", "vpc") else {}
-        with DCluster(cluster.label, graph_attr=style):
+        nodes = [n.id for n in graph.nodes if n.cluster == cluster.id]
+        beside = cluster.label_beside and nodes
+        with DCluster(cluster.label, graph_attr=dict(style, label="") if beside else style) \
+                as drawn:
+            dot_names[cluster.id] = drawn.name
+            if beside:
+                text, first = _dot_id(f"label:{cluster.id}"), _dot_id(nodes[0])
+                drawn.dot.node(text, label=cluster.label.replace(" ", "\n", 1),
+                               shape="plaintext", fixedsize="false", width="0", height="0",
+                               labelloc="c", fontsize="12")
+                drawn.dot.body.append(f'\t{{rank=same; "{text}"; "{first}"}}\n')
+                drawn.dot.edge(text, first, style="invis")
             draw_nodes(cluster.id)
             for child in children.get(cluster.id, []):
-                draw_cluster(child)
+                nodes += draw_cluster(child)
+        inside[cluster.id] = nodes
+        return nodes
 
-    graph_attr = {"fontsize": "20", "pad": "0.4", "nodesep": "0.9", "ranksep": "1.0"}
+    # Splines (not diagrams' default "ortho", which cannot place edge labels) keep each label
+    # on its edge; newrank lets a row of nodes in different clusters share a level.
+    # Labels are wider than their 1.4 in icons, and Graphviz lays out the icons: the
+    # horizontal pad leaves room for a label of about 25 characters at the picture's edge.
+    graph_attr = {"fontsize": "20", "pad": "1.0,0.4", "nodesep": "0.9", "ranksep": "1.0",
+                  "splines": "spline", "newrank": "true", "compound": "true"}
+    edge_attr = {"fontname": "Sans-Serif", "fontsize": "13", "fontcolor": "#2D3436"}
     with Diagram(graph.name, filename=str(outfile), outformat=list(formats), show=False,
-                 direction="TB", graph_attr=graph_attr):
+                 direction="TB", graph_attr=graph_attr, edge_attr=edge_attr) as diagram:
         draw_nodes(None)
         for cluster in children.get(None, []):
             draw_cluster(cluster)
+        dot = diagram.dot
         for edge in graph.edges:
-            line = DEdge(label=edge.label, **EDGE_STYLES[edge.style])
-            if edge.upward:  # ranked target above source, arrow still at the target
-                drawn[edge.target] << line << drawn[edge.source]
-            else:
-                drawn[edge.source] >> line >> drawn[edge.target]
+            attrs = {"label": edge.label, **EDGE_STYLES[edge.style]} if edge.label \
+                else dict(EDGE_STYLES[edge.style])
+            source = edge.source
+            if source in inside:  # from a cluster: clip the edge at the cluster's border
+                source = inside[source][-1]
+                attrs["ltail"] = dot_names[edge.source]
+            # Every edge leaves the bottom of the upper node (below its label) and ends on the
+            # top of the lower one, so none runs through a node's text or ends beside its icon.
+            upper, lower = (edge.target, source) if edge.upward else (source, edge.target)
+            # An edge that does not rank (into the internet gateway from beside it) ends on the
+            # side of the upper node, half way down: on its icon.
+            ports = {"tailport": "s", "headport": "n"} if edge.ranks else \
+                {"constraint": "false", "tailport": "e"}
+            dot.edge(_dot_id(upper), _dot_id(lower), **({"dir": "back"} if edge.upward else {}),
+                     **ports, **attrs)
+        for row in graph.rows:  # one level, in order: edges within a rank run left to right
+            ids = [_dot_id(id) for id in row]
+            dot.body.append("\t{rank=same; " + "; ".join(f'"{i}"' for i in ids) + "}\n")
+            for left, right in zip(ids, ids[1:]):
+                dot.edge(left, right, style="invis")
     written = [outfile.with_suffix(f".{fmt}") for fmt in formats]
     for path in written:
         if path.suffix == ".svg":
@@ -240,20 +330,33 @@ def render(graph: Graph, outfile: Path, formats: tuple[str, ...] = ("png", "svg"
     return written
 
 
+def synthesized_architecture(env, outdir: Path) -> Graph:
+    """The picture of `env`'s stacks as synthesized in `outdir` (cdktf.out)."""
+    stacks = load_stacks(outdir, env.stack_names.values())
+    return architecture(from_synthesized(stacks, env.region), env.name)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.diagram", description=__doc__.split("\n")[0])
     parser.add_argument("--env", help="comma-separated environments (default: all)")
     parser.add_argument("--outdir", type=Path, default=DOCS, help="where to write (default docs/)")
     parser.add_argument("--format", default="png,svg", help="comma-separated (default png,svg)")
+    parser.add_argument("--synth-outdir", type=Path, default=ROOT / "cdktf.out",
+                        help="where the stacks are synthesized (default cdktf.out)")
+    parser.add_argument("--no-synth", action="store_true",
+                        help="read the stacks already in --synth-outdir instead of synthesizing")
     args = parser.parse_args(argv)
     try:
-        envs = select_environments(load_environments(ROOT / "environments"), args.env)
+        envs = select_environments(load_environments(environments_dir()), args.env)
         formats = tuple(fmt.strip() for fmt in args.format.split(",") if fmt.strip())
+        if not args.no_synth:
+            import main as app
+            app.synth(envs, str(args.synth_outdir))
         for env in envs:
-            for path in render(architecture(env), args.outdir / f"architecture-{env.name}",
-                               formats):
+            graph = synthesized_architecture(env, args.synth_outdir)
+            for path in render(graph, args.outdir / f"architecture-{env.name}", formats):
                 print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
-    except (ConfigError, RuntimeError) as error:
+    except (ConfigError, RuntimeError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0

@@ -9,7 +9,9 @@ Synthesizes once, then per stack in deploy order (state, network, app) runs `ter
     <stack>.json         `terraform show -json <stack>.tfplan`
     summary.md           one Markdown summary for a pull-request comment: every replacement and
                          destroy at the top (with the attributes forcing each replacement), the
-                         counts per stack, then each stack's full plan text folded in <details>
+                         counts per stack, the cost estimate and the plan's cost change (from
+                         the plan JSON's before and after, ops/cost.py), then each stack's full
+                         plan text folded in <details>
 
 Exit status: 0 no changes, 2 changes, 1 an error (details in summary.md and on stderr). A stack
 whose dependency is not deployed yet (the app before its network, anything before the state
@@ -28,16 +30,14 @@ import argparse
 import json
 import os
 import re
-import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from constructs_lib.config import (ConfigError, EnvironmentConfig, load_environment,
-                                   load_environments, select_environments)
+from constructs_lib.config import (ConfigError, environments_dir, EnvironmentConfig, load_environments,
+                                   select_environments)
 from ops.deploy import (OUTDIR, PREVIEW_PLACEHOLDER, Deployment, DeployError, StateBucketMissing,
                         synthesize, terraform_environment)
 from ops.terraform import ROOT
@@ -118,6 +118,7 @@ def plan_stack(deployment: Deployment, stack: str, out: Path) -> StackPlan:
         json_file.write_text(shown)
         text = deployment.show(stack, str(plan_file), "-no-color")
     except DeployError as error:
+        plan_file.unlink(missing_ok=True)  # Terraform saves an errored plan too: never apply it
         message = str(error)
         status = "pending" if _pending_dependency(message, deployment.environment) else "error"
         return StackPlan(stack, status, message=message, seconds=time.monotonic() - started)
@@ -188,30 +189,21 @@ def exit_code(plans: list[StackPlan]) -> int:
     return NO_CHANGES
 
 
-def cost_section(environment: EnvironmentConfig, base: EnvironmentConfig | None = None) -> str:
-    """The environment's cost estimate and, given its config at the pull request's base, what
-    the change does to it."""
+def cost_section(environment: EnvironmentConfig, out: Path, outdir: Path = OUTDIR) -> str:
+    """The environment's cost estimate (its synthesized stacks) and the cost change of the plans
+    in `out` (their before and after sides, ops/cost.py)."""
     from ops import cost
 
-    after = cost.estimate(environment)
+    try:
+        after = cost.estimate_synthesized(environment, outdir)
+        change, notes = cost.plan_change(environment, out, outdir)
+    except (cost.PriceError, FileNotFoundError) as error:
+        return f"## Cost\n\nNo estimate: {error}\n"
     text = f"## Cost\n\nEstimate for `{environment.name}`:\n\n{_fence(cost.format_estimate(after))}\n"
-    if base is not None:
-        change = cost.diff(cost.estimate(base), after)
-        text += ("\nAgainst the base branch:\n\n" + _fence(cost.format_diff(change)) + "\n"
-                 if change.changes else "\nAgainst the base branch: no change in cost.\n")
+    text += ("\nChange of this plan:\n\n" + _fence("\n".join([cost.format_diff(change)]
+                                                          + [f"  {n}" for n in notes])) + "\n"
+             if change.changes else "\nChange of this plan: no change in cost.\n")
     return text
-
-
-def config_at(ref: str, environment: str) -> EnvironmentConfig | None:
-    """environments/<environment>.toml as it was at git `ref`; None if it did not exist."""
-    shown = subprocess.run(["git", "show", f"{ref}:environments/{environment}.toml"], cwd=ROOT,
-                           capture_output=True, text=True)
-    if shown.returncode:
-        return None
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"{environment}.toml"
-        path.write_text(shown.stdout)
-        return load_environment(path)
 
 
 def _fence(text: str) -> str:
@@ -278,12 +270,12 @@ def summarize(environment: EnvironmentConfig, plans: list[StackPlan],
 
 
 def plan(environment: EnvironmentConfig, env: dict[str, str], out: Path,
-         outdir: Path = OUTDIR, synth: bool = True, progress=lambda line: None,
-         base: EnvironmentConfig | None = None) -> tuple[int, list[StackPlan], Path]:
+         outdir: Path = OUTDIR, synth: bool = True,
+         progress=lambda line: None) -> tuple[int, list[StackPlan], Path]:
     """Plan every stack, write out/summary.md; returns (exit code, plans, summary path)."""
     plans = plan_environment(environment, env, out, outdir, synth, progress)
     summary = out / "summary.md"
-    summary.write_text(summarize(environment, plans, cost_section(environment, base)))
+    summary.write_text(summarize(environment, plans, cost_section(environment, out, outdir)))
     return exit_code(plans), plans, summary
 
 
@@ -295,20 +287,17 @@ def main(argv: list[str] | None = None) -> int:
                         "(default: plans/<env>)")
     parser.add_argument("--target", choices=["emulator", "aws"],
                         default=os.environ.get("DEPLOY_TARGET", "emulator"))
-    parser.add_argument("--base-ref", help="git ref of the pull request's base: the summary "
-                        "then shows how the change moves the cost estimate")
     args = parser.parse_args(argv)
     started = time.monotonic()
     try:
-        (environment,) = select_environments(load_environments(ROOT / "environments"), args.env)
-        base = config_at(args.base_ref, environment.name) if args.base_ref else None
+        (environment,) = select_environments(load_environments(environments_dir()), args.env)
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return ERROR
     out = args.out or ROOT / "plans" / environment.name
     code, plans, summary = plan(environment,
                                 terraform_environment(args.target, environment.region), out,
-                                progress=lambda line: print(line, flush=True), base=base)
+                                progress=lambda line: print(line, flush=True))
     for failed in (p for p in plans if p.status == "error"):
         print(f"error: {failed.message}", file=sys.stderr)
     print(f"summary: {os.path.relpath(summary)} "

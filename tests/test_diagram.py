@@ -1,96 +1,187 @@
-"""ops/diagram.py: the picture's structure follows the config (no rendering), and one smoke
-render when Graphviz is installed."""
+"""ops/diagram.py: the picture's structure follows the synthesized stacks (no rendering), and
+renders (when Graphviz is installed) that are byte-identical run after run."""
 
 import dataclasses
+import gzip
 import html
+import json
+import re
+from pathlib import Path
 
 import pytest
 
-from constructs_lib.config import NatGateways
-from ops import diagram
+from ops import diagram, inventory
 from ops.diagram import CROSS_AZ, architecture
 
 ZONES = ("ap-south-1a", "ap-south-1b", "ap-south-1c")
+PLANS = Path(__file__).parent / "fixtures" / "plans"
 
 
-def test_uat_has_one_nat_and_two_cross_az_routes(environments):
-    graph = architecture(environments["uat"])
+def synthesized_graph(synthesized, env) -> diagram.Graph:
+    return diagram.synthesized_architecture(env, synthesized.outdir)
+
+
+def test_nat_gateways_and_routes_are_the_synthesized_ones(synthesized, env):
+    graph = synthesized_graph(synthesized, env)
+    network = f"network-{env.name}"
+    nats = synthesized.resources(network, "aws_nat_gateway")
+    subnets = synthesized.resources(network, "aws_subnet")
+    zone_of = {f"${{aws_subnet.{name}.id}}": s["availability_zone"] for name, s in subnets.items()}
+    assert [node.id for node in graph.of_kind("nat")] == sorted(
+        f"nat:{zone_of[nat['subnet_id']]}" for nat in nats.values())
+    # One edge per private subnet to the NAT its default route names; another AZ's is red.
+    routes = [e for e in graph.edges if e.source.startswith("tasks:") and e.target.startswith("nat:")]
+    assert len(routes) == len([r for r in synthesized.resources(network, "aws_route").values()
+                               if "nat_gateway_id" in r])
+    for edge in routes:
+        assert (edge.style == CROSS_AZ) == (edge.source[6:] != edge.target[4:])
+        assert edge.label == ("cross-AZ" if edge.style == CROSS_AZ else "0.0.0.0/0")
+
+
+def test_uat_has_one_nat_and_two_cross_az_routes(synthesized, environments):
+    graph = synthesized_graph(synthesized, environments["uat"])
     assert [node.id for node in graph.of_kind("nat")] == ["nat:ap-south-1a"]
-    crossing = graph.edges_styled(CROSS_AZ)
-    assert sorted((e.source, e.target) for e in crossing) == [
+    assert sorted((e.source, e.target) for e in graph.edges_styled(CROSS_AZ)) == [
         ("tasks:ap-south-1b", "nat:ap-south-1a"), ("tasks:ap-south-1c", "nat:ap-south-1a")]
-    assert all(edge.label == "cross-AZ" for edge in crossing)
-    # a's private subnet uses its own AZ's NAT, on an ordinary edge
-    assert diagram.Edge("tasks:ap-south-1a", "nat:ap-south-1a", "0.0.0.0/0",
-                        upward=True) in graph.edges
 
 
-def test_prod_has_a_nat_per_az_and_no_cross_az_route(environments):
-    graph = architecture(environments["prod"])
+def test_prod_has_a_nat_per_az_and_no_cross_az_route(synthesized, environments):
+    graph = synthesized_graph(synthesized, environments["prod"])
     assert [node.id for node in graph.of_kind("nat")] == [f"nat:{zone}" for zone in ZONES]
     assert graph.edges_styled(CROSS_AZ) == []
     for zone in ZONES:
         assert graph.node(f"nat:{zone}").cluster == f"public:{zone}"
-        assert any(e.source == f"tasks:{zone}" and e.target == f"nat:{zone}"
-                   for e in graph.edges)
 
 
-def test_vpc_azs_and_subnets_carry_their_cidrs(env):
-    graph = architecture(env)
-    assert env.network.cidr in graph.cluster("vpc").label
-    for zone in env.network.availability_zones:
-        assert graph.cluster(f"az:{zone}").parent == "vpc"
-        public, private = graph.cluster(f"public:{zone}"), graph.cluster(f"private:{zone}")
-        assert public.label == f"public {env.network.public_subnet_cidr(zone)}"
-        assert private.label == f"private {env.network.private_subnet_cidr(zone)}"
-        assert public.parent == private.parent == f"az:{zone}"
-        assert graph.node(f"tasks:{zone}").cluster == f"private:{zone}"
-        assert graph.node(f"alb:{zone}").cluster == f"public:{zone}"
+def test_azs_come_in_order_with_their_subnets_cidrs(synthesized, env):
+    graph = synthesized_graph(synthesized, env)
+    assert [c.id for c in graph.clusters if c.id.startswith("az:")] == [f"az:{z}" for z in ZONES]
+    assert graph.rows[-1] == [f"tasks:{zone}" for zone in ZONES]  # drawn left to right
+    (vpc,) = synthesized.resources(f"network-{env.name}", "aws_vpc").values()
+    assert graph.cluster("vpc").label == f"VPC {vpc['tags']['Name']}  {vpc['cidr_block']}"
+    for subnet in synthesized.resources(f"network-{env.name}", "aws_subnet").values():
+        zone, tier = subnet["availability_zone"], subnet["tags"]["Tier"]
+        cluster = graph.cluster(f"{tier}:{zone}")
+        assert cluster.label == f"{tier} {subnet['cidr_block']}" and cluster.parent == f"az:{zone}"
 
 
-def test_every_edge_joins_known_nodes_and_clusters_nest(env):
-    graph = architecture(env)
+def test_every_edge_joins_known_nodes_or_clusters_and_flow_logs_leave_the_vpc(synthesized, env):
+    graph = synthesized_graph(synthesized, env)
     ids = {node.id for node in graph.nodes}
-    assert len(ids) == len(graph.nodes)
-    assert all(edge.source in ids and edge.target in ids for edge in graph.edges)
     clusters = {cluster.id for cluster in graph.clusters}
+    assert len(ids) == len(graph.nodes)
+    assert all(edge.source in ids | clusters and edge.target in ids for edge in graph.edges)
     assert all(node.cluster is None or node.cluster in clusters for node in graph.nodes)
-    assert all(c.parent is None or c.parent in clusters for c in graph.clusters)
-    assert {"internet", "igw", "alb", "service", "logs", "image"} <= ids
+    assert {"internet", "igw", "alb", "service", "image", "alarms"} <= ids
+    flow_logs = [e for e in graph.edges if e.target.startswith("flow_logs:")]
+    assert [e.source for e in flow_logs] == ["vpc"] * len(
+        synthesized.resources(f"network-{env.name}", "aws_flow_log"))
 
 
-def test_service_label_shows_task_size_and_counts(environments):
-    uat = architecture(environments["uat"]).node("service").label
-    assert "2 vCPU / 4 GB per task" in uat and "1-3 tasks" in uat
-    prod = architecture(environments["prod"]).node("service").label
-    assert "2-6 tasks" in prod
-    assert "/ecs/hello-world-uat" in architecture(environments["uat"]).node("logs").label
+def test_service_label_shows_task_size_and_scaling_bounds(synthesized, environments):
+    uat = synthesized_graph(synthesized, environments["uat"])
+    assert "2 vCPU / 4 GB per task\n1-3 tasks, CPU target 70%" in uat.node("service").label
+    assert "2-6 tasks" in synthesized_graph(synthesized, environments["prod"]).node(
+        "service").label
+    assert uat.node("logs:0").label == "CloudWatch Logs\n/ecs/hello-world-uat\n30 days"
+    assert uat.node("alb").label.startswith("ALB hello-world-uat\ninternet-facing, HTTP :80")
 
 
-def test_switching_uat_to_one_nat_per_az_removes_the_cross_az_edges(environments):
-    uat = environments["uat"]
-    per_az = dataclasses.replace(uat, network=dataclasses.replace(
-        uat.network, nat_gateways=NatGateways.ONE_PER_AZ))
-    graph = architecture(per_az)
+def test_a_planned_nat_per_az_removes_the_cross_az_edges(environments):
+    plans = {path.name.removesuffix(".json.gz"): json.loads(
+        gzip.decompress(path.read_bytes())) for path in (PLANS / "uat-one-nat-per-az").glob("*.gz")}
+    before, after = inventory.plan_sides(plans)
+    assert len(architecture(inventory.inventory(before, "ap-south-1"), "uat")
+               .edges_styled(CROSS_AZ)) == 2
+    graph = architecture(inventory.inventory(after, "ap-south-1"), "uat")
     assert len(graph.of_kind("nat")) == 3 and graph.edges_styled(CROSS_AZ) == []
 
 
-def test_optional_settings_add_their_nodes(environments):
-    uat = environments["uat"]
-    off = dataclasses.replace(uat, network=dataclasses.replace(uat.network, vpc_endpoints=False))
-    on = dataclasses.replace(uat, network=dataclasses.replace(uat.network, vpc_endpoints=True))
-    assert architecture(off).of_kind("endpoint") == []
-    assert "ecr.api" in architecture(on).node("endpoints").label
-    public = dataclasses.replace(uat, service=dataclasses.replace(
-        uat.service, ecr_repository=False))
-    assert architecture(uat).node("image").kind == "ecr"
-    assert architecture(public).node("image").kind == "registry"
+def test_endpoints_and_an_ecr_image_get_their_nodes(synthesized, environments):
+    stacks = inventory.load_stacks(synthesized.outdir, environments["uat"].stack_names.values())
+    inv = inventory.from_synthesized(stacks)
+    assert architecture(inv, "uat").of_kind("endpoint") == []
+    assert architecture(inv, "uat").node("image").kind == "registry"
+    service = dataclasses.replace(inv.services[0], images=(
+        "123456789012.dkr.ecr.ap-south-1.amazonaws.com/hello-world/hello-world:3f9c2e1a7b4d",))
+    changed = dataclasses.replace(inv, interface_endpoints=(("ecr.api", 3),),
+                                  gateway_endpoints=("s3",), services=(service,))
+    graph = architecture(changed, "uat")
+    assert graph.node("endpoints").label == "VPC endpoints\ns3, ecr.api"
+    assert graph.node("image").label == "ECR repository\nhello-world/hello-world"
+    # A repository the service does not pull from yet is drawn on its own.
+    unused = dataclasses.replace(inv, ecr_repositories=("hello-world/hello-world",))
+    assert architecture(unused, "uat").node("ecr:0").label == \
+        "ECR repository\nhello-world/hello-world"
+    assert architecture(unused, "uat").node("image").kind == "registry"
 
 
-def test_renders_png_and_self_contained_svg(environments, tmp_path):
-    written = diagram.render(architecture(environments["uat"]), tmp_path / "architecture-uat")
-    assert [path.name for path in written] == ["architecture-uat.png", "architecture-uat.svg"]
-    assert all(path.stat().st_size > 10_000 for path in written)
-    svg = html.unescape(written[1].read_text())
+def test_renders_are_self_contained_and_byte_identical_run_after_run(synthesized, environments,
+                                                                     tmp_path):
+    graph = synthesized_graph(synthesized, environments["uat"])
+    first = diagram.render(graph, tmp_path / "one" / "architecture-uat")
+    second = diagram.render(synthesized_graph(synthesized, environments["uat"]),
+                            tmp_path / "two" / "architecture-uat")
+    assert [path.name for path in first] == ["architecture-uat.png", "architecture-uat.svg"]
+    assert [path.read_bytes() for path in first] == [path.read_bytes() for path in second]
+    svg = html.unescape(first[1].read_text())
     assert "cross-AZ" in svg and "10.0.0.0/16" in svg
     assert 'href="/' not in svg  # icons are embedded, not linked to this machine's files
+    assert not re.search(r"[0-9a-f]{32}", re.sub(r'base64,[^"]+', "", svg))  # no random ids
+
+
+def _points(text: str) -> list[tuple[float, float]]:
+    numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", text)]
+    return list(zip(numbers[::2], numbers[1::2]))
+
+
+def _svg_geometry(svg_path: Path):
+    """Node boxes (icon and label), edge ends and arrow tips, cluster boxes of a rendered SVG."""
+    import xml.etree.ElementTree as ET
+
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    root = ET.parse(svg_path).getroot()
+    nodes, edges, clusters = {}, [], {}
+    for group in root.iter("{http://www.w3.org/2000/svg}g"):
+        title = group.findtext("s:title", namespaces=ns)
+        kind = group.get("class")
+        if kind == "node" and group.find("s:image", ns) is not None:
+            image = group.find("s:image", ns)
+            x, y = float(image.get("x")), float(image.get("y"))
+            width, height = (float(image.get(k).rstrip("px")) for k in ("width", "height"))
+            bottom = max([y + height] + [float(t.get("y")) + 4 for t in group.findall("s:text", ns)])
+            nodes[title] = (x, y, x + width, bottom)
+        elif kind == "edge" and group.find("s:polygon", ns) is not None:
+            tail, head = (re.sub(r":[nsew]$", "", end) for end in title.split("->"))
+            path = _points(group.find("s:path", ns).get("d"))
+            arrow = _points(group.find("s:polygon", ns).get("points"))
+            edges.append((tail, head, path[0], path[-1], arrow))
+        elif kind == "cluster":
+            points = _points(group.find("s:path", ns).get("d"))
+            clusters[title] = (min(p[0] for p in points), min(p[1] for p in points),
+                               max(p[0] for p in points), max(p[1] for p in points))
+    return nodes, edges, clusters
+
+
+def test_the_drawn_picture_keeps_azs_in_order_and_every_arrow_on_its_node(
+        synthesized, env, tmp_path):
+    graph = synthesized_graph(synthesized, env)
+    (svg,) = diagram.render(graph, tmp_path / f"architecture-{env.name}", ("svg",))
+    nodes, edges, clusters = _svg_geometry(svg)
+    lefts = [clusters[f"cluster_{zone}"][0] for zone in ZONES]
+    assert lefts == sorted(lefts)  # a, b, c from left to right
+    drawn = {(e.source, e.target) for e in graph.edges}
+    assert len(edges) == len(drawn)  # every edge of the graph, nothing else visible
+    tolerance = 3
+    for tail, head, start, end, arrow in edges:
+        # The arrow sits at the path's end nearer to it; its tip is the point furthest from it.
+        centre = (sum(x for x, _ in arrow) / len(arrow), sum(y for _, y in arrow) / len(arrow))
+        near = min((start, tail), (end, head), key=lambda pair: (pair[0][0] - centre[0]) ** 2
+                   + (pair[0][1] - centre[1]) ** 2)
+        tip = max(arrow, key=lambda p: (p[0] - near[0][0]) ** 2 + (p[1] - near[0][1]) ** 2)
+        left, top, right, bottom = nodes[near[1]]
+        assert left - tolerance <= tip[0] <= right + tolerance and \
+            top - tolerance <= tip[1] <= bottom + tolerance, f"{tail}->{head} ends beside {near[1]}"
+    vpc = next(box for title, box in clusters.items() if title.startswith("cluster_VPC "))
+    (flow,) = [e for e in edges if e[1].startswith("flow_logs")]
+    assert abs(flow[2][1] - vpc[3]) <= tolerance  # starts on the VPC's lower border

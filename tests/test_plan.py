@@ -134,25 +134,22 @@ def test_addresses_cli_prints_json_and_refuses_an_unknown_stack(synthesized):
     assert result.stderr.startswith("error: network-nowhere: no such stack; stacks: ")
 
 
-def test_summary_shows_how_a_change_moves_the_cost(environments):
-    import dataclasses
+def test_summary_shows_the_cost_change_of_the_plan_itself(synthesized, environments,
+                                                          tmp_path):
+    import gzip
 
-    from constructs_lib.config import NatGateways
     from ops.plan import cost_section
 
-    uat = environments["uat"]
-    per_az = dataclasses.replace(uat, network=dataclasses.replace(
-        uat.network, nat_gateways=NatGateways.ONE_PER_AZ))
-    section = cost_section(per_az, base=uat)
+    # A recorded plan of uat moving to one NAT per AZ (tests/fixtures/plans/README.md), where
+    # python -m ops.plan writes it: <stack>.json next to summary.md.
+    recorded = Path(__file__).parent / "fixtures" / "plans" / "uat-one-nat-per-az"
+    for packed in recorded.glob("*.json.gz"):
+        (tmp_path / packed.name.removesuffix(".gz")).write_bytes(
+            gzip.decompress(packed.read_bytes()))
+    section = cost_section(environments["uat"], tmp_path, synthesized.outdir)
     assert section.startswith("## Cost\n\nEstimate for `uat`:")
-    assert "Against the base branch:" in section and "NAT gateway hours" in section
-    assert "40.32" in section and "120.96" in section  # 1 NAT -> 3 NATs, 30 days
-    assert "no change in cost" in cost_section(uat, base=uat)
-    assert "Against the base branch" not in cost_section(uat)
-
-
-def test_config_at_reads_an_environment_from_git():
-    from ops.plan import config_at
-
-    assert config_at("HEAD", "uat").network.vpc_name == "uat-vpc"
-    assert config_at("HEAD", "no-such-environment") is None
+    assert "Change of this plan:" in section
+    assert "NAT gateway hours" in section and "40.32 ->          120.96  (80.64)" in section
+    (tmp_path / "network-uat.json").unlink()  # network-uat pending: counted as synthesized
+    assert "not planned yet, counted as created as synthesized: network-uat" in cost_section(
+        environments["uat"], tmp_path, synthesized.outdir)

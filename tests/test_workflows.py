@@ -1,6 +1,9 @@
 """.github/workflows: actionlint (a build of rhysd/actionlint, installed from PyPI with the dev
-packages), and the structure the plan review relies on, read with PyYAML."""
+packages), and what the workflows rely on, read with PyYAML: environments from config, thin
+steps that are commands of this repository, actions pinned by commit."""
 
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -11,6 +14,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+ACTIONS = sorted((ROOT / ".github" / "actions").glob("*/action.yml"))
+MATRIX = "${{ fromJSON(needs.environments.outputs.matrix) }}"
+ENVIRONMENT_WORKFLOWS = ("plan.yml", "deploy.yml", "drift.yml")
 
 
 def actionlint() -> str:
@@ -22,16 +28,30 @@ def actionlint() -> str:
     return found
 
 
-def load(name: str) -> dict:
+def load(path) -> dict:
     yaml = pytest.importorskip("yaml")
-    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / path).read_text())
     # YAML 1.1 reads the key `on` as the boolean True.
     workflow["on"] = workflow.pop(True, workflow.get("on"))
     return workflow
 
 
+def steps(job: dict) -> list[dict]:
+    return job["steps"]
+
+
+def runs(job: dict) -> str:
+    return "\n".join(step.get("run", "") for step in job["steps"])
+
+
+def step_running(job: dict, command: str) -> dict:
+    (found,) = [step for step in job["steps"] if command in step.get("run", "")]
+    return found
+
+
 def test_there_are_workflows():
-    assert {path.name for path in WORKFLOWS} >= {"plan.yml", "ci.yml"}
+    assert {path.name for path in WORKFLOWS} == {"ci.yml", "plan.yml", "deploy.yml",
+                                                 "drift.yml"}
 
 
 def test_actionlint_finds_nothing():
@@ -43,51 +63,261 @@ def test_actionlint_finds_nothing():
 
 def test_actionlint_would_catch_a_mistake(tmp_path):
     broken = tmp_path / "broken.yml"
-    broken.write_text((ROOT / ".github/workflows/plan.yml").read_text()
-                      .replace("${{ matrix.environment }}", "${{ matrix.enviroment }}"))
+    broken.write_text((ROOT / ".github/workflows/deploy.yml").read_text()
+                      .replace("needs.environments.outputs.first",
+                               "needs.environment.outputs.first"))
     result = subprocess.run([actionlint(), "-no-color", "-shellcheck=", "-pyflakes=",
                              str(broken)], capture_output=True, text=True)
     assert result.returncode == 1
-    assert 'property "enviroment" is not defined' in result.stdout
+    assert 'property "environment" is not defined' in result.stdout
 
 
-def test_plan_workflow_assumes_the_plan_role_with_oidc():
-    workflow = load("plan.yml")
-    assert set(workflow["on"]) == {"pull_request"}
-    assert workflow["permissions"] == {"id-token": "write", "contents": "read",
-                                       "pull-requests": "write"}
-    steps = workflow["jobs"]["plan"]["steps"]
-    (credentials,) = [step for step in steps
-                      if step.get("uses", "").startswith("aws-actions/configure-aws-credentials@")]
-    assert credentials["with"]["role-to-assume"] == "${{ vars.AWS_PLAN_ROLE_ARN }}"
-    assert not any("aws-access-key-id" in step.get("with", {}) for step in steps)
+# --- Supply chain: every action pinned by its full commit, its version in a comment. ----------
+
+PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
+
+
+def unpinned(text: str) -> list[str]:
+    """The `uses:` of a workflow or action file that are neither local (./) nor pinned."""
+    found = []
+    for line in text.splitlines():
+        used = re.match(r"^\s*(?:-\s+)?uses:\s*(.*?)\s*$", line)
+        if used and not used.group(1).startswith("./") and not PINNED.match(used.group(1)):
+            found.append(used.group(1))
+    return found
+
+
+def test_every_action_is_pinned_by_commit_with_its_version():
+    for path in [*WORKFLOWS, *ACTIONS]:
+        assert not unpinned(path.read_text()), path.name
+    used = [line for path in [*WORKFLOWS, *ACTIONS] for line in path.read_text().splitlines()
+            if "uses:" in line and "./" not in line]
+    assert len(used) >= 10
+
+
+def test_the_pin_check_catches_a_tag_a_branch_or_a_missing_comment():
+    sha = "de0fac2e4500dabe0009e67214ff5f5447ce83dd"
+    assert unpinned(f"      - uses: actions/checkout@{sha} # v6.0.2\n"
+                    "      - uses: ./.github/actions/setup\n") == []
+    bad = ["actions/checkout@v6.0.2", "actions/checkout@main", f"actions/checkout@{sha}",
+           f"actions/checkout@{sha[:12]} # v6.0.2", f"actions/checkout@{sha} # latest"]
+    assert unpinned("".join(f"      - uses: {use}\n" for use in bad)) == bad
+    assert unpinned(f"        uses: {bad[0]}\n") == [bad[0]]
+
+
+def test_pinned_commits_are_the_ones_the_version_comments_name():
+    # Recorded with `git rev-parse <tag>^{commit}` in each action's repository.
+    expected = {
+        "actions/checkout@de0fac2e4500dabe0009e67214ff5f5447ce83dd # v6.0.2",
+        "actions/setup-python@a309ff8b426b58ec0e2a45f0f869d46889d02405 # v6.2.0",
+        "actions/setup-node@48b55a011bda9f5d6aeb4c2d9c7362e8dae4041e # v6.4.0",
+        "hashicorp/setup-terraform@5e8dbf3c6d9deaf4193ca7a8fb23f2ac83bb6c85 # v4.0.0",
+        "aws-actions/configure-aws-credentials@ec61189d14ec14c8efccab744f656cffd0e33f37 # v6.1.0",
+    }
+    used = {match.group(1) for path in [*WORKFLOWS, *ACTIONS]
+            for match in re.finditer(r"uses:\s*([^.\s][^\n]*?)\s*$", path.read_text(), re.M)}
+    assert used == expected
+
+
+# --- Thin workflows: each step a make target or a `python -m ops.*` command. -------------------
+
+def test_every_run_step_is_a_make_target_or_an_ops_command():
+    for path in WORKFLOWS:
+        for name, job in load(path.name)["jobs"].items():
+            for step in steps(job):
+                command = step.get("run")
+                if command is None or step.get("name") == "Fail on a plan error":
+                    continue
+                assert re.search(r"(^|\s)(make \w+|(\.venv/bin/)?python -m ops\.\w+)", command), \
+                    f"{path.name} {name}: {command}"
+
+
+def test_the_ops_commands_the_workflows_run_exist_with_the_options_they_use():
+    commands = set()
+    for path in WORKFLOWS:
+        for match in re.finditer(r"python -m (ops\.\w+)(?: ([a-z]\w*))?([^\n]*)", path.read_text()):
+            commands.add((match.group(1), match.group(2) or "",
+                          tuple(re.findall(r"(--[\w-]+)", match.group(3)))))
+    modules = {module for module, _, _ in commands}
+    assert modules >= {"ops.environments", "ops.plan", "ops.apply", "ops.smoke", "ops.drift",
+                       "ops.github", "ops.image", "ops.release"}
+    for module, subcommand, options in sorted(commands):
+        if not (ROOT / (module.replace(".", "/") + ".py")).is_file():
+            # ops.image (coordinator) and ops.release (issue 10) are merged from other branches.
+            assert module in ("ops.image", "ops.release"), module
+            continue
+        helped = subprocess.run([sys.executable, "-m", module,
+                                 *([subcommand] if subcommand else []), "--help"],
+                                cwd=ROOT, capture_output=True, text=True)
+        assert helped.returncode == 0, helped.stderr
+        for option in options:
+            assert option in helped.stdout, f"{module} {subcommand}: {option}"
+
+
+# --- Environments from config: a first job lists them; matrices and regions come from it. -----
+
+def listing(directory: Path, output: Path) -> dict:
+    """What the workflows' first job outputs, run exactly as it runs there, on `directory`."""
+    command = step_running(load("deploy.yml")["jobs"]["environments"],
+                           "python -m ops.environments")["run"]
+    output.write_text("")
+    # -S: no site-packages, as in that job, which installs nothing but Python.
+    result = subprocess.run([sys.executable, "-S", *command.split()[1:], "--dir", str(directory)],
+                            cwd=ROOT, capture_output=True, text=True,
+                            env={**os.environ, "GITHUB_OUTPUT": str(output)})
+    assert result.returncode == 0, result.stderr
+    return dict(line.split("=", 1) for line in output.read_text().splitlines())
+
+
+def test_each_environment_workflow_lists_the_environments_first_and_uses_them():
+    for name in ENVIRONMENT_WORKFLOWS:
+        jobs = load(name)["jobs"]
+        first = jobs["environments"]
+        assert step_running(first, "python -m ops.environments")["run"] == \
+            "python -m ops.environments --github-output"
+        assert first["outputs"]["matrix"] == "${{ steps.list.outputs.matrix }}"
+        matrix_jobs = {job_name: job for job_name, job in jobs.items() if "strategy" in job}
+        assert matrix_jobs, name
+        for job_name, job in matrix_jobs.items():
+            assert "environments" in ([job["needs"]] if isinstance(job["needs"], str)
+                                      else job["needs"])
+            assert job["strategy"]["matrix"] == MATRIX, f"{name} {job_name}"
+            (credentials,) = [step for step in steps(job) if "configure-aws-credentials@"
+                              in step.get("uses", "")]
+            assert credentials["with"]["aws-region"] == "${{ matrix.region }}"
+
+
+def test_no_environment_or_region_is_written_in_a_workflow(environments):
+    region = re.compile(r"\b[a-z]{2}-[a-z]+-\d\b")
+    names = re.compile(r"\b(" + "|".join(environments) + r")\b")
+    for path in WORKFLOWS:
+        yaml_text = "\n".join(line.split(" #")[0] for line in path.read_text().splitlines()
+                              if not line.lstrip().startswith("#"))
+        assert not region.search(yaml_text), path.name
+        assert not names.search(yaml_text), path.name
+
+
+def test_a_third_environment_file_appears_in_every_workflow_matrix(tmp_path):
+    folder = tmp_path / "environments"
+    shutil.copytree(ROOT / "environments", folder)
+    staging = (ROOT / "environments" / "uat.toml").read_text()
+    for old, new in (('"10.0.0.0/16"', '"10.2.0.0/16"'), ('"uat-vpc"', '"staging-vpc"'),
+                     ('"hello-world-uat-tfstate"', '"hello-world-staging-tfstate"'),
+                     ("ap-south-1", "eu-west-1"), ('NODE_ENV = "uat"', 'NODE_ENV = "staging"')):
+        assert old in staging
+        staging = staging.replace(old, new)
+    (folder / "staging.toml").write_text(staging + '\n[delivery]\npromote_from = "uat"\n')
+    prod = folder / "prod.toml"
+    prod.write_text(prod.read_text().replace('promote_from = "uat"',
+                                             'promote_from = "staging"'))
+    outputs = listing(folder, tmp_path / "github_output")
+    matrix = json.loads(outputs["matrix"])
+    assert matrix == {"include": [
+        {"name": "uat", "region": "ap-south-1", "promote_from": ""},
+        {"name": "staging", "region": "eu-west-1", "promote_from": "uat"},
+        {"name": "prod", "region": "ap-south-1", "promote_from": "staging"}]}
+    assert outputs["first"] == "uat"
+    # Every matrix.<key> a workflow reads is in each entry, so each job gets its values.
+    for name in ENVIRONMENT_WORKFLOWS:
+        used = set(re.findall(r"matrix\.(\w+)", (ROOT / ".github/workflows" / name).read_text()))
+        assert used and used <= set(matrix["include"][0]), (name, used)
+    # The shipped folder: uat, then prod, which is promoted from it.
+    shipped = listing(ROOT / "environments", tmp_path / "shipped_output")
+    assert [entry["name"] for entry in json.loads(shipped["matrix"])["include"]] == ["uat", "prod"]
+
+
+# --- What each workflow does. -------------------------------------------------------------------
+
+def test_terraform_waits_for_a_state_lock_held_by_another_workflow():
+    for name in ENVIRONMENT_WORKFLOWS:
+        env = load(name)["env"]
+        assert env["TF_CLI_ARGS_plan"] == env["TF_CLI_ARGS_apply"] == "-lock-timeout=15m", name
+
+
+def test_no_workflow_uses_long_lived_aws_keys():
+    for path in WORKFLOWS:
+        assert "aws-access-key-id" not in path.read_text()
+        assert "AWS_SECRET_ACCESS_KEY" not in path.read_text()
 
 
 def test_plan_workflow_plans_each_environment_and_keeps_one_comment_each():
-    job = load("plan.yml")["jobs"]["plan"]
-    environments = {path.stem for path in (ROOT / "environments").glob("*.toml")}
-    assert set(job["strategy"]["matrix"]["environment"]) == environments
+    workflow = load("plan.yml")
+    assert set(workflow["on"]) == {"pull_request"}
+    job = workflow["jobs"]["plan"]
+    assert job["permissions"] == {"id-token": "write", "contents": "read",
+                                  "pull-requests": "write"}
     assert job["strategy"]["fail-fast"] is False
-    runs = "\n".join(step.get("run", "") for step in job["steps"])
-    assert 'python -m ops.plan --env "$ENVIRONMENT"' in runs
-    assert "pipenv sync --dev" in runs and "npm ci" in runs
-    (comment,) = [step for step in job["steps"]
-                  if step.get("uses", "").startswith("actions/github-script@")]
-    script = comment["with"]["script"]
-    # Finds its own comment by the summary's hidden marker, and edits it instead of adding one.
-    assert "<!-- ops.plan:${environment} -->" in script
-    assert "updateComment" in script and "createComment" in script
-    setup = {step["uses"].split("@")[0]: step.get("with", {}) for step in job["steps"]
+    (credentials,) = [step for step in steps(job)
+                      if step.get("uses", "").startswith("aws-actions/configure-aws-credentials@")]
+    assert credentials["with"]["role-to-assume"] == "${{ vars.AWS_PLAN_ROLE_ARN }}"
+    assert 'python -m ops.plan --env "$ENVIRONMENT"' in runs(job)
+    comment = step_running(job, "python -m ops.github comment")
+    assert comment["env"]["GITHUB_TOKEN"] == "${{ github.token }}"
+    assert comment["env"]["PULL_REQUEST"] == "${{ github.event.pull_request.number }}"
+    assert any(step.get("uses") == "./.github/actions/setup" for step in steps(job))
+
+
+def test_the_setup_action_installs_the_tested_versions_from_the_lock_files():
+    yaml = pytest.importorskip("yaml")
+    action = yaml.safe_load(ACTIONS[0].read_text())
+    setup = {step["uses"].split("@")[0]: step.get("with", {}) for step in action["runs"]["steps"]
              if "uses" in step}
     assert setup["actions/setup-python"]["python-version"] == "3.11"
     assert setup["actions/setup-node"]["node-version"] == "20"
     assert setup["hashicorp/setup-terraform"]["terraform_version"] == "1.11.4"
+    assert [step.get("run") for step in action["runs"]["steps"] if "run" in step] == ["make deps"]
 
 
-def test_every_action_is_pinned_to_a_version():
-    for path in WORKFLOWS:
-        for action in re.findall(r"uses:\s*(\S+)", path.read_text()):
-            assert re.search(r"@(v\d+\.\d+\.\d+|[0-9a-f]{40})$", action), f"{path.name}: {action}"
+def test_deploy_workflow_applies_the_reviewed_plan_one_environment_at_a_time():
+    workflow = load("deploy.yml")
+    assert workflow["on"] == {"push": {"branches": ["main"]}}
+    assert workflow["permissions"] == {"contents": "read"}
+    jobs = workflow["jobs"]
+    image = jobs["image"]
+    assert image["env"]["FIRST"] == "${{ needs.environments.outputs.first }}"
+    assert workflow["env"]["VERSION"] == "${{ github.sha }}"
+    assert step_running(image, "ops.image")["run"] == \
+        '.venv/bin/python -m ops.image push --env "$FIRST" --tag "$VERSION"'
+    deploy = jobs["deploy"]
+    assert deploy["needs"] == ["environments", "image"]
+    assert deploy["environment"] == "${{ matrix.name }}"  # required reviewers gate prod
+    assert deploy["concurrency"] == {"group": "deploy-${{ matrix.name }}",
+                                     "cancel-in-progress": False}
+    assert deploy["strategy"]["max-parallel"] == 1 and deploy["strategy"]["fail-fast"] is True
+    for job, role in ((image, "AWS_IMAGE_ROLE_ARN"), (deploy, "AWS_DEPLOY_ROLE_ARN")):
+        assert job["permissions"] == {"id-token": "write", "contents": "read"}
+        (credentials,) = [step for step in steps(job)
+                          if "configure-aws-credentials@" in step.get("uses", "")]
+        assert credentials["with"]["role-to-assume"] == f"${{{{ vars.{role} }}}}"
+    # In order: plan (summary to the job page), apply that plan, release, smoke check.
+    commands = [step["run"] for step in steps(deploy) if "run" in step]
+    assert [re.search(r"python -m (ops\.\w+( deploy| promote)?)", command).group(1)
+            for command in commands] == ["ops.plan", "ops.apply", "ops.release deploy",
+                                         "ops.release promote", "ops.smoke"]
+    assert 'cat "plans/$ENVIRONMENT/summary.md" >> "$GITHUB_STEP_SUMMARY"' in commands[0]
+    assert commands[1] == \
+        '.venv/bin/python -m ops.apply --env "$ENVIRONMENT" --plans "plans/$ENVIRONMENT"'
+    release, promote = (step_running(deploy, f"ops.release {verb}")
+                        for verb in ("deploy", "promote"))
+    assert release["if"] == "matrix.promote_from == ''"
+    assert promote["if"] == "matrix.promote_from != ''"
+    assert '--version "$VERSION"' in release["run"]
+    # Every environment of this run ends up on the version just built (app/ serves it).
+    assert commands[-1] == \
+        '.venv/bin/python -m ops.smoke --env "$ENVIRONMENT" --expect "version $VERSION"'
+
+
+def test_drift_workflow_plans_on_a_schedule_and_keeps_one_issue_per_environment():
+    workflow = load("drift.yml")
+    assert set(workflow["on"]) == {"schedule", "workflow_dispatch"}
+    assert workflow["on"]["schedule"][0]["cron"]
+    job = workflow["jobs"]["drift"]
+    assert job["permissions"] == {"id-token": "write", "contents": "read", "issues": "write"}
+    assert job["strategy"]["fail-fast"] is False
+    report = step_running(job, "python -m ops.drift")
+    assert report["if"] == "${{ !cancelled() }}"  # also after a failed plan
+    assert report["env"]["GITHUB_TOKEN"] == "${{ github.token }}"
+    assert '--plans "plans/$ENVIRONMENT"' in report["run"]
 
 
 def test_ci_workflow_runs_make_test():

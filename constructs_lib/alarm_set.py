@@ -1,0 +1,44 @@
+"""The alarms every service gets, declared once: ServiceMonitoring creates them, blue/green
+rolls back on the ones marked so, and the tools count them. Plain data (no cdktf import), so
+the config and the tools can read it without loading the provider."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Alarm:
+    suffix: str  # the alarm is named <service>-<suffix>
+    description: str
+    namespace: str
+    metric: str
+    dimensions: str  # "alb", "target" (ALB + target group) or "service" (ECS cluster + service)
+    statistic: str  # Sum, Maximum, Average, or a percentile like p90
+    threshold: str  # the AlarmsConfig field holding the threshold
+    rolls_back: bool = False  # a blue/green deploy rolls back when it fires
+
+    @property
+    def key(self) -> str:
+        return self.suffix.replace("-", "_")
+
+
+METRIC_ALARMS = (
+    Alarm("alb-5xx", "The load balancer answers 5xx", "AWS/ApplicationELB",
+          "HTTPCode_ELB_5XX_Count", "alb", "Sum", "alb_5xx_per_minute", rolls_back=True),
+    Alarm("target-5xx", "The application answers 5xx", "AWS/ApplicationELB",
+          "HTTPCode_Target_5XX_Count", "target", "Sum", "target_5xx_per_minute", rolls_back=True),
+    Alarm("unhealthy-hosts", "Targets fail health checks", "AWS/ApplicationELB",
+          "UnHealthyHostCount", "target", "Maximum", "unhealthy_hosts", rolls_back=True),
+    Alarm("p90-latency", "Slow responses (p90)", "AWS/ApplicationELB", "TargetResponseTime",
+          "target", "p90", "p90_latency_seconds"),
+    Alarm("cpu-high", "Service CPU high", "AWS/ECS", "CPUUtilization", "service", "Average",
+          "cpu_percent"),
+    Alarm("memory-high", "Service memory high", "AWS/ECS", "MemoryUtilization", "service",
+          "Average", "memory_percent"),
+)
+# Metric math over Container Insights (desired - running), built by ServiceMonitoring itself.
+TASKS_BELOW_DESIRED = "tasks-below-desired"
+
+ALARM_NAMES = tuple(alarm.suffix for alarm in METRIC_ALARMS) + (TASKS_BELOW_DESIRED,)
+ROLLBACK_ALARMS = tuple(alarm.key for alarm in METRIC_ALARMS if alarm.rolls_back)

@@ -1,0 +1,433 @@
+"""What an environment's stacks declare, read from what is synthesized or planned, for the tools
+that must agree with them (ops/cost.py, ops/diagram.py).
+
+Two sources, one reading:
+
+- `from_synthesized(stacks)`: the stacks' `cdk.tf.json` (`load_stacks(outdir, names)`), where a
+  reference is still a `${aws_subnet.x.id}` string;
+- `plan_sides(plans)`: each stack's `terraform show -json`, read like plan-based estimators
+  (infracost) do: every `resource_changes[].change.before` is one side, every `.after` the
+  other; a reference there is a known id, or, for what is still to be created, the plan's
+  `configuration` says which resource the expression refers to.
+
+`Inventory` holds only what the tools use (NAT gateways and their AZs, Elastic IPs, subnets,
+load balancers, interface endpoints, alarms, the ECS services with task size and scaling
+bounds, log groups, flow logs), plus the resource types it does not price.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+REFERENCE = re.compile(r"\$\{((?:data\.)?[\w-]+\.[\w-]+)(?:\.[\w\[\]\"-]+)*\}")
+
+# Types with a line in ops/cost.py, and types AWS does not bill for by themselves (the rest is
+# listed as "not priced").
+PRICED = {"aws_nat_gateway", "aws_eip", "aws_lb", "aws_ecs_service", "aws_vpc_endpoint",
+          "aws_cloudwatch_metric_alarm", "aws_cloudwatch_log_group", "aws_flow_log"}
+FREE = {"aws_vpc", "aws_subnet", "aws_route", "aws_route_table", "aws_route_table_association",
+        "aws_internet_gateway", "aws_default_security_group", "aws_security_group",
+        "aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule",
+        "aws_iam_role", "aws_iam_role_policy", "aws_iam_role_policy_attachment",
+        "aws_ecs_cluster", "aws_ecs_task_definition", "aws_appautoscaling_target",
+        "aws_appautoscaling_policy", "aws_lb_listener", "aws_lb_target_group",
+        "aws_s3_bucket_public_access_block", "aws_s3_bucket_ownership_controls",
+        "aws_s3_bucket_policy", "aws_s3_bucket_versioning", "aws_s3_bucket_lifecycle_configuration",
+        "aws_s3_bucket_server_side_encryption_configuration", "aws_sns_topic",
+        "aws_sns_topic_policy", "aws_ssm_parameter", "aws_ecr_lifecycle_policy",
+        "aws_codedeploy_app", "aws_codedeploy_deployment_group"}  # CodeDeploy to ECS is free
+
+
+@dataclass(frozen=True)
+class Resource:
+    stack: str
+    address: str  # "aws_nat_gateway.network_nat_gateway_ap-south-1a", "data.aws_subnets.x"
+    type: str
+    values: dict
+
+
+class Side:
+    """One set of resources (synthesized, or one side of a plan) and how their references
+    resolve."""
+
+    def __init__(self, resources: Iterable[Resource],
+                 configured: dict[tuple[str, str, str], list[str]] | None = None) -> None:
+        self.resources = list(resources)
+        self.configured = configured or {}  # (stack, address, attribute) -> referenced addresses
+        self._by_address = {(r.stack, r.address): r for r in self.resources}
+        self._by_id = {(r.stack, r.values["id"]): r for r in self.resources
+                       if isinstance(r.values.get("id"), str)}
+
+    def of_type(self, type_: str) -> list[Resource]:
+        return [r for r in self.resources if r.type == type_ and not r.address.startswith("data.")]
+
+    def references(self, resource: Resource, attribute: str) -> list[Resource]:
+        """The resources `resource.values[attribute]` refers to (by `${...}`, by id, or by the
+        plan's configuration when the value is not known yet), in order."""
+        value = resource.values.get(attribute)
+        found: list[Resource] = []
+        for item in value if isinstance(value, list) else [value]:
+            if not isinstance(item, str):
+                continue
+            addresses = REFERENCE.findall(item)
+            for address in addresses:
+                target = self._by_address.get((resource.stack, address))
+                if target:
+                    found.append(target)
+            if not addresses and (resource.stack, item) in self._by_id:
+                found.append(self._by_id[(resource.stack, item)])
+        if not found:
+            for address in self.configured.get((resource.stack, resource.address, attribute), []):
+                target = self._by_address.get((resource.stack, address))
+                if target and target not in found:
+                    found.append(target)
+        return found
+
+    def reference(self, resource: Resource, attribute: str) -> Resource | None:
+        found = self.references(resource, attribute)
+        return found[0] if found else None
+
+    def subnets_of(self, resource: Resource, attribute: str) -> list[Resource] | int:
+        """The subnets a list attribute names: resolved where they are in this side (also across
+        stacks, through an aws_subnets data source's tag filters), else just their count."""
+        value = resource.values.get(attribute)
+        referenced = self.references(resource, attribute)
+        subnets = [r for r in referenced if r.type == "aws_subnet" and
+                   not r.address.startswith("data.")]
+        for source in (r for r in referenced if r.address.startswith("data.aws_subnets.")):
+            subnets += self.matching_subnets(source)
+        if subnets:
+            return subnets
+        return len(value) if isinstance(value, list) else 0
+
+    def matching_subnets(self, source: Resource) -> list[Resource]:
+        """The subnets of any stack whose tags match an aws_subnets data source's tag filters."""
+        wanted = {f["name"][4:]: set(f["values"]) for f in source.values.get("filter", [])
+                  if f.get("name", "").startswith("tag:")}
+        return [s for s in self.of_type("aws_subnet")
+                if wanted and all((s.values.get("tags") or {}).get(key) in values
+                                  for key, values in wanted.items())]
+
+
+@dataclass(frozen=True)
+class Service:
+    """An ECS service on Fargate, with its task size and how many tasks it runs."""
+
+    name: str
+    cpu: int  # cpu units, 1024 = 1 vCPU
+    memory: int  # MiB
+    min_tasks: int
+    max_tasks: int
+    deployment: str  # "ECS" (rolling) or "CODE_DEPLOY" (blue/green)
+    cpu_target: float | None  # target tracking on CPU, percent
+    images: tuple[str, ...]  # as the service starts (a version of record's first value)
+    # SSM parameters its images are read from (the version of record releases change).
+    image_parameters: tuple[str, ...]
+    log_groups: tuple[str, ...]  # awslogs groups of its containers (names or references)
+    container_port: int | None
+    stack: str = ""
+
+    @property
+    def vcpu(self) -> float:
+        return self.cpu / 1024
+
+    @property
+    def memory_gb(self) -> float:
+        return self.memory / 1024
+
+
+@dataclass(frozen=True)
+class LoadBalancer:
+    name: str
+    type: str  # "application" / "network"
+    internal: bool
+    zones: tuple[str, ...]  # AZs of its subnets, where known
+    subnet_count: int
+    listeners: tuple[str, ...]  # "HTTP :80", "HTTPS :443"
+
+
+@dataclass(frozen=True)
+class Inventory:
+    region: str
+    vpcs: tuple[tuple[str, str], ...] = ()  # (Name tag, CIDR)
+    subnets: tuple[tuple[str, str, str], ...] = ()  # (AZ, tier tag, CIDR), in AZ order
+    internet_gateways: int = 0
+    nat_gateways: tuple[str, ...] = ()  # the AZ of each ("" when not known)
+    eips: int = 0
+    # Each private subnet's default route through a NAT gateway: (subnet AZ, NAT AZ).
+    nat_routes: tuple[tuple[str, str], ...] = ()
+    load_balancers: tuple[LoadBalancer, ...] = ()
+    interface_endpoints: tuple[tuple[str, int], ...] = ()  # (service name, subnets)
+    gateway_endpoints: tuple[str, ...] = ()
+    alarms: int = 0
+    services: tuple[Service, ...] = ()
+    log_groups: tuple[tuple[str, int], ...] = ()  # (name, retention days; 0 = never expires)
+    # (destination type: "cloud-watch-logs" / "s3", the log group's name where known)
+    flow_logs: tuple[tuple[str, str], ...] = ()
+    ecr_repositories: tuple[str, ...] = ()
+    not_priced: tuple[str, ...] = ()  # billable-looking types with no line in the estimate
+
+    @property
+    def zones(self) -> tuple[str, ...]:
+        return tuple(sorted({zone for zone, _, _ in self.subnets}))
+
+    @property
+    def min_tasks(self) -> int:
+        return sum(s.min_tasks for s in self.services)
+
+    @property
+    def max_tasks(self) -> int:
+        return sum(s.max_tasks for s in self.services)
+
+    @property
+    def cross_az_routes(self) -> tuple[tuple[str, str], ...]:
+        return tuple((a, b) for a, b in self.nat_routes if a and b and a != b)
+
+
+def _int(value: Any, default: int = 0) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _zone_of(side: Side, resource: Resource, attribute: str = "subnet_id") -> str:
+    subnet = side.reference(resource, attribute)
+    return (subnet.values.get("availability_zone") or "") if subnet else ""
+
+
+def _containers(task: Resource | None) -> list[dict]:
+    text = (task.values.get("container_definitions") if task else None) or "[]"
+    try:
+        return json.loads(text) if isinstance(text, str) else list(text)
+    except json.JSONDecodeError:
+        return []
+
+
+def _service(side: Side, service: Resource) -> Service:
+    values = service.values
+    tasks = side.of_type("aws_ecs_task_definition")
+    task = side.reference(service, "task_definition") or (
+        tasks[0] if len([t for t in tasks if t.stack == service.stack]) == 1 else None)
+    name = values.get("name") or service.address.split(".")[1]
+    targets = [t for t in side.of_type("aws_appautoscaling_target")
+               if t.values.get("service_namespace") == "ecs" and t.stack == service.stack]
+    target = next((t for t in targets if service in side.references(t, "resource_id")
+                   or str(t.values.get("resource_id", "")).endswith(f"/{name}")),
+                  targets[0] if len(targets) == 1 else None)
+    desired = _int(values.get("desired_count"), 1)
+    low = _int(target.values.get("min_capacity"), desired) if target else desired
+    high = _int(target.values.get("max_capacity"), desired) if target else desired
+    policy = next((p for p in side.of_type("aws_appautoscaling_policy")
+                   if p.stack == service.stack and p.values.get("policy_type") ==
+                   "TargetTrackingScaling"), None)
+    tracking = (policy.values.get("target_tracking_scaling_policy_configuration") or {}) \
+        if policy else {}
+    if isinstance(tracking, list):
+        tracking = tracking[0] if tracking else {}
+    metric = tracking.get("predefined_metric_specification") or {}
+    if isinstance(metric, list):
+        metric = metric[0] if metric else {}
+    cpu_target = (float(tracking["target_value"]) if tracking.get("target_value") is not None
+                  and "CPU" in str(metric.get("predefined_metric_type", "")) else None)
+    controller = values.get("deployment_controller") or {}
+    if isinstance(controller, list):
+        controller = controller[0] if controller else {}
+    containers = _containers(task)
+    balancers = values.get("load_balancer") or []
+    return Service(
+        name=name, cpu=_int(task.values.get("cpu")) if task else 0,
+        memory=_int(task.values.get("memory")) if task else 0, min_tasks=low, max_tasks=high,
+        deployment=controller.get("type") or "ECS", cpu_target=cpu_target,
+        images=tuple(_parameter(side, service.stack, c.get("image", ""))[0] for c in containers),
+        image_parameters=tuple(name for c in containers
+                               for name in [_parameter(side, service.stack, c.get("image", ""))[1]]
+                               if name),
+        log_groups=tuple(_log_group_name(side, service.stack, (
+            (c.get("logConfiguration") or {}).get("options") or {}).get("awslogs-group", ""))
+            for c in containers
+            if (c.get("logConfiguration") or {}).get("logDriver") == "awslogs"),
+        container_port=_int(balancers[0].get("container_port")) if balancers else None,
+        stack=service.stack)
+
+
+def _parameter(side: Side, stack: str, value: str) -> tuple[str, str]:
+    """(value, SSM parameter name) when `value` refers to an SSM parameter's value by `${...}`
+    (its value in the plan or, synthesized, the one Terraform creates it with), else
+    (value, "")."""
+    for address in REFERENCE.findall(value):
+        parameter = side._by_address.get((stack, address))
+        if parameter is not None and parameter.type == "aws_ssm_parameter":
+            values = parameter.values
+            return (values.get("insecure_value") or values.get("value") or value,
+                    values.get("name") or address)
+    return value, ""
+
+
+def _log_group_name(side: Side, stack: str, value: str) -> str:
+    """A log group's name, also when the task definition refers to it by `${...}`."""
+    for address in REFERENCE.findall(value):
+        group = side._by_address.get((stack, address))
+        if group:
+            return group.values.get("name") or value
+    return value
+
+
+def _destination(side: Side, flow_log: Resource) -> str:
+    target = side.reference(flow_log, "log_destination")
+    return (target.values.get("name") or "") if target else ""
+
+
+def _listeners(side: Side, balancer: Resource) -> tuple[str, ...]:
+    return tuple(f"{l.values.get('protocol') or 'HTTP'} :{l.values.get('port')}"
+                 for l in side.of_type("aws_lb_listener")
+                 if balancer in side.references(l, "load_balancer_arn"))
+
+
+def inventory(side: Side, region: str) -> Inventory:
+    """What `side` declares, as the tools use it."""
+    of = side.of_type
+    nat_zone = {(n.stack, n.address): _zone_of(side, n) for n in of("aws_nat_gateway")}
+    routes = []
+    for route in of("aws_route"):
+        nat = side.reference(route, "nat_gateway_id")
+        table = side.reference(route, "route_table_id")
+        if not nat or nat.type != "aws_nat_gateway":
+            continue
+        for association in of("aws_route_table_association"):
+            if table and side.reference(association, "route_table_id") == table:
+                routes.append((_zone_of(side, association), nat_zone[(nat.stack, nat.address)]))
+    balancers = []
+    for lb in of("aws_lb"):
+        subnets = side.subnets_of(lb, "subnets")
+        zones = tuple(sorted({s.values.get("availability_zone", "") for s in subnets})) \
+            if isinstance(subnets, list) else ()
+        count = len(subnets) if isinstance(subnets, list) else subnets
+        balancers.append(LoadBalancer(
+            lb.values.get("name") or lb.address.split(".")[1],
+            lb.values.get("load_balancer_type") or "application", bool(lb.values.get("internal")),
+            zones, count, _listeners(side, lb)))
+    interface, gateway = [], []
+    for endpoint in of("aws_vpc_endpoint"):
+        service = str(endpoint.values.get("service_name", "")).split(".", 3)[-1]
+        if endpoint.values.get("vpc_endpoint_type") == "Interface":
+            subnets = side.subnets_of(endpoint, "subnet_ids")
+            interface.append((service, len(subnets) if isinstance(subnets, list) else subnets))
+        else:
+            gateway.append(service)
+    subnets = sorted(((s.values.get("availability_zone") or "", (s.values.get("tags") or {})
+                       .get("Tier", ""), s.values.get("cidr_block") or "")
+                      for s in of("aws_subnet")), key=lambda s: (s[0], s[1] != "public", s[2]))
+    types = Counter(r.type for r in side.resources if not r.address.startswith("data."))
+    return Inventory(
+        region=region,
+        vpcs=tuple(((v.values.get("tags") or {}).get("Name", ""), v.values.get("cidr_block", ""))
+                   for v in of("aws_vpc")),
+        subnets=tuple(subnets),
+        internet_gateways=types["aws_internet_gateway"],
+        nat_gateways=tuple(sorted(nat_zone.values())),
+        eips=types["aws_eip"],
+        nat_routes=tuple(sorted(routes)),
+        load_balancers=tuple(balancers),
+        interface_endpoints=tuple(sorted(interface)),
+        gateway_endpoints=tuple(sorted(gateway)),
+        alarms=types["aws_cloudwatch_metric_alarm"],
+        services=tuple(_service(side, s) for s in of("aws_ecs_service")),
+        log_groups=tuple(sorted((g.values.get("name") or g.address.split(".")[1],
+                                 _int(g.values.get("retention_in_days")))
+                                for g in of("aws_cloudwatch_log_group"))),
+        flow_logs=tuple(sorted((f.values.get("log_destination_type") or "cloud-watch-logs",
+                                _destination(side, f)) for f in of("aws_flow_log"))),
+        ecr_repositories=tuple(sorted(r.values.get("name", "") for r in of("aws_ecr_repository"))),
+        not_priced=tuple(sorted(t for t in types if t not in PRICED | FREE)),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading synthesized stacks and plans.
+
+
+def load_stacks(outdir: Path, names: Iterable[str]) -> dict[str, dict]:
+    """Each stack's `cdk.tf.json` from a cdktf output directory."""
+    stacks = {}
+    for name in names:
+        path = Path(outdir) / "stacks" / name / "cdk.tf.json"
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} does not exist: synthesize first (make synth)")
+        stacks[name] = json.loads(path.read_text())
+    return stacks
+
+
+def _region(document: dict) -> str:
+    providers = document.get("provider", {}).get("aws") or [{}]
+    provider = providers[0] if isinstance(providers, list) else providers
+    return provider.get("region", "")
+
+
+def synthesized_side(stacks: dict[str, dict]) -> Side:
+    resources = []
+    for stack, document in stacks.items():
+        for prefix, section in (("", "resource"), ("data.", "data")):
+            for type_, named in document.get(section, {}).items():
+                for name, values in named.items():
+                    resources.append(Resource(stack, f"{prefix}{type_}.{name}", type_, values))
+    return Side(resources)
+
+
+def from_synthesized(stacks: dict[str, dict], region: str = "") -> Inventory:
+    """The inventory of synthesized stacks (stack name -> parsed cdk.tf.json)."""
+    region = region or next((r for r in map(_region, stacks.values()) if r), "")
+    return inventory(synthesized_side(stacks), region)
+
+
+def _configured(stack: str, plan: dict) -> dict[tuple[str, str, str], list[str]]:
+    """(stack, address, attribute) -> the addresses its configured expression refers to."""
+    refs = {}
+    for resource in plan.get("configuration", {}).get("root_module", {}).get("resources", []):
+        for attribute, expression in (resource.get("expressions") or {}).items():
+            if isinstance(expression, dict) and expression.get("references"):
+                addresses = []
+                for ref in expression["references"]:
+                    parts = ref.split(".")
+                    address = ".".join(parts[:3] if parts[0] == "data" else parts[:2])
+                    if address not in addresses:
+                        addresses.append(address)
+                refs[(stack, resource["address"], attribute)] = addresses
+    return refs
+
+
+def plan_sides(plans: dict[str, dict]) -> tuple[Side, Side]:
+    """(before, after) of plans (stack name -> `terraform show -json` output, parsed). Data
+    sources come from the prior state (read while planning) on both sides."""
+    before, after, configured = [], [], {}
+    for stack, plan in plans.items():
+        configured.update(_configured(stack, plan))
+        for change in plan.get("resource_changes", []):
+            if change.get("mode", "managed") != "managed":
+                continue
+            for side, values in ((before, change["change"].get("before")),
+                                 (after, change["change"].get("after"))):
+                if values is not None:
+                    side.append(Resource(stack, change["address"], change["type"], values))
+        state = plan.get("prior_state", {}).get("values", {}).get("root_module", {})
+        for resource in state.get("resources", []):
+            if resource.get("mode") == "data":
+                data = Resource(stack, resource["address"], resource["type"],
+                                resource.get("values") or {})
+                before.append(data)
+                after.append(data)
+    return Side(before), Side(after, configured)
+
+
+def merge(*parts: Side) -> Side:
+    """One side made of several (e.g. the plans of some stacks and the synthesized JSON of a
+    stack not planned yet)."""
+    configured = {}
+    for part in parts:
+        configured.update(part.configured)
+    return Side([r for part in parts for r in part.resources], configured)
