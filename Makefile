@@ -58,7 +58,8 @@ hcl: setup
 up: setup
 	$(RUN) -m ops.deploy up --env $(ENV)
 
-# Destroys app- and network-$(ENV), then stops the emulator (and the state bucket with it).
+# Destroys app- and network-$(ENV), then stops the emulator (and the state bucket with it)
+# unless another environment still has stacks in it.
 down: setup
 	$(RUN) -m ops.deploy down --env $(ENV)
 

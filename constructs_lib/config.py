@@ -74,6 +74,9 @@ _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _IMAGE_TAG = re.compile(r"^([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|sha256:[0-9a-f]{64})$")
 _CERTIFICATE_ARN = re.compile(r"^arn:aws(-[a-z]+)*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
 _ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# GitHub: owner 1-39 letters, digits, '-' (not first); repository 1-100 letters, digits, '.-_'.
+_GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
 
 
 def image_reference(repository_url: str, version: str) -> str:
@@ -407,6 +410,60 @@ class StateConfig:
         return f"{self.bucket}-lock"
 
 
+# GitHub Actions' OIDC issuer, and the audience aws-actions/configure-aws-credentials asks for.
+GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+GITHUB_OIDC_AUDIENCE = "sts.amazonaws.com"
+_OIDC_PROVIDER_ARN = re.compile(
+    r"^arn:aws(-[a-z]+)*:iam::(?P<account>\d{12}):oidc-provider/" + re.escape(GITHUB_OIDC_HOST) + "$")
+# The roles GitHub Actions assumes, by what they may do (constructs_lib/ci_access.py).
+CI_ROLES = ("plan", "deploy", "image")
+
+
+def ci_role_output(kind: str) -> str:
+    """The state stack's output holding the ARN of the CI role of this kind."""
+    return f"github_{kind}_role_arn"
+
+
+@dataclass(frozen=True)
+class CiConfig:
+    """The AWS roles GitHub Actions assumes by OIDC; nothing is created while
+    github_repository is empty."""
+
+    github_repository: str = ""  # "owner/repo", spelled as GitHub does: the OIDC `sub` is exact
+    # The account's one GitHub OIDC provider: "create" (this environment owns it), "lookup" (an
+    # environment sharing the account created it), or its ARN.
+    oidc_provider: str = "create"
+    # The AWS account this environment deploys to, when known: the state stack then refuses any
+    # other, and two environments that both create the OIDC provider must name different ones.
+    account_id: str = ""
+
+    def __post_init__(self) -> None:
+        _require(not self.github_repository or bool(_GITHUB_REPOSITORY.match(self.github_repository)),
+                 "github_repository", self.github_repository,
+                 "a GitHub repository as owner/repo (e.g. acme/hello-world), or empty for no CI "
+                 "access")
+        _require(self.oidc_provider in ("create", "lookup")
+                 or bool(_OIDC_PROVIDER_ARN.match(self.oidc_provider)), "oidc_provider",
+                 self.oidc_provider, '"create", "lookup", or the provider\'s ARN '
+                 f"(arn:aws:iam::<account>:oidc-provider/{GITHUB_OIDC_HOST})")
+        _require(not self.account_id or bool(_ACCOUNT_ID.match(self.account_id)), "account_id",
+                 self.account_id, "a 12-digit AWS account ID, or empty")
+        provider = _OIDC_PROVIDER_ARN.match(self.oidc_provider)
+        if provider and self.account_id:
+            _require(provider.group("account") == self.account_id, "oidc_provider",
+                     self.oidc_provider, f"must be in account_id {self.account_id}")
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.github_repository)
+
+    @property
+    def account(self) -> str:
+        """The account as far as the config tells: account_id, else the provider ARN's."""
+        provider = _OIDC_PROVIDER_ARN.match(self.oidc_provider)
+        return self.account_id or (provider.group("account") if provider else "")
+
+
 # --- Delivery order (deploy.yml): which environment each one is promoted from. ----------------
 @dataclass(frozen=True)
 class DeliveryConfig:
@@ -472,6 +529,16 @@ class EnvironmentConfig:
     state: StateConfig
     project: str = "hello-world"  # the Project tag on every resource
     service: ServiceConfig = field(default_factory=ServiceConfig)
+    ci: CiConfig = field(default_factory=CiConfig)
+
+    @property
+    def ci_role_names(self) -> dict[str, str]:
+        """The roles GitHub Actions assumes, by kind: <project>-<env>-github-plan, ...; the
+        image role only where the environment owns the ECR repository it pushes to."""
+        return {kind: f"{self.project}-{self.name}-github-{kind}" for kind in CI_ROLES
+                if kind != "image" or self.service.ecr_repository}
+
+
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)  # deploy.yml's order
 
     @property
@@ -506,6 +573,10 @@ class EnvironmentConfig:
         _require(len(self.names.service) <= 32, "service.name", self.service.name,
                  f"'<service.name>-{self.name}' names the load balancer and must be at most 32 "
                  "characters")
+        if self.ci.enabled:
+            longest = max(self.ci_role_names.values(), key=len)
+            _require(len(longest) <= 64, "project", self.project,
+                     f"names the CI role '{longest}', which IAM allows at most 64 characters")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -624,6 +695,15 @@ def load_environments(directory: Path) -> list[EnvironmentConfig]:
                 raise ConfigError(
                     f"{second_file}: state.bucket = {second.state.bucket!r}: already used by "
                     f"{first_file.name}; give each environment its own state bucket")
+            accounts = {first.ci.account, second.ci.account}
+            if (first.ci.enabled and second.ci.enabled
+                    and first.ci.oidc_provider == second.ci.oidc_provider == "create"
+                    and ("" in accounts or len(accounts) == 1)):
+                raise ConfigError(
+                    f"{second_file}: ci.oidc_provider = 'create': {first_file.name} creates the "
+                    "GitHub OIDC provider too, and an AWS account holds one; set "
+                    'oidc_provider = "lookup" (or its ARN) here, or distinct ci.account_id values '
+                    "if the two deploy to different accounts")
             if (first.region, first.network.vpc_name) == (second.region, second.network.vpc_name):
                 raise ConfigError(
                     f"{second_file}: network.vpc_name = {second.network.vpc_name!r}: already used "

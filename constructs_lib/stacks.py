@@ -5,14 +5,15 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from cdktf import App, LocalBackend, TerraformOutput, TerraformStack
+from cdktf import App, TerraformOutput, TerraformStack
 from constructs import Construct, Node
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 
-from .config import EnvironmentConfig, image_reference
+from .config import EnvironmentConfig, ci_role_output, image_reference
 from .alarm_set import ROLLBACK_ALARMS
+from .ci_access import CiAccess
 from .blue_green import BlueGreenDeployment, BlueGreenProps
 from .fargate_service import FargateService, FargateServiceProps, ServiceLoadBalancer
 from .image_repository import ImageRepository
@@ -38,7 +39,7 @@ class EnvironmentStack(TerraformStack):
         self.environment = environment
         if s3_backend:
             use_s3_backend(self, environment.state, key=f"{environment.name}/{id}.tfstate")
-        AwsProvider(self, "aws", region=environment.region, default_tags=[AwsProviderDefaultTags(tags={
+        self.provider = AwsProvider(self, "aws", region=environment.region, default_tags=[AwsProviderDefaultTags(tags={
             "Project": environment.project,
             "Environment": environment.name,
             "ManagedBy": MANAGED_BY,
@@ -51,14 +52,14 @@ class EnvironmentStack(TerraformStack):
 
 
 class StateStack(EnvironmentStack):
-    """The bucket every other stack of the environment keeps its state in. Deployed first, so its
-    own state stays local: `terraform.<stack>.tfstate` in the project folder (keep it safe, or
-    move it into the bucket with `terraform init -migrate-state` once the bucket exists)."""
+    """The bootstrap, applied with administrator credentials: the bucket every stack of the
+    environment keeps its state in (its own too, at <env>/state-<env>.tfstate) and, with
+    `ci.github_repository`, GitHub Actions' roles. The first apply has no bucket to keep its
+    state in yet: ops.deploy applies it with a local backend and then moves the state into the
+    bucket (README "Bootstrap"); the JSON always names the bucket."""
 
     def __init__(self, scope: Construct, id: str, environment: EnvironmentConfig) -> None:
-        super().__init__(scope, id, environment, s3_backend=False)
-        # Relative to cdktf.out/stacks/<stack>, so the JSON names no machine-specific path.
-        LocalBackend(self, path=f"../../../terraform.{id}.tfstate")
+        super().__init__(scope, id, environment)
         config = environment.state
         state = StateBucket(self, "state", StateBucketProps(
             bucket=config.bucket,
@@ -68,6 +69,13 @@ class StateStack(EnvironmentStack):
         TerraformOutput(self, "state_bucket_arn", value=state.bucket.arn)
         if state.lock_table is not None:
             TerraformOutput(self, "lock_table", value=state.lock_table.name)
+        if environment.ci.enabled:
+            if environment.ci.account_id:  # roles made in the wrong account would trust nobody
+                self.provider.allowed_account_ids = [environment.ci.account_id]
+            access = CiAccess(self, "ci_access", environment, state.bucket.arn)
+            TerraformOutput(self, "github_oidc_provider_arn", value=access.provider_arn)
+            for kind, role in access.roles.items():
+                TerraformOutput(self, ci_role_output(kind), value=role.arn)
 
 
 class NetworkStack(EnvironmentStack):
@@ -190,14 +198,19 @@ class ApplicationStack(EnvironmentStack):
 STACKS = {"state": StateStack, "network": NetworkStack, "app": ApplicationStack}
 
 
+# What the cdktf CLI deploys first. The state stack is the bootstrap, applied by ops.deploy
+# (its first apply needs the local backend cdktf cannot switch to), so no cdktf command pulls it
+# in: `cdktf deploy network-uat app-uat` runs as it is.
+CDKTF_DEPENDENCIES = {"app": "network"}
+
+
 def build(app: App, environments: Iterable[EnvironmentConfig]) -> dict[str, TerraformStack]:
-    """Every environment's stacks in one app, each depending on the one before it."""
+    """Every environment's stacks in one app; the app depends on its network."""
     stacks: dict[str, TerraformStack] = {}
     for environment in environments:
-        previous = None
-        for kind, name in environment.stack_names.items():
-            stack = STACKS[kind](app, name, environment)
-            if previous is not None:
-                stack.add_dependency(previous)
-            stacks[name] = previous = stack
+        names = environment.stack_names
+        for kind, name in names.items():
+            stacks[name] = STACKS[kind](app, name, environment)
+            if kind in CDKTF_DEPENDENCIES:
+                stacks[name].add_dependency(stacks[names[CDKTF_DEPENDENCIES[kind]]])
     return stacks

@@ -4,22 +4,29 @@
     python -m ops.deploy down [--env uat] [--target emulator|aws]
 
 `up` synthesizes once, then per stack runs `terraform init` and `terraform plan`, and applies the
-saved plan only when it has changes, so a second `up` changes nothing. `down` destroys app and
-network (the state bucket is protected by `prevent_destroy`). With `--target emulator` (the
-default) both run against the local AWS emulator (ops/emulator.py), which `up` starts when it is
-not running and `down` stops; the JSON is the same one real AWS gets: only the environment
-(`AWS_ENDPOINT_URL`, fake credentials) differs. Failures end in one line saying what to do.
+saved plan only when it has changes, so a second `up` changes nothing. The state stack's first
+`up` is its bootstrap: applied with a local state file, whose content then moves into the bucket
+it made (Deployment.bootstrap). `down` destroys app and network (the state bucket is protected by
+`prevent_destroy`). With `--target emulator` (the default) both run against the local AWS
+emulator (ops/emulator.py), which `up` starts when it is not running and `down` stops unless
+another environment still has stacks in it; the JSON is the same one real AWS gets: only the
+environment (`AWS_ENDPOINT_URL`, fake credentials) differs. Failures end in one line saying what
+to do.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
 import re
+import shutil
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,18 +44,31 @@ class DeployError(Exception):
     """A failed step; the message is the one line shown to the user."""
 
 
+class StateBucketMissing(DeployError):
+    """The environment's state bucket does not exist (yet): bootstrap state-<env> first."""
+
+
+# The override file that keeps a state stack's state local until its bucket exists.
+BOOTSTRAP_OVERRIDE = "bootstrap_override.tf.json"
+# In a preview, every data source waits for this placeholder, so lookups of what earlier stacks
+# would create are "known after apply" instead of failing.
+PREVIEW_PLACEHOLDER = "terraform_data.preview_defers_lookups"
+
+
 @dataclass
 class StackResult:
     stack: str
     changes: dict  # action -> count
     seconds: float
+    migrated: bool = False  # a bootstrap: the state moved from a local file into the bucket
 
     def describe(self) -> str:
+        moved = "; state moved into the bucket" if self.migrated else ""
         if not any(self.changes.values()):
-            return f"no changes ({self.seconds:.1f}s)"
+            return f"no changes{moved} ({self.seconds:.1f}s)"
         counts = ", ".join(f"{count} to {action}" for action, count in self.changes.items()
                            if count)
-        return f"applied: {counts} ({self.seconds:.1f}s)"
+        return f"applied: {counts}{moved} ({self.seconds:.1f}s)"
 
 
 # What a synth's output depends on besides the environment's config: the construct code, the
@@ -114,7 +134,9 @@ class Deployment:
     def _checked(self, stack: str, *args: str) -> subprocess.CompletedProcess:
         result = self.terraform(stack, *args)
         if result.returncode == 1 or (result.returncode and "-detailed-exitcode" not in args):
-            raise DeployError(self.explain(stack, result.stdout + result.stderr))
+            message = self.explain(stack, result.stdout + result.stderr)
+            missing = f"state bucket '{self.environment.state.bucket}' does not exist" in message
+            raise (StateBucketMissing if missing else DeployError)(message)
         return result
 
     def explain(self, stack: str, output: str) -> str:
@@ -166,9 +188,21 @@ class Deployment:
         return self._checked(stack, "show", *args, plan_file).stdout
 
     def apply(self, stack: str) -> StackResult:
-        """Plan, and apply the saved plan only if it changes something."""
+        """Plan, and apply the saved plan only if it changes something. The state stack is
+        bootstrapped when its bucket does not exist yet (or a bootstrap was interrupted)."""
         started = time.monotonic()
-        self.init(stack)
+        if stack == self.environment.stack_names["state"]:
+            if self.bootstrap_state_file(stack).exists():
+                return self.bootstrap(stack)
+            try:
+                self.init(stack)
+            except StateBucketMissing:
+                return self.bootstrap(stack)
+        else:
+            self.init(stack)
+        return self._plan_and_apply(stack, started)
+
+    def _plan_and_apply(self, stack: str, started: float) -> StackResult:
         plan = self._checked(stack, "plan", "-input=false", "-no-color",
                              "-detailed-exitcode", "-out=tfplan")
         changes = {}
@@ -180,6 +214,66 @@ class Deployment:
     def apply_saved(self, stack: str, plan_file: str) -> None:
         """Apply exactly the plan saved in `plan_file` (by plan())."""
         self._checked(stack, "apply", "-input=false", "-no-color", plan_file)
+
+    # --- Bootstrap: the state stack keeps its state in the bucket it creates ------------------
+    # Its JSON always carries the S3 backend. Until the bucket exists, an override file (which
+    # Terraform merges over the JSON, replacing the backend) keeps the state in a local file;
+    # once the apply made the bucket, the override goes and `init -migrate-state` moves the
+    # state into the bucket. The local file exists only between those two steps.
+
+    def bootstrap_state_file(self, stack: str) -> Path:
+        """The state stack's state before its bucket exists: next to the output folder."""
+        return self.outdir.resolve().parent / f"terraform.{stack}.tfstate"
+
+    @contextlib.contextmanager
+    def local_backend(self, stack: str, path: Path):
+        """Within the block, `stack` keeps its state in the local file `path`."""
+        override = self.stack_dir(stack) / BOOTSTRAP_OVERRIDE
+        override.write_text(json.dumps({"terraform": {"backend": {"local": {"path": str(path)}}}}))
+        try:
+            yield
+        finally:
+            override.unlink(missing_ok=True)
+
+    def bootstrap(self, stack: str) -> StackResult:
+        """Apply the state stack with a local state file, then move that state into the bucket
+        the apply made, and delete the file."""
+        started = time.monotonic()
+        local = self.bootstrap_state_file(stack)
+        with self.local_backend(stack, local):
+            self._checked(stack, "init", "-input=false", "-no-color", "-reconfigure")
+            result = self._plan_and_apply(stack, started)
+        self._checked(stack, "init", "-input=false", "-no-color", "-migrate-state",
+                      "-force-copy")
+        if not self._checked(stack, "state", "list").stdout.split():
+            raise DeployError(f"{stack}: the state moved into the bucket is empty; "
+                              f"the local state is kept in {local}")
+        for leftover in (local, local.with_name(local.name + ".backup")):
+            leftover.unlink(missing_ok=True)
+        result.seconds, result.migrated = time.monotonic() - started, True
+        return result
+
+    @contextlib.contextmanager
+    def preview(self, stack: str):
+        """A Deployment over a throw-away copy of `stack` for an environment whose state bucket
+        does not exist yet: an empty local state, and every data source read at apply time
+        (it looks up what earlier stacks would create). Plan it to see what the stack would
+        create; it is never applied (the copy and its state are deleted on exit)."""
+        with tempfile.TemporaryDirectory(prefix=f"preview-{stack}-") as folder:
+            copy = Path(folder) / "stacks" / stack
+            copy.mkdir(parents=True)
+            config = json.loads((self.stack_dir(stack) / "cdk.tf.json").read_text())
+            config["terraform"]["backend"] = {"local": {"path": str(copy / "preview.tfstate")}}
+            kind, name = PREVIEW_PLACEHOLDER.split(".")
+            config.setdefault("resource", {}).setdefault(kind, {})[name] = {}
+            for blocks in config.get("data", {}).values():
+                for block in blocks.values():
+                    block["depends_on"] = [PREVIEW_PLACEHOLDER]
+            (copy / "cdk.tf.json").write_text(json.dumps(config, indent=2))
+            lock = self.stack_dir(stack) / ".terraform.lock.hcl"
+            if lock.exists():
+                shutil.copy2(lock, copy)
+            yield Deployment(self.environment, self.env, Path(folder))
 
     def destroy(self, stack: str) -> StackResult:
         started = time.monotonic()
@@ -232,7 +326,7 @@ def up(environment: EnvironmentConfig, stacks: list[str], target: str) -> int:
     print("\nInspect the state with the plain Terraform CLI, e.g.:")
     prefix = "env $(.venv/bin/python -m ops.emulator env) " if target == "emulator" else ""
     if deployment.env.get("TF_CLI_CONFIG_FILE") == str(MIRROR_CLI_CONFIG):
-        prefix += f"TF_CLI_CONFIG_FILE={os.path.relpath(MIRROR_CLI_CONFIG)} "
+        prefix += f"TF_CLI_CONFIG_FILE={MIRROR_CLI_CONFIG} "  # absolute: terraform -chdir
     for stack in stacks:
         print(f"  {prefix}terraform -chdir={os.path.relpath(deployment.stack_dir(stack))} "
               "state list")
@@ -240,21 +334,62 @@ def up(environment: EnvironmentConfig, stacks: list[str], target: str) -> int:
     return 0
 
 
-def down(environment: EnvironmentConfig, target: str) -> int:
+def stacks_in_the_emulator(env: dict[str, str], besides: EnvironmentConfig) -> list[str]:
+    """Network and app stacks of other environments whose state in the emulator's buckets still
+    holds resources (a state stack alone holds only its bucket, which stopping may take)."""
+    from ops.aws import client
+
+    s3, found = client("s3", env), []
+    for bucket in s3.list_buckets()["Buckets"]:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket["Name"]):
+            for item in page.get("Contents", []):
+                match = re.fullmatch(r"([^/]+)/((\w+)-\1)\.tfstate", item["Key"])
+                if (not match or match.group(1) == besides.name
+                        or match.group(3) == "state"):
+                    continue
+                state = json.loads(s3.get_object(Bucket=bucket["Name"], Key=item["Key"])
+                                   ["Body"].read() or b"{}")
+                if state.get("resources"):
+                    found.append(match.group(2))
+    return sorted(found)
+
+
+def _listening(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((emulator.HOST, port), 1):
+        return True
+    return False
+
+
+def down(environment: EnvironmentConfig, target: str, outdir: Path = OUTDIR) -> int:
+    """Destroy this environment's app and network; on the emulator, stop it unless another
+    environment still has stacks in it."""
     started = time.monotonic()
-    deployment = Deployment(environment, terraform_environment(target, environment.region))
+    deployment = Deployment(environment, terraform_environment(target, environment.region),
+                            outdir)
     names = environment.stack_names
+    # Left only by an interrupted bootstrap; on the emulator, it describes emulated resources.
+    stale = deployment.bootstrap_state_file(names["state"])
+    port = emulator.default_port()
+    if target == "emulator" and not _listening(port):
+        stale.unlink(missing_ok=True)
+        print(f"nothing to destroy: no emulator on port {port}, so nothing of "
+              f"{environment.name} is deployed")
+        return 0
     if not deployment.stack_dir(names["app"]).is_dir():
-        synthesize(environment)
+        synthesize(environment, outdir)
     for stack in (names["app"], names["network"]):
         print(f"{stack} ...", flush=True)
         print(f"  destroyed {deployment.destroy(stack).changes['destroy']} resources",
               flush=True)
     if target == "emulator":
-        emulator.main(["stop", "--port", str(emulator.default_port())])
-        # The bootstrap's local state described a bucket that lived in the emulator.
-        (ROOT / f"terraform.{names['state']}.tfstate").unlink(missing_ok=True)
-        print(f"emulator stopped; {names['state']} (the protected state bucket) went with it")
+        others = stacks_in_the_emulator(deployment.env, besides=environment)
+        if others:
+            print(f"emulator left running: {', '.join(others)} still deployed in it; "
+                  f"{names['state']} (its protected bucket, with its own state) stays too")
+        else:
+            emulator.main(["stop", "--port", str(port)])
+            stale.unlink(missing_ok=True)
+            print(f"emulator stopped; {names['state']} (the protected state bucket) went with it")
     else:
         print(f"{names['state']} kept: its bucket is protected by prevent_destroy")
     print(f"total {time.monotonic() - started:.1f}s")

@@ -16,7 +16,9 @@ Synthesizes once, then per stack in deploy order (state, network, app) runs `ter
 Exit status: 0 no changes, 2 changes, 1 an error (details in summary.md and on stderr). A stack
 whose dependency is not deployed yet (the app before its network, anything before the state
 bucket) is reported in the summary with the one-line reason and counts as pending, not as an
-error: applying the stacks before it is what creates what it needs.
+error: applying the stacks before it is what creates what it needs. An environment whose state
+bucket does not exist yet gets a preview of every stack instead (status "preview", exit 2): what
+it would create, planned in a throw-away copy against an empty state, never applied.
 
 `--target aws` (the default in CI) uses whatever AWS credentials the environment has;
 `--target emulator` plans against the local emulator that `make up` started.
@@ -29,6 +31,7 @@ import json
 import os
 import re
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -37,7 +40,8 @@ from typing import Any, Iterable
 
 from constructs_lib.config import (ConfigError, environments_dir, EnvironmentConfig, load_environments,
                                    select_environments)
-from ops.deploy import OUTDIR, Deployment, DeployError, synthesize, terraform_environment
+from ops.deploy import (OUTDIR, PREVIEW_PLACEHOLDER, Deployment, DeployError, StateBucketMissing,
+                        synthesize, terraform_environment)
 from ops.terraform import ROOT
 
 NO_CHANGES, CHANGES, ERROR = 0, 2, 1
@@ -53,7 +57,9 @@ def marker(environment_name: str) -> str:
 @dataclass
 class StackPlan:
     stack: str
-    status: str  # "no changes" | "changes" | "pending" (a dependency is not deployed) | "error"
+    # "no changes" | "changes" | "pending" (a dependency is not deployed) | "error" |
+    # "preview" (no state bucket yet: what it would create, never applied)
+    status: str
     counts: dict[str, int] = field(default_factory=lambda: {"add": 0, "change": 0, "destroy": 0})
     replacements: list[tuple[str, list[str]]] = field(default_factory=list)  # address, paths
     destroys: list[str] = field(default_factory=list)
@@ -105,18 +111,52 @@ def plan_stack(deployment: Deployment, stack: str, out: Path) -> StackPlan:
     for stale in (plan_file, json_file):
         stale.unlink(missing_ok=True)
     try:
-        deployment.init(stack)
+        try:
+            deployment.init(stack)
+        except StateBucketMissing:
+            return preview_stack(deployment, stack, out, started)
         deployment.plan(stack, str(plan_file))
         shown = deployment.show(stack, str(plan_file), "-json")
         json_file.write_text(shown)
         text = deployment.show(stack, str(plan_file), "-no-color")
     except DeployError as error:
+        plan_file.unlink(missing_ok=True)  # Terraform saves an errored plan too: never apply it
         message = str(error)
         status = "pending" if _pending_dependency(message, deployment.environment) else "error"
         return StackPlan(stack, status, message=message, seconds=time.monotonic() - started)
     counts, replacements, destroys = analyse(json.loads(shown))
     return StackPlan(stack, "changes" if any(counts.values()) else "no changes", counts,
                      replacements, destroys, text, plan_file=plan_file, json_file=json_file,
+                     seconds=time.monotonic() - started)
+
+
+def preview_stack(deployment: Deployment, stack: str, out: Path, started: float) -> StackPlan:
+    """The environment's state bucket does not exist yet: what `stack` would create, planned in
+    a throw-away copy against an empty state (Deployment.preview). Only the JSON and the text
+    are kept: a preview plan is never applied."""
+    json_file = (out / f"{stack}.json").resolve()
+    try:
+        with deployment.preview(stack) as preview:
+            preview.init(stack)
+            with tempfile.TemporaryDirectory() as folder:
+                plan_file = str(Path(folder) / "preview.tfplan")
+                preview.plan(stack, plan_file)
+                shown = json.loads(preview.show(stack, plan_file, "-json"))
+                text = preview.show(stack, plan_file, "-no-color")
+    except DeployError as error:
+        return StackPlan(stack, "error", message=f"preview: {error}",
+                         seconds=time.monotonic() - started)
+    shown["resource_changes"] = [change for change in shown.get("resource_changes", [])
+                                 if change["address"] != PREVIEW_PLACEHOLDER]
+    json_file.write_text(json.dumps(shown))
+    counts, replacements, destroys = analyse(shown)
+    bootstrap = deployment.environment.stack_names["state"]
+    return StackPlan(stack, "preview", counts, replacements, destroys, text, json_file=json_file,
+                     message=f"state bucket '{deployment.environment.state.bucket}' does not "
+                     "exist yet: planned against an empty state, with lookups of other stacks "
+                     f"known after apply (`{PREVIEW_PLACEHOLDER}` in the text defers them); "
+                     f"never applied. Bootstrap with `python -m ops.deploy up --env "
+                     f"{deployment.environment.name} --stack {bootstrap}` to plan for real",
                      seconds=time.monotonic() - started)
 
 
@@ -149,7 +189,7 @@ def describe(plan: StackPlan) -> str:
 def exit_code(plans: list[StackPlan]) -> int:
     if any(plan.status == "error" for plan in plans):
         return ERROR
-    if any(plan.status in ("changes", "pending") for plan in plans):
+    if any(plan.status in ("changes", "pending", "preview") for plan in plans):
         return CHANGES
     return NO_CHANGES
 
@@ -186,6 +226,8 @@ def summarize(environment: EnvironmentConfig, plans: list[StackPlan],
     headline = {NO_CHANGES: "No changes.", ERROR: "**Plan failed.**",
                 CHANGES: "**{add} to add, {change} to change, {destroy} to destroy.**".format(
                     **totals)}[code]
+    if any(plan.status == "preview" for plan in plans):
+        headline += " Preview: the state bucket does not exist yet; nothing here can be applied."
     lines = [marker(environment.name), f"## Terraform plan: `{environment.name}`", "", headline, ""]
     risky = [(plan.stack, address, paths) for plan in plans
              for address, paths in plan.replacements]
@@ -212,7 +254,9 @@ def summarize(environment: EnvironmentConfig, plans: list[StackPlan],
                          f"{plan.message}")
         elif plan.status == "error":
             lines.append(f"- `{plan.stack}` **error**: {plan.message}")
-    if any(plan.status in ("pending", "error") for plan in plans):
+        elif plan.status == "preview" and plan.message not in "\n".join(lines):
+            lines.append(f"- **preview** (every stack marked so): {plan.message}")
+    if any(plan.status in ("pending", "error", "preview") for plan in plans):
         lines.append("")
     if extra_sections:
         lines += [extra_sections.rstrip(), ""]

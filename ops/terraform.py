@@ -27,7 +27,10 @@ def cli_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
     """`base` (default: this process's environment) plus what Terraform needs here."""
     env = dict(os.environ if base is None else base)
     configured = env.get("TF_CLI_CONFIG_FILE")
-    if (MIRROR / "registry.terraform.io").is_dir() and not (configured and Path(configured).exists()):
+    if configured and Path(configured).exists():
+        # Absolute: Terraform runs in the stack folders, where a relative path finds nothing.
+        env["TF_CLI_CONFIG_FILE"] = str(Path(configured).resolve())
+    elif (MIRROR / "registry.terraform.io").is_dir():
         env["TF_CLI_CONFIG_FILE"] = str(MIRROR_CLI_CONFIG)
     env.setdefault("TF_IN_AUTOMATION", "1")
     env.setdefault("CHECKPOINT_DISABLE", "1")

@@ -1,7 +1,8 @@
 """ops/plan.py end to end against the local AWS emulator, on an environment of its own ("review":
 its own VPC name, CIDR, state bucket and service name, so nothing collides with the uat and prod
 stacks test_deploy_e2e.py deploys in the same emulator). The tests run in file order and share
-one deployment: fresh, state only, everything applied, then a change forcing replacements. The
+one deployment: fresh (a preview), state only, everything applied, then a change forcing
+replacements. The
 module's fixture destroys the app and network at the end."""
 
 import dataclasses
@@ -50,27 +51,25 @@ def resource_count(deployment, stack) -> int:
     return sum(len(resources) for resources in synthesized.get("resource", {}).values())
 
 
-def test_a_fresh_environment_plans_its_state_stack_and_reports_the_others_pending(review,
-                                                                                  tmp_path):
+def test_a_fresh_environment_gets_a_preview_of_every_stack(review, tmp_path):
     code, plans, summary = run_plan(review, tmp_path)
-    state, network, app = plans
     assert code == review_plan.CHANGES
-    assert state.status == "changes"
-    assert state.counts == {"add": resource_count(review, "state-review"), "change": 0,
-                            "destroy": 0}
-    shown = json.loads(state.json_file.read_text())
-    assert {tuple(c["change"]["actions"]) for c in shown["resource_changes"]} == {("create",)}
-    assert state.plan_file.is_file()
-    for pending in (network, app):
-        assert pending.status == "pending"
-        assert pending.message.startswith(f"{pending.stack}: state bucket "
-                                          "'hello-world-review-tfstate' does not exist")
-        assert pending.message.endswith("deploy state-review first (`make up` does, in order)")
+    assert [plan.status for plan in plans] == ["preview"] * 3, \
+        [review_plan.describe(plan) for plan in plans]
+    for plan in plans:
+        assert plan.counts == {"add": resource_count(review, plan.stack), "change": 0,
+                               "destroy": 0}
+        assert plan.plan_file is None  # a preview is never applied
+        shown = json.loads(plan.json_file.read_text())
+        # Resources are created; data sources (deferred in a preview) are read at apply.
+        assert {(c["mode"], tuple(c["change"]["actions"])) for c in shown["resource_changes"]
+                } <= {("managed", ("create",)), ("data", ("read",))}
     text = summary.read_text()
     assert text.startswith(review_plan.marker("review"))
-    assert f"`network-review` not planned yet, a dependency is not deployed: {network.message}" \
-        in text
-    assert "<details><summary>state-review" in text
+    assert "Preview: the state bucket does not exist yet; nothing here can be applied." in text
+    assert "- **preview** (every stack marked so): state bucket 'hello-world-review-tfstate' " \
+        "does not exist yet" in text
+    assert "<details><summary>app-review: preview" in text
 
 
 def test_with_the_state_bucket_every_network_resource_is_an_add(review, tmp_path):

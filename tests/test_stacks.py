@@ -17,11 +17,11 @@ def test_one_synth_writes_both_stacks_of_every_environment(synthesized):
         assert (synthesized.outdir / "stacks" / name / "cdk.tf.json").is_file()
 
 
-def test_stacks_deploy_in_order_state_network_app(synthesized):
+def test_cdktf_deploys_the_app_after_its_network_and_never_pulls_in_the_bootstrap(synthesized):
     manifest = json.loads((synthesized.outdir / "manifest.json").read_text())
     for env in ("uat", "prod"):
         assert manifest["stacks"][f"state-{env}"]["dependencies"] == []
-        assert manifest["stacks"][f"network-{env}"]["dependencies"] == [f"state-{env}"]
+        assert manifest["stacks"][f"network-{env}"]["dependencies"] == []
         assert manifest["stacks"][f"app-{env}"]["dependencies"] == [f"network-{env}"]
 
 

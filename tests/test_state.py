@@ -18,19 +18,14 @@ def state_json(synthesized, env) -> str:
     return synthesized.json[f"state-{env.name}"]
 
 
-def test_network_and_app_keep_state_in_s3_with_locking(synthesized, env):
-    for kind in ("network", "app"):
+def test_every_stack_keeps_state_in_s3_with_locking(synthesized, env):
+    for kind in ("state", "network", "app"):
         stack = f"{kind}-{env.name}"
         backend = synthesized.parsed(stack)["terraform"]["backend"]
         assert backend == {"s3": {
             "bucket": env.state.bucket, "key": f"{env.name}/{stack}.tfstate",
             "region": env.region, "encrypt": True, "use_lockfile": True,
         }}
-
-
-def test_state_stack_keeps_its_own_state_locally_at_a_relative_path(synthesized, env):
-    backend = synthesized.parsed(f"state-{env.name}")["terraform"]["backend"]
-    assert backend == {"local": {"path": f"../../../terraform.state-{env.name}.tfstate"}}
 
 
 def test_state_bucket_is_protected_from_destroy(synthesized, env):

@@ -1,0 +1,168 @@
+"""The bootstrap end to end on the local emulator: state stacks with CI access applied with a
+local state that then moves into the bucket they made, re-planned clean; an interrupted bootstrap
+resumed; the role ARNs read back for GitHub; and the preview plan of an environment whose bucket
+does not exist yet. Names are unique to this run (project, buckets, environments), so the module
+runs beside the other e2e modules."""
+
+import dataclasses
+import json
+import os
+import uuid
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from constructs_lib.config import CiConfig
+from ops.ci_access import github_variables
+from ops.deploy import BOOTSTRAP_OVERRIDE, Deployment
+from ops import plan as ops_plan
+
+pytestmark = pytest.mark.e2e
+RUN = uuid.uuid4().hex[:6]
+REPO = "acme/hello-world"
+OIDC_URL = "token.actions.githubusercontent.com"
+
+
+def aws(service: str):
+    return boto3.client(service, region_name="ap-south-1")
+
+
+def variant(environments, name: str, cidr: str, **ci):
+    """uat under another name, with names no other test module uses."""
+    uat = environments["uat"]
+    return dataclasses.replace(
+        uat, name=name, project=f"ci{RUN}",
+        state=dataclasses.replace(uat.state, bucket=f"ci{RUN}-{name}-tfstate"),
+        network=dataclasses.replace(uat.network, vpc_name=f"ci{RUN}-{name}-vpc", cidr=cidr),
+        ci=CiConfig(github_repository=REPO, **ci))
+
+
+def synthesized(environment, folder) -> Deployment:
+    import main
+
+    main.synth([environment], str(folder / "cdktf.out"))
+    return Deployment(environment, dict(os.environ), folder / "cdktf.out")
+
+
+def resource_count(deployment, stack) -> int:
+    config = json.loads((deployment.stack_dir(stack) / "cdk.tf.json").read_text())
+    return sum(len(group) for group in config["resource"].values())
+
+
+def tf(deployment, stack, *args):
+    return deployment.terraform(stack, *args, "-no-color")
+
+
+@pytest.fixture(scope="module")
+def owner(environments, emulator, tmp_path_factory):
+    """An environment that creates the account's OIDC provider, bootstrapped."""
+    deployment = synthesized(variant(environments, "cia", "10.50.0.0/16"),
+                             tmp_path_factory.mktemp("owner"))
+    result = deployment.apply("state-cia")
+    yield deployment, result
+    for arn in aws("iam").list_open_id_connect_providers()["OpenIDConnectProviderList"]:
+        aws("iam").delete_open_id_connect_provider(OpenIDConnectProviderArn=arn["Arn"])
+
+
+@pytest.fixture(scope="module")
+def follower(environments, owner, tmp_path_factory):
+    """An environment that looks the provider up, whose bootstrap stopped after the apply and
+    before its state moved (what Ctrl-C or a lost connection leaves), then run again."""
+    deployment = synthesized(variant(environments, "cib", "10.51.0.0/16",
+                                     oidc_provider="lookup"), tmp_path_factory.mktemp("follower"))
+    local = deployment.bootstrap_state_file("state-cib")
+    with deployment.local_backend("state-cib", local):
+        assert tf(deployment, "state-cib", "init", "-input=false").returncode == 0
+        applied = tf(deployment, "state-cib", "apply", "-auto-approve", "-input=false")
+        assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert local.exists()
+    return deployment, deployment.apply("state-cib")
+
+
+def test_the_bootstrap_moves_its_state_into_the_bucket_it_made(owner):
+    deployment, result = owner
+    total = resource_count(deployment, "state-cia")
+    assert result.migrated and result.changes["add"] == total
+    assert not deployment.bootstrap_state_file("state-cia").exists()
+    assert not (deployment.stack_dir("state-cia") / BOOTSTRAP_OVERRIDE).exists()
+    state = json.loads(aws("s3").get_object(Bucket=deployment.environment.state.bucket,
+                                            Key="cia/state-cia.tfstate")["Body"].read())
+    assert len(state["resources"]) == total + 2  # and the partition and account data sources
+    listed = tf(deployment, "state-cia", "state", "list").stdout.split()
+    assert "aws_iam_openid_connect_provider.ci_access_github_oidc_provider" in listed
+
+
+def test_an_interrupted_bootstrap_resumes_and_moves_the_state(follower):
+    deployment, result = follower
+    assert result.migrated and result.changes == {}
+    assert not deployment.bootstrap_state_file("state-cib").exists()
+    assert len(tf(deployment, "state-cib", "state", "list").stdout.split()) == resource_count(
+        deployment, "state-cib") + 3  # partition, account, the provider looked up
+
+
+def test_bootstrapped_state_stacks_replan_clean_with_the_plain_cli(owner, follower):
+    for deployment, _ in (owner, follower):
+        stack = deployment.environment.stack_names["state"]
+        assert tf(deployment, stack, "init", "-input=false").returncode == 0
+        plan = tf(deployment, stack, "plan", "-detailed-exitcode", "-input=false")
+        assert plan.returncode == 0, plan.stdout + plan.stderr
+        again = deployment.apply(stack)
+        assert (again.changes, again.migrated) == ({}, False)
+
+
+def test_the_roles_trust_exactly_this_repository_and_run_kind(owner, follower):
+    (provider,) = aws("iam").list_open_id_connect_providers()["OpenIDConnectProviderList"]
+    assert provider["Arn"].endswith(f":oidc-provider/{OIDC_URL}")
+    assert aws("iam").get_open_id_connect_provider(
+        OpenIDConnectProviderArn=provider["Arn"])["ClientIDList"] == ["sts.amazonaws.com"]
+    for deployment, _ in (owner, follower):
+        environment = deployment.environment
+        subjects = {"plan": [f"repo:{REPO}:pull_request", f"repo:{REPO}:ref:refs/heads/main"],
+                    "deploy": f"repo:{REPO}:environment:{environment.name}",
+                    "image": f"repo:{REPO}:ref:refs/heads/main"}
+        for kind, name in environment.ci_role_names.items():
+            role = aws("iam").get_role(RoleName=name)["Role"]
+            assert role["AssumeRolePolicyDocument"]["Statement"] == [{
+                "Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
+                "Principal": {"Federated": provider["Arn"]},
+                "Condition": {"StringEquals": {f"{OIDC_URL}:aud": "sts.amazonaws.com",
+                                               f"{OIDC_URL}:sub": subjects[kind]}}}]
+
+
+def test_the_github_variables_name_the_roles(owner):
+    deployment, _ = owner
+    names = deployment.environment.ci_role_names
+    assert github_variables(deployment) == {
+        "AWS_PLAN_ROLE_ARN": f"arn:aws:iam::123456789012:role/{names['plan']}",
+        "AWS_DEPLOY_ROLE_ARN": f"arn:aws:iam::123456789012:role/{names['deploy']}",
+        "AWS_IMAGE_ROLE_ARN": f"arn:aws:iam::123456789012:role/{names['image']}"}
+
+
+def test_an_environment_without_a_bucket_gets_a_preview_of_every_stack(environments, emulator,
+                                                                       tmp_path):
+    deployment = synthesized(variant(environments, "cic", "10.52.0.0/16",
+                                     oidc_provider="lookup"), tmp_path)
+    out = tmp_path / "plans"
+    code, plans, summary = ops_plan.plan(deployment.environment, deployment.env, out,
+                                         deployment.outdir, synth=False)
+    assert code == ops_plan.CHANGES
+    assert [(p.stack, p.status) for p in plans] == [
+        ("state-cic", "preview"), ("network-cic", "preview"), ("app-cic", "preview")]
+    for stack_plan in plans:
+        # Everything the stack declares is to be created: the app's lookups of the network
+        # are deferred, not failed.
+        assert stack_plan.counts == {"add": resource_count(deployment, stack_plan.stack),
+                                     "change": 0, "destroy": 0}, stack_plan.stack
+        shown = json.loads((out / f"{stack_plan.stack}.json").read_text())
+        assert ops_plan.PREVIEW_PLACEHOLDER not in {c["address"]
+                                                    for c in shown["resource_changes"]}
+    assert sorted(path.name for path in out.iterdir()) == [
+        "app-cic.json", "network-cic.json", "state-cic.json", "summary.md"]  # no plan to apply
+    text = summary.read_text()
+    assert "Preview: the state bucket does not exist yet; nothing here can be applied." in text
+    assert "| `app-cic` | preview |" in text
+    with pytest.raises(ClientError):  # nothing was created
+        aws("s3").head_bucket(Bucket=deployment.environment.state.bucket)
+    assert not aws("ec2").describe_vpcs(
+        Filters=[{"Name": "tag:Name", "Values": [f"ci{RUN}-cic-vpc"]}])["Vpcs"]
