@@ -1,61 +1,40 @@
-"""GitHub Actions' access to AWS: the account's GitHub OIDC provider and the three roles the
-workflows assume, each trusted for exactly one kind of run of one repository:
-
-- plan:   pull requests, and runs on main (drift.yml's schedule); reads everything, writes only
-          the state bucket's lock files
-- deploy: jobs of the GitHub environment named like this one; applies network and app, releases
-- image:  pushes to main; pushes to the project's ECR repository and nothing else (only the
-          environment that owns the repository, `service.ecr_repository`, has one)
-"""
+"""GitHub Actions' access to AWS: the account's GitHub OIDC provider (created, looked up or
+given) and roles that GitHub tokens of exactly the given subjects may assume. What each role may
+do for this project comes from constructs_lib/ci_policies.py."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Any, Mapping
 
 from constructs import Construct
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_iam_openid_connect_provider import \
     DataAwsIamOpenidConnectProvider
-from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.iam_openid_connect_provider import IamOpenidConnectProvider
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 
-from .config import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST, EnvironmentConfig
+from .config import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST
 from .iam import policy_document
 
-# Roles the app and network stacks create are passed only to these services.
-PASSED_TO = ("ecs-tasks.amazonaws.com", "codedeploy.amazonaws.com",
-             "vpc-flow-logs.amazonaws.com")
-# Service-linked roles AWS creates on first use of ECS, ELB and ECS autoscaling in an account.
-SERVICE_LINKED = ("ecs.amazonaws.com", "elasticloadbalancing.amazonaws.com",
-                  "ecs.application-autoscaling.amazonaws.com")
-# What the network stack does to EC2: VPC networking has no name-based ARNs to scope by.
-EC2_WRITES = tuple(f"ec2:{action}" for action in (
-    "CreateVpc", "DeleteVpc", "ModifyVpcAttribute", "CreateSubnet", "DeleteSubnet",
-    "ModifySubnetAttribute", "CreateInternetGateway", "AttachInternetGateway",
-    "DetachInternetGateway", "DeleteInternetGateway", "AllocateAddress", "ReleaseAddress",
-    "AssociateAddress", "DisassociateAddress", "CreateNatGateway", "DeleteNatGateway",
-    "CreateRouteTable", "DeleteRouteTable", "CreateRoute", "ReplaceRoute", "DeleteRoute",
-    "AssociateRouteTable", "DisassociateRouteTable", "ReplaceRouteTableAssociation",
-    "CreateSecurityGroup", "DeleteSecurityGroup", "AuthorizeSecurityGroupIngress",
-    "AuthorizeSecurityGroupEgress", "RevokeSecurityGroupIngress", "RevokeSecurityGroupEgress",
-    "ModifySecurityGroupRules", "UpdateSecurityGroupRuleDescriptionsIngress",
-    "UpdateSecurityGroupRuleDescriptionsEgress", "CreateFlowLogs", "DeleteFlowLogs",
-    "CreateVpcEndpoint", "ModifyVpcEndpoint", "DeleteVpcEndpoints", "CreateTags", "DeleteTags"))
-IMAGE_PUSH = tuple(f"ecr:{action}" for action in (
-    "BatchCheckLayerAvailability", "InitiateLayerUpload", "UploadLayerPart",
-    "CompleteLayerUpload", "PutImage", "BatchGetImage", "DescribeImages"))
+
+@dataclass(frozen=True)
+class CiRole:
+    """One role GitHub Actions assumes."""
+
+    name: str  # the IAM role's name
+    subjects: list[str]  # the token `sub` values it trusts, e.g. repo:OWNER/REPO:pull_request
+    statements: list[dict[str, Any]]  # its inline policy
+    read_only: bool = False  # @default False: True also attaches AWS managed ReadOnlyAccess
 
 
-def subjects(environment: EnvironmentConfig) -> dict[str, list[str]]:
-    """The OIDC `sub` values each role trusts, by role kind: exact kinds of run of one repo."""
-    repo = environment.ci.github_repository
-    main = f"repo:{repo}:ref:refs/heads/main"
-    return {"plan": [f"repo:{repo}:pull_request", main],  # read-only: reviews and drift checks
-            "deploy": [f"repo:{repo}:environment:{environment.name}"],
-            "image": [main]}
+@dataclass(frozen=True)
+class CiAccessProps:
+    partition: str  # the AWS partition, for the managed policy ARN
+    roles: Mapping[str, CiRole]  # by kind (plan, deploy, image): the inline policy's name
+    # @default "create": make the account's provider; "lookup": find it; or its ARN.
+    oidc_provider: str = "create"
 
 
 def trust_policy(provider_arn: str, subjects: list[str]) -> str:
@@ -69,170 +48,30 @@ def trust_policy(provider_arn: str, subjects: list[str]) -> str:
     }])
 
 
-def state_statements(environment: EnvironmentConfig, bucket_arn: str, arn: Callable[..., str],
-                     write_state: bool) -> list[dict[str, Any]]:
-    """The state bucket: read, write the lock files (plan locks too), and with write_state the
-    environment's state objects."""
-    state = environment.state
-    statements = [
-        {"Sid": "StateLockFiles", "Effect": "Allow",
-         "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-         "Resource": f"{bucket_arn}/*.tflock"},
-    ]
-    if write_state:
-        statements.append({"Sid": "StateObjects", "Effect": "Allow",
-                           "Action": ["s3:GetObject", "s3:PutObject"],
-                           "Resource": f"{bucket_arn}/{environment.name}/*"})
-    if state.lock_table:
-        statements.append({"Sid": "StateLockTable", "Effect": "Allow",
-                           "Action": ["dynamodb:GetItem", "dynamodb:PutItem",
-                                      "dynamodb:DeleteItem"],
-                           "Resource": arn("dynamodb", f"table/{state.lock_table_name}",
-                                           region=state.region)})
-    return statements
-
-
-def deploy_statements(environment: EnvironmentConfig, arn: Callable[..., str], partition: str,
-                      ) -> list[dict[str, Any]]:
-    """What applying network-<env> and app-<env> and releasing a version write, scoped to the
-    names those stacks use wherever the service has resource-level permissions."""
-    service, names = environment.service, environment.names
-    name = names.service
-    vpc = environment.network.vpc_name
-    roles = [arn("iam", f"role/{name}-*", region=""), arn("iam", f"role/{vpc}-flow-logs", region="")]
-    statements = [
-        {"Sid": "Network", "Effect": "Allow", "Action": list(EC2_WRITES), "Resource": "*"},
-        {"Sid": "LoadBalancer", "Effect": "Allow", "Action": "elasticloadbalancing:*",
-         "Resource": [arn("elasticloadbalancing", f"loadbalancer/app/{name}/*"),
-                      arn("elasticloadbalancing", f"listener/app/{name}/*"),
-                      arn("elasticloadbalancing", f"listener-rule/app/{name}/*"),
-                      arn("elasticloadbalancing", f"targetgroup/{service.name[:5]}-*/*")]},
-        {"Sid": "Service", "Effect": "Allow", "Action": "ecs:*",
-         "Resource": [arn("ecs", f"cluster/{name}"), arn("ecs", f"service/{name}/*"),
-                      arn("ecs", f"task-definition/{name}:*"), arn("ecs", f"task-set/{name}/*")]},
-        # Task definitions and scalable targets have no resource-level permissions.
-        {"Sid": "Unscoped", "Effect": "Allow",
-         "Action": ["ecs:RegisterTaskDefinition", "ecs:DeregisterTaskDefinition",
-                    "application-autoscaling:RegisterScalableTarget",
-                    "application-autoscaling:DeregisterScalableTarget",
-                    "application-autoscaling:PutScalingPolicy",
-                    "application-autoscaling:DeleteScalingPolicy",
-                    "application-autoscaling:TagResource", "application-autoscaling:UntagResource"],
-         "Resource": "*"},
-        {"Sid": "Logs", "Effect": "Allow", "Action": "logs:*",
-         "Resource": [arn("logs", f"log-group:{names.log_group}"),
-                      arn("logs", f"log-group:{names.log_group}:*"),
-                      arn("logs", f"log-group:/vpc/{vpc}/flow-logs"),
-                      arn("logs", f"log-group:/vpc/{vpc}/flow-logs:*")]},
-        {"Sid": "Roles", "Effect": "Allow",
-         "Action": ["iam:CreateRole", "iam:DeleteRole", "iam:UpdateRole",
-                    "iam:UpdateAssumeRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy",
-                    "iam:TagRole", "iam:UntagRole"],
-         "Resource": roles},
-        {"Sid": "PassRoles", "Effect": "Allow", "Action": "iam:PassRole", "Resource": roles,
-         "Condition": {"StringEquals": {"iam:PassedToService": list(PASSED_TO)}}},
-        {"Sid": "ServiceLinkedRoles", "Effect": "Allow", "Action": "iam:CreateServiceLinkedRole",
-         "Resource": "*",
-         "Condition": {"StringEquals": {"iam:AWSServiceName": list(SERVICE_LINKED)}}},
-        {"Sid": "Alarms", "Effect": "Allow",
-         "Action": ["cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms",
-                    "cloudwatch:TagResource", "cloudwatch:UntagResource",
-                    "cloudwatch:PutDashboard", "cloudwatch:DeleteDashboards"],
-         "Resource": [arn("cloudwatch", f"alarm:{name}-*"),
-                      arn("cloudwatch", f"dashboard/{name}", region="")]},
-        {"Sid": "AlarmTopic", "Effect": "Allow",
-         "Action": ["sns:CreateTopic", "sns:DeleteTopic", "sns:SetTopicAttributes",
-                    "sns:Subscribe", "sns:Unsubscribe", "sns:TagResource", "sns:UntagResource"],
-         "Resource": arn("sns", f"{name}-alarms*")},
-        {"Sid": "AccessLogBucket", "Effect": "Allow", "Action": "s3:*",
-         "Resource": [f"arn:{partition}:s3:::{name}-alb-logs-*",
-                      f"arn:{partition}:s3:::{name}-alb-logs-*/*"]},
-        # The version of record and the release lock (constructs_lib/image_version.py, releases).
-        {"Sid": "Parameters", "Effect": "Allow",
-         "Action": ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParameterHistory",
-                    "ssm:PutParameter", "ssm:DeleteParameter", "ssm:AddTagsToResource",
-                    "ssm:RemoveTagsFromResource"],
-         "Resource": [arn("ssm", f"parameter{parameter}")
-                      for parameter in (names.image_parameter, names.release_lock_parameter)]},
-        {"Sid": "BlueGreen", "Effect": "Allow", "Action": "codedeploy:*",
-         "Resource": [arn("codedeploy", f"application:{name}"),
-                      arn("codedeploy", f"deploymentgroup:{name}/*"),
-                      arn("codedeploy", "deploymentconfig:*")]},
-        # The CI roles match role/<service>-<env>-* when project and service share a name: the
-        # deploy role must never edit its own (or the other CI roles') access.
-        {"Sid": "NotTheCiRoles", "Effect": "Deny", "Action": "iam:*",
-         "Resource": [arn("iam", f"role/{role}", region="")
-                      for role in environment.ci_role_names.values()]},
-    ]
-    if names.repository:  # a release checks the image exists; the owner also manages it
-        owner_actions = ["ecr:CreateRepository", "ecr:DeleteRepository", "ecr:PutLifecyclePolicy",
-                         "ecr:DeleteLifecyclePolicy", "ecr:PutImageScanningConfiguration",
-                         "ecr:PutImageTagMutability", "ecr:SetRepositoryPolicy",
-                         "ecr:DeleteRepositoryPolicy", "ecr:TagResource", "ecr:UntagResource"]
-        statements.insert(-1, {
-            "Sid": "ImageRepository", "Effect": "Allow",
-            "Action": ["ecr:DescribeImages"] + (owner_actions if service.ecr_repository else []),
-            "Resource": arn("ecr", f"repository/{names.repository}")})
-    if service.ecr_repository:
-        # ECR encrypts with the AWS managed KMS key through grants it asks for on our behalf.
-        statements.insert(-1, {
-            "Sid": "ImageRepositoryKey", "Effect": "Allow",
-            "Action": ["kms:CreateGrant", "kms:RetireGrant", "kms:DescribeKey"], "Resource": "*",
-            "Condition": {"StringEquals": {
-                "kms:ViaService": f"ecr.{environment.region}.amazonaws.com"}}})
-    policies = service.task_role_managed_policies
-    if policies:
-        statements.insert(6, {
-            "Sid": "TaskRolePolicies", "Effect": "Allow",
-            "Action": ["iam:AttachRolePolicy", "iam:DetachRolePolicy"],
-            "Resource": arn("iam", f"role/{name}-task", region=""),
-            "Condition": {"ArnEquals": {"iam:PolicyARN": [
-                f"arn:{partition}:iam::aws:policy/{policy}" for policy in policies]}}})
-    return statements
-
 
 class CiAccess(Construct):
-    """The OIDC provider (or a reference to it) and the plan, deploy and image roles."""
+    """The OIDC provider (or a reference to it) and the roles."""
 
-    def __init__(self, scope: Construct, id: str, environment: EnvironmentConfig,
-                 state_bucket_arn: str) -> None:
+    def __init__(self, scope: Construct, id: str, props: CiAccessProps) -> None:
         super().__init__(scope, id)
-        ci = environment.ci
-        partition = DataAwsPartition(self, "partition").partition
-        account = DataAwsCallerIdentity(self, "account").account_id
-
-        def arn(service: str, resource: str, region: str = environment.region) -> str:
-            return f"arn:{partition}:{service}:{region}:{account}:{resource}"
-
         url = f"https://{GITHUB_OIDC_HOST}"
-        if ci.oidc_provider == "create":
+        if props.oidc_provider == "create":
             self.provider_arn = IamOpenidConnectProvider(
                 self, "github_oidc_provider", url=url, client_id_list=[GITHUB_OIDC_AUDIENCE]).arn
-        elif ci.oidc_provider == "lookup":
+        elif props.oidc_provider == "lookup":
             self.provider_arn = DataAwsIamOpenidConnectProvider(
                 self, "github_oidc_provider", url=url).arn
         else:
-            self.provider_arn = ci.oidc_provider
-        trusted = subjects(environment)
-        read_only = f"arn:{partition}:iam::aws:policy/ReadOnlyAccess"
-        policies = {
-            "plan": state_statements(environment, state_bucket_arn, arn, write_state=False),
-            "deploy": state_statements(environment, state_bucket_arn, arn, write_state=True)
-            + deploy_statements(environment, arn, partition),
-            "image": [
-                {"Sid": "Login", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken",
-                 "Resource": "*"},
-                {"Sid": "Push", "Effect": "Allow", "Action": list(IMAGE_PUSH),
-                 "Resource": arn("ecr", f"repository/{environment.names.repository}")}],
-        }
+            self.provider_arn = props.oidc_provider
+        read_only = f"arn:{props.partition}:iam::aws:policy/ReadOnlyAccess"
         self.roles: dict[str, IamRole] = {}
-        for kind, role_name in environment.ci_role_names.items():
+        for kind, definition in props.roles.items():
             role = self.roles[kind] = IamRole(
-                self, f"{kind}_role", name=role_name, max_session_duration=3600,
-                description=f"GitHub Actions ({', '.join(trusted[kind])}): {kind}",
-                assume_role_policy=trust_policy(self.provider_arn, trusted[kind]))
+                self, f"{kind}_role", name=definition.name, max_session_duration=3600,
+                description=f"GitHub Actions ({', '.join(definition.subjects)}): {kind}",
+                assume_role_policy=trust_policy(self.provider_arn, definition.subjects))
             IamRolePolicy(self, f"{kind}_role_policy", name=kind, role=role.id,
-                          policy=policy_document(policies[kind]))
-            if kind in ("plan", "deploy"):  # plan reads everything; so does applying
+                          policy=policy_document(definition.statements))
+            if definition.read_only:
                 IamRolePolicyAttachment(self, f"{kind}_role_read_only", role=role.name,
                                         policy_arn=read_only)

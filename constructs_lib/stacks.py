@@ -13,7 +13,8 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTag
 
 from .config import EnvironmentConfig, ci_role_output, image_reference
 from .alarm_set import ROLLBACK_ALARMS
-from .ci_access import CiAccess
+from .ci_access import CiAccess, CiAccessProps
+from .ci_policies import ci_roles
 from .blue_green import BlueGreenDeployment, BlueGreenProps
 from .fargate_service import FargateService, FargateServiceProps, ServiceLoadBalancer
 from .image_repository import ImageRepository
@@ -72,7 +73,15 @@ class StateStack(EnvironmentStack):
         if environment.ci.enabled:
             if environment.ci.account_id:  # roles made in the wrong account would trust nobody
                 self.provider.allowed_account_ids = [environment.ci.account_id]
-            access = CiAccess(self, "ci_access", environment, state.bucket.arn)
+            partition = DataAwsPartition(self, "partition").partition
+            account = DataAwsCallerIdentity(self, "account").account_id
+
+            def arn(service: str, resource: str, region: str = environment.region) -> str:
+                return f"arn:{partition}:{service}:{region}:{account}:{resource}"
+
+            access = CiAccess(self, "ci_access", CiAccessProps(
+                partition=partition, oidc_provider=environment.ci.oidc_provider,
+                roles=ci_roles(environment, state.bucket.arn, arn, partition)))
             TerraformOutput(self, "github_oidc_provider_arn", value=access.provider_arn)
             for kind, role in access.roles.items():
                 TerraformOutput(self, ci_role_output(kind), value=role.arn)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from constructs_lib.config import CiConfig, ci_role_output
+from constructs_lib.json_document import decode
 from helpers import ref, synth_variant
 from test_config import PROD, UAT, run_main
 
@@ -39,13 +40,13 @@ def roles(state: dict) -> dict[str, dict]:
 
 def policy(state: dict, kind: str) -> list[dict]:
     document = state["resource"]["aws_iam_role_policy"][f"ci_access_{kind}_role_policy"]
-    return json.loads(document["policy"])["Statement"]
+    return decode(document["policy"])["Statement"]
 
 
 def trusts(role: dict, claims: dict[str, str]) -> bool:
     """Whether a GitHub token with these claims may assume the role (IAM's StringEquals and
     StringLike; every condition key must match)."""
-    (statement,) = json.loads(role["assume_role_policy"])["Statement"]
+    (statement,) = decode(role["assume_role_policy"])["Statement"]
     tests = {"StringEquals": lambda value, pattern: value == pattern,
              "StringLike": lambda value, pattern: fnmatch.fnmatchcase(value, pattern)}
     return statement["Effect"] == "Allow" and all(
@@ -62,7 +63,7 @@ def test_each_role_trusts_exactly_one_kind_of_run_of_one_repository(uat_ci):
                 "image": f"repo:{REPO}:ref:refs/heads/main"}
     assert set(roles(state)) == set(expected)
     for kind, role in roles(state).items():
-        assert json.loads(role["assume_role_policy"]) == {"Version": "2012-10-17", "Statement": [{
+        assert decode(role["assume_role_policy"]) == {"Version": "2012-10-17", "Statement": [{
             "Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
             "Principal": {"Federated": PROVIDER},
             "Condition": {"StringEquals": {f"{HOST}:aud": "sts.amazonaws.com",
@@ -119,7 +120,7 @@ def test_other_environments_look_the_provider_up_or_take_its_arn(environments):
     assert "aws_iam_openid_connect_provider" not in given["resource"]
     assert "aws_iam_openid_connect_provider" not in given.get("data", {})
     for role in roles(given).values():
-        assert json.loads(role["assume_role_policy"])["Statement"][0]["Principal"] == {
+        assert decode(role["assume_role_policy"])["Statement"][0]["Principal"] == {
             "Federated": arn}
 
 
@@ -140,7 +141,7 @@ def test_plan_role_reads_and_writes_only_lock_files(uat_ci):
     _, state = uat_ci
     attachments = state["resource"]["aws_iam_role_policy_attachment"]
     assert attachments["ci_access_plan_role_read_only"]["policy_arn"] == (
-        "arn:${data.aws_partition.ci_access_partition.partition}:iam::aws:policy/ReadOnlyAccess")
+        "arn:${data.aws_partition.partition.partition}:iam::aws:policy/ReadOnlyAccess")
     bucket = ref("aws_s3_bucket", "state_bucket", "arn")
     assert policy(state, "plan") == [{
         "Sid": "StateLockFiles", "Effect": "Allow",
@@ -185,7 +186,7 @@ def test_deploy_role_passes_only_its_stacks_roles_and_only_to_their_services(uat
         "role/hello-world-uat-github-image"]
     # uat's task role gets the guide's managed policies, and no others.
     assert statements["TaskRolePolicies"]["Condition"]["ArnEquals"]["iam:PolicyARN"] == [
-        "arn:${data.aws_partition.ci_access_partition.partition}:iam::aws:policy/" + name
+        "arn:${data.aws_partition.partition.partition}:iam::aws:policy/" + name
         for name in ("SecretsManagerReadWrite", "AmazonS3FullAccess")]
 
 

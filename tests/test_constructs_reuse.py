@@ -60,7 +60,9 @@ def test_two_services_from_the_same_constructs_in_one_stack():
 
 def test_no_construct_reads_the_service_config_or_creates_a_provider():
     for path in CONSTRUCTS.glob("*.py"):
-        if path.name in ("config.py", "stacks.py", "__init__.py"):
+        # The modules that map the environment config: the config itself, the stacks, and
+        # what CI may do in an environment (derived from all its names).
+        if path.name in ("config.py", "stacks.py", "ci_policies.py", "__init__.py"):
             continue
         names = {node.id for node in ast.walk(ast.parse(path.read_text()))
                  if isinstance(node, ast.Name)}
