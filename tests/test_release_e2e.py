@@ -86,9 +86,9 @@ def lock_exists(env: Env) -> bool:
 def envs(tmp_path_factory, environments, emulator) -> dict:
     uat = dataclasses.replace(environments["uat"], project=PROJECT)
     configs = {
-        "relroll": variant(uat, "relroll", "10.70.0.0/16", ecr_repository=True,
+        "relroll": variant(uat, "relroll", "10.70.0.0/16", project=PROJECT, ecr_repository=True,
                            ecr_repository_owner="", image_tag=""),
-        "relbg": variant(uat, "relbg", "10.71.0.0/16", ecr_repository=False,
+        "relbg": variant(uat, "relbg", "10.71.0.0/16", project=PROJECT, ecr_repository=False,
                          ecr_repository_owner="relroll", image_tag="",
                          blue_green=BlueGreenConfig(enabled=True, test_listener_port=8080)),
     }

@@ -31,12 +31,12 @@ def aws(service: str):
     return boto3.client(service, region_name=REGION)
 
 
-def variant(uat, name: str, cidr: str, **service):
-    """uat renamed to `name`, with its own VPC name, CIDR and state bucket, and its own project:
-    its image repository (`<project>/hello-world`) and parameters never meet another module's
-    on a shared emulator."""
+def variant(uat, name: str, cidr: str, project: str | None = None, **service):
+    """uat renamed to `name`, with its own VPC name, CIDR and state bucket, and its own project
+    (default: `name`): its image repository (`<project>/hello-world`) and parameters never meet
+    another module's on a shared emulator."""
     environment = dataclasses.replace(
-        uat, name=name, project=name,
+        uat, name=name, project=project or name,
         network=dataclasses.replace(uat.network, vpc_name=f"{name}-vpc", cidr=cidr,
                                     **service.pop("network", {})),
         state=dataclasses.replace(uat.state, bucket=f"hello-world-{name}-tfstate"))
