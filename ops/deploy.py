@@ -8,7 +8,7 @@ saved plan only when it has changes, so a second `up` changes nothing. The state
 `up` is its bootstrap: applied with a local state file, whose content then moves into the bucket
 it made (Deployment.bootstrap). `down` destroys app and network (the state bucket is protected by
 `prevent_destroy`). With `--target emulator` (the default) both run against the local AWS
-emulator (ops/emulator.py), which `up` starts when it is not running and `down` stops unless
+emulator (ops/emulator/), which `up` starts when it is not running and `down` stops unless
 another environment still has stacks in it; the JSON is the same one real AWS gets: only the
 environment (`AWS_ENDPOINT_URL`, fake credentials) differs. Failures end in one line saying what
 to do.
