@@ -424,6 +424,16 @@ def ci_role_output(kind: str) -> str:
     return f"github_{kind}_role_arn"
 
 
+def github_variable(kind: str, environment: str) -> str:
+    """The GitHub Actions variable a workflow reads the ARN of a CI role from. Plan jobs run
+    outside any GitHub environment (pull requests, drift) yet each environment has its own plan
+    role, so that variable is repository-level and named per environment
+    (AWS_PLAN_ROLE_ARN_UAT); the deploy role's is set on the GitHub environment itself, and
+    there is one image role (the repository owner's)."""
+    suffix = f"_{re.sub('[^A-Z0-9]', '_', environment.upper())}" if kind == "plan" else ""
+    return f"AWS_{kind.upper()}_ROLE_ARN{suffix}"
+
+
 @dataclass(frozen=True)
 class CiConfig:
     """The AWS roles GitHub Actions assumes by OIDC; nothing is created while

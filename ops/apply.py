@@ -56,7 +56,7 @@ def saved_prior_state(plan_file: Path) -> tuple[str, int]:
 def current_state(deployment: Deployment, stack: str) -> tuple[str, int]:
     pulled = deployment.terraform(stack, "state", "pull")
     if pulled.returncode:
-        raise DeployError(deployment.explain(stack, pulled.stdout + pulled.stderr))
+        raise deployment.explain(stack, pulled.stdout + pulled.stderr)
     state = json.loads(pulled.stdout or "{}")
     return state.get("lineage", ""), state.get("serial", 0)
 
@@ -100,7 +100,7 @@ def apply_saved(deployment: Deployment, stack: str, plan_file: Path,
         raise Refused(f"{stack}: Terraform refused {plan_file}: the state changed after "
                       "planning; plan again and review it")
     if result.returncode:
-        raise DeployError(deployment.explain(stack, output))
+        raise deployment.explain(stack, output)
     progress(f"  {stack}: applied ({time.monotonic() - started:.1f}s)")
 
 

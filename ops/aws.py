@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from typing import Mapping
 
+from ops import emulator
 from ops.terraform import cli_environment
 
 
 def target_environment(target: str, region: str, port: int | None = None) -> dict[str, str]:
     """This process's environment for `target` ("emulator" or "aws") in `region`. The emulator's
-    variables come from ops.emulator (imported only then: it pulls in moto, a dev dependency)."""
+    variables come from ops.emulator (whose package imports nothing of moto)."""
     env = cli_environment()
     if target == "emulator":
-        from ops import emulator
         env.update(emulator.aws_environment(port or emulator.default_port(), region))
     else:
         env.setdefault("AWS_REGION", region)

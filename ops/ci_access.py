@@ -7,7 +7,7 @@ Reads the role ARNs from `terraform output` of state-<env> (which creates the ro
 image role is the repository owner's, `service.ecr_repository_owner`, for an environment that
 shares another's repository):
 
-    AWS_PLAN_ROLE_ARN=arn:aws:iam::123456789012:role/hello-world-uat-github-plan
+    AWS_PLAN_ROLE_ARN_UAT=arn:aws:iam::123456789012:role/hello-world-uat-github-plan
     AWS_DEPLOY_ROLE_ARN=...
     AWS_IMAGE_ROLE_ARN=...
 
@@ -21,13 +21,9 @@ import os
 import sys
 
 from constructs_lib.config import (CI_ROLES, ConfigError, EnvironmentConfig, ci_role_output,
-                                   environments_dir, load_environments, select_environments)
+                                   environments_dir, github_variable, load_environments,
+                                   select_environments)
 from ops.deploy import Deployment, DeployError, synthesize, terraform_environment
-
-
-def variable(kind: str) -> str:
-    """The GitHub variable a workflow reads the ARN of the CI role of this kind from."""
-    return f"AWS_{kind.upper()}_ROLE_ARN"
 
 
 def role_arns(deployment: Deployment) -> dict[str, str]:
@@ -52,7 +48,8 @@ def github_variables(deployment: Deployment, owner: Deployment | None = None) ->
     arns = role_arns(deployment)
     if "image" not in arns and owner is not None:
         arns["image"] = role_arns(owner)["image"]
-    return {variable(kind): arns[kind] for kind in CI_ROLES if kind in arns}
+    return {github_variable(kind, deployment.environment.name): arns[kind]
+            for kind in CI_ROLES if kind in arns}
 
 
 def _environments(name: str) -> tuple[EnvironmentConfig, EnvironmentConfig | None]:

@@ -8,7 +8,7 @@ saved plan only when it has changes, so a second `up` changes nothing. The state
 `up` is its bootstrap: applied with a local state file, whose content then moves into the bucket
 it made (Deployment.bootstrap). `down` destroys app and network (the state bucket is protected by
 `prevent_destroy`). With `--target emulator` (the default) both run against the local AWS
-emulator (ops/emulator.py), which `up` starts when it is not running and `down` stops unless
+emulator (ops/emulator/), which `up` starts when it is not running and `down` stops unless
 another environment still has stacks in it; the JSON is the same one real AWS gets: only the
 environment (`AWS_ENDPOINT_URL`, fake credentials) differs. Failures end in one line saying what
 to do.
@@ -44,7 +44,15 @@ class DeployError(Exception):
     """A failed step; the message is the one line shown to the user."""
 
 
-class StateBucketMissing(DeployError):
+class DependencyMissing(DeployError):
+    """What `stack` needs is not deployed yet: deploy `needs` (an earlier stack) first."""
+
+    def __init__(self, message: str, needs: str):
+        super().__init__(message)
+        self.needs = needs
+
+
+class StateBucketMissing(DependencyMissing):
     """The environment's state bucket does not exist (yet): bootstrap state-<env> first."""
 
 
@@ -134,36 +142,41 @@ class Deployment:
     def _checked(self, stack: str, *args: str) -> subprocess.CompletedProcess:
         result = self.terraform(stack, *args)
         if result.returncode == 1 or (result.returncode and "-detailed-exitcode" not in args):
-            message = self.explain(stack, result.stdout + result.stderr)
-            missing = f"state bucket '{self.environment.state.bucket}' does not exist" in message
-            raise (StateBucketMissing if missing else DeployError)(message)
+            raise self.explain(stack, result.stdout + result.stderr)
         return result
 
-    def explain(self, stack: str, output: str) -> str:
-        """One line for a failed terraform run: the likely cause and what to run."""
+    def explain(self, stack: str, output: str) -> DeployError:
+        """The error for a failed terraform run, typed by its cause (a missing state bucket or
+        network, or anything else), with one line saying what to run."""
         name, where = self.environment.name, self.env.get("AWS_ENDPOINT_URL", "AWS")
+        names = self.environment.stack_names
         folder = os.path.relpath(self.stack_dir(stack))
         text = re.sub(r"\x1b\[[0-9;]*m", "", output)
         if re.search(r"NoSuchBucket|S3 bucket .*does not exist", text):
-            return (f"{stack}: state bucket '{self.environment.state.bucket}' does not exist at "
-                    f"{where}; deploy state-{name} first (`make up` does, in order)")
+            return StateBucketMissing(
+                f"{stack}: state bucket '{self.environment.state.bucket}' does not exist at "
+                f"{where}; deploy {names['state']} first (`make up` does, in order)",
+                needs=names["state"])
         if re.search(r"connection refused|dial tcp .* connect:", text, re.I):
-            return (f"{stack}: cannot reach {where}; start the emulator with `make up` (or, for "
-                    "AWS, unset AWS_ENDPOINT_URL)")
+            return DeployError(f"{stack}: cannot reach {where}; start the emulator with `make up` "
+                               "(or, for AWS, unset AWS_ENDPOINT_URL)")
         if "Error acquiring the state lock" in text:
             lock = re.search(r"ID:\s+(\S+)", text)
-            return (f"{stack}: the state is locked by another run; wait for it to finish, or if "
-                    f"it died: terraform -chdir={folder} force-unlock "
-                    f"{lock.group(1) if lock else '<ID>'}")
+            return DeployError(
+                f"{stack}: the state is locked by another run; wait for it to finish, or if it "
+                f"died: terraform -chdir={folder} force-unlock {lock.group(1) if lock else '<ID>'}")
         if re.search(r"no matching EC2 VPC found|no matching (EC2 )?Subnets? found", text):
-            return (f"{stack}: VPC '{self.environment.network.vpc_name}' not found; deploy "
-                    f"network-{name} first (`make up` deploys state, network, app in order)")
+            return DependencyMissing(
+                f"{stack}: VPC '{self.environment.network.vpc_name}' not found; deploy "
+                f"{names['network']} first (`make up` deploys state, network, app in order)",
+                needs=names["network"])
         if re.search(r"No valid credential sources|InvalidClientTokenId|ExpiredToken", text):
-            return f"{stack}: no valid AWS credentials; configure them (AWS_PROFILE, SSO, ...)"
+            return DeployError(
+                f"{stack}: no valid AWS credentials; configure them (AWS_PROFILE, SSO, ...)")
         errors = [line.strip("│ ").strip() for line in text.splitlines()
                   if line.strip("│ ").startswith("Error:")]
         detail = errors[0] if errors else (text.strip().splitlines() or ["terraform failed"])[-1]
-        return f"{stack}: {detail} (run terraform in {folder} for the whole message)"
+        return DeployError(f"{stack}: {detail} (run terraform in {folder} for the whole message)")
 
     def init(self, stack: str) -> None:
         self._checked(stack, "init", "-input=false", "-no-color")
@@ -377,7 +390,8 @@ def down(environment: EnvironmentConfig, target: str, outdir: Path = OUTDIR) -> 
         return 0
     if not deployment.stack_dir(names["app"]).is_dir():
         synthesize(environment, outdir)
-    for stack in (names["app"], names["network"]):
+    # Everything but the protected state stack, in reverse deploy order.
+    for stack in [name for kind, name in reversed(names.items()) if kind != "state"]:
         print(f"{stack} ...", flush=True)
         print(f"  destroyed {deployment.destroy(stack).changes['destroy']} resources",
               flush=True)

@@ -20,13 +20,15 @@ import os
 import sys
 from pathlib import Path
 
-from constructs_lib.config import ConfigError, environments_dir, delivery_order, load_environments
+from constructs_lib.config import (ConfigError, delivery_order, environments_dir, github_variable,
+                                   load_environments)
 
 
 def matrix(directory: Path) -> dict:
     """The GitHub Actions matrix: one `include` entry per environment, in deploy order."""
     return {"include": [{"name": env.name, "region": env.region,
-                         "promote_from": env.delivery.promote_from}
+                         "promote_from": env.delivery.promote_from,
+                         "plan_role_variable": github_variable("plan", env.name)}
                         for env in delivery_order(load_environments(directory))]}
 
 

@@ -38,10 +38,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from constructs_lib.config import (ConfigError, environments_dir, EnvironmentConfig, load_environments,
-                                   select_environments)
-from ops.deploy import (OUTDIR, PREVIEW_PLACEHOLDER, Deployment, DeployError, StateBucketMissing,
-                        synthesize, terraform_environment)
+from constructs_lib.config import (ConfigError, EnvironmentConfig, environments_dir,
+                                   load_environments, select_environments)
+from ops.deploy import (OUTDIR, PREVIEW_PLACEHOLDER, DependencyMissing, Deployment, DeployError,
+                        StateBucketMissing, synthesize, terraform_environment)
 from ops.terraform import ROOT
 
 NO_CHANGES, CHANGES, ERROR = 0, 2, 1
@@ -99,11 +99,6 @@ def analyse(shown: dict) -> tuple[dict[str, int], list[tuple[str, list[str]]], l
     return counts, replacements, destroys
 
 
-def _pending_dependency(message: str, environment: EnvironmentConfig) -> bool:
-    """True for DeployError messages saying another stack of this environment must come first."""
-    return any(f"deploy {name} first" in message for name in environment.stack_names.values())
-
-
 def plan_stack(deployment: Deployment, stack: str, out: Path) -> StackPlan:
     started = time.monotonic()
     out.mkdir(parents=True, exist_ok=True)
@@ -121,9 +116,8 @@ def plan_stack(deployment: Deployment, stack: str, out: Path) -> StackPlan:
         text = deployment.show(stack, str(plan_file), "-no-color")
     except DeployError as error:
         plan_file.unlink(missing_ok=True)  # Terraform saves an errored plan too: never apply it
-        message = str(error)
-        status = "pending" if _pending_dependency(message, deployment.environment) else "error"
-        return StackPlan(stack, status, message=message, seconds=time.monotonic() - started)
+        status = "pending" if isinstance(error, DependencyMissing) else "error"
+        return StackPlan(stack, status, message=str(error), seconds=time.monotonic() - started)
     counts, replacements, destroys = analyse(json.loads(shown))
     return StackPlan(stack, "changes" if any(counts.values()) else "no changes", counts,
                      replacements, destroys, text, plan_file=plan_file, json_file=json_file,

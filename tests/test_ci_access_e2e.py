@@ -134,7 +134,8 @@ def test_the_github_variables_name_the_roles(owner):
     deployment, _ = owner
     names = deployment.environment.ci_role_names
     assert github_variables(deployment) == {
-        "AWS_PLAN_ROLE_ARN": f"arn:aws:iam::123456789012:role/{names['plan']}",
+        f"AWS_PLAN_ROLE_ARN_{deployment.environment.name.upper()}":
+            f"arn:aws:iam::123456789012:role/{names['plan']}",
         "AWS_DEPLOY_ROLE_ARN": f"arn:aws:iam::123456789012:role/{names['deploy']}",
         "AWS_IMAGE_ROLE_ARN": f"arn:aws:iam::123456789012:role/{names['image']}"}
 

@@ -172,3 +172,18 @@ def test_a_synth_is_reused_only_when_written_from_the_same_inputs(tmp_path, envi
     wider = dataclasses.replace(uat, network=dataclasses.replace(uat.network, cidr="10.8.0.0/16"))
     assert synthesize(wider, outdir, reuse=True)  # another config
     assert '"10.8.0.0/16"' in written.read_text()
+
+
+def test_a_failed_run_is_typed_by_its_cause_not_by_its_words(environments, tmp_path):
+    """ops.plan tells "pending" (deploy an earlier stack first) from "error" by the error's type."""
+    from ops.deploy import DependencyMissing, Deployment, DeployError, StateBucketMissing
+
+    deployment = Deployment(environments["uat"], {"AWS_ENDPOINT_URL": "http://127.0.0.1:1"},
+                            tmp_path)
+    vpc = deployment.explain("app-uat", "│ Error: no matching EC2 VPC found\n")
+    bucket = deployment.explain("network-uat", "Error: S3 bucket \"x\" does not exist.")
+    other = deployment.explain("app-uat", "│ Error: creating ECS Service: boom\n")
+    assert (type(vpc), vpc.needs) == (DependencyMissing, "network-uat")
+    assert (type(bucket), bucket.needs) == (StateBucketMissing, "state-uat")
+    assert type(other) is DeployError and str(other).startswith(
+        "app-uat: Error: creating ECS Service: boom (run terraform in ")

@@ -1,5 +1,5 @@
 """Releases end to end against the local AWS emulator (python -m ops.release): real Terraform
-plans and applies of the app stack, ECS and CodeDeploy rollouts (ops/emulator.py finishes them,
+plans and applies of the app stack, ECS and CodeDeploy rollouts (ops/emulator/patches/ finish them,
 or fails them for images in EMULATOR_FAILING_IMAGES).
 
 Two environments, applied once for the module and side by side (threads, as in

@@ -209,9 +209,12 @@ def test_a_third_environment_file_appears_in_every_workflow_matrix(tmp_path):
     outputs = listing(folder, tmp_path / "github_output")
     matrix = json.loads(outputs["matrix"])
     assert matrix == {"include": [
-        {"name": "uat", "region": "ap-south-1", "promote_from": ""},
-        {"name": "staging", "region": "eu-west-1", "promote_from": "uat"},
-        {"name": "prod", "region": "ap-south-1", "promote_from": "staging"}]}
+        {"name": "uat", "region": "ap-south-1", "promote_from": "",
+         "plan_role_variable": "AWS_PLAN_ROLE_ARN_UAT"},
+        {"name": "staging", "region": "eu-west-1", "promote_from": "uat",
+         "plan_role_variable": "AWS_PLAN_ROLE_ARN_STAGING"},
+        {"name": "prod", "region": "ap-south-1", "promote_from": "staging",
+         "plan_role_variable": "AWS_PLAN_ROLE_ARN_PROD"}]}
     assert outputs["first"] == "uat"
     # Every matrix.<key> a workflow reads is in each entry, so each job gets its values.
     for name in ENVIRONMENT_WORKFLOWS:
@@ -245,7 +248,7 @@ def test_plan_workflow_plans_each_environment_and_keeps_one_comment_each():
     assert job["strategy"]["fail-fast"] is False
     (credentials,) = [step for step in steps(job)
                       if step.get("uses", "").startswith("aws-actions/configure-aws-credentials@")]
-    assert credentials["with"]["role-to-assume"] == "${{ vars.AWS_PLAN_ROLE_ARN }}"
+    assert credentials["with"]["role-to-assume"] == "${{ vars[matrix.plan_role_variable] }}"
     assert 'python -m ops.plan --env "$ENVIRONMENT"' in runs(job)
     comment = step_running(job, "python -m ops.github comment")
     assert comment["env"]["GITHUB_TOKEN"] == "${{ github.token }}"

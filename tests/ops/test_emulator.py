@@ -1,4 +1,4 @@
-"""The local AWS emulator (ops/emulator.py): loopback only, managed policies, each gap it fills
+"""The local AWS emulator (ops/emulator/): loopback only, managed policies, each gap it fills
 for the stacks, and its command line. Runs moto in this process on a free port; no Terraform."""
 
 import json
@@ -14,7 +14,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from ops.emulator import HOST, Emulator, PortInUseError, apply_patches, aws_environment
+from ops.emulator import (HOST, Emulator, EmulatorError, PortInUseError, apply_patches,
+                          aws_environment)
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "ap-south-1"
@@ -146,6 +147,38 @@ def test_env_command_prints_the_variables():
     result = run_cli("env", "--port", "4599")
     assert result.returncode == 0
     assert "AWS_ENDPOINT_URL=http://127.0.0.1:4599" in result.stdout.splitlines()
+
+
+def test_the_aws_path_imports_nothing_of_moto():
+    code = ("import sys, ops.deploy, ops.release, ops.plan, ops.apply, ops.image, ops.aws\n"
+            "print(sorted({name.split('.')[0] for name in sys.modules} & {'moto', 'werkzeug'}))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_patches_refuse_a_moto_version_they_were_not_written_for(monkeypatch):
+    from ops.emulator import patches
+
+    monkeypatch.setattr(patches.metadata, "version", lambda name: "5.3.0")
+    with pytest.raises(EmulatorError) as error:
+        patches.apply_patches()
+    assert str(error.value).startswith(
+        "moto 5.3.0 is installed, but the emulator's patches were written for moto 5.2.1: "
+        "install moto==5.2.1")
+    assert "\n" not in str(error.value)
+
+
+def test_a_patch_whose_moto_attribute_is_gone_fails_naming_it(monkeypatch):
+    from moto.elbv2.models import ELBv2Backend
+
+    from ops.emulator.patches import elbv2
+
+    monkeypatch.delattr(ELBv2Backend, "delete_load_balancer")
+    with pytest.raises(EmulatorError, match=r"^cannot patch moto\.elbv2\.models\.ELBv2Backend"
+                                            r"\.delete_load_balancer: moto no longer has it"):
+        elbv2.enforce_deletion_protection()
 
 
 def test_patches_apply_once(emulator):
@@ -283,7 +316,7 @@ def test_bucket_policy_denying_plain_http_lets_the_state_backend_in(client):
     assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
 
 
-# ops.emulator filters this warning of moto's out at import, which pytest's own filters undo.
+# ops.emulator.patches.errors filters this warning of moto's out at import, which pytest's own filters undo.
 @pytest.mark.filterwarnings(r"ignore:Exception\(UnsupportedCall\)")
 def test_a_call_moto_lacks_fails_at_once_instead_of_being_retried(client):
     ecs = client("ecs", retries={"mode": "standard", "max_attempts": 5})

@@ -49,8 +49,10 @@ def test_the_shipped_environments_go_uat_then_prod(capsys):
         "prod             ap-south-1       promoted from uat"]
     assert listing.main(["--json"]) == 0
     assert json.loads(capsys.readouterr().out) == {"include": [
-        {"name": "uat", "region": "ap-south-1", "promote_from": ""},
-        {"name": "prod", "region": "ap-south-1", "promote_from": "uat"}]}
+        {"name": "uat", "region": "ap-south-1", "promote_from": "",
+         "plan_role_variable": "AWS_PLAN_ROLE_ARN_UAT"},
+        {"name": "prod", "region": "ap-south-1", "promote_from": "uat",
+         "plan_role_variable": "AWS_PLAN_ROLE_ARN_PROD"}]}
 
 
 def test_order_follows_promote_from_and_the_rest_go_by_name(folder):
