@@ -141,15 +141,20 @@ class NetworkConfig:
                      f"an AZ's letter must be one of the first max_availability_zones="
                      f"{self.max_availability_zones} letters (a-"
                      f"{string.ascii_lowercase[self.max_availability_zones - 1]})")
-        _require(network.prefixlen < self.subnet_prefix_length <= 28, "subnet_prefix_length",
-                 self.subnet_prefix_length,
-                 f"must be between {network.prefixlen + 1} (inside {self.cidr}) and 28")
-        slots = 2 ** (self.subnet_prefix_length - network.prefixlen)
-        _require(2 * self.max_availability_zones <= slots, "subnet_prefix_length",
-                 self.subnet_prefix_length,
-                 f"{2 * self.max_availability_zones} subnets (2 tiers x max_availability_zones="
-                 f"{self.max_availability_zones}) of /{self.subnet_prefix_length} do not fit in "
-                 f"{self.cidr}; use a longer prefix length or a larger cidr")
+        # 2 tiers x max_availability_zones subnets, each at most /28 (AWS's smallest subnet).
+        subnets = 2 * self.max_availability_zones
+        bits = (subnets - 1).bit_length()  # slots of a power of two that hold them all
+        widest_vpc = 28 - bits
+        if network.prefixlen > widest_vpc:
+            raise FieldError("cidr", self.cidr,
+                             f"{subnets} subnets (2 tiers x max_availability_zones="
+                             f"{self.max_availability_zones}) of at least /28 do not fit in a "
+                             f"/{network.prefixlen}; use /{widest_vpc} or larger (e.g. "
+                             f"{network.supernet(new_prefix=widest_vpc)})")
+        _require(network.prefixlen + bits <= self.subnet_prefix_length <= 28,
+                 "subnet_prefix_length", self.subnet_prefix_length,
+                 f"must be between {network.prefixlen + bits} and 28: {subnets} subnets (2 tiers "
+                 f"x max_availability_zones={self.max_availability_zones}) fit in {self.cidr}")
 
     @property
     def network(self) -> ipaddress.IPv4Network:
@@ -574,9 +579,13 @@ class EnvironmentConfig:
         _require(bool(_NAME.match(self.project)), "project", self.project,
                  "lowercase letters, digits and '-'")
         for zone in self.network.availability_zones:
-            _require(bool(re.fullmatch(re.escape(self.region) + "[a-z]", zone)),
-                     "network.availability_zones", zone,
-                     f"AZs must be in region {self.region}, like {self.region}a")
+            if not re.fullmatch(re.escape(self.region) + "[a-z]", zone):
+                _require(self.region in _known_regions() or not _known_regions(), "region",
+                         self.region, "not an AWS region"
+                         + "".join(f"; did you mean {close!r}?" for close in difflib
+                                   .get_close_matches(self.region, _known_regions(), n=1)))
+                raise FieldError("network.availability_zones", zone,
+                                 f"AZs must be in region {self.region}, like {self.region}a")
         if not self.state.region:
             object.__setattr__(self, "state", dataclasses.replace(self.state, region=self.region))
         # AWS limits load balancer and target group names to 32 characters.
@@ -587,6 +596,17 @@ class EnvironmentConfig:
             longest = max(self.ci_role_names.values(), key=len)
             _require(len(longest) <= 64, "project", self.project,
                      f"names the CI role '{longest}', which IAM allows at most 64 characters")
+
+
+def _known_regions() -> tuple[str, ...]:
+    """The regions botocore knows (asked only to explain an AZ that is not in the region: a
+    region newer than botocore is never refused for being unknown)."""
+    try:
+        from botocore.loaders import Loader
+        partitions = Loader().load_data("endpoints")["partitions"]
+    except Exception:  # no botocore: nothing to compare with
+        return ()
+    return tuple(sorted({region for partition in partitions for region in partition["regions"]}))
 
 
 # ---------------------------------------------------------------------------------------------

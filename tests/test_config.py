@@ -44,11 +44,19 @@ BAD_INPUT = {
                             "network.cidr = '10.0.0.1/16'", "no host bits"),
     "subnets do not fit the VPC": (
         edited('cidr = "10.0.0.0/16"', 'cidr = "10.0.0.0/22"'),
-        "network.subnet_prefix_length = 24", "6 subnets (2 tiers x max_availability_zones=3) "
-                                             "of /24 do not fit in 10.0.0.0/22"),
+        "network.subnet_prefix_length = 24", "must be between 25 and 28: 6 subnets (2 tiers x "
+                                             "max_availability_zones=3) fit in 10.0.0.0/22"),
     "subnet mask larger than the VPC": (
         edited("subnet_prefix_length = 24", "subnet_prefix_length = 12"),
-        "network.subnet_prefix_length = 12", "between 17 (inside 10.0.0.0/16) and 28"),
+        "network.subnet_prefix_length = 12", "must be between 19 and 28: 6 subnets"),
+    "a VPC too small for any subnets": (
+        edited('cidr = "10.0.0.0/16"', 'cidr = "10.0.0.0/27"'),
+        "network.cidr = '10.0.0.0/27'", "6 subnets (2 tiers x max_availability_zones=3) of at "
+                                        "least /28 do not fit in a /27; use /25 or larger "
+                                        "(e.g. 10.0.0.0/25)"),
+    "a region that does not exist": (
+        edited('region = "ap-south-1"', 'region = "ap-soth-1"'),
+        "region = 'ap-soth-1'", "not an AWS region; did you mean 'ap-south-1'?"),
     "fewer than 2 AZs": (
         edited('["ap-south-1a", "ap-south-1b", "ap-south-1c"]', '["ap-south-1a"]'),
         "network.availability_zones = ['ap-south-1a']", "at least 2"),
