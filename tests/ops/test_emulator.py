@@ -572,3 +572,20 @@ def test_put_image_pushes_a_stand_in_image_and_prints_its_digest(client, emulato
                       "--tag", "v1")
     assert missing.returncode == 2
     assert missing.stderr.startswith("error: no/such:v1: ") and missing.stderr.count("\n") == 1
+
+
+def test_concurrent_requests_are_answered_one_at_a_time(client):
+    """moto's IAM CreateRole iterates the roles while another CreateRole adds one; Terraform
+    creates roles in parallel. Every one of many concurrent creates must succeed."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    iam = client("iam")
+    trust = json.dumps({"Version": "2012-10-17", "Statement": []})
+
+    def create(number: int) -> str:
+        return iam.create_role(RoleName=f"concurrent-{number}",
+                               AssumeRolePolicyDocument=trust)["Role"]["RoleName"]
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        created = list(pool.map(create, range(200)))
+    assert sorted(created) == sorted(f"concurrent-{n}" for n in range(200))

@@ -53,13 +53,15 @@ def apply_patches() -> None:
     check_moto_version()
     from moto.core.responses import BaseResponse
 
-    from ops.emulator.patches import autoscaling, codedeploy, ec2, ecs, elbv2, errors, s3
+    from ops.emulator.patches import (autoscaling, codedeploy, ec2, ecs, elbv2, errors, s3,
+                                      serial)
 
     with _patch_lock:
         # A marker on moto itself, so that even a reloaded copy of this module patches only once.
         if getattr(BaseResponse, "_ops_emulator_patched", False):
             return
         errors.fail_fast_on_unsupported_calls()
+        serial.serialize_requests()  # outermost: one request at a time
         autoscaling.add_tagging()
         ecs.keep_service_settings()
         ec2.describe_referenced_group_rule_descriptions()
