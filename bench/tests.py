@@ -26,6 +26,7 @@ import json
 import os
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -86,10 +87,23 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run(pytest_args: list[str], logs: Path, report: Path) -> tuple[int, dict]:
+def terraform_shim(folder: Path, cpu_log: Path) -> dict[str, str]:
+    """The variables that put bench/terraform_cpu.py first on PATH as `terraform`, logging each
+    command's CPU to cpu_log (for every caller: ops, the tests, the cdktf CLI)."""
+    real = shutil.which("terraform")
+    if real is None:
+        raise SystemExit("error: terraform is not on PATH")
+    shim = folder / "terraform"
+    shim.write_text(f"#!{sys.executable}\n" + (ROOT / "bench" / "terraform_cpu.py").read_text())
+    shim.chmod(0o755)
+    return {"PATH": f"{folder}{os.pathsep}{os.environ.get('PATH', '')}",
+            "BENCH_TERRAFORM": real, "BENCH_TERRAFORM_CPU": str(cpu_log)}
+
+
+def run(pytest_args: list[str], logs: Path, report: Path, shim: dict) -> tuple[int, dict]:
     env = dict(os.environ, TERRAFORM_LOG_DIR=str(logs), BENCH_TESTS_REPORT=str(report),
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT / "bench"),
-                                                        os.environ.get("PYTHONPATH")])))
+                                                        os.environ.get("PYTHONPATH")])), **shim)
     load_before = os.getloadavg()
     busy, total = cpu_times()
     cpu, started = children_cpu(), time.monotonic()
@@ -141,6 +155,24 @@ def module_table(report: Path) -> list[str]:
             lines.append(f"tier {tier:5} {len(entry['tests']):4d} tests: span "
                          f"{entry['stop'] - entry['start']:6.1f} s (first start to last end), "
                          f"sum {entry['sum']:7.1f} s")
+    return lines
+
+
+def cpu_table(cpu_log: Path, suite_cpu: float) -> list[str]:
+    """CPU seconds per Terraform command (each one starts the AWS provider, which loads its
+    schemas: the fixed cost that bounds the suite), and their share of the suite's CPU."""
+    rows = [json.loads(line) for line in cpu_log.read_text().splitlines()] \
+        if cpu_log.exists() else []
+    per: dict[str, list[float]] = defaultdict(list)
+    for row in rows:
+        per[row["command"] or "(none)"].append(row["cpu"])
+    total = sum(row["cpu"] for row in rows)
+    lines = [f"terraform CPU: {len(rows)} commands, {total:.0f} CPU-s = "
+             f"{total / max(suite_cpu, 1e-9):.0%} of the suite's",
+             f"  {'command':10} {'runs':>5} {'CPU-s':>7} {'per run':>8}"]
+    for command, cpus in sorted(per.items(), key=lambda item: -sum(item[1])):
+        lines.append(f"  {command:10} {len(cpus):5d} {sum(cpus):7.0f} "
+                     f"{sum(cpus) / len(cpus):8.1f}")
     return lines
 
 
@@ -214,8 +246,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-tests-") as scratch:
         logs = args.logs or Path(scratch) / "terraform"
         logs.mkdir(parents=True, exist_ok=True)
-        report = Path(scratch) / "report.jsonl"
-        code, figures = run(args.pytest_args, logs.resolve(), report)
+        report, cpu_log = Path(scratch) / "report.jsonl", Path(scratch) / "terraform-cpu.jsonl"
+        (Path(scratch) / "bin").mkdir()
+        code, figures = run(args.pytest_args, logs.resolve(), report,
+                            terraform_shim(Path(scratch) / "bin", cpu_log))
         lines = ["", "== bench/tests.py " + "=" * 60, *module_table(report), ""]
         load_before, load_after = figures["load"]
         lines += [
@@ -225,7 +259,8 @@ def main(argv: list[str] | None = None) -> int:
             f"run (everyone's); the suite's own processes "
             f"{figures['suite_cpu']:.0f} CPU-s = "
             f"{figures['suite_cpu'] / (figures['wall'] * figures['cpus']):.0%}; load average "
-            f"{load_before[0]:.2f} before, {load_after[0]:.2f} after", ""]
+            f"{load_before[0]:.2f} before, {load_after[0]:.2f} after", "",
+            *cpu_table(cpu_log, figures["suite_cpu"]), ""]
         lines += ["terraform, per stack folder (seconds per command; apply/destroy with their "
                   "slowest resources):", *terraform_table(logs, args.top, args.slow)]
         print("\n".join(lines))

@@ -3,8 +3,8 @@
     python -m ops.deploy up   [--env uat] [--stack app-uat ...] [--target emulator|aws]
     python -m ops.deploy down [--env uat] [--target emulator|aws]
 
-`up` synthesizes once, then per stack runs `terraform init` and `terraform plan`, and applies the
-saved plan only when it has changes, so a second `up` changes nothing. The state stack's first
+`up` synthesizes once, then per stack runs `terraform init` and `terraform apply -auto-approve`
+(which applies only what it planned to change), so a second `up` changes nothing. The state stack's first
 `up` is its bootstrap: applied with a local state file, whose content then moves into the bucket
 it made (Deployment.bootstrap). `down` destroys app and network (the state bucket is protected by
 `prevent_destroy`). With `--target emulator` (the default) both run against the local AWS
@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +36,8 @@ from constructs_lib.config import ConfigError, environments_dir, EnvironmentConf
     select_environments
 from ops import emulator
 from ops.aws import target_environment
-from ops.terraform import MIRROR_CLI_CONFIG, ROOT, terraform
+from ops.terraform import (MIRROR_CLI_CONFIG, ROOT, PlannedChange, applied_counts,
+                           plan_text, planned_changes, readable, terraform)
 
 OUTDIR = ROOT / "cdktf.out"
 
@@ -55,6 +57,13 @@ class DependencyMissing(DeployError):
 class StateBucketMissing(DependencyMissing):
     """The environment's state bucket does not exist (yet): bootstrap state-<env> first."""
 
+
+# What `terraform init` reads and writes besides cdk.tf.json's `terraform` block and override
+# files (Deployment.init skips init when none changed): the lock file, the backend it recorded
+# (any other init, e.g. -migrate-state, rewrites it), the installed providers; and the variables
+# that pick the CLI configuration and the endpoint.
+INIT_INPUTS = (".terraform.lock.hcl", ".terraform/terraform.tfstate", ".terraform/providers")
+INIT_VARIABLES = ("TF_CLI_CONFIG_FILE", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_PROFILE")
 
 # The override file that keeps a state stack's state local until its bucket exists.
 BOOTSTRAP_OVERRIDE = "bootstrap_override.tf.json"
@@ -151,7 +160,7 @@ class Deployment:
         name, where = self.environment.name, self.env.get("AWS_ENDPOINT_URL", "AWS")
         names = self.environment.stack_names
         folder = os.path.relpath(self.stack_dir(stack))
-        text = re.sub(r"\x1b\[[0-9;]*m", "", output)
+        text = re.sub(r"\x1b\[[0-9;]*m", "", readable(output))
         if re.search(r"NoSuchBucket|S3 bucket .*does not exist", text):
             return StateBucketMissing(
                 f"{stack}: state bucket '{self.environment.state.bucket}' does not exist at "
@@ -178,37 +187,61 @@ class Deployment:
         detail = errors[0] if errors else (text.strip().splitlines() or ["terraform failed"])[-1]
         return DeployError(f"{stack}: {detail} (run terraform in {folder} for the whole message)")
 
-    def init(self, stack: str) -> None:
+    def init(self, stack: str, reuse: bool = True) -> None:
+        """`terraform init`; with reuse, skipped when this method already initialized the folder
+        for the same inputs (INIT_INPUTS: what init reads and writes), as Terragrunt's auto-init
+        does: every run of it hashes the 700 MB provider and reads the backend again (1-2 CPU-s).
+        """
+        stamp = self.stack_dir(stack) / ".terraform" / "ops-init.sha256"
+        if reuse and stamp.is_file() and stamp.read_text() == self._init_inputs(stack):
+            return
+        stamp.unlink(missing_ok=True)
         self._checked(stack, "init", "-input=false", "-no-color")
+        stamp.parent.mkdir(exist_ok=True)  # a stack without providers or backend has none
+        stamp.write_text(self._init_inputs(stack))
 
-    def plan_counts(self, stack: str, plan_file: str) -> dict[str, int]:
-        shown = json.loads(self._checked(stack, "show", "-json", plan_file).stdout)
-        counts = {"add": 0, "change": 0, "destroy": 0}
-        for change in shown.get("resource_changes", []):
-            actions = change["change"]["actions"]
-            counts["add"] += "create" in actions
-            counts["destroy"] += "delete" in actions
-            counts["change"] += actions == ["update"]
-        return counts
+    def _init_inputs(self, stack: str) -> str:
+        folder, digest = self.stack_dir(stack), hashlib.sha256()
+        config = json.loads((folder / "cdk.tf.json").read_text())
+        digest.update(json.dumps(config.get("terraform"), sort_keys=True).encode())
+        for name in [*INIT_INPUTS, *sorted(p.name for p in folder.glob("*override.tf.json"))]:
+            path = folder / name
+            digest.update(f"\0{name}\0".encode() + (path.read_bytes() if path.is_file() else
+                                                    b"missing" if not path.exists() else b"dir"))
+        for variable in INIT_VARIABLES:
+            digest.update(f"\0{variable}={self.env.get(variable, '')}".encode())
+        return digest.hexdigest()
 
     def plan(self, stack: str, plan_file: str = "tfplan") -> bool:
         """`terraform plan -out=plan_file` (after init); True when it has changes."""
         return self._checked(stack, "plan", "-input=false", "-no-color", "-detailed-exitcode",
                              f"-out={plan_file}").returncode == 2
 
+    def plan_for_review(self, stack: str, plan_file: str) -> str:
+        """`terraform plan -out=plan_file` (after init); the plan as `terraform show` of the file
+        prints it, taken from the plan's own output (no second start of the provider)."""
+        return plan_text(self._checked(stack, "plan", "-input=false", "-no-color",
+                                       f"-out={plan_file}").stdout)
+
+    def plan_changes(self, stack: str, plan_file: str = "tfplan") -> list[PlannedChange]:
+        """`terraform plan -json -out=plan_file` (after init): the resource changes it saved."""
+        result = self._checked(stack, "plan", "-input=false", "-json", "-detailed-exitcode",
+                               f"-out={plan_file}")
+        return planned_changes(result.stdout) if result.returncode == 2 else []
+
     def show(self, stack: str, plan_file: str, *args: str) -> str:
         """`terraform show <args> plan_file`, e.g. args ("-json",) or ("-no-color",)."""
         return self._checked(stack, "show", *args, plan_file).stdout
 
     def apply(self, stack: str) -> StackResult:
-        """Plan, and apply the saved plan only if it changes something. The state stack is
+        """Apply what the configuration changes (nothing when it matches). The state stack is
         bootstrapped when its bucket does not exist yet (or a bootstrap was interrupted)."""
         started = time.monotonic()
         if stack == self.environment.stack_names["state"]:
             if self.bootstrap_state_file(stack).exists():
                 return self.bootstrap(stack)
             try:
-                self.init(stack)
+                self.init(stack, reuse=False)  # finds out whether the bucket exists
             except StateBucketMissing:
                 return self.bootstrap(stack)
         else:
@@ -216,13 +249,10 @@ class Deployment:
         return self._plan_and_apply(stack, started)
 
     def _plan_and_apply(self, stack: str, started: float) -> StackResult:
-        plan = self._checked(stack, "plan", "-input=false", "-no-color",
-                             "-detailed-exitcode", "-out=tfplan")
-        changes = {}
-        if plan.returncode == 2:
-            changes = self.plan_counts(stack, "tfplan")
-            self.apply_saved(stack, "tfplan")
-        return StackResult(stack, changes, time.monotonic() - started)
+        # One run plans and applies: one start of the AWS provider instead of three (plan, show,
+        # apply of the saved plan). A reviewed plan is applied by ops.apply, not here.
+        applied = self._checked(stack, "apply", "-input=false", "-no-color", "-auto-approve")
+        return StackResult(stack, applied_counts(applied.stdout), time.monotonic() - started)
 
     def apply_saved(self, stack: str, plan_file: str) -> None:
         """Apply exactly the plan saved in `plan_file` (by plan())."""
@@ -288,6 +318,51 @@ class Deployment:
                 shutil.copy2(lock, copy)
             yield Deployment(self.environment, self.env, Path(folder))
 
+    def apply_in_order(self, stacks: list[str], say=lambda line: None) -> dict[str, StackResult]:
+        """Apply `stacks` (deploy order) one after another, except that once the state bucket is
+        ready the state stack's apply goes on in the background: the provider then mostly waits
+        on the bucket's lifecycle configuration (~55 s), and the next stacks need only the
+        bucket. Its result comes last. When a later stack fails, its error is raised after the
+        state stack's apply ended (never abandoned halfway)."""
+        state, results, bootstrap = self.environment.stack_names["state"], {}, None
+        with ThreadPoolExecutor(max_workers=1) as background:
+            for number, stack in enumerate(stacks, 1):
+                say(f"[{number}/{len(stacks)}] {stack} ...")
+                if stack == state and stack != stacks[-1]:
+                    running = background.submit(self.apply, stack)
+                    self.wait_for_state_bucket(running)
+                    if not running.done():
+                        bootstrap = running
+                        say("  its bucket is ready: the next stacks start while it finishes")
+                        continue
+                    results[stack] = running.result()
+                else:
+                    results[stack] = self.apply(stack)
+                say(f"  {results[stack].describe()}")
+            if bootstrap is not None:
+                results[state] = bootstrap.result()
+                say(f"{state}: {results[state].describe()}")
+        return results
+
+    def wait_for_state_bucket(self, applying: Future, poll: float = 0.5) -> None:
+        """Until the environment's state bucket exists with versioning on, which is all the other
+        stacks' S3 backend needs, while `applying` (the state stack's apply) may still wait for
+        the bucket's lifecycle configuration (~55 s of the provider's own settling). Raises what
+        made `applying` fail, if it ends first."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from ops.aws import client
+
+        s3, bucket = client("s3", self.env), self.environment.state.bucket
+        while not applying.done():
+            try:
+                if s3.get_bucket_versioning(Bucket=bucket).get("Status") == "Enabled":
+                    return
+            except (BotoCoreError, ClientError):
+                pass  # not created yet
+            time.sleep(poll)
+        applying.result()
+
     def destroy(self, stack: str) -> StackResult:
         started = time.monotonic()
         self.init(stack)
@@ -330,9 +405,7 @@ def up(environment: EnvironmentConfig, stacks: list[str], target: str) -> int:
     print(f"synthesizing {environment.name} ...", flush=True)
     synthesize(environment)
     print(f"  done ({time.monotonic() - started:.1f}s)", flush=True)
-    for number, stack in enumerate(stacks, 1):
-        print(f"[{number}/{len(stacks)}] {stack} ...", flush=True)
-        print(f"  {deployment.apply(stack).describe()}", flush=True)
+    deployment.apply_in_order(stacks, say=lambda line: print(line, flush=True))
     app = environment.stack_names["app"]
     if app in stacks:
         print(f"\nALB URL: {deployment.outputs(app).get('alb_url')}")

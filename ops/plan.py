@@ -63,7 +63,7 @@ class StackPlan:
     counts: dict[str, int] = field(default_factory=lambda: {"add": 0, "change": 0, "destroy": 0})
     replacements: list[tuple[str, list[str]]] = field(default_factory=list)  # address, paths
     destroys: list[str] = field(default_factory=list)
-    text: str = ""  # `terraform show -no-color`
+    text: str = ""  # as `terraform show -no-color` of the plan prints it
     message: str = ""  # the one-line reason, for "pending" and "error"
     plan_file: Path | None = None
     json_file: Path | None = None
@@ -107,13 +107,13 @@ def plan_stack(deployment: Deployment, stack: str, out: Path) -> StackPlan:
         stale.unlink(missing_ok=True)
     try:
         try:
-            deployment.init(stack)
+            deployment.init(stack)  # skipped when current: then the plan finds a missing bucket
+            text = deployment.plan_for_review(stack, str(plan_file))
         except StateBucketMissing:
+            plan_file.unlink(missing_ok=True)
             return preview_stack(deployment, stack, out, started)
-        deployment.plan(stack, str(plan_file))
         shown = deployment.show(stack, str(plan_file), "-json")
         json_file.write_text(shown)
-        text = deployment.show(stack, str(plan_file), "-no-color")
     except DeployError as error:
         plan_file.unlink(missing_ok=True)  # Terraform saves an errored plan too: never apply it
         status = "pending" if isinstance(error, DependencyMissing) else "error"
@@ -134,9 +134,8 @@ def preview_stack(deployment: Deployment, stack: str, out: Path, started: float)
             preview.init(stack)
             with tempfile.TemporaryDirectory() as folder:
                 plan_file = str(Path(folder) / "preview.tfplan")
-                preview.plan(stack, plan_file)
+                text = preview.plan_for_review(stack, plan_file)
                 shown = json.loads(preview.show(stack, plan_file, "-json"))
-                text = preview.show(stack, plan_file, "-no-color")
     except DeployError as error:
         return StackPlan(stack, "error", message=f"preview: {error}",
                          seconds=time.monotonic() - started)

@@ -50,6 +50,7 @@ from constructs_lib.config import (ConfigError, EnvironmentConfig, environments_
 from ops.aws import client, target_environment
 from ops.deploy import DeployError, Deployment, synthesize
 from ops.image import git_commit
+from ops.terraform import PlannedChange
 
 DONE, FAILED, REFUSED = 0, 1, 2
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
@@ -61,8 +62,7 @@ PLAN_FILE = "release.tfplan"
 # What a release may change in the app stack: the task definition (a new revision: Terraform
 # replaces it) and the service (now running that revision). Anything else is pending
 # infrastructure work, which goes through review, never along with a release.
-RELEASE_ACTIONS = {"aws_ecs_task_definition": (["create", "delete"], ["delete", "create"]),
-                   "aws_ecs_service": (["update"],)}
+RELEASE_ACTIONS = {"aws_ecs_task_definition": ("replace",), "aws_ecs_service": ("update",)}
 CODEDEPLOY_RUNNING = ("Created", "Queued", "InProgress", "Baking", "Ready")
 
 
@@ -280,17 +280,11 @@ def unlock(target: Target) -> str:
 # --- Rolling out -----------------------------------------------------------------------------
 
 
-def unexpected_changes(plan: dict) -> list[str]:
-    """The planned changes (`terraform show -json`) a release may not make, as 'address
-    (actions)'."""
-    unexpected = []
-    for change in plan.get("resource_changes", []):
-        actions = change["change"]["actions"]
-        if actions in (["no-op"], ["read"]) or \
-                actions in RELEASE_ACTIONS.get(change["type"], ()):
-            continue
-        unexpected.append(f"{change['address']} ({'/'.join(actions)})")
-    return unexpected
+def unexpected_changes(changes: list[PlannedChange]) -> list[str]:
+    """The planned changes a release may not make, as 'address (action)'."""
+    return [f"{change.address} ({change.action})" for change in changes
+            if change.action not in ("noop", "read")
+            and change.action not in RELEASE_ACTIONS.get(change.type, ())]
 
 
 def apply_version_of_record(target: Target, say: Callable[[str], None]) -> dict:
@@ -299,8 +293,9 @@ def apply_version_of_record(target: Target, say: Callable[[str], None]) -> dict:
     stacks, stack = target.stacks(), target.app_stack
     started = time.monotonic()
     stacks.init(stack)
-    if stacks.plan(stack, PLAN_FILE):
-        unexpected = unexpected_changes(json.loads(stacks.show(stack, PLAN_FILE, "-json")))
+    changes = stacks.plan_changes(stack, PLAN_FILE)
+    if changes:
+        unexpected = unexpected_changes(changes)
         if unexpected:
             raise Refused(f"{stack} has changes a release does not make: "
                           f"{', '.join(unexpected[:5])}"

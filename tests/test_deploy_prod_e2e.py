@@ -20,7 +20,9 @@ def test_an_interrupted_apply_converges_when_run_again(deployments, state_stacks
     total = resource_count(prod, "network-prod")
     prod.init("network-prod")
     process = subprocess.Popen(
-        ["terraform", "apply", "-auto-approve", "-no-color", "-input=false"],
+        # Two at a time: at the fifth "Creation complete" at most two more are under way, and
+        # most of the stack is still to come however late this process reads the output.
+        ["terraform", "apply", "-auto-approve", "-no-color", "-input=false", "-parallelism=2"],
         cwd=prod.stack_dir("network-prod"), env=prod.env, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True)
     try:

@@ -5,13 +5,12 @@ import json
 import os
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from helpers import validate_together
 from ops.export_hcl import stack_files
-from ops.terraform import terraform
 
 ROOT = Path(__file__).resolve().parent.parent
 # cdktf 0.21 writes `depends_on` and `ignore_changes` entries as strings; Terraform still takes
@@ -47,20 +46,16 @@ def test_every_stack_is_exported_as_hcl(exported, synthesized):
                 for block in blocks:
                     assert f'{kind} "{type_}" "{block}" {{' in text, (name, type_, block)
 
-def validate(stack_dir: Path) -> dict:
-    terraform(stack_dir, "init", "-backend=false", "-input=false")
-    return json.loads(terraform(stack_dir, "validate", "-json", check=False).stdout)
-
-
-def test_every_exported_stack_validates(exported):
+def test_every_exported_stack_validates(exported, tmp_path):
     out, _ = exported
     files = stack_files(out)
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        reports = dict(zip(files, pool.map(validate, (path.parent for path in files.values()))))
-    for name, report in reports.items():
-        assert report["valid"] and report["error_count"] == 0, (name, report["diagnostics"])
-        warnings = {d["summary"] for d in report["diagnostics"] if d["severity"] == "warning"}
+    found = validate_together([path.parent for path in files.values()], tmp_path / "validate")
+    assert sorted(found) == sorted([*files, ""])
+    for name, diagnostics in found.items():
+        assert [d for d in diagnostics if d["severity"] == "error"] == [], name
+        warnings = {d["summary"] for d in diagnostics if d["severity"] == "warning"}
         assert warnings <= ACCEPTED_WARNINGS, name
+
 
 def test_an_unknown_environment_is_one_line(tmp_path):
     result = export(tmp_path / "hcl", ENVIRONMENTS="staging")

@@ -9,6 +9,7 @@ import pytest
 from helpers import with_service
 from ops import release
 from ops.release import Refused, Target
+from ops.terraform import PlannedChange
 
 
 def run_cli(capsys, *argv: str) -> tuple[int, str]:
@@ -66,25 +67,22 @@ def test_promotion_between_two_repositories_is_refused_before_any_aws_call(envir
         "hello-world/hello-world (ap-south-1): promotion moves one digest")
 
 
-def change(address: str, *actions: str) -> dict:
-    kind = address.split(".")[0]
-    return {"address": address, "type": kind, "change": {"actions": list(actions)}}
+def change(address: str, action: str) -> PlannedChange:
+    return PlannedChange(address, address.removeprefix("data.").split(".")[0], action)
 
 
 def test_a_release_applies_only_a_new_task_definition_and_the_service_update():
-    release_only = {"resource_changes": [
-        change("aws_ecs_task_definition.service_task_definition", "delete", "create"),
-        change("aws_ecs_service.service_service", "update"),
-        change("aws_lb.load_balancer_alb", "no-op"),
-        change("data.aws_vpc.network_vpc", "read")]}
+    release_only = [change("aws_ecs_task_definition.service_task_definition", "replace"),
+                    change("aws_ecs_service.service_service", "update"),
+                    change("aws_lb.load_balancer_alb", "noop"),
+                    change("data.aws_vpc.network_vpc", "read")]
     assert release.unexpected_changes(release_only) == []
-    pending = {"resource_changes": release_only["resource_changes"] + [
-        change("aws_cloudwatch_log_group.service_log_group", "update"),
-        change("aws_ecs_service.service_service", "delete", "create"),
-        change("aws_iam_role.service_task_role", "create")]}
+    pending = release_only + [change("aws_cloudwatch_log_group.service_log_group", "update"),
+                              change("aws_ecs_service.service_service", "replace"),
+                              change("aws_iam_role.service_task_role", "create")]
     assert release.unexpected_changes(pending) == [
         "aws_cloudwatch_log_group.service_log_group (update)",
-        "aws_ecs_service.service_service (delete/create)",
+        "aws_ecs_service.service_service (replace)",
         "aws_iam_role.service_task_role (create)"]
 
 

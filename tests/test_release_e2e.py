@@ -13,7 +13,6 @@ import dataclasses
 import json
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 import pytest
@@ -23,7 +22,7 @@ from constructs_lib.config import BlueGreenConfig
 from ops import release
 from ops.emulator import put_test_image
 from ops.release import Refused, Target
-from test_variants_e2e import in_parallel, synth, variant, wait_for_bucket
+from test_variants_e2e import in_parallel, synth, variant
 
 pytestmark = pytest.mark.e2e
 REGION = "ap-south-1"
@@ -98,15 +97,9 @@ def envs(tmp_path_factory, environments, emulator) -> dict:
         built[name] = Env(Target(config, deployment.env, deployment))
 
     def apply(one: Env) -> None:
-        """The state stack, then network and app as soon as the state bucket exists."""
+        """The state stack, then network and app as soon as the state bucket is ready."""
         started, deployment = time.monotonic(), one.target.deployment
-        names = one.target.environment.stack_names
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            state = pool.submit(deployment.apply, names["state"])
-            wait_for_bucket(one.target.environment.state.bucket, state)
-            for kind in ("network", "app"):
-                deployment.apply(names[kind])
-            state.result()
+        deployment.apply_in_order(list(one.target.environment.stack_names.values()))
         one.seconds = round(time.monotonic() - started, 1)
 
     in_parallel(built, apply)

@@ -20,7 +20,7 @@ import pytest
 
 from constructs_lib.config import BlueGreenConfig
 from ops.deploy import Deployment
-from helpers import wait_for_bucket, with_service
+from helpers import with_service
 
 pytestmark = pytest.mark.e2e
 REGION = "ap-south-1"
@@ -125,13 +125,9 @@ def deployed(variants) -> dict:
     the state stack spends most of its time waiting for the bucket's lifecycle configuration."""
     def apply(one: Variant):
         started = time.monotonic()
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            state = pool.submit(one.timed, "apply state",
-                                lambda: one.deployment.apply(one.names["state"]))
-            wait_for_bucket(one.deployment.environment.state.bucket, state)
-            for kind in ("network", "app"):
-                one.timed(f"apply {kind}", lambda: one.deployment.apply(one.names[kind]))
-            state.result()
+        results = one.deployment.apply_in_order(list(one.names.values()))
+        for kind, stack in one.names.items():
+            one.seconds[f"apply {kind}"] = round(results[stack].seconds, 1)
         one.seconds["apply"] = round(time.monotonic() - started, 1)
 
     in_parallel(variants, apply)

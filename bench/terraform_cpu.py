@@ -1,0 +1,30 @@
+"""A stand-in `terraform` for bench/tests.py: runs the real one (BENCH_TERRAFORM) and appends one
+JSON line to BENCH_TERRAFORM_CPU: the command, its folder, wall seconds, and the CPU seconds of
+Terraform and the providers it started (getrusage of the waited child includes its waited
+children). Signals are passed on, so a test that interrupts an apply still does."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+
+def main() -> int:
+    started = time.monotonic()
+    process = subprocess.Popen([os.environ["BENCH_TERRAFORM"], *sys.argv[1:]])
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda received, _: process.send_signal(received))
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = code = os.waitstatus_to_exitcode(status)
+    command = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), "")
+    with open(os.environ["BENCH_TERRAFORM_CPU"], "a") as log:
+        log.write(json.dumps({"command": command, "dir": os.getcwd(),
+                              "seconds": round(time.monotonic() - started, 3),
+                              "cpu": round(usage.ru_utime + usage.ru_stime, 3)}) + "\n")
+    return code if code >= 0 else 128 - code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""ops/deploy.py's Deployment with real Terraform on a stack of built-in `terraform_data`
+resources (local state, no provider, no AWS): init runs only when what it depends on changed,
+and an apply reports what it changed."""
+
+import json
+import os
+
+import pytest
+
+from ops import deploy
+from ops.deploy import Deployment
+
+STACK = "tiny"
+
+
+@pytest.fixture
+def tiny(tmp_path, environments, monkeypatch):
+    """A Deployment of one stack; `write(**resources)` rewrites its configuration, `runs` lists
+    the Terraform commands run (their first argument)."""
+    folder = tmp_path / "cdktf.out" / "stacks" / STACK
+    folder.mkdir(parents=True)
+    deployment = Deployment(environments["uat"], dict(os.environ), tmp_path / "cdktf.out")
+    runs = []
+    real = deploy.terraform
+
+    def counted(stack_dir, *args, **kwargs):
+        runs.append(args[0])
+        return real(stack_dir, *args, **kwargs)
+
+    monkeypatch.setattr(deploy, "terraform", counted)
+
+    def write(backend="state.tfstate", **resources):
+        (folder / "cdk.tf.json").write_text(json.dumps({
+            "terraform": {"backend": {"local": {"path": backend}}},
+            "resource": {"terraform_data": {name: {"input": value}
+                                            for name, value in resources.items()}}}))
+
+    deployment.write, deployment.runs, deployment.folder = write, runs, folder
+    return deployment
+
+
+def test_init_runs_again_only_when_what_it_depends_on_changed(tiny):
+    tiny.write(one="a")
+    tiny.init(STACK)
+    tiny.init(STACK)
+    assert tiny.runs == ["init"]
+    tiny.write(one="b", two="c")  # resources only: init has nothing new to do
+    tiny.init(STACK)
+    assert tiny.runs == ["init"]
+    tiny.init(STACK, reuse=False)
+    assert tiny.runs == ["init"] * 2
+
+    tiny.write(backend="other.tfstate", one="b")  # the backend: init must run (-reconfigure)
+    with pytest.raises(deploy.DeployError):
+        tiny.init(STACK)
+    assert not (tiny.folder / ".terraform" / "ops-init.sha256").exists()  # a failed init: again
+    tiny.write(one="b")
+    tiny.init(STACK)
+    assert tiny.runs == ["init"] * 4
+
+    (tiny.folder / "x_override.tf.json").write_text(json.dumps({"terraform": {}}))
+    tiny.init(STACK)
+    (tiny.folder / ".terraform.lock.hcl").write_text("# changed\n")
+    tiny.init(STACK)
+    tiny.env["AWS_ENDPOINT_URL"] = "http://127.0.0.1:1"
+    tiny.init(STACK)
+    assert tiny.runs == ["init"] * 7
+    tiny.init(STACK)
+    assert tiny.runs == ["init"] * 7
+
+
+def test_apply_plans_and_applies_in_one_run_and_reports_the_changes(tiny):
+    tiny.write(one="a", two="b")
+    first = tiny.apply(STACK)
+    assert first.changes == {"add": 2, "change": 0, "destroy": 0}
+    assert first.describe().startswith("applied: 2 to add (")
+    tiny.write(one="a", two="c", three="d")
+    assert tiny.apply(STACK).changes == {"add": 1, "change": 1, "destroy": 0}
+    again = tiny.apply(STACK)
+    assert again.changes == {} and again.describe().startswith("no changes (")
+    assert tiny.runs == ["init", "apply", "apply", "apply"]
