@@ -78,7 +78,7 @@ test: setup
 	$(RUN) -m pytest $(PYTEST_PARALLEL)
 
 test-unit: setup
-	$(RUN) -m pytest -m "not e2e"
+	$(RUN) -m pytest -m "not e2e" -n auto
 
 # Synth wall time of every stack over RUNS fresh processes, with peak memory and a time split
 # (README "Synth speed"). CDKTF_FAST_IMPORT=0 make bench measures the eager provider import.

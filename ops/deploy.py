@@ -4,9 +4,10 @@
     python -m ops.deploy down [--env uat] [--target emulator|aws]
 
 `up` synthesizes once, then per stack runs `terraform init` and `terraform apply -auto-approve`
-(which applies only what it planned to change), so a second `up` changes nothing. The state stack's first
-`up` is its bootstrap: applied with a local state file, whose content then moves into the bucket
-it made (Deployment.bootstrap). `down` destroys app and network (the state bucket is protected by
+(which applies only what it planned to change), so a second `up` changes nothing; the next stacks
+start as soon as the state bucket is ready. The state stack's first `up` is its bootstrap:
+applied with a local state file, whose content then moves into the bucket it made
+(Deployment.bootstrap). `down` destroys app and network (the state bucket is protected by
 `prevent_destroy`). With `--target emulator` (the default) both run against the local AWS
 emulator (ops/emulator/), which `up` starts when it is not running and `down` stops unless
 another environment still has stacks in it; the JSON is the same one real AWS gets: only the
@@ -202,8 +203,13 @@ class Deployment:
 
     def _init_inputs(self, stack: str) -> str:
         folder, digest = self.stack_dir(stack), hashlib.sha256()
-        config = json.loads((folder / "cdk.tf.json").read_text())
-        digest.update(json.dumps(config.get("terraform"), sort_keys=True).encode())
+        synthesized = folder / "cdk.tf.json"
+        if synthesized.is_file():  # its `terraform` block: backend and providers
+            config = json.loads(synthesized.read_text())
+            digest.update(json.dumps(config.get("terraform"), sort_keys=True).encode())
+        else:  # another layout (the HCL export): all of it
+            for path in sorted(folder.glob("*.tf")):
+                digest.update(path.read_bytes())
         for name in [*INIT_INPUTS, *sorted(p.name for p in folder.glob("*override.tf.json"))]:
             path = folder / name
             digest.update(f"\0{name}\0".encode() + (path.read_bytes() if path.is_file() else

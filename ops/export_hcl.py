@@ -11,7 +11,7 @@ addresses as the JSON in cdktf.out/: `terraform -chdir=hcl/stacks/network-uat in
 `plan`/`apply`. Keep the folder two levels below the project, as the default is: the state
 stacks' local backend path is relative (`../../../terraform.state-<env>.tfstate`).
 tests/test_export_hcl.py checks that every exported stack validates, and
-tests/test_export_hcl_e2e.py that it plans the same resources and attributes as its JSON.
+tests/test_deploy_e2e.py that it plans the same resources and attributes as its JSON.
 """
 
 from __future__ import annotations

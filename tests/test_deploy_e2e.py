@@ -1,6 +1,7 @@
 """ops/deploy.py end to end: the uat stacks applied with real Terraform to the local AWS emulator,
-re-planned, inspected, locked, deployed again by the cdktf CLI and destroyed. The tests run in
-file order and share one deployment; the last one destroys it. (prod's interrupted apply and
+re-planned, inspected, locked, deployed again by the cdktf CLI, compared with their HCL export
+(ops/export_hcl.py) and destroyed. The tests run in file order and share one deployment; the
+last one destroys it. (prod's interrupted apply and
 cdktf's validation: test_deploy_prod_e2e.py; the one-line errors: test_deploy_errors_e2e.py.)"""
 
 import json
@@ -11,7 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from hcl_equivalence import compare
 from helpers import aws, resource_count, tf
+from ops.deploy import Deployment
+from ops.export_hcl import export
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parent.parent
@@ -128,6 +132,18 @@ def test_npx_cdktf_deploy_works_against_the_emulator(uat, tmp_path):
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "No changes" in output
+
+
+def test_the_hcl_export_plans_what_the_json_plans(uat, tmp_path):
+    """Each uat stack exported as HCL (the way out of archived CDKTF) plans no change against
+    what the JSON applied, with the same planned values and configuration (hcl_equivalence)."""
+    out = tmp_path / "hcl"
+    result = export(out, env=dict(uat.env, ENVIRONMENTS="uat"))
+    assert result.returncode == 0, result.stderr
+    from_hcl = Deployment(uat.environment, uat.env, out)
+    stacks = list(uat.environment.stack_names.values())
+    with ThreadPoolExecutor(max_workers=len(stacks)) as pool:  # plans only read
+        list(pool.map(lambda stack: compare(uat, from_hcl, stack), stacks))
 
 
 def uat_resources() -> dict[str, list]:

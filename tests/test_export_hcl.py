@@ -1,5 +1,5 @@
 """ops/export_hcl.py: every stack as HCL that Terraform validates (the plan comparison with the
-JSON is in tests/test_export_hcl_e2e.py)."""
+JSON is in tests/test_deploy_e2e.py, with tests/hcl_equivalence.py)."""
 
 import json
 import os

@@ -1,34 +1,11 @@
-"""ops/export_hcl.py end to end: with uat applied to the local AWS emulator from the synthesized
-JSON, the exported HCL of each uat stack plans no change either, and `terraform show -json` of
-the two plans shows the same resources, planned values, attribute constants and references."""
+"""What test_deploy_e2e.py's test of ops/export_hcl.py compares: with uat applied to the
+local AWS emulator from the synthesized JSON, the exported HCL of each uat stack plans no change
+either, and `terraform show -json` of the two plans shows the same resources, planned values,
+attribute constants and references."""
 
 import json
-import os
-
-import pytest
 
 from ops.deploy import Deployment
-from ops.export_hcl import export
-
-pytestmark = pytest.mark.e2e
-UAT_STACKS = ("state-uat", "network-uat", "app-uat")
-
-
-@pytest.fixture(scope="module")
-def both(synthesized, environments, emulator):
-    """uat applied from the JSON (cdktf.out), and its HCL export (the same backends: the state
-    stack's local state file is ../../../ of both stack folders). At the end the app and network
-    are destroyed; the state bucket is protected."""
-    uat = environments["uat"]
-    from_json = Deployment(uat, dict(os.environ), synthesized.outdir)
-    out = synthesized.outdir.parent / "hcl"
-    result = export(out, env=dict(os.environ, ENVIRONMENTS="uat"))
-    assert result.returncode == 0, result.stderr
-    for stack in UAT_STACKS:
-        from_json.apply(stack)
-    yield from_json, Deployment(uat, dict(os.environ), out)
-    for stack in ("app-uat", "network-uat"):
-        from_json.destroy(stack)
 
 
 def _expression(value):
@@ -71,17 +48,16 @@ def planned(deployment: Deployment, stack: str) -> tuple[bool, dict]:
     return changes, json.loads(deployment.show(stack, "export-check.tfplan", "-json"))
 
 
-@pytest.mark.parametrize("stack", UAT_STACKS)
-def test_the_hcl_plans_what_the_json_plans(both, stack):
-    from_json, from_hcl = both
+def compare(from_json: Deployment, from_hcl: Deployment, stack: str) -> None:
+    """Assert that `stack` plans the same from the JSON and from its HCL export."""
     json_changes, json_plan = planned(from_json, stack)
     hcl_changes, hcl_plan = planned(from_hcl, stack)
-    assert (json_changes, hcl_changes) == (False, False)
+    assert (json_changes, hcl_changes) == (False, False), stack
     actions = {change["address"]: change["change"]["actions"]
                for change in hcl_plan["resource_changes"]}
     assert actions == {change["address"]: change["change"]["actions"]
-                       for change in json_plan["resource_changes"]}
-    assert {tuple(action) for action in actions.values()} == {("no-op",)}
-    assert set(actions) == synthesized_resources(from_json, stack)
-    assert hcl_plan["planned_values"] == json_plan["planned_values"]
-    assert configuration(hcl_plan) == configuration(json_plan)
+                       for change in json_plan["resource_changes"]}, stack
+    assert {tuple(action) for action in actions.values()} == {("no-op",)}, stack
+    assert set(actions) == synthesized_resources(from_json, stack), stack
+    assert hcl_plan["planned_values"] == json_plan["planned_values"], stack
+    assert configuration(hcl_plan) == configuration(json_plan), stack
