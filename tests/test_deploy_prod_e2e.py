@@ -4,6 +4,7 @@ buckets (ops/deploy.py's tests of the uat stacks: test_deploy_e2e.py)."""
 
 import signal
 import subprocess
+import time
 
 import pytest
 
@@ -12,48 +13,56 @@ from helpers import aws, resource_count, tf
 pytestmark = pytest.mark.e2e
 
 
-def test_an_interrupted_apply_converges_when_run_again(deployments, state_stacks):
+def prod_vpcs(ec2) -> list:
+    return ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": ["prod-vpc"]}])["Vpcs"]
+
+
+def test_an_interrupted_apply_converges_when_run_again(deployments, state_stacks, tmp_path):
     """Ctrl-C (SIGINT, also what CI sends on cancel) halfway through creating prod's network:
-    Terraform stops gracefully and saves what it made, and the rerun completes it."""
+    Terraform stops gracefully and saves what it made, and the rerun completes it.
+
+    The interrupt lands while the VPC is the one operation under way, past its CreateVpc call:
+    one at a time (-parallelism=1), and once the VPC exists the provider waits ~10 s for its
+    attributes. An interrupt during a create call itself can leave what it made out of the
+    state (seen with a subnet: the rerun then conflicts with it), on AWS as here."""
     state_stacks.bucket("prod")
-    prod = deployments["prod"]
+    prod, ec2 = deployments["prod"], aws("ec2")
     total = resource_count(prod, "network-prod")
     prod.init("network-prod")
-    process = subprocess.Popen(
-        # Two at a time: at the fifth "Creation complete" at most two more are under way, and
-        # most of the stack is still to come however late this process reads the output.
-        ["terraform", "apply", "-auto-approve", "-no-color", "-input=false", "-parallelism=2"],
-        cwd=prod.stack_dir("network-prod"), env=prod.env, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True)
-    try:
-        created = 0
-        for line in process.stdout:
-            created += "Creation complete" in line
-            if created == 5:
-                process.send_signal(signal.SIGINT)
-                break
-        process.communicate(timeout=300)
-        assert created == 5
-        saved = tf(prod, "network-prod", "state", "list").stdout.split()
-        assert 5 <= len(saved) < total
-        rerun = prod.apply("network-prod").changes
-        # What was half made when interrupted is tainted and replaced; nothing is made twice.
-        assert rerun["add"] - rerun["destroy"] == total - len(saved)
-        assert len(tf(prod, "network-prod", "state", "list").stdout.split()) == total
-        assert tf(prod, "network-prod", "plan", "-detailed-exitcode", "-no-color",
-                  check=False).returncode == 0
-        ec2 = aws("ec2")
-        (vpc,) = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": ["prod-vpc"]}])["Vpcs"]
-        nats = ec2.describe_nat_gateways(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]},
-                                                  {"Name": "state", "Values": ["available"]}])
-        assert len(nats["NatGateways"]) == 3
-        assert len(ec2.describe_subnets(
-            Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])["Subnets"]) == 6
-    finally:
-        process.kill()
-        prod.destroy("network-prod")
-    assert not aws("ec2").describe_vpcs(
-        Filters=[{"Name": "tag:Name", "Values": ["prod-vpc"]}])["Vpcs"]
+    with open(tmp_path / "apply.log", "w+") as log:
+        process = subprocess.Popen(
+            ["terraform", "apply", "-auto-approve", "-no-color", "-input=false",
+             "-parallelism=1"],
+            cwd=prod.stack_dir("network-prod"), env=prod.env, stdout=log,
+            stderr=subprocess.STDOUT, text=True)
+        try:
+            deadline = time.monotonic() + 300
+            while not prod_vpcs(ec2) and process.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.2)
+            time.sleep(1)  # CreateVpc answered: the provider is in its attribute wait
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=300)
+            log.seek(0)
+            output = log.read()
+            assert process.returncode != 0 and "Interrupt received" in output, output
+            saved = tf(prod, "network-prod", "state", "list").stdout.split()
+            assert "aws_vpc.network_vpc" in saved and len(saved) < total, saved
+            rerun = prod.apply("network-prod").changes
+            # What was half made when interrupted is tainted and replaced; nothing is made twice.
+            assert rerun["add"] - rerun["destroy"] == total - len(saved)
+            assert len(tf(prod, "network-prod", "state", "list").stdout.split()) == total
+            assert tf(prod, "network-prod", "plan", "-detailed-exitcode", "-no-color",
+                      check=False).returncode == 0
+            (vpc,) = prod_vpcs(ec2)
+            in_vpc = [{"Name": "vpc-id", "Values": [vpc["VpcId"]]}]
+            nats = ec2.describe_nat_gateways(Filters=[*in_vpc, {"Name": "state",
+                                                                "Values": ["available"]}])
+            assert len(nats["NatGateways"]) == 3
+            assert len(ec2.describe_subnets(Filters=in_vpc)["Subnets"]) == 6
+        finally:
+            process.kill()
+            prod.destroy("network-prod")
+    assert not prod_vpcs(ec2)
 
 
 def test_every_stack_passes_cdktf_to_be_valid_terraform(synthesized, state_stacks):
