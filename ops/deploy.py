@@ -32,6 +32,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from constructs_lib.config import ConfigError, environments_dir, EnvironmentConfig, load_environments, \
     select_environments
@@ -71,6 +72,11 @@ BOOTSTRAP_OVERRIDE = "bootstrap_override.tf.json"
 # In a preview, every data source waits for this placeholder, so lookups of what earlier stacks
 # would create are "known after apply" instead of failing.
 PREVIEW_PLACEHOLDER = "terraform_data.preview_defers_lookups"
+
+
+class Planned(NamedTuple):
+    changes: bool  # resources or outputs (`plan -detailed-exitcode` exit 2)
+    text: str  # as `terraform show -no-color` of the saved plan prints it
 
 
 @dataclass
@@ -212,22 +218,19 @@ class Deployment:
                 digest.update(path.read_bytes())
         for name in [*INIT_INPUTS, *sorted(p.name for p in folder.glob("*override.tf.json"))]:
             path = folder / name
-            digest.update(f"\0{name}\0".encode() + (path.read_bytes() if path.is_file() else
-                                                    b"missing" if not path.exists() else b"dir"))
+            content = path.read_bytes() if path.is_file() else str(path.is_dir()).encode()
+            digest.update(f"\0{name}\0".encode() + content)
         for variable in INIT_VARIABLES:
             digest.update(f"\0{variable}={self.env.get(variable, '')}".encode())
         return digest.hexdigest()
 
-    def plan(self, stack: str, plan_file: str = "tfplan") -> bool:
-        """`terraform plan -out=plan_file` (after init); True when it has changes."""
-        return self._checked(stack, "plan", "-input=false", "-no-color", "-detailed-exitcode",
-                             f"-out={plan_file}").returncode == 2
-
-    def plan_for_review(self, stack: str, plan_file: str) -> str:
-        """`terraform plan -out=plan_file` (after init); the plan as `terraform show` of the file
-        prints it, taken from the plan's own output (no second start of the provider)."""
-        return plan_text(self._checked(stack, "plan", "-input=false", "-no-color",
-                                       f"-out={plan_file}").stdout)
+    def plan(self, stack: str, plan_file: str = "tfplan") -> Planned:
+        """`terraform plan -out=plan_file` (after init): whether it has changes, and the plan as
+        `terraform show` of the file prints it, taken from the plan's own output (no second
+        start of the provider)."""
+        result = self._checked(stack, "plan", "-input=false", "-no-color", "-detailed-exitcode",
+                               f"-out={plan_file}")
+        return Planned(result.returncode == 2, plan_text(result.stdout))
 
     def plan_changes(self, stack: str, plan_file: str = "tfplan") -> list[PlannedChange]:
         """`terraform plan -json -out=plan_file` (after init): the resource changes it saved."""

@@ -108,7 +108,7 @@ def plan_stack(deployment: Deployment, stack: str, out: Path) -> StackPlan:
     try:
         try:
             deployment.init(stack)  # skipped when current: then the plan finds a missing bucket
-            text = deployment.plan_for_review(stack, str(plan_file))
+            text = deployment.plan(stack, str(plan_file)).text
         except StateBucketMissing:
             plan_file.unlink(missing_ok=True)
             return preview_stack(deployment, stack, out, started)
@@ -134,7 +134,7 @@ def preview_stack(deployment: Deployment, stack: str, out: Path, started: float)
             preview.init(stack)
             with tempfile.TemporaryDirectory() as folder:
                 plan_file = str(Path(folder) / "preview.tfplan")
-                text = preview.plan_for_review(stack, plan_file)
+                text = preview.plan(stack, plan_file).text
                 shown = json.loads(preview.show(stack, plan_file, "-json"))
     except DeployError as error:
         return StackPlan(stack, "error", message=f"preview: {error}",

@@ -44,7 +44,7 @@ def synthesized_resources(deployment: Deployment, stack: str) -> set[str]:
 
 def planned(deployment: Deployment, stack: str) -> tuple[bool, dict]:
     deployment.init(stack)
-    changes = deployment.plan(stack, "export-check.tfplan")
+    changes = deployment.plan(stack, "export-check.tfplan").changes
     return changes, json.loads(deployment.show(stack, "export-check.tfplan", "-json"))
 
 

@@ -25,30 +25,31 @@ def stack(tmp_path):
     return write
 
 
+def planned(folder) -> list:
+    return sorted(planned_changes(terraform(folder, "plan", "-input=false", "-json").stdout))
+
+
+def applied(folder) -> dict:
+    return applied_counts(terraform(folder, "apply", "-input=false", "-no-color",
+                                    "-auto-approve").stdout)
+
+
 def test_planned_changes_and_the_counts_of_an_apply(stack):
     folder = stack(kept="a", changed="b")
     terraform(folder, "init", "-input=false")
-    first = terraform(folder, "plan", "-input=false", "-json", "-out=first.tfplan").stdout
-    assert sorted(planned_changes(first)) == [
-        ("terraform_data.changed", "terraform_data", "create"),
-        ("terraform_data.kept", "terraform_data", "create")]
-    applied = terraform(folder, "apply", "-input=false", "-no-color", "-auto-approve")
-    assert applied_counts(applied.stdout) == {"add": 2, "change": 0, "destroy": 0}
+    assert planned(folder) == [("terraform_data.changed", "terraform_data", "create"),
+                               ("terraform_data.kept", "terraform_data", "create")]
+    assert applied(folder) == {"add": 2, "change": 0, "destroy": 0}
 
     stack(kept="a", changed="c", added="d")
-    second = terraform(folder, "plan", "-input=false", "-json", "-out=second.tfplan").stdout
-    assert sorted(planned_changes(second)) == [
-        ("terraform_data.added", "terraform_data", "create"),
-        ("terraform_data.changed", "terraform_data", "update")]
-    applied = terraform(folder, "apply", "-input=false", "-no-color", "-auto-approve")
-    assert applied_counts(applied.stdout) == {"add": 1, "change": 1, "destroy": 0}
+    assert planned(folder) == [("terraform_data.added", "terraform_data", "create"),
+                               ("terraform_data.changed", "terraform_data", "update")]
+    assert applied(folder) == {"add": 1, "change": 1, "destroy": 0}
 
     stack(kept="a")
-    applied = terraform(folder, "apply", "-input=false", "-no-color", "-auto-approve")
-    assert applied_counts(applied.stdout) == {"add": 0, "change": 0, "destroy": 2}
-    again = terraform(folder, "apply", "-input=false", "-no-color", "-auto-approve")
-    assert applied_counts(again.stdout) == {}
-    assert planned_changes(terraform(folder, "plan", "-input=false", "-json").stdout) == []
+    assert applied(folder) == {"add": 0, "change": 0, "destroy": 2}
+    assert applied(folder) == {}
+    assert planned(folder) == []
 
 
 def test_an_apply_output_without_its_summary_is_an_error():
