@@ -127,34 +127,39 @@ def module_table(report: Path) -> list[str]:
         tier = "e2e" if row["e2e"] else "unit"
         for key, group in ((module, modules), (tier, tiers)):
             entry = group.setdefault(key, {"start": row["start"], "stop": row["stop"], "sum": 0.0,
-                                           "tests": set(), "failed": 0, "workers": set(),
-                                           "tier": tier})
+                                           "cpu": 0.0, "tests": set(), "failed": 0,
+                                           "workers": set(), "tier": tier})
             entry["start"] = min(entry["start"], row["start"])
             entry["stop"] = max(entry["stop"], row["stop"])
             entry["sum"] += row["duration"]
+            entry["cpu"] += row.get("cpu", 0.0)
             entry["tests"].add(row["nodeid"])
             entry["failed"] += row["outcome"] == "failed"
             entry["workers"].add(row["worker"])
-    lines = [f"{'module':44} {'tier':5} {'tests':>5} {'span s':>8} {'sum s':>8}  workers"]
+    lines = [f"{'module':44} {'tier':5} {'tests':>5} {'span s':>8} {'sum s':>8} {'CPU-s':>7}"
+             "  workers"]
     for name, entry in sorted(modules.items(), key=lambda item: -(item[1]["stop"]
                                                                     - item[1]["start"])):
         lines.append(f"{name:44} {entry['tier']:5} {len(entry['tests']):5d} "
-                     f"{entry['stop'] - entry['start']:8.1f} {entry['sum']:8.1f}  "
+                     f"{entry['stop'] - entry['start']:8.1f} {entry['sum']:8.1f} "
+                     f"{entry['cpu']:7.1f}  "
                      f"{','.join(sorted(entry['workers']))}"
                      + (f"  FAILED {entry['failed']}" if entry["failed"] else ""))
-    tests: dict[str, float] = defaultdict(float)
+    tests: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     for row in rows:
-        tests[row["nodeid"]] += row["duration"]
-    lines += ["", "slowest tests (setup + call + teardown):"]
-    lines += [f"  {seconds:7.1f} s  {nodeid}"
-              for nodeid, seconds in sorted(tests.items(), key=lambda item: -item[1])[:10]]
+        tests[row["nodeid"]][0] += row["duration"]
+        tests[row["nodeid"]][1] += row.get("cpu", 0.0)
+    for title, index, unit in (("slowest", 0, "s"), ("most CPU", 1, "CPU-s")):
+        lines += ["", f"{title} tests (setup + call + teardown):"]
+        lines += [f"  {figures[index]:7.1f} {unit:5}  {nodeid}" for nodeid, figures in
+                  sorted(tests.items(), key=lambda item: -item[1][index])[:10]]
     lines.append("")
     for tier in ("unit", "e2e"):
         if tier in tiers:
             entry = tiers[tier]
             lines.append(f"tier {tier:5} {len(entry['tests']):4d} tests: span "
                          f"{entry['stop'] - entry['start']:6.1f} s (first start to last end), "
-                         f"sum {entry['sum']:7.1f} s")
+                         f"sum {entry['sum']:7.1f} s, {entry['cpu']:6.1f} CPU-s")
     return lines
 
 
@@ -236,8 +241,9 @@ def terraform_table(logs: Path, top: int, slow: int) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--logs", type=Path, help="keep Terraform's output here "
-                        "(default: a temporary folder, removed after)")
+    parser.add_argument("--logs", type=Path, help="keep Terraform's output here, and "
+                        "terraform-cpu.jsonl, the CPU of each command (default: a temporary "
+                        "folder, removed after)")
     parser.add_argument("--top", type=int, default=3, help="slowest resources per apply")
     parser.add_argument("--slow", type=int, default=5, help="seconds from which a resource "
                         "counts as slow")
@@ -246,7 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-tests-") as scratch:
         logs = args.logs or Path(scratch) / "terraform"
         logs.mkdir(parents=True, exist_ok=True)
-        report, cpu_log = Path(scratch) / "report.jsonl", Path(scratch) / "terraform-cpu.jsonl"
+        report = Path(scratch) / "report.jsonl"
+        cpu_log = (logs if args.logs else Path(scratch)) / "terraform-cpu.jsonl"
         (Path(scratch) / "bin").mkdir()
         code, figures = run(args.pytest_args, logs.resolve(), report,
                             terraform_shim(Path(scratch) / "bin", cpu_log))

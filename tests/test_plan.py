@@ -1,4 +1,4 @@
-"""ops/plan.py's summary and ops/addresses.py, without Terraform (test_plan_e2e.py runs the
+"""ops/plan.py's summary and ops/addresses.py, without Terraform (test_plan_apply_e2e.py runs the
 plans themselves against the emulator)."""
 
 import json

@@ -1,5 +1,5 @@
 """ops/apply.py's checks with real Terraform on a stack of outputs only (local state, no AWS),
-so that Terraform's own stale-plan refusal is exercised too; tests/test_apply_e2e.py applies
+so that Terraform's own stale-plan refusal is exercised too; tests/test_plan_apply_e2e.py applies
 an environment's stacks on the emulator."""
 
 import json
