@@ -18,6 +18,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from helpers import resource_count
 from ops import apply as saved
 from ops import drift
 from ops import plan as review_plan
@@ -50,11 +51,6 @@ def review(tmp_path_factory, environments, emulator):
 def run_plan(deployment, out: Path, environment=None):
     return review_plan.plan(environment or deployment.environment, deployment.env, out,
                             deployment.outdir, synth=environment is not None)
-
-
-def resource_count(deployment, stack) -> int:
-    synthesized = json.loads((deployment.stack_dir(stack) / "cdk.tf.json").read_text())
-    return sum(len(resources) for resources in synthesized.get("resource", {}).values())
 
 
 def network_exists() -> bool:
