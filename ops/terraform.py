@@ -86,16 +86,19 @@ class PlannedChange(NamedTuple):
     action: str  # create, update, replace, delete, read, noop, move, remove (forget), import
 
 
+def _message(line: str) -> dict | None:
+    """The machine-readable UI message on `line`, or None for any other line."""
+    if line.startswith("{"):
+        try:
+            return json.loads(line)
+        except ValueError:
+            pass
+    return None
+
+
 def json_messages(output: str) -> list[dict]:
     """The machine-readable UI messages in `output` (other lines are skipped)."""
-    messages = []
-    for line in output.splitlines():
-        if line.startswith("{"):
-            try:
-                messages.append(json.loads(line))
-            except ValueError:
-                continue
-    return messages
+    return [message for message in map(_message, output.splitlines()) if message is not None]
 
 
 def planned_changes(output: str) -> list[PlannedChange]:
@@ -111,11 +114,11 @@ def readable(output: str) -> str:
     ("Error: <summary>", then the detail), for error messages; other JSON lines dropped."""
     lines = []
     for line in output.splitlines():
-        message = json_messages(line)
-        if not message:
+        message = _message(line)
+        if message is None:
             lines.append(line)
-        elif message[0].get("type") == "diagnostic":
-            diagnostic = message[0]["diagnostic"]
+        elif message.get("type") == "diagnostic":
+            diagnostic = message["diagnostic"]
             lines.append(f"{diagnostic['severity'].capitalize()}: {diagnostic['summary']}")
             lines.extend(diagnostic.get("detail", "").splitlines())
     return "\n".join(lines)
