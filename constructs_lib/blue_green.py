@@ -32,6 +32,7 @@ class BlueGreenProps:
     # @default "all_at_once": a key of TRAFFIC_SHIFTS (linear, canary ...).
     traffic_shift: str = "all_at_once"
     termination_wait_minutes: int = 5  # @default 5: the old task set stays for a rollback
+    permissions_boundary: str | None = None  # @default None: the role's boundary policy ARN
 
 
 class BlueGreenDeployment(Construct):
@@ -43,7 +44,8 @@ class BlueGreenDeployment(Construct):
         super().__init__(scope, id)
         role = IamRole(self, "role", name=f"{props.name}-codedeploy",
                        description="Lets CodeDeploy shift traffic between task sets",
-                       assume_role_policy=assume_role_policy("codedeploy.amazonaws.com"))
+                       assume_role_policy=assume_role_policy("codedeploy.amazonaws.com"),
+                       permissions_boundary=props.permissions_boundary)
         IamRolePolicyAttachment(
             self, "role_policy", role=role.name,
             policy_arn=f"arn:{props.partition}:iam::aws:policy/AWSCodeDeployRoleForECS")

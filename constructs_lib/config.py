@@ -422,6 +422,10 @@ _OIDC_PROVIDER_ARN = re.compile(
     r"^arn:aws(-[a-z]+)*:iam::(?P<account>\d{12}):oidc-provider/" + re.escape(GITHUB_OIDC_HOST) + "$")
 # The roles GitHub Actions assumes, by what they may do (constructs_lib/ci_access.py).
 CI_ROLES = ("plan", "deploy", "image")
+# How long a CI role's credentials last (its max_session_duration, and the workflows'
+# role-duration-seconds): 3 h outlasts a deploy job's lock waits, release wait and rollback
+# re-apply (~90 min), so no token expires mid-apply and leaves a lock behind. IAM allows 1-12 h.
+CI_SESSION_SECONDS = 3 * 3600
 
 
 def ci_role_output(kind: str) -> str:
@@ -532,6 +536,16 @@ class Names:
     image_parameter: str  # SSM parameter holding the version of record (the image that runs)
     release_lock_parameter: str  # SSM parameter that exists while a release runs
     repository: str | None  # the ECR repository the service runs images from; None: none
+    # The IAM roles the network and app stacks create (fargate_service.py, blue_green.py,
+    # flow_logs.py spell them; tests/test_ci_access.py checks they agree).
+    task_role: str  # <service>-task
+    execution_role: str  # <service>-execution
+    codedeploy_role: str  # <service>-codedeploy (blue/green only)
+    flow_logs_role: str  # <vpc_name>-flow-logs
+    # Customer managed policies of the state stack (with CI access): every role above carries
+    # the boundary; the CI read policy is attached to the plan and deploy roles.
+    permissions_boundary: str  # <project>-<env>-app-boundary
+    ci_read_policy: str  # <project>-<env>-github-read
 
 
 @dataclass(frozen=True)
@@ -569,7 +583,12 @@ class EnvironmentConfig:
             service=service, log_group=f"/ecs/{service}", image_parameter=f"{prefix}/image",
             release_lock_parameter=f"{prefix}/release-lock",
             repository=(f"{self.project}/{self.service.name}"
-                        if self.service.has_repository else None))
+                        if self.service.has_repository else None),
+            task_role=f"{service}-task", execution_role=f"{service}-execution",
+            codedeploy_role=f"{service}-codedeploy",
+            flow_logs_role=f"{self.network.vpc_name}-flow-logs",
+            permissions_boundary=f"{self.project}-{self.name}-app-boundary",
+            ci_read_policy=f"{self.project}-{self.name}-github-read")
 
     def __post_init__(self) -> None:
         _require(bool(_NAME.match(self.name)) and len(self.name) <= 16, "name", self.name,

@@ -58,6 +58,7 @@ class FargateServiceProps:
     environment: Mapping[str, str] = field(default_factory=dict)  # @default none: container env
     read_only_root_filesystem: bool = True  # @default True
     task_role_managed_policies: tuple[str, ...] = ()  # @default none: AWS managed policy names
+    permissions_boundary: str | None = None  # @default None: the roles' boundary policy ARN
     log_retention_days: int = 30  # @default 30
     container_insights: bool = True  # @default True
     # @default False: rolling deploys by ECS. True: CodeDeploy (blue/green) owns each deploy's
@@ -85,7 +86,8 @@ class FargateService(Construct):
         self.execution_role = IamRole(
             self, "execution_role", name=f"{name}-execution",
             description="Lets ECS pull the image and write the container's logs",
-            assume_role_policy=assume_role_policy(ECS_TASKS))
+            assume_role_policy=assume_role_policy(ECS_TASKS),
+            permissions_boundary=props.permissions_boundary)
         IamRolePolicy(self, "execution_role_policy", name="pull-image-and-write-logs",
                       role=self.execution_role.id,
                       policy=policy_document(self._execution_statements(
@@ -93,7 +95,8 @@ class FargateService(Construct):
         self.task_role = IamRole(
             self, "task_role", name=f"{name}-task",
             description="The application's own AWS permissions",
-            assume_role_policy=assume_role_policy(ECS_TASKS))
+            assume_role_policy=assume_role_policy(ECS_TASKS),
+            permissions_boundary=props.permissions_boundary)
         for policy in props.task_role_managed_policies:
             IamRolePolicyAttachment(
                 self, f"task_role_{policy.replace('/', '_')}", role=self.task_role.name,

@@ -13,13 +13,14 @@ from .iam import assume_role_policy, policy_document
 
 class VpcFlowLogs(Construct):
     def __init__(self, scope: Construct, id: str, *, vpc_id: str, name: str,
-                 retention_days: int) -> None:
+                 retention_days: int, permissions_boundary: str | None = None) -> None:
         super().__init__(scope, id)
         self.log_group = CloudwatchLogGroup(self, "log_group", name=f"/vpc/{name}/flow-logs",
                                             retention_in_days=retention_days)
         role = IamRole(self, "role", name=f"{name}-flow-logs",
                        description="Lets VPC flow logs write to their log group",
-                       assume_role_policy=assume_role_policy("vpc-flow-logs.amazonaws.com"))
+                       assume_role_policy=assume_role_policy("vpc-flow-logs.amazonaws.com"),
+                       permissions_boundary=permissions_boundary)
         IamRolePolicy(self, "role_policy", name="write-flow-logs", role=role.id,
                       policy=policy_document([{
                           "Effect": "Allow",

@@ -30,7 +30,8 @@ class Network(Construct):
     removing an AZ from the config destroys that AZ's resources and replaces nothing else.
     """
 
-    def __init__(self, scope: Construct, id: str, config: NetworkConfig, region: str) -> None:
+    def __init__(self, scope: Construct, id: str, config: NetworkConfig, region: str,
+                 permissions_boundary: str | None = None) -> None:
         super().__init__(scope, id)
         self.config = config
         self.vpc = Vpc(self, "vpc", cidr_block=config.cidr, enable_dns_support=True,
@@ -67,7 +68,8 @@ class Network(Construct):
 
         if config.flow_logs:
             VpcFlowLogs(self, "flow_logs", vpc_id=self.vpc.id, name=config.vpc_name,
-                        retention_days=config.flow_logs_retention_days)
+                        retention_days=config.flow_logs_retention_days,
+                        permissions_boundary=permissions_boundary)
         if config.vpc_endpoints:
             VpcEndpoints(self, "endpoints", name=config.vpc_name, region=region,
                          vpc_id=self.vpc.id, vpc_cidr=config.cidr,

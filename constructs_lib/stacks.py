@@ -14,7 +14,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTag
 from .config import EnvironmentConfig, ci_role_output, image_reference
 from .alarm_set import ROLLBACK_ALARMS
 from .ci_access import CiAccess, CiAccessProps
-from .ci_policies import ci_roles
+from .ci_policies import ci_policies, ci_roles
 from .blue_green import BlueGreenDeployment, BlueGreenProps
 from .fargate_service import FargateService, FargateServiceProps, ServiceLoadBalancer
 from .image_repository import ImageRepository
@@ -45,6 +45,27 @@ class EnvironmentStack(TerraformStack):
             "Environment": environment.name,
             "ManagedBy": MANAGED_BY,
         })])
+
+    def account_id(self) -> str:
+        """The account applying the stack (ci.account_id when the config names it)."""
+        if self.environment.ci.account_id:
+            return self.environment.ci.account_id
+        if self.node.try_find_child("account") is None:
+            DataAwsCallerIdentity(self, "account")
+        return self.node.find_child("account").account_id
+
+    def partition(self) -> str:
+        if self.node.try_find_child("partition") is None:
+            DataAwsPartition(self, "partition")
+        return self.node.find_child("partition").partition
+
+    def permissions_boundary(self) -> str | None:
+        """With CI access, the ARN of the boundary every role of the network and app stacks
+        carries (the state stack creates it: constructs_lib/ci_policies.py); else None."""
+        if not self.environment.ci.enabled:
+            return None
+        return (f"arn:{self.partition()}:iam::{self.account_id()}:policy/"
+                f"{self.environment.names.permissions_boundary}")
 
     def _allocate_logical_id(self, element) -> str:
         node = element if isinstance(element, Node) else element.node
@@ -80,8 +101,9 @@ class StateStack(EnvironmentStack):
                 return f"arn:{partition}:{service}:{region}:{account}:{resource}"
 
             access = CiAccess(self, "ci_access", CiAccessProps(
-                partition=partition, oidc_provider=environment.ci.oidc_provider,
-                roles=ci_roles(environment, state.bucket.arn, arn, partition)))
+                oidc_provider=environment.ci.oidc_provider,
+                roles=ci_roles(environment, state.bucket.arn, arn, partition),
+                policies=ci_policies(environment, state.bucket.arn, arn, partition)))
             TerraformOutput(self, "github_oidc_provider_arn", value=access.provider_arn)
             for kind, role in access.roles.items():
                 TerraformOutput(self, ci_role_output(kind), value=role.arn)
@@ -90,7 +112,8 @@ class StateStack(EnvironmentStack):
 class NetworkStack(EnvironmentStack):
     def __init__(self, scope: Construct, id: str, environment: EnvironmentConfig) -> None:
         super().__init__(scope, id, environment)
-        network = Network(self, "network", environment.network, environment.region)
+        network = Network(self, "network", environment.network, environment.region,
+                          permissions_boundary=self.permissions_boundary())
         TerraformOutput(self, "vpc_id", value=network.vpc.id)
         TerraformOutput(self, "vpc_cidr", value=network.vpc.cidr_block)
         TerraformOutput(self, "public_subnet_ids",
@@ -142,7 +165,7 @@ class ApplicationStack(EnvironmentStack):
             deployment_maximum_percent=config.deployment_maximum_percent,
             deployment_circuit_breaker=config.deployment_circuit_breaker,
             health_check_grace_period_seconds=config.health_check_grace_period_seconds,
-            scaling=config.scaling))
+            scaling=config.scaling, permissions_boundary=self.permissions_boundary()))
         monitoring = ServiceMonitoring(self, "monitoring", ServiceMonitoringProps(
             name=names.service, region=environment.region,
             cluster_name=service.cluster.name, service_name=service.service.name,
@@ -160,7 +183,8 @@ class ApplicationStack(EnvironmentStack):
                 rollback_alarm_names=[monitoring.alarms[key].alarm_name
                                       for key in ROLLBACK_ALARMS],
                 traffic_shift=config.blue_green.traffic_shift,
-                termination_wait_minutes=config.blue_green.termination_wait_minutes))
+                termination_wait_minutes=config.blue_green.termination_wait_minutes,
+                permissions_boundary=self.permissions_boundary()))
         scheme = "https" if config.https else "http"
         port = 443 if config.https else config.listener_port
         TerraformOutput(self, "alb_dns_name", value=alb.load_balancer.dns_name)
@@ -194,7 +218,7 @@ class ApplicationStack(EnvironmentStack):
         if config.ecr_repository_owner:
             # Created by the owner environment's stack; built from the name (not looked up) so
             # this stack plans and applies before the owner's exists.
-            account = DataAwsCallerIdentity(self, "account").account_id
+            account = self.account_id()
             region = environment.region
             return (f"{account}.dkr.ecr.{region}.{aws.dns_suffix}/{name}",
                     f"arn:{partition}:ecr:{region}:{account}:repository/{name}")
