@@ -204,14 +204,15 @@ def read_statements(environment: EnvironmentConfig, bucket_arn: str, arn: Callab
     statements = [{"Sid": "Describe", "Effect": "Allow",
                    "Action": [a for a in actions if not a.startswith(tuple(scoped))],
                    "Resource": "*"}]
-    for sid, (prefix, resources) in zip(("Buckets", "Parameters", "ParameterTags", "LockTable"),
+    for sid, (prefix, resources) in zip(("ReadBuckets", "ReadParameters", "ReadParameterTags",
+                                         "ReadLockTable"),
                                         scoped.items()):
         chosen = [a for a in actions if a.startswith(prefix)]
         if chosen and (prefix != "dynamodb:" or state.lock_table):
             statements.append({"Sid": sid, "Effect": "Allow", "Action": chosen,
                                "Resource": resources})
     # The environment's state (the S3 backend reads <env>/*.tfstate and lists its keys).
-    statements.append({"Sid": "StateObjects", "Effect": "Allow", "Action": "s3:GetObject",
+    statements.append({"Sid": "ReadState", "Effect": "Allow", "Action": "s3:GetObject",
                        "Resource": f"{bucket_arn}/{environment.name}/*"})
     return statements
 
@@ -287,9 +288,11 @@ def deploy_statements(environment: EnvironmentConfig, arn: Callable[..., str], p
              "TagResource", "UntagResource")),
          "Resource": [arn("ecs", f"cluster/{name}"), arn("ecs", f"service/{name}/*"),
                       arn("ecs", f"task-definition/{name}:*")]},
-        # Task definitions and scalable targets have no resource-level permissions.
+        # Task definitions, scalable targets and SNS subscriptions have no resource-level
+        # permissions.
         {"Sid": "Unscoped", "Effect": "Allow",
          "Action": ["ecs:RegisterTaskDefinition", "ecs:DeregisterTaskDefinition",
+                    "sns:Unsubscribe",
                     "application-autoscaling:RegisterScalableTarget",
                     "application-autoscaling:DeregisterScalableTarget",
                     "application-autoscaling:PutScalingPolicy",
@@ -336,7 +339,7 @@ def deploy_statements(environment: EnvironmentConfig, arn: Callable[..., str], p
          "Resource": arn("cloudwatch", f"dashboard/{name}", region="")},
         {"Sid": "AlarmTopic", "Effect": "Allow",
          "Action": ["sns:CreateTopic", "sns:DeleteTopic", "sns:SetTopicAttributes",
-                    "sns:Subscribe", "sns:Unsubscribe", "sns:TagResource", "sns:UntagResource"],
+                    "sns:Subscribe", "sns:TagResource", "sns:UntagResource"],
          "Resource": arn("sns", f"{name}-alarms")},
         {"Sid": "AccessLogBucket", "Effect": "Allow",
          "Action": list(_actions(
@@ -353,7 +356,8 @@ def deploy_statements(environment: EnvironmentConfig, arn: Callable[..., str], p
         # CI access and the boundary are the administrator's (the state stack): reads only.
         {"Sid": "NotCiAccess", "Effect": "Deny", "NotAction": ["iam:Get*", "iam:List*"],
          "Resource": [_iam(arn, f"role/{role}") for role in environment.ci_role_names.values()]
-         + [boundary_arn(environment, arn), _iam(arn, f"policy/{names.ci_read_policy}")]},
+         + [boundary_arn(environment, arn)] + [_iam(arn, f"policy/{policy}") for policy in (
+             names.ci_read_policy, names.ci_write_policy)]},
         {"Sid": "KeepTheBoundary", "Effect": "Deny",
          "Action": "iam:DeleteRolePermissionsBoundary", "Resource": "*"},
     ]
@@ -399,15 +403,28 @@ def deploy_statements(environment: EnvironmentConfig, arn: Callable[..., str], p
     return statements
 
 
+# The deploy role's statements that go to the "write" managed policy: a role's inline policies
+# may hold 10,240 characters in all, and a full config's deploy statements take more.
+WRITE_POLICY_SIDS = ("Network", "LoadBalancer", "NewTargetGroups", "TargetGroups", "Service",
+                     "Unscoped", "Logs")
+
+
 def ci_policies(environment: EnvironmentConfig, state_bucket_arn: str, arn: Callable[..., str],
                 partition: str) -> dict[str, tuple[str, list[dict[str, Any]]]]:
     """The customer managed policies of CI access, by key: (name, statements). "read": what the
     plan and deploy roles read (too much for a role's inline policy, and shared); "boundary":
     the permissions boundary of the app roles."""
     names = environment.names
+    writes = [s for s in deploy_statements(environment, arn, partition)
+              if s["Sid"] in WRITE_POLICY_SIDS]
     return {"read": (names.ci_read_policy,
                      read_statements(environment, state_bucket_arn, arn, partition)),
+            "write": (names.ci_write_policy, writes),
             "boundary": (names.permissions_boundary, boundary_statements(environment, arn))}
+
+
+# The managed policies (ci_policies' keys) each role has attached.
+ATTACHED = {"plan": ("read",), "deploy": ("read", "write")}
 
 
 def ci_roles(environment: EnvironmentConfig, state_bucket_arn: str, arn: Callable[..., str],
@@ -415,11 +432,11 @@ def ci_roles(environment: EnvironmentConfig, state_bucket_arn: str, arn: Callabl
     """The plan, deploy and image roles of `environment`. `arn(service, resource, region=...)`
     spells an ARN in the stack's partition and account."""
     trusted = subjects(environment)
-    reads = ("read",)  # ci_policies' key
     statements = {
         "plan": state_statements(environment, state_bucket_arn, arn, write_state=False),
         "deploy": state_statements(environment, state_bucket_arn, arn, write_state=True)
-        + deploy_statements(environment, arn, partition),
+        + [s for s in deploy_statements(environment, arn, partition)
+           if s["Sid"] not in WRITE_POLICY_SIDS],
         "image": [
             {"Sid": "Login", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken",
              "Resource": "*"},
@@ -427,5 +444,5 @@ def ci_roles(environment: EnvironmentConfig, state_bucket_arn: str, arn: Callabl
              "Resource": arn("ecr", f"repository/{environment.names.repository}")}],
     }
     return {kind: CiRole(name=name, subjects=trusted[kind], statements=statements[kind],
-                         policies=reads if kind in ("plan", "deploy") else ())
+                         policies=ATTACHED.get(kind, ()))
             for kind, name in environment.ci_role_names.items()}

@@ -546,6 +546,7 @@ class Names:
     # the boundary; the CI read policy is attached to the plan and deploy roles.
     permissions_boundary: str  # <project>-<env>-app-boundary
     ci_read_policy: str  # <project>-<env>-github-read
+    ci_write_policy: str  # <project>-<env>-github-write: part of the deploy role's writes
 
 
 @dataclass(frozen=True)
@@ -588,7 +589,8 @@ class EnvironmentConfig:
             codedeploy_role=f"{service}-codedeploy",
             flow_logs_role=f"{self.network.vpc_name}-flow-logs",
             permissions_boundary=f"{self.project}-{self.name}-app-boundary",
-            ci_read_policy=f"{self.project}-{self.name}-github-read")
+            ci_read_policy=f"{self.project}-{self.name}-github-read",
+            ci_write_policy=f"{self.project}-{self.name}-github-write")
 
     def __post_init__(self) -> None:
         _require(bool(_NAME.match(self.name)) and len(self.name) <= 16, "name", self.name,

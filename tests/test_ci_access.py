@@ -15,6 +15,7 @@ import pytest
 from constructs_lib.config import CiConfig, ci_role_output
 from constructs_lib.json_document import decode
 from helpers import ref, synth_variant
+from iam_policy import action_matches, allowed, arn_matches, privilege
 from test_config import PROD, UAT, run_main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +42,17 @@ def roles(state: dict) -> dict[str, dict]:
 def policy(state: dict, kind: str) -> list[dict]:
     document = state["resource"]["aws_iam_role_policy"][f"ci_access_{kind}_role_policy"]
     return decode(document["policy"])["Statement"]
+
+
+def held(state: dict, kind: str) -> list[dict]:
+    """The role's inline statements and those of the managed policies attached to it."""
+    statements = policy(state, kind)
+    for attachment in state["resource"]["aws_iam_role_policy_attachment"].values():
+        if attachment["role"] == ref("aws_iam_role", f"ci_access_{kind}_role", "name"):
+            key = attachment["policy_arn"].split(".")[1]  # ${aws_iam_policy.<key>.arn}
+            document = state["resource"]["aws_iam_policy"][key]["policy"]
+            statements += decode(document)["Statement"]
+    return statements
 
 
 def trusts(role: dict, claims: dict[str, str]) -> bool:
@@ -141,8 +153,8 @@ def test_plan_role_writes_only_its_lock_files_and_attaches_no_aws_managed_policy
     _, state = uat_ci
     attachments = state["resource"]["aws_iam_role_policy_attachment"]
     assert {name: a["policy_arn"] for name, a in attachments.items()} == {
-        f"ci_access_{kind}_role_read": ref("aws_iam_policy", "ci_access_read_policy", "arn")
-        for kind in ("plan", "deploy")}
+        f"ci_access_{kind}_role_{key}": ref("aws_iam_policy", f"ci_access_{key}_policy", "arn")
+        for kind, key in (("plan", "read"), ("deploy", "read"), ("deploy", "write"))}
     bucket = ref("aws_s3_bucket", "state_bucket", "arn")
     assert policy(state, "plan") == [{
         "Sid": "StateLockFiles", "Effect": "Allow",
@@ -189,7 +201,7 @@ def test_deploy_role_passes_only_its_stacks_roles_and_only_to_their_services(uat
 
 def test_deploy_role_is_scoped_to_the_environment_names(uat_ci):
     _, state = uat_ci
-    statements = {s["Sid"]: s for s in policy(state, "deploy")}
+    statements = {s["Sid"]: s for s in held(state, "deploy")}
     assert [arn.split(":", 5)[5] for arn in statements["Parameters"]["Resource"]] == [
         "parameter/hello-world/uat/hello-world/image",
         "parameter/hello-world/uat/hello-world/release-lock"]
@@ -202,7 +214,7 @@ def test_deploy_role_is_scoped_to_the_environment_names(uat_ci):
         "cluster/hello-world-uat", "service/hello-world-uat/*",
         "task-definition/hello-world-uat:*"]
     unscoped = {a for s in statements.values() if s["Resource"] == "*" and s["Effect"] == "Allow"
-                and "Condition" not in s for a in s["Action"]}
+                and "Condition" not in s and s["Sid"] != "Describe" for a in s["Action"]}
     assert not {a for a in unscoped if a.startswith(("iam:", "s3:", "ssm:", "ecr:", "logs:"))}
 
 
@@ -289,3 +301,359 @@ def test_role_names_fit_iam(tmp_path):
     result = run_main(tmp_path, {"uat.toml": long + '\n[ci]\ngithub_repository = "acme/x"\n'})
     assert result.returncode == 2
     assert "names the CI role 'pppp" in result.stderr and "at most 64 characters" in result.stderr
+
+
+# --- least privilege, evaluated ----------------------------------------------------------------
+# The roles' statements with concrete ARNs (ci_roles/ci_policies called directly), evaluated by
+# tests/iam_policy.py as IAM would, and checked against the Service Authorization Reference.
+
+ACCOUNT = "111122223333"
+
+
+def concrete(environment):
+    """{kind: every statement the role holds (inline and attached)}, the boundary statements
+    and the managed policies, spelled in partition aws and account ACCOUNT."""
+    from constructs_lib.ci_policies import ci_policies, ci_roles
+
+    def arn(service, resource, region=environment.region):
+        return f"arn:aws:{service}:{region}:{ACCOUNT}:{resource}"
+
+    bucket = f"arn:aws:s3:::{environment.state.bucket}"
+    policies = ci_policies(environment, bucket, arn, "aws")
+    roles = ci_roles(environment, bucket, arn, "aws")
+    held = {kind: role.statements + [s for key in role.policies for s in policies[key][1]]
+            for kind, role in roles.items()}
+    return held, roles, policies
+
+
+def iam_arn(resource):
+    return f"arn:aws:iam::{ACCOUNT}:{resource}"
+
+
+@pytest.fixture(scope="module")
+def both(environments):
+    """uat and prod with CI access, blue/green, VPC endpoints and a lock table: every
+    permission a config can ask for."""
+    import dataclasses
+
+    from helpers import with_service
+
+    def full(environment, **ci):
+        environment = with_service(with_ci(environment, **ci),
+                                   blue_green={"enabled": True, "test_listener_port": 8080})
+        return dataclasses.replace(
+            environment,
+            network=dataclasses.replace(environment.network, vpc_endpoints=True),
+            state=dataclasses.replace(environment.state, lock_table=True))
+    return {"uat": full(environments["uat"]),
+            "prod": full(environments["prod"], oidc_provider="lookup")}
+
+
+def test_the_deploy_role_refreshes_the_ci_roles_but_cannot_change_them(environments):
+    """Item 1: deploy.yml's plan of state-<env> reads the CI roles; an explicit deny of iam:*
+    on them broke every refresh."""
+    environment = with_ci(environments["uat"])
+    held, _, _ = concrete(environment)
+    for role in environment.ci_role_names.values():
+        for read in ("iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies",
+                     "iam:ListRolePolicies"):
+            assert allowed(held["deploy"], read, iam_arn(f"role/{role}")), (read, role)
+        for write in ("iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:AttachRolePolicy",
+                      "iam:DeleteRole", "iam:PutRolePermissionsBoundary", "iam:TagRole"):
+            assert not allowed(held["deploy"], write, iam_arn(f"role/{role}"), {
+                "iam:PermissionsBoundary": iam_arn(
+                    f"policy/{environment.names.permissions_boundary}")}), (write, role)
+
+
+def test_roles_the_deploy_role_may_touch_are_the_stacks_roles_exactly(synthesized, env):
+    """The names in Names are the ones the constructs give the roles."""
+    names = env.names
+    made = {role["name"] for stack in (f"network-{env.name}", f"app-{env.name}")
+            for role in synthesized.resources(stack, "aws_iam_role").values()}
+    assert made <= {names.task_role, names.execution_role, names.codedeploy_role,
+                    names.flow_logs_role}
+    assert {names.task_role, names.execution_role, names.flow_logs_role} <= made
+
+
+@pytest.mark.parametrize("name", ["uat", "prod"])
+def test_blue_green_may_attach_only_the_codedeploy_policy_and_only_with_the_boundary(both, name):
+    """Item 3: the CodeDeploy role gets AWSCodeDeployRoleForECS on the first apply (prod has no
+    task role policies, so this is its only AttachRolePolicy)."""
+    environment = both[name]
+    held, _, _ = concrete(environment)
+    names = environment.names
+    role = iam_arn(f"role/{names.codedeploy_role}")
+    boundary = iam_arn(f"policy/{names.permissions_boundary}")
+    codedeploy = "arn:aws:iam::aws:policy/AWSCodeDeployRoleForECS"
+    assert allowed(held["deploy"], "iam:AttachRolePolicy", role,
+                   {"iam:PolicyARN": codedeploy, "iam:PermissionsBoundary": boundary})
+    for context in ({"iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess",
+                     "iam:PermissionsBoundary": boundary},
+                    {"iam:PolicyARN": codedeploy}):  # a role without the boundary
+        assert not allowed(held["deploy"], "iam:AttachRolePolicy", role, context)
+
+
+def test_application_auto_scaling_may_manage_its_target_tracking_alarms(environments):
+    """Item 4: target tracking alarms are created and deleted as the caller."""
+    environment = with_ci(environments["uat"])
+    held, _, _ = concrete(environment)
+    name = environment.names.service
+    alarm = (f"arn:aws:cloudwatch:{environment.region}:{ACCOUNT}:alarm:TargetTracking-service/"
+             f"{name}/{name}-AlarmHigh-3f8d6a3e-9b1c-4c7e-8d55-0c1f2b3a4d5e")
+    for action in ("cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms",
+                   "cloudwatch:DescribeAlarms"):
+        assert allowed(held["deploy"], action, alarm), action
+    other = alarm.replace(f"service/{name}/{name}", "service/other/other")
+    assert not allowed(held["deploy"], "cloudwatch:PutMetricAlarm", other)
+
+
+def test_private_dns_endpoints_may_associate_their_hosted_zone(both, environments):
+    """Item 5: the Service Authorization Reference lists route53:AssociateVPCWithHostedZone as
+    a dependent action of ec2:CreateVpcEndpoint; only a network with endpoints gets it."""
+    held, _, _ = concrete(both["uat"])
+    zone = "arn:aws:route53:::hostedzone/Z0123456789"
+    assert allowed(held["deploy"], "route53:AssociateVPCWithHostedZone", zone)
+    held, _, _ = concrete(with_ci(environments["uat"]))
+    assert not allowed(held["deploy"], "route53:AssociateVPCWithHostedZone", zone)
+
+
+def test_ci_sessions_last_the_documented_time(uat_ci):
+    """Item 11: one number for the roles and the workflows' role-duration-seconds."""
+    from constructs_lib.config import CI_SESSION_SECONDS
+
+    assert CI_SESSION_SECONDS == 3 * 3600
+    _, state = uat_ci
+    assert {role["max_session_duration"] for role in roles(state).values()} == {
+        CI_SESSION_SECONDS}
+
+
+def test_no_statement_names_a_whole_service_or_an_unknown_action(both):
+    """Every action is spelled out, exists in the Service Authorization Reference, and every
+    condition key is one the action supports (or a global aws: key)."""
+    for environment in both.values():
+        held, _, policies = concrete(environment)
+        documents = list(held.values()) + [statements for _, statements in policies.values()]
+        for statement in (s for document in documents for s in document):
+            for action in _actions_of(statement):
+                assert "*" not in action or statement["Effect"] == "Deny" or (
+                    "NotAction" in statement), action
+                if "*" in action:
+                    continue
+                found = privilege(action)
+                assert found, f"{action}: not in the Service Authorization Reference"
+                keys = {key.split("/")[0] for kind in found["resource_types"].values()
+                        for key in kind["condition_keys"]}
+                for tests in statement.get("Condition", {}).values():
+                    for key in tests:
+                        assert key.startswith("aws:") or key.split("/")[0] in keys or (
+                            action.split(":")[0] == "kms" and key == "kms:ViaService"), (
+                            action, key)
+
+
+def _actions_of(statement):
+    return [statement[k] for k in ("Action", "NotAction") if k in statement
+            ] if isinstance(statement.get("Action", statement.get("NotAction")), str) else (
+        statement.get("Action", statement.get("NotAction")))
+
+
+# Dependent actions the roles need not hold: the feature that needs them is not used.
+NOT_DEPENDENT = {
+    "iam:PassRole": "sns:CreateTopic passes a role only for delivery status logging, not used",
+}
+
+
+def test_scoped_actions_accept_their_resources_and_dependents_are_held(both):
+    """Each action granted on named resources has a resource type of that shape (else AWS
+    evaluates it against "*" and the grant never applies), and each action's dependent actions
+    are granted too."""
+    from iam_policy import resource_formats
+
+    for environment in both.values():
+        held, _, _ = concrete(environment)
+        for kind, statements in held.items():
+            granted = [(a, s) for s in statements if s["Effect"] == "Allow" and "Action" in s
+                       for a in _actions_of(s)]
+            for action, statement in granted:
+                resources = statement["Resource"]
+                if resources != "*":
+                    formats = resource_formats(action)
+                    resources = resources if isinstance(resources, list) else [resources]
+                    assert any(arn_matches(resource.replace("*", fill), f)  # * spans "/"
+                               for resource in resources for f in formats
+                               for fill in ("x", "x/x", "x/x/x")), (
+                        kind, action, resources, formats)
+                for dependents in (t["dependent_actions"]
+                                   for t in privilege(action)["resource_types"].values()):
+                    for dependent in dependents:
+                        if dependent in NOT_DEPENDENT:
+                            continue
+                        assert any(action_matches(dependent, a) for a, _ in granted), (
+                            kind, action, dependent)
+
+
+def _samples(statements):
+    """A concrete resource for every resource pattern of these Allow statements."""
+    return {r.replace("*", "x1") for s in statements if s["Effect"] == "Allow"
+            for r in ([s["Resource"]] if isinstance(s.get("Resource"), str)
+                      else s.get("Resource", [])) if r != "*"}
+
+
+def test_no_environment_reaches_another_environments_resources(both):
+    """uat's roles allow nothing on any of prod's resources (and back) when both share an
+    account and region; "*" statements are the unscoped EC2/autoscaling calls and reads."""
+    held = {name: concrete(environment)[0] for name, environment in both.items()}
+    # The one thing they share on purpose: prod runs uat's images (ecr_repository_owner).
+    shared = f"arn:aws:ecr:ap-south-1:{ACCOUNT}:repository/{both['prod'].names.repository}"
+    for mine, theirs in (("uat", "prod"), ("prod", "uat")):
+        targets = set().union(*(_samples(statements) for statements in held[theirs].values()))
+        targets.discard(shared)
+        context = {"aws:ResourceTag/Environment": theirs, "aws:RequestTag/Environment": theirs,
+                   "iam:PassedToService": "ecs-tasks.amazonaws.com"}
+        for kind, statements in held[mine].items():
+            scoped = [s for s in statements if s.get("Resource") != "*"]
+            for statement in scoped:
+                for action in _actions_of(statement):
+                    for target in targets:
+                        assert not allowed(scoped, action, target, context), (
+                            f"{mine} {kind} may {action} on {theirs}'s {target}")
+
+
+def test_target_groups_of_another_environment_are_refused_by_tag(both):
+    """Target groups are named by prefix, shared by environments: the tag tells them apart."""
+    held, _, _ = concrete(both["uat"])
+    group = (f"arn:aws:elasticloadbalancing:ap-south-1:{ACCOUNT}:targetgroup/hello-2024/"
+             "0123456789abcdef")
+    for action in ("elasticloadbalancing:ModifyTargetGroup",
+                   "elasticloadbalancing:DeleteTargetGroup"):
+        assert allowed(held["deploy"], action, group, {"aws:ResourceTag/Environment": "uat"})
+        assert not allowed(held["deploy"], action, group, {"aws:ResourceTag/Environment": "prod"})
+    assert not allowed(held["deploy"], "elasticloadbalancing:CreateTargetGroup", group,
+                       {"aws:RequestTag/Environment": "prod"})
+
+
+def test_the_deploy_role_has_no_path_to_administrator(both):
+    """Roles it creates or edits carry the boundary, which it can neither remove nor change,
+    and the boundary admits no IAM, STS or organization action."""
+    environment = both["uat"]
+    held, _, policies = concrete(environment)
+    deploy, names = held["deploy"], environment.names
+    boundary = iam_arn(f"policy/{names.permissions_boundary}")
+    role = iam_arn(f"role/{names.task_role}")
+    for action in ("iam:CreateRole", "iam:PutRolePolicy", "iam:PutRolePermissionsBoundary"):
+        assert allowed(deploy, action, role, {"iam:PermissionsBoundary": boundary}), action
+        assert not allowed(deploy, action, role), action  # without the boundary
+        assert not allowed(deploy, action, role, {"iam:PermissionsBoundary": iam_arn(
+            "policy/AdministratorAccess")}), action
+    assert not allowed(deploy, "iam:DeleteRolePermissionsBoundary", role)
+    for action in ("iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicy",
+                   "iam:CreatePolicy"):
+        assert not allowed(deploy, action, boundary), action
+    for other in ("role/admin", "user/admin", f"role/{environment.ci_role_names['deploy']}"):
+        for action in ("iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy",
+                       "iam:UpdateAssumeRolePolicy", "iam:PassRole", "iam:PutUserPolicy"):
+            assert not allowed(deploy, action, iam_arn(other), {
+                "iam:PermissionsBoundary": boundary, "iam:PassedToService":
+                "ecs-tasks.amazonaws.com", "iam:PolicyARN":
+                "arn:aws:iam::aws:policy/AmazonS3FullAccess"}), (action, other)
+    assert not allowed(deploy, "iam:PassRole", role, {"iam:PassedToService":
+                                                      "lambda.amazonaws.com"})
+    assert not allowed(deploy, "iam:CreateServiceLinkedRole", iam_arn("role/x"),
+                       {"iam:AWSServiceName": "autoscaling.amazonaws.com"})
+    (_, bounded) = policies["boundary"]
+    for action in ("iam:CreateRole", "iam:AttachRolePolicy", "sts:AssumeRole",
+                   "organizations:LeaveOrganization"):
+        assert not allowed(bounded, action, iam_arn("role/admin")), action
+    assert allowed(bounded, "iam:PassRole", role, {"iam:PassedToService":
+                                                   "ecs-tasks.amazonaws.com"})
+
+
+def test_the_app_and_network_roles_carry_the_state_stacks_boundary(both):
+    stacks = synth_variant(both["uat"])
+    names = both["uat"].names
+    policy_resource = stacks["state-uat"]["resource"]["aws_iam_policy"]
+    assert policy_resource["ci_access_boundary_policy"]["name"] == names.permissions_boundary
+    made = {role["name"]: role.get("permissions_boundary")
+            for stack in ("network-uat", "app-uat")
+            for role in stacks[stack]["resource"]["aws_iam_role"].values()}
+    assert set(made) == {names.task_role, names.execution_role, names.codedeploy_role,
+                         names.flow_logs_role}
+    assert set(made.values()) == {
+        "arn:${data.aws_partition.partition.partition}:iam::${data.aws_caller_identity.account"
+        f".account_id}}:policy/{names.permissions_boundary}"}
+
+
+def test_the_plan_role_reads_no_data_outside_its_environment(both):
+    """Item 15: no account-wide ReadOnlyAccess; objects, parameters, secrets and keys of other
+    environments stay unread."""
+    environment = both["uat"]
+    held, _, _ = concrete(environment)
+    plan = held["plan"]
+    state = f"arn:aws:s3:::{environment.state.bucket}"
+    assert allowed(plan, "s3:GetObject", f"{state}/uat/app-uat.tfstate")
+    assert allowed(plan, "s3:ListBucket", state)
+    assert allowed(plan, "ssm:GetParameter",
+                   f"arn:aws:ssm:ap-south-1:{ACCOUNT}:parameter{environment.names.image_parameter}")
+    for action, resource in (
+            ("s3:GetObject", f"arn:aws:s3:::{both['prod'].state.bucket}/prod/app-prod.tfstate"),
+            ("s3:GetObject", f"{state}/prod/app-prod.tfstate"),
+            ("s3:GetObject", "arn:aws:s3:::payroll/2026.csv"),
+            ("ssm:GetParameter", f"arn:aws:ssm:ap-south-1:{ACCOUNT}:parameter/db/password"),
+            ("ssm:GetParameters", f"arn:aws:ssm:ap-south-1:{ACCOUNT}:parameter"
+                                  f"{both['prod'].names.image_parameter}"),
+            ("secretsmanager:GetSecretValue",
+             f"arn:aws:secretsmanager:ap-south-1:{ACCOUNT}:secret:db-AbCdEf"),
+            ("kms:Decrypt", f"arn:aws:kms:ap-south-1:{ACCOUNT}:key/1234"),
+            ("dynamodb:Scan", f"arn:aws:dynamodb:ap-south-1:{ACCOUNT}:table/users"),
+            ("logs:GetLogEvents", f"arn:aws:logs:ap-south-1:{ACCOUNT}:log-group:/ecs/x:*")):
+        assert not allowed(plan, action, resource), (action, resource)
+
+
+def _provider_types() -> set[str]:
+    """Every resource and data source type the constructs can make (their provider imports)."""
+    import re
+
+    types = set()
+    for path in (ROOT / "constructs_lib").glob("*.py"):
+        for module in re.findall(r"cdktf_cdktf_provider_aws\.(\w+) import", path.read_text()):
+            if module == "provider":
+                continue
+            types.add(f"data.aws_{module[len('data_aws_'):]}" if module.startswith("data_aws_")
+                      else f"aws_{module}")
+    return types
+
+
+def test_every_type_the_stacks_can_hold_has_its_reads_listed(both, synthesized):
+    from constructs_lib.ci_policies import READS
+
+    assert _provider_types() - set(READS) == set(), "list their refresh calls in READS"
+    synthesized_types = set()
+    for stacks in [synth_variant(both["uat"])] + [
+            {name: synthesized.parsed(name) for name in synthesized.stacks}]:
+        for stack in stacks.values():
+            synthesized_types |= set(stack.get("resource", {}))
+            synthesized_types |= {f"data.{t}" for t in stack.get("data", {})}
+    assert synthesized_types - set(READS) == set()
+    held, _, _ = concrete(both["uat"])
+    for reads in READS.values():
+        for action in reads:
+            assert any(allowed(held[kind], action, resource)
+                       for kind in ("plan",) for resource in ["*"] + sorted(
+                           _samples(held["plan"]))), action
+
+
+def test_every_policy_fits_iam_quotas(both):
+    """IAM quotas: a role's inline policies 10,240 characters in all, a managed policy 6,144,
+    10 managed policies per role (whitespace is not counted)."""
+    import json as _json
+
+    for environment in both.values():
+        _, roles_, policies = concrete(environment)
+        for name, statements in policies.values():
+            size = len(_json.dumps({"Version": "2012-10-17", "Statement": statements},
+                                   separators=(",", ":")))
+            assert size <= 6144, (name, size)
+        for role in roles_.values():
+            size = len(_json.dumps({"Version": "2012-10-17", "Statement": role.statements},
+                                   separators=(",", ":")))
+            assert size <= 10240, (role.name, size)
+            assert len(role.policies) <= 10
