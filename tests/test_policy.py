@@ -2,6 +2,7 @@
 policy/checkov-skips.toml's explained exceptions."""
 
 import dataclasses
+import fnmatch
 import json
 import subprocess
 import sys
@@ -65,3 +66,59 @@ def test_checkov_finds_nothing_unexplained(gated):
         stacks = skip["stacks"]
         assert any(check == skip["check"] and ("*" in stacks or stack in stacks)
                    for check, stack in used), f"stale skip: {skip['check']} {stacks}"
+
+
+# --- IAM risk: cloudsplaining ------------------------------------------------------------------
+# Every identity policy the stacks write (the CI roles' inline and managed policies, the app's
+# and network's role policies) through cloudsplaining's checks; only policy/cloudsplaining-
+# skips.toml's explained findings pass. Conditioned statements count as constrained (its
+# default), AWS managed policies attached by ARN are AWS's to keep.
+IAM_SKIPS = tomllib.loads((ROOT / "policy" / "cloudsplaining-skips.toml").read_text())["skip"]
+IAM_CHECKS = ("infrastructure_modification", "allows_privilege_escalation",
+              "permissions_management_without_constraints", "allows_data_exfiltration_actions",
+              "credentials_exposure", "service_wildcard", "contains_statement_using_not_action")
+
+
+def iam_findings(stacks_dir: Path) -> set[tuple[str, str, str, str]]:
+    """(check, stack, Terraform resource, action or statement Sid) of every finding."""
+    from cloudsplaining.scan.policy_document import PolicyDocument
+
+    from constructs_lib.json_document import decode
+
+    findings = set()
+    for path in sorted(stacks_dir.glob("*/cdk.tf.json")):
+        stack = path.parent.name
+        resources = json.loads(path.read_text()).get("resource", {})
+        for kind in ("aws_iam_role_policy", "aws_iam_policy"):
+            for name, resource in resources.get(kind, {}).items():
+                document = PolicyDocument(decode(resource["policy"]))
+                for check in IAM_CHECKS:
+                    for item in getattr(document, check):
+                        detail = (item.get("Sid", "?") if check.startswith("contains")
+                                  else ",".join(item["actions"]) if isinstance(item, dict)
+                                  else item)
+                        findings.add((check, stack, name, detail))
+    return findings
+
+
+def iam_accepted(finding: tuple[str, str, str, str], skip: dict) -> bool:
+    check, stack, resource, detail = finding
+    return (skip["finding"] in ("*", check) and ("*" in skip["stacks"] or stack in skip["stacks"])
+            and skip["resource"] == resource
+            and any(fnmatch.fnmatchcase(detail, pattern) for pattern in skip["details"]))
+
+
+def test_every_iam_skip_has_a_reason():
+    for skip in IAM_SKIPS:
+        assert set(skip) == {"finding", "stacks", "resource", "details", "reason"}, skip
+        assert skip["finding"] in IAM_CHECKS + ("*",), skip["finding"]
+        assert len(skip["reason"]) > 20 and "\n" not in skip["reason"], skip["resource"]
+
+
+def test_cloudsplaining_finds_nothing_unexplained(gated):
+    findings = iam_findings(gated)
+    unexplained = sorted(f for f in findings if not any(iam_accepted(f, s) for s in IAM_SKIPS))
+    assert unexplained == [], "new IAM risks (fix them, or explain them in " \
+                              "policy/cloudsplaining-skips.toml):\n" + "\n".join(map(str, unexplained))
+    for skip in IAM_SKIPS:
+        assert any(iam_accepted(f, skip) for f in findings), f"stale skip: {skip}"
