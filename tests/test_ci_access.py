@@ -349,6 +349,16 @@ def both(environments):
             "prod": full(environments["prod"], oidc_provider="lookup")}
 
 
+@pytest.fixture(scope="module")
+def prefixed(both):
+    """uat beside an environment whose names start with uat's (uat-b, VPC uat-vpc-b)."""
+    import dataclasses
+
+    prod = both["prod"]
+    return {"uat": both["uat"], "prod": dataclasses.replace(
+        prod, name="uat-b", network=dataclasses.replace(prod.network, vpc_name="uat-vpc-b"))}
+
+
 def test_the_deploy_role_refreshes_the_ci_roles_but_cannot_change_them(environments):
     """Item 1: deploy.yml's plan of state-<env> reads the CI roles; an explicit deny of iam:*
     on them broke every refresh."""
@@ -498,16 +508,21 @@ def _samples(statements):
                       else s.get("Resource", [])) if r != "*"}
 
 
-def test_no_environment_reaches_another_environments_resources(both):
+@pytest.mark.parametrize("pair", ["both", "prefixed"])
+def test_no_environment_reaches_another_environments_resources(pair, request):
     """uat's roles allow nothing on any of prod's resources (and back) when both share an
-    account and region; "*" statements are the unscoped EC2/autoscaling calls and reads."""
+    account and region, even when one's names start with the other's; "*" statements are the
+    unscoped EC2/autoscaling calls and the metadata reads."""
+    both = request.getfixturevalue(pair)
     held = {name: concrete(environment)[0] for name, environment in both.items()}
     # The one thing they share on purpose: prod runs uat's images (ecr_repository_owner).
     shared = f"arn:aws:ecr:ap-south-1:{ACCOUNT}:repository/{both['prod'].names.repository}"
     for mine, theirs in (("uat", "prod"), ("prod", "uat")):
         targets = set().union(*(_samples(statements) for statements in held[theirs].values()))
         targets.discard(shared)
-        context = {"aws:ResourceTag/Environment": theirs, "aws:RequestTag/Environment": theirs,
+        theirs_name = both[theirs].name
+        context = {"aws:ResourceTag/Environment": theirs_name,
+                   "aws:RequestTag/Environment": theirs_name,
                    "iam:PassedToService": "ecs-tasks.amazonaws.com"}
         for kind, statements in held[mine].items():
             scoped = [s for s in statements if s.get("Resource") != "*"]
