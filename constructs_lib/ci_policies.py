@@ -54,8 +54,8 @@ IMAGE_PUSH = _actions("ecr", "BatchCheckLayerAvailability", "InitiateLayerUpload
                       "DescribeImages")
 
 # What `terraform plan` calls to refresh each resource type (and read each data source) the
-# stacks can contain, per hashicorp/aws 5.100.0's Read functions (tags included). A new type in
-# a construct fails tests/test_ci_access.py until its reads are listed here.
+# stacks can contain, per hashicorp/aws 5.100.0's Read functions (their find* helpers; tags
+# included). A new type in a construct fails tests/test_ci_access.py until its reads are here.
 _S3_BUCKET_READS = _actions(
     "s3", "ListBucket", "GetBucketPolicy", "GetBucketAcl", "GetBucketCORS", "GetBucketWebsite",
     "GetBucketVersioning", "GetAccelerateConfiguration", "GetBucketRequestPayment",
@@ -87,7 +87,8 @@ READS: dict[str, tuple[str, ...]] = {
     "data.aws_subnets": _actions("ec2", "DescribeSubnets"),
     # load balancer
     "aws_lb": _actions("elasticloadbalancing", "DescribeLoadBalancers",
-                       "DescribeLoadBalancerAttributes") + _LB_TAGS,
+                       "DescribeLoadBalancerAttributes", "DescribeCapacityReservation")
+    + _LB_TAGS,
     "aws_lb_listener": _actions("elasticloadbalancing", "DescribeListeners",
                                 "DescribeListenerAttributes", "DescribeRules") + _LB_TAGS,
     "aws_lb_target_group": _actions("elasticloadbalancing", "DescribeTargetGroups",
@@ -115,7 +116,8 @@ READS: dict[str, tuple[str, ...]] = {
     "aws_codedeploy_deployment_group": _actions("codedeploy", "GetDeploymentGroup",
                                                 "ListTagsForResource"),
     # IAM (app roles; the state stack's CI access)
-    "aws_iam_role": _actions("iam", "GetRole", "ListRolePolicies", "ListAttachedRolePolicies"),
+    "aws_iam_role": _actions("iam", "GetRole", "ListRolePolicies", "GetRolePolicy",
+                             "ListAttachedRolePolicies"),
     "aws_iam_role_policy": _actions("iam", "GetRolePolicy"),
     "aws_iam_role_policy_attachment": _actions("iam", "ListAttachedRolePolicies"),
     "aws_iam_policy": _actions("iam", "GetPolicy", "GetPolicyVersion", "ListPolicyVersions",
