@@ -461,9 +461,8 @@ def test_no_statement_names_a_whole_service_or_an_unknown_action(both):
 
 
 def _actions_of(statement):
-    return [statement[k] for k in ("Action", "NotAction") if k in statement
-            ] if isinstance(statement.get("Action", statement.get("NotAction")), str) else (
-        statement.get("Action", statement.get("NotAction")))
+    actions = statement.get("Action", statement.get("NotAction"))
+    return [actions] if isinstance(actions, str) else actions
 
 
 # Dependent actions the roles need not hold: the feature that needs them is not used.
