@@ -21,9 +21,10 @@ from .alarm_set import ALARM_NAMES
 from .ci_access import CiRole
 from .config import EnvironmentConfig
 
-# Roles the app and network stacks create are passed only to these services.
-PASSED_TO = ("ecs-tasks.amazonaws.com", "codedeploy.amazonaws.com",
-             "vpc-flow-logs.amazonaws.com")
+# The service each role the app and network stacks create is passed to (by its Names field).
+PASSED_TO = {"task_role": "ecs-tasks.amazonaws.com", "execution_role": "ecs-tasks.amazonaws.com",
+             "codedeploy_role": "codedeploy.amazonaws.com",
+             "flow_logs_role": "vpc-flow-logs.amazonaws.com"}
 # Service-linked roles AWS creates on first use of ECS, ELB and ECS autoscaling in an account.
 SERVICE_LINKED = ("ecs.amazonaws.com", "elasticloadbalancing.amazonaws.com",
                   "ecs.application-autoscaling.amazonaws.com")
@@ -320,8 +321,12 @@ def deploy_statements(environment: EnvironmentConfig, arn: Callable[..., str], p
                     "iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:TagRole",
                     "iam:UntagRole", "iam:ListInstanceProfilesForRole"],
          "Resource": roles},
-        {"Sid": "PassRoles", "Effect": "Allow", "Action": "iam:PassRole", "Resource": roles,
-         "Condition": {"StringEquals": {"iam:PassedToService": list(PASSED_TO)}}},
+        *({"Sid": "Pass" + "".join(word.title() for word in service.split(".")[0].split("-")),
+           "Effect": "Allow", "Action": "iam:PassRole",
+           "Resource": [_iam(arn, f"role/{getattr(names, field)}")
+                        for field, to in PASSED_TO.items() if to == service],
+           "Condition": {"StringEquals": {"iam:PassedToService": service}}}
+          for service in dict.fromkeys(PASSED_TO.values())),
         {"Sid": "ServiceLinkedRoles", "Effect": "Allow", "Action": "iam:CreateServiceLinkedRole",
          "Resource": "*",
          "Condition": {"StringEquals": {"iam:AWSServiceName": list(SERVICE_LINKED)}}},

@@ -187,12 +187,13 @@ def test_deploy_role_passes_only_its_stacks_roles_and_only_to_their_services(uat
     _, state = uat_ci
     statements = {s["Sid"]: s for s in policy(state, "deploy")}
     passing = [s for s in statements.values() if "iam:PassRole" in s.get("Action", [])]
-    assert passing == [statements["PassRoles"]]
-    assert [arn.split(":", 5)[5] for arn in statements["PassRoles"]["Resource"]] == [
-        "role/hello-world-uat-task", "role/hello-world-uat-execution",
-        "role/hello-world-uat-codedeploy", "role/uat-vpc-flow-logs"]
-    assert statements["PassRoles"]["Condition"] == {"StringEquals": {"iam:PassedToService": [
-        "ecs-tasks.amazonaws.com", "codedeploy.amazonaws.com", "vpc-flow-logs.amazonaws.com"]}}
+    # Each role exactly, to the one service that uses it.
+    assert {(arn.split(":", 5)[5], s["Condition"]["StringEquals"]["iam:PassedToService"])
+            for s in passing for arn in s["Resource"]} == {
+        ("role/hello-world-uat-task", "ecs-tasks.amazonaws.com"),
+        ("role/hello-world-uat-execution", "ecs-tasks.amazonaws.com"),
+        ("role/hello-world-uat-codedeploy", "codedeploy.amazonaws.com"),
+        ("role/uat-vpc-flow-logs", "vpc-flow-logs.amazonaws.com")}
     # uat's task role gets the guide's managed policies, and no others.
     assert statements["AttachTask"]["Condition"]["ArnEquals"]["iam:PolicyARN"] == [
         "arn:${data.aws_partition.partition.partition}:iam::aws:policy/" + name
@@ -571,8 +572,8 @@ def test_the_deploy_role_has_no_path_to_administrator(both):
                 "iam:PermissionsBoundary": boundary, "iam:PassedToService":
                 "ecs-tasks.amazonaws.com", "iam:PolicyARN":
                 "arn:aws:iam::aws:policy/AmazonS3FullAccess"}), (action, other)
-    assert not allowed(deploy, "iam:PassRole", role, {"iam:PassedToService":
-                                                      "lambda.amazonaws.com"})
+    for service in ("lambda.amazonaws.com", "codedeploy.amazonaws.com"):
+        assert not allowed(deploy, "iam:PassRole", role, {"iam:PassedToService": service})
     assert not allowed(deploy, "iam:CreateServiceLinkedRole", iam_arn("role/x"),
                        {"iam:AWSServiceName": "autoscaling.amazonaws.com"})
     (_, bounded) = policies["boundary"]
