@@ -179,7 +179,8 @@ def test_deploy_role_writes_state_only_under_its_environment(uat_ci):
     _, state = uat_ci
     bucket = ref("aws_s3_bucket", "state_bucket", "arn")
     writes = [s for s in policy(state, "deploy")
-              if any(a.startswith("s3:Put") for a in s.get("Action", [])) and s["Sid"] != "AccessLogBucket"]
+              if any(a.startswith("s3:Put") for a in s.get("Action", []))
+              and s["Sid"] != "AccessLogBucket"]
     assert [s["Resource"] for s in writes] == [f"{bucket}/uat/*.tflock", f"{bucket}/uat/*"]
 
 

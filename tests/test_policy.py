@@ -118,7 +118,7 @@ def test_every_iam_skip_has_a_reason():
 def test_cloudsplaining_finds_nothing_unexplained(gated):
     findings = iam_findings(gated)
     unexplained = sorted(f for f in findings if not any(iam_accepted(f, s) for s in IAM_SKIPS))
-    assert unexplained == [], "new IAM risks (fix them, or explain them in " \
-                              "policy/cloudsplaining-skips.toml):\n" + "\n".join(map(str, unexplained))
+    assert unexplained == [], ("new IAM risks (fix them, or explain them in policy/"
+                               "cloudsplaining-skips.toml):\n" + "\n".join(map(str, unexplained)))
     for skip in IAM_SKIPS:
         assert any(iam_accepted(f, skip) for f in findings), f"stale skip: {skip}"
