@@ -422,6 +422,7 @@ _OIDC_PROVIDER_ARN = re.compile(
     r"^arn:aws(-[a-z]+)*:iam::(?P<account>\d{12}):oidc-provider/" + re.escape(GITHUB_OIDC_HOST) + "$")
 # The roles GitHub Actions assumes, by what they may do (constructs_lib/ci_access.py).
 CI_ROLES = ("plan", "deploy", "image")
+CI_SESSION_SECONDS = 10800  # CI roles' session (3 h): a deploy job's lock waits, release and rollback
 
 
 def ci_role_output(kind: str) -> str:
