@@ -9,11 +9,11 @@ Synthesizes once, then per stack in deploy order (state, network, app) runs `ter
     <stack>.json         `terraform show -json <stack>.tfplan`
     <stack>.changes.json the reviewed changes: status, and each resource change (address,
                          actions, after values with unknowns and sensitive values normalized),
-                         what deploy.yml compares with the pull request's (`reviewed()`)
+                         what deploy.yml compares with the pull request's (`differences()`)
     summary.md           one Markdown summary for a pull-request comment: security-relevant
                          changes first (IAM trust and policies, security groups, public
-                         exposure; never cut), then every replacement and destroy (with the attributes forcing each replacement), the
-                         counts per stack, the cost estimate and the plan's cost change (from
+                         exposure; never cut), then every replacement and destroy (with the
+                         attributes forcing each replacement), the counts per stack, the cost estimate and the plan's cost change (from
                          the plan JSON's before and after, ops/cost.py), then each stack's full
                          plan text folded in <details>, and last, hidden, the reviewed changes
                          of every stack (`reviewed_in()` reads them back from a comment)
@@ -261,8 +261,8 @@ SECURITY = {
                           else f"internal: {v.get('internal')}"]),
     "aws_lb_listener": ("load balancer listener",
                         lambda v: [f"{v.get('protocol')} port {v.get('port')}"]),
-    "aws_s3_bucket_policy": ("bucket policy",
-                             lambda v: [f"bucket `{v.get('bucket')}`"] + _statements(v.get("policy"))),
+    "aws_s3_bucket_policy": ("bucket policy", lambda v: [f"bucket `{v.get('bucket')}`"]
+                             + _statements(v.get("policy"))),
     "aws_s3_bucket_public_access_block": ("bucket public access block", _public_access),
 }
 
