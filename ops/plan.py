@@ -13,10 +13,11 @@ Synthesizes once, then per stack in deploy order (state, network, app) runs `ter
     summary.md           one Markdown summary for a pull-request comment: security-relevant
                          changes first (IAM trust and policies, security groups, public
                          exposure; never cut), then every replacement and destroy (with the
-                         attributes forcing each replacement), the counts per stack, the cost estimate and the plan's cost change (from
-                         the plan JSON's before and after, ops/cost.py), then each stack's full
-                         plan text folded in <details>, and last, hidden, the reviewed changes
-                         of every stack (`reviewed_in()` reads them back from a comment)
+                         attributes forcing each replacement), the counts per stack, the
+                         cost estimate and the plan's cost change (from the plan JSON's before
+                         and after, ops/cost.py), then each stack's full plan text folded in
+                         <details> (only these are cut to fit a comment), and last, hidden,
+                         the reviewed changes of every stack (`reviewed_in()` reads them back)
 
 Exit status: 0 no changes, 2 changes, 1 an error (details in summary.md and on stderr). A stack
 whose dependency is not deployed yet (the app before its network, anything before the state
