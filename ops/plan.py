@@ -251,6 +251,7 @@ SECURITY = {
         "IAM OIDC provider",
         lambda v: [f"`{v.get('url')}` for audiences {_codes(v.get('client_id_list'))}"]),
     "aws_security_group": ("security group rules", _group_rules),
+    "aws_default_security_group": ("default security group rules", _group_rules),
     "aws_security_group_rule": ("security group rule",
                                 lambda v: [_rule(str(v.get("type")), v)]),
     "aws_vpc_security_group_ingress_rule": ("security group rule",
