@@ -293,7 +293,7 @@ def test_deploy_workflow_plans_then_applies_the_reviewed_plan_one_environment_at
     assert credentials_of(image)["role-to-assume"] == "${{ vars.AWS_IMAGE_ROLE_ARN }}"
     plan, apply = jobs["plan"], jobs["apply"]
     # The plan job: plan role, not in a GitHub environment (the approval comes after it).
-    assert plan["needs"] == ["environments", "image"] and "environment" not in plan
+    assert plan["needs"] == "environments" and "environment" not in plan
     assert credentials_of(plan)["role-to-assume"] == "${{ vars[matrix.plan_role_variable] }}"
     assert plan["permissions"] == {"id-token": "write", "contents": "read",
                                    "pull-requests": "read"}
