@@ -177,7 +177,7 @@ def _codes(values: Any) -> str:
 def _statements(value: Any) -> list[str]:
     """Each statement of a policy document as one readable line."""
     document = _document(value)
-    if document is None:
+    if not isinstance(document, dict):
         return [f"document {_codes(value)}"]
     lines = []
     for statement in _listed(document.get("Statement")):
@@ -224,8 +224,10 @@ def _rule(direction: str, rule: dict) -> str:
 
 
 def _group_rules(values: dict) -> list[str]:
+    """The group's inline rules (none known before apply: its rules are then resources of
+    their own, aws_vpc_security_group_*_rule, shown one by one)."""
     return [_rule(direction, rule) for direction in ("ingress", "egress")
-            for rule in _listed(values.get(direction))]
+            for rule in _listed(values.get(direction)) if isinstance(rule, dict)]
 
 
 def _public_access(values: dict) -> list[str]:

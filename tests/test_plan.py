@@ -200,7 +200,9 @@ TRUST = ('${jsonencode({"Version" = "2012-10-17", "Statement" = [{"Effect" = "Al
          '"token.actions.githubusercontent.com:sub" = "repo:acme/hello:environment:uat"}}}]})}')
 # As cdk.tf.json holds it: the trust policy names the provider made in the same apply.
 CONFIG = {"resource": {"aws_iam_role": {"ci_access_deploy_role": {
-    "assume_role_policy": TRUST, "name": "hello-world-uat-github-deploy"}}}}
+    "assume_role_policy": TRUST, "name": "hello-world-uat-github-deploy"}},
+    "aws_vpc_security_group_ingress_rule": {"from_alb": {
+        "referenced_security_group_id": "${aws_security_group.alb.id}"}}}}
 
 
 def resource(address, actions, before=None, after=None, unknown=None, sensitive=None):
@@ -226,6 +228,11 @@ SECURITY_SHOWN = {"resource_changes": [
         {"protocol": "tcp", "from_port": 80, "to_port": 80, "cidr_blocks": ["0.0.0.0/0"]}],
         "egress": []}),
     resource("aws_lb.alb", ["create"], after={"internal": False}),
+    resource("aws_security_group.service", ["create"], after={"name": "svc"},
+             unknown={"ingress": True, "egress": True}),  # its rules are resources of their own
+    resource("aws_vpc_security_group_ingress_rule.from_alb", ["create"],
+             after={"ip_protocol": "tcp", "from_port": 8000, "to_port": 8000},
+             unknown={"referenced_security_group_id": True}),
     resource("aws_vpc.network_vpc", ["create"], after={"cidr_block": "10.0.0.0/16"}),
     resource("aws_iam_role.unchanged_trust", ["update"],
              before={"assume_role_policy": POLICY_BEFORE, "tags": {}},
@@ -249,7 +256,9 @@ def test_security_changes_show_who_may_assume_even_when_known_only_after_apply()
     assert "from `0.0.0.0/0` :warning: **open to the internet**" in text
     assert "- **create** `aws_lb.alb` in `state-uat` (load balancer exposure)\n" \
         "  - **internet-facing** :warning:" in text
-    assert "aws_vpc" not in text and "unchanged_trust" not in text  # nothing it allows changed
+    assert "aws_vpc.network_vpc" not in text and "unchanged_trust" not in text  # no access change
+    assert "aws_security_group.service" not in text
+    assert "  - ingress tcp port 8000 from `${aws_security_group.alb.id}`" in text
     # Without the synthesized configuration, the unknown document is not invented.
     assert "`(known after apply)`" in "\n".join(plan.security_changes("s", SECURITY_SHOWN))
 
