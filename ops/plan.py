@@ -190,8 +190,9 @@ def _statements(value: Any) -> list[str]:
             if who is not None:
                 named = (_codes(who) if isinstance(who, str) else "; ".join(
                     f"{kind} {_codes(ids)}" for kind, ids in who.items()))
-                words.append(f"{label} {named}" + (" :warning: anyone" if "*" in str(who)
-                                                   and key == "Principal" else ""))
+                anyone = key == "Principal" and "*" in str(who) and \
+                    statement.get("Effect") == "Allow"
+                words.append(f"{label} {named}" + (" :warning: **anyone**" if anyone else ""))
         for key, label in (("Resource", "on"), ("NotResource", "on everything except")):
             if key in statement:
                 words.append(f"{label} {_codes(statement[key])}")
@@ -219,7 +220,8 @@ def _rule(direction: str, rule: dict) -> str:
     line = (f"{direction} {'all protocols' if protocol == '-1' else protocol} {ports} "
             f"{'from' if direction == 'ingress' else 'to'} {_codes(sources)}")
     if any(source in OPEN_TO_ALL for source in sources):
-        line += " :warning: **open to the internet**"
+        line += (" :warning: **open to the internet**" if direction == "ingress"
+                 else " :warning: **to any address**")
     return line
 
 

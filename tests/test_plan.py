@@ -217,6 +217,10 @@ POLICY_BEFORE = json.dumps({"Statement": [
 POLICY_AFTER = json.dumps({"Statement": [
     {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::b/*"},
     {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}]})
+BUCKET_POLICY = json.dumps({"Statement": [
+    {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::b"},
+    {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:GetObject",
+     "Resource": "arn:aws:s3:::b/*"}]})
 SECURITY_SHOWN = {"resource_changes": [
     resource("aws_iam_role.ci_access_deploy_role", ["create"],
              after={"name": "hello-world-uat-github-deploy"},
@@ -228,6 +232,7 @@ SECURITY_SHOWN = {"resource_changes": [
         {"protocol": "tcp", "from_port": 80, "to_port": 80, "cidr_blocks": ["0.0.0.0/0"]}],
         "egress": []}),
     resource("aws_lb.alb", ["create"], after={"internal": False}),
+    resource("aws_s3_bucket_policy.b", ["create"], after={"bucket": "b", "policy": BUCKET_POLICY}),
     resource("aws_security_group.service", ["create"], after={"name": "svc"},
              unknown={"ingress": True, "egress": True}),  # its rules are resources of their own
     resource("aws_vpc_security_group_ingress_rule.from_alb", ["create"],
@@ -258,6 +263,9 @@ def test_security_changes_show_who_may_assume_even_when_known_only_after_apply()
         "  - **internet-facing** :warning:" in text
     assert "aws_vpc.network_vpc" not in text and "unchanged_trust" not in text  # no access change
     assert "aws_security_group.service" not in text
+    assert "  - **Deny** `s3:*` by `*` on `arn:aws:s3:::b`" in lines  # protects: not flagged
+    assert ("  - **Allow** `s3:GetObject` by AWS `*` :warning: **anyone** on "
+            "`arn:aws:s3:::b/*`") in lines
     assert "  - ingress tcp port 8000 from `${aws_security_group.alb.id}`" in text
     # Without the synthesized configuration, the unknown document is not invented.
     assert "`(known after apply)`" in "\n".join(plan.security_changes("s", SECURITY_SHOWN))
