@@ -487,8 +487,8 @@ def preview_stack(deployment: Deployment, stack: str, out: Path, started: float)
                      changes=reviewed_changes(shown),
                      message=f"state bucket '{deployment.environment.state.bucket}' does not "
                      "exist yet: planned against an empty state, with lookups of other stacks "
-                     f"known after apply (`{PREVIEW_PLACEHOLDER}` in the text defers them); "
-                     f"never applied. Bootstrap with `python -m ops.deploy up --env "
+                     "known after apply (a placeholder defers them; neither text nor counts "
+                     f"include it); never applied. Bootstrap with `python -m ops.deploy up --env "
                      f"{deployment.environment.name} --stack {bootstrap}` to plan for real",
                      seconds=time.monotonic() - started)
 
