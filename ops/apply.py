@@ -22,7 +22,8 @@ CI's own roles and is applied by an administrator only (`python -m ops.deploy up
 `--plan-pending` gets a first deploy past its missing network: a stack ops.plan left pending
 (`<stack>.changes.json`: a dependency was not deployed, e.g. the app before its VPC) is planned
 once the stacks before it are applied, and that plan is applied only if it creates and changes
-nothing else, as a first deploy does; anything else is refused. `--summary` records it.
+nothing else, as a first deploy does, and creates exactly the resources of the preview ops.plan
+showed for it; anything else is refused. `--summary` records it.
 
 A plan with nothing to apply is skipped. Exit status: 0 applied (or nothing to apply), 1 a
 Terraform error while applying, 2 refused.
@@ -57,13 +58,17 @@ def ci_stacks(environment: EnvironmentConfig) -> list[str]:
     return [environment.stack_names[kind] for kind in CI_KINDS]
 
 
-def pending_stacks(plans: Path, stacks: list[str]) -> dict[str, str]:
-    """The stacks of `stacks` that ops.plan left pending in `plans` (no saved plan: a dependency
-    was not deployed), with the reason it gave."""
+def pending_stacks(plans: Path, stacks: list[str]) -> dict[str, dict]:
+    """The records (ops.plan's `<stack>.changes.json`) of the stacks of `stacks` that ops.plan
+    left pending in `plans`: no saved plan, a dependency was not deployed."""
     from ops.plan import read_records
 
-    return {stack: found["message"] for stack, found in read_records(plans, stacks).items()
+    return {stack: found for stack, found in read_records(plans, stacks).items()
             if found["status"] == "pending" and not (plans / f"{stack}.tfplan").exists()}
+
+
+def _created(changes: list[dict], actions_of=lambda change: change["actions"]) -> set[str]:
+    return {change["address"] for change in changes if actions_of(change) == ["create"]}
 
 
 def saved_config(plan_file: Path) -> dict:
@@ -136,11 +141,13 @@ def apply_saved(deployment: Deployment, stack: str, plan_file: Path,
     progress(f"  {stack}: applied ({time.monotonic() - started:.1f}s)")
 
 
-def plan_pending(deployment: Deployment, stack: str, plans: Path, reason: str,
+def plan_pending(deployment: Deployment, stack: str, plans: Path, record: dict,
                  progress=lambda line: None) -> str:
-    """Plan `stack`, which ops.plan left pending, now that the stacks before it are applied,
-    and apply that plan if it only creates (a first deploy); else refuse. Returns the Markdown
-    line that records it."""
+    """Plan `stack`, which ops.plan left pending (`record`), now that the stacks before it are
+    applied, and apply that plan if it only creates (a first deploy) and, when ops.plan could
+    preview the stack, creates exactly the previewed resources; else refuse. Returns the
+    Markdown line that records it."""
+    reason = record["message"]
     plan_file = plans / f"{stack}.tfplan"
     deployment.init(stack)
     try:
@@ -158,14 +165,27 @@ def plan_pending(deployment: Deployment, stack: str, plans: Path, reason: str,
                       f"does more than create: {', '.join(others[:3])}"
                       f"{' ...' if len(others) > 3 else ''}; plan again with `python -m ops.plan "
                       f"--env {deployment.environment.name}` and review it")
-    created = [change["address"] for change in shown.get("resource_changes", [])
-               if change["change"]["actions"] == ["create"]]
+    created = _created(shown.get("resource_changes", []), lambda c: c["change"]["actions"])
+    previewed = None if record.get("changes") is None else _created(record["changes"])
+    if previewed is not None and created != previewed:
+        plan_file.unlink()
+        extra, missing = sorted(created - previewed), sorted(previewed - created)
+        raise Refused(f"{stack}: planned now, it would not create what its reviewed preview "
+                      "showed: " + "; ".join(
+                          part for part in (f"not previewed: {', '.join(extra[:3])}" if extra
+                                            else "", f"previewed, not planned: "
+                                            f"{', '.join(missing[:3])}" if missing else "")
+                          if part) + f"; plan again with `python -m ops.plan --env "
+                      f"{deployment.environment.name}` and review it")
     progress(f"  {stack}: was pending ({reason}); planned now: {len(created)} to create, "
              "nothing else")
     apply_saved(deployment, stack, plan_file, progress)
-    return (f"- `{stack}` was planned at apply time, not reviewed: ops.plan had it pending "
-            f"({reason}). Planned once the stacks before it were applied, it only creates "
-            f"({len(created)} resources), as a first deploy does, so it was applied.")
+    return (f"- `{stack}` was planned at apply time: ops.plan had it pending ({reason}). "
+            f"Planned once the stacks before it were applied, it only creates ({len(created)} "
+            "resources), as a first deploy does, " + (
+                "exactly the resources its reviewed preview showed" if previewed is not None
+                else "with no preview to compare (only its creating was checked)")
+            + ", so it was applied.")
 
 
 def apply(environment: EnvironmentConfig, env: dict[str, str], plans: Path,

@@ -435,8 +435,9 @@ def plan_stack(deployment: Deployment, stack: str, out: Path) -> StackPlan:
         json_file.write_text(shown)
     except DeployError as error:
         plan_file.unlink(missing_ok=True)  # Terraform saves an errored plan too: never apply it
-        status = "pending" if isinstance(error, DependencyMissing) else "error"
-        return StackPlan(stack, status, message=str(error), seconds=time.monotonic() - started)
+        if isinstance(error, DependencyMissing):
+            return pending_stack(deployment, stack, started, str(error))
+        return StackPlan(stack, "error", message=str(error), seconds=time.monotonic() - started)
     shown = json.loads(shown)
     counts, replacements, destroys = analyse(shown)
     return StackPlan(stack, "changes" if any(counts.values()) else "no changes", counts,
@@ -461,23 +462,45 @@ def _without_placeholder(text: str, counts: dict[str, int]) -> str:
                   text)
 
 
+def _preview(deployment: Deployment, stack: str) -> tuple[str, dict]:
+    """What `stack` would create, planned in a throw-away copy against an empty state with its
+    lookups deferred (Deployment.preview): the text and the JSON, without the placeholder."""
+    with deployment.preview(stack) as preview:
+        preview.init(stack)
+        with tempfile.TemporaryDirectory() as folder:
+            plan_file = str(Path(folder) / "preview.tfplan")
+            text = preview.plan(stack, plan_file).text
+            shown = json.loads(preview.show(stack, plan_file, "-json"))
+    shown["resource_changes"] = [change for change in shown.get("resource_changes", [])
+                                 if change["address"] != PREVIEW_PLACEHOLDER]
+    return text, shown
+
+
+def pending_stack(deployment: Deployment, stack: str, started: float, reason: str) -> StackPlan:
+    """A stack whose dependency is not deployed yet (the app before its VPC): pending, with a
+    preview of what it would create, so that a first deploy's app is reviewed too (ops.apply
+    --plan-pending applies its plan only if it creates exactly the previewed resources)."""
+    try:
+        text, shown = _preview(deployment, stack)
+    except DeployError:  # the reason it is pending says what to do; the preview is a bonus
+        return StackPlan(stack, "pending", message=reason, seconds=time.monotonic() - started)
+    counts, replacements, destroys = analyse(shown)
+    return StackPlan(stack, "pending", counts, replacements, destroys,
+                     _without_placeholder(text, counts), message=reason,
+                     security=security_changes(stack, shown, synthesized(deployment, stack)),
+                     changes=reviewed_changes(shown), seconds=time.monotonic() - started)
+
+
 def preview_stack(deployment: Deployment, stack: str, out: Path, started: float) -> StackPlan:
     """The environment's state bucket does not exist yet: what `stack` would create, planned in
     a throw-away copy against an empty state (Deployment.preview). Only the JSON and the text
     are kept: a preview plan is never applied."""
     json_file = (out / f"{stack}.json").resolve()
     try:
-        with deployment.preview(stack) as preview:
-            preview.init(stack)
-            with tempfile.TemporaryDirectory() as folder:
-                plan_file = str(Path(folder) / "preview.tfplan")
-                text = preview.plan(stack, plan_file).text
-                shown = json.loads(preview.show(stack, plan_file, "-json"))
+        text, shown = _preview(deployment, stack)
     except DeployError as error:
         return StackPlan(stack, "error", message=f"preview: {error}",
                          seconds=time.monotonic() - started)
-    shown["resource_changes"] = [change for change in shown.get("resource_changes", [])
-                                 if change["address"] != PREVIEW_PLACEHOLDER]
     json_file.write_text(json.dumps(shown))
     counts, replacements, destroys = analyse(shown)
     bootstrap = deployment.environment.stack_names["state"]
@@ -588,7 +611,8 @@ def summarize(environment: EnvironmentConfig, plans: list[StackPlan],
         lines.append("")
     lines += ["| stack | result | add | change | destroy |", "|---|---|---:|---:|---:|"]
     for plan in plans:
-        counts = (["", "", ""] if plan.status in ("pending", "error")
+        counts = (["", "", ""] if plan.status == "error" or (plan.status == "pending"
+                                                              and plan.changes is None)
                   else [str(plan.counts[a]) for a in ("add", "change", "destroy")])
         lines.append(f"| `{plan.stack}` | {plan.status} | " + " | ".join(counts) + " |")
     lines.append("")
@@ -596,7 +620,11 @@ def summarize(environment: EnvironmentConfig, plans: list[StackPlan],
     for plan in plans:
         if plan.status == "pending":
             lines.append(f"- `{plan.stack}` not planned yet, a dependency is not deployed: "
-                         f"{plan.message}")
+                         f"{plan.message}" + (
+                             ". Previewed instead (against an empty state, its lookups "
+                             "deferred): on deploy, its plan is applied once the stacks before "
+                             "it are, only if it creates exactly what the preview shows"
+                             if plan.changes is not None else ""))
         elif plan.status == "error":
             lines.append(f"- `{plan.stack}` **error**: {plan.message}")
         elif plan.status == "preview" and plan.message not in "\n".join(lines):

@@ -360,3 +360,21 @@ def test_the_reviewed_changes_travel_hidden_in_the_comment(environments):
     assert plan.differences({"app-uat": kept}, {"app-uat": plan.record(big)}, ["app-uat"]) == []
     assert plan.differences({"app-uat": kept}, {"app-uat": plan.record(planned)},
                             ["app-uat"])[0].startswith("app-uat: its planned changes differ")
+
+
+def test_a_pending_stack_shows_its_preview_and_counts_it(environments):
+    shown = {"resource_changes": [resource("aws_lb.alb", ["create"], after={"internal": False})]}
+    counts, _, _ = plan.analyse(shown)
+    pending = plan.StackPlan("app-uat", "pending", counts, text="the preview",
+                             message="app-uat: VPC 'uat-vpc' not found",
+                             security=plan.security_changes("app-uat", shown),
+                             changes=plan.reviewed_changes(shown))
+    summary = plan.summarize(environments["uat"], [pending])
+    assert "**1 to add, 0 to change, 0 to destroy.**" in summary
+    assert "| `app-uat` | pending | 1 | 0 | 0 |" in summary
+    assert "- **create** `aws_lb.alb` in `app-uat` (load balancer exposure)" in summary
+    assert ("- `app-uat` not planned yet, a dependency is not deployed: app-uat: VPC 'uat-vpc' "
+            "not found. Previewed instead (against an empty state, its lookups deferred): on "
+            "deploy, its plan is applied once the stacks before it are, only if it creates "
+            "exactly what the preview shows") in summary
+    assert plan.reviewed_in(summary, "uat")["app-uat"]["changes"] == pending.changes

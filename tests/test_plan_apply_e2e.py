@@ -115,8 +115,13 @@ def test_with_the_state_bucket_every_network_resource_is_an_add(review, fresh_pl
         assert app.status == "pending"
         assert app.message == ("app-review: VPC 'review-vpc' not found; deploy network-review "
                                "first (`make up` deploys state, network, app in order)")
+        # What the app would create is previewed, so a first deploy's app is reviewed too.
+        assert app.counts == {"add": resource_count(review, "app-review"), "change": 0,
+                              "destroy": 0}
+        assert app.plan_file is None and "Previewed instead" in summary.read_text()
         text = summary.read_text()
-        assert f"**{network.counts['add']} to add, 0 to change, 0 to destroy.**" in text
+        assert (f"**{network.counts['add'] + app.counts['add']} to add, 0 to change, 0 to "
+                "destroy.**") in text
         assert "[!WARNING]" not in text
         assert f"| `network-review` | changes | {network.counts['add']} | 0 | 0 |" in text
     # Two plans of the same state compare equal (what deploy.yml checks against the review):
@@ -189,10 +194,11 @@ def test_after_apply_the_plan_has_no_changes_and_exits_0(review, fresh_plans, tm
     first = fresh_plans[0][0]
     notes = saved.apply(review.environment, review.env, first, ["app-review"], review.outdir,
                         pending=True)
-    assert notes == [f"- `app-review` was planned at apply time, not reviewed: ops.plan had it "
-                     f"pending ({fresh_plans[0][1][2].message}). Planned once the stacks before "
-                     f"it were applied, it only creates ({resource_count(review, 'app-review')} "
-                     "resources), as a first deploy does, so it was applied."]
+    assert notes == [f"- `app-review` was planned at apply time: ops.plan had it pending "
+                     f"({fresh_plans[0][1][2].message}). Planned once the stacks before it were "
+                     f"applied, it only creates ({resource_count(review, 'app-review')} "
+                     "resources), as a first deploy does, exactly the resources its reviewed "
+                     "preview showed, so it was applied."]
     code, plans, summary = run_plan(review, tmp_path)
     assert [plan.status for plan in plans] == ["no changes"] * 3, \
         [review_plan.describe(plan) for plan in plans]
