@@ -1,10 +1,13 @@
-"""Apply exactly the plans `python -m ops.plan` saved, or refuse; never plan again.
+"""Apply exactly the plans `python -m ops.plan` saved, or refuse; never plan again (but see
+--plan-pending).
 
-    python -m ops.apply --env uat --plans plans/uat [--stack state-uat ...] [--target aws]
+    python -m ops.apply --env uat --plans plans/uat [--stack network-uat ... | --ci]
+                        [--plan-pending] [--summary FILE] [--target aws]
 
 For each stack in deploy order, `<plans>/<stack>.tfplan` is applied in
-`cdktf.out/stacks/<stack>` (where ops.plan synthesized and initialized it). Before anything is
-applied, every plan is checked, and the command refuses (one line, exit 2, nothing changed):
+`cdktf.out/stacks/<stack>` (synthesized there from this checkout, when not already). Before
+anything is applied, every plan is checked, and the command refuses (one line, exit 2, nothing
+changed):
 
 - a missing plan file (ops.plan could not plan the stack, or never ran);
 - a plan made from another synth: the configuration Terraform saved in the plan is not what the
@@ -12,6 +15,15 @@ applied, every plan is checked, and the command refuses (one line, exit 2, nothi
 - a stale plan: the stack's state changed after planning (another apply ran in between). The
   plan's prior state (lineage, serial) must be the state now. Terraform checks this too, but not
   when the state was empty at plan time (hashicorp/terraform issue 27721); this check does.
+
+`--ci` applies what CI applies: every stack but state-<env>, which holds the state bucket and
+CI's own roles and is applied by an administrator only (`python -m ops.deploy up --stack`).
+
+`--plan-pending` gets a first deploy past its missing network: a stack ops.plan left pending
+(`<stack>.changes.json`: a dependency was not deployed, e.g. the app before its VPC) is planned
+once the stacks before it are applied, and that plan is applied only if it creates and changes
+nothing else, as a first deploy does, and creates exactly the resources of the preview ops.plan
+showed for it; anything else is refused. `--summary` records it.
 
 A plan with nothing to apply is skipped. Exit status: 0 applied (or nothing to apply), 1 a
 Terraform error while applying, 2 refused.
@@ -22,7 +34,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -34,10 +45,30 @@ from ops.deploy import OUTDIR, Deployment, DeployError, add_environment_options,
 from ops.terraform import ROOT
 
 APPLIED, ERROR, REFUSED = 0, 1, 2
+# The stack kinds CI applies: state-<env> is an administrator's (CI's roles live in it).
+CI_KINDS = ("network", "app")
 
 
 class Refused(Exception):
     """A plan that must not be applied; the message is the one line shown."""
+
+
+def ci_stacks(environment: EnvironmentConfig) -> list[str]:
+    """The stacks CI plans for review and applies, in deploy order."""
+    return [environment.stack_names[kind] for kind in CI_KINDS]
+
+
+def pending_stacks(plans: Path, stacks: list[str]) -> dict[str, dict]:
+    """The records (ops.plan's `<stack>.changes.json`) of the stacks of `stacks` that ops.plan
+    left pending in `plans`: no saved plan, a dependency was not deployed."""
+    from ops.plan import read_records
+
+    return {stack: found for stack, found in read_records(plans, stacks).items()
+            if found["status"] == "pending" and not (plans / f"{stack}.tfplan").exists()}
+
+
+def _created(changes: list[dict], actions_of=lambda change: change["actions"]) -> set[str]:
+    return {change["address"] for change in changes if actions_of(change) == ["create"]}
 
 
 def saved_config(plan_file: Path) -> dict:
@@ -61,14 +92,20 @@ def current_state(deployment: Deployment, stack: str) -> tuple[str, int]:
     return state.get("lineage", ""), state.get("serial", 0)
 
 
-def check(deployment: Deployment, stacks: list[str], plans: Path, synthesized: Path) -> None:
-    """Raise Refused for the first plan that is missing, from another synth, or stale."""
-    name = deployment.environment.name
+def require_plans(environment: EnvironmentConfig, stacks: list[str], plans: Path) -> None:
+    """Raise Refused for the first of `stacks` with no saved plan in `plans`."""
     for stack in stacks:
         plan_file = plans / f"{stack}.tfplan"
         if not plan_file.is_file():
             raise Refused(f"{stack}: no saved plan {plan_file}; run `python -m ops.plan --env "
-                          f"{name} --out {plans}` (and review it) first")
+                          f"{environment.name} --out {plans}` (and review it) first")
+
+
+def check(deployment: Deployment, stacks: list[str], plans: Path, synthesized: Path) -> None:
+    """Raise Refused for the first plan that is missing, from another synth, or stale."""
+    require_plans(deployment.environment, stacks, plans)
+    for stack in stacks:
+        plan_file = plans / f"{stack}.tfplan"
         try:
             planned = saved_config(plan_file)
         except (zipfile.BadZipFile, KeyError, ValueError):
@@ -104,18 +141,75 @@ def apply_saved(deployment: Deployment, stack: str, plan_file: Path,
     progress(f"  {stack}: applied ({time.monotonic() - started:.1f}s)")
 
 
+def plan_pending(deployment: Deployment, stack: str, plans: Path, record: dict,
+                 progress=lambda line: None) -> str:
+    """Plan `stack`, which ops.plan left pending (`record`), now that the stacks before it are
+    applied, and apply that plan if it only creates (a first deploy) and, when ops.plan could
+    preview the stack, creates exactly the previewed resources; else refuse. Returns the
+    Markdown line that records it."""
+    reason = record["message"]
+    plan_file = plans / f"{stack}.tfplan"
+    deployment.init(stack)
+    try:
+        deployment.plan(stack, str(plan_file))
+        shown = json.loads(deployment.show(stack, str(plan_file), "-json"))
+    except DeployError:
+        plan_file.unlink(missing_ok=True)
+        raise
+    others = [f"{change['address']} ({'/'.join(change['change']['actions'])})"
+              for change in shown.get("resource_changes", [])
+              if change["change"]["actions"] not in (["create"], ["no-op"], ["read"])]
+    if others:
+        plan_file.unlink()
+        raise Refused(f"{stack}: was pending when planned for review ({reason}); planned now, it "
+                      f"does more than create: {', '.join(others[:3])}"
+                      f"{' ...' if len(others) > 3 else ''}; plan again with `python -m ops.plan "
+                      f"--env {deployment.environment.name}` and review it")
+    created = _created(shown.get("resource_changes", []), lambda c: c["change"]["actions"])
+    previewed = None if record.get("changes") is None else _created(record["changes"])
+    if previewed is not None and created != previewed:
+        plan_file.unlink()
+        extra, missing = sorted(created - previewed), sorted(previewed - created)
+        raise Refused(f"{stack}: planned now, it would not create what its reviewed preview "
+                      "showed: " + "; ".join(
+                          part for part in (f"not previewed: {', '.join(extra[:3])}" if extra
+                                            else "", f"previewed, not planned: "
+                                            f"{', '.join(missing[:3])}" if missing else "")
+                          if part) + f"; plan again with `python -m ops.plan --env "
+                      f"{deployment.environment.name}` and review it")
+    progress(f"  {stack}: was pending ({reason}); planned now: {len(created)} to create, "
+             "nothing else")
+    apply_saved(deployment, stack, plan_file, progress)
+    return (f"- `{stack}` was planned at apply time: ops.plan had it pending ({reason}). "
+            f"Planned once the stacks before it were applied, it only creates ({len(created)} "
+            "resources), as a first deploy does, " + (
+                "exactly the resources its reviewed preview showed" if previewed is not None
+                else "with no preview to compare (only its creating was checked)")
+            + ", so it was applied.")
+
+
 def apply(environment: EnvironmentConfig, env: dict[str, str], plans: Path,
           stacks: list[str] | None = None, outdir: Path = OUTDIR,
-          progress=lambda line: None) -> None:
-    """Check every saved plan of `stacks` (default: all, in deploy order), then apply each."""
+          progress=lambda line: None, pending: bool = False) -> list[str]:
+    """Check every saved plan of `stacks` (default: all, in deploy order), then apply each.
+    With `pending`, a stack ops.plan left pending is planned and applied by plan_pending() in
+    its turn. Returns Markdown lines about what was not applied from a reviewed plan."""
     stacks = stacks or list(environment.stack_names.values())
+    plans = Path(plans).resolve()
     deployment = Deployment(environment, env, outdir)
-    with tempfile.TemporaryDirectory() as folder:
-        progress(f"synthesizing {environment.name} to compare with the saved plans ...")
-        synthesize(environment, Path(folder))
-        check(deployment, stacks, Path(plans).resolve(), Path(folder))
+    later = pending_stacks(plans, stacks) if pending else {}
+    reviewed = [stack for stack in stacks if stack not in later]
+    require_plans(environment, reviewed, plans)  # before the synth: a refusal costs nothing
+    progress(f"synthesizing {environment.name} to compare with the saved plans ...")
+    synthesize(environment, Path(outdir), reuse=True)  # what this checkout makes, to apply in
+    check(deployment, reviewed, plans, Path(outdir))
+    notes = []
     for stack in stacks:
-        apply_saved(deployment, stack, (Path(plans) / f"{stack}.tfplan").resolve(), progress)
+        if stack in later:
+            notes.append(plan_pending(deployment, stack, plans, later[stack], progress))
+        else:
+            apply_saved(deployment, stack, plans / f"{stack}.tfplan", progress)
+    return notes
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,18 +218,31 @@ def main(argv: list[str] | None = None) -> int:
     add_environment_options(parser)
     parser.add_argument("--plans", type=Path, help="where ops.plan saved the plans "
                         "(default: plans/<env>)")
-    parser.add_argument("--stack", action="append", help="only these stacks (default: all)")
+    chosen = parser.add_mutually_exclusive_group()
+    chosen.add_argument("--stack", action="append", help="only these stacks (default: all)")
+    chosen.add_argument("--ci", action="store_true", help="the stacks CI applies: all but "
+                        "state-<env> (an administrator's)")
+    parser.add_argument("--plan-pending", action="store_true", help="plan a stack ops.plan "
+                        "left pending once the stacks before it are applied, and apply it if "
+                        "it only creates (a first deploy)")
+    parser.add_argument("--summary", type=Path, help="append what was applied without a "
+                        "reviewed plan here as Markdown (GITHUB_STEP_SUMMARY)")
     args = parser.parse_args(argv)
     started = time.monotonic()
     try:
         (environment,) = select_environments(load_environments(environments_dir()), args.env)
         try:
-            stacks = select_stacks(environment, args.stack)
+            stacks = ci_stacks(environment) if args.ci else select_stacks(environment,
+                                                                          args.stack)
         except DeployError as error:
             raise Refused(str(error)) from None
-        apply(environment, terraform_environment(args.target, environment.region),
-              args.plans or ROOT / "plans" / environment.name, stacks,
-              progress=lambda line: print(line, flush=True))
+        notes = apply(environment, terraform_environment(args.target, environment.region),
+                      args.plans or ROOT / "plans" / environment.name, stacks,
+                      progress=lambda line: print(line, flush=True), pending=args.plan_pending)
+        if args.summary and notes:
+            with args.summary.open("a") as summary:
+                summary.write("\n### Applied without a reviewed plan\n\n" + "\n".join(notes)
+                              + "\n")
     except (ConfigError, Refused) as error:
         print(f"error: refused: {error}", file=sys.stderr)
         return REFUSED

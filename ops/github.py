@@ -1,12 +1,27 @@
-"""The few GitHub REST calls the workflows make, with urllib; and the plan comment command.
+"""The few GitHub REST calls the workflows make, with urllib; and the commands that use them.
 
     python -m ops.github comment --pr 12 --body-file plans/uat/summary.md
+    python -m ops.github reviewed --env uat --commit SHA --plans plans/uat [--summary FILE]
+                                  [--allow-unreviewed true]
+    python -m ops.github fork-skipped --env uat --fork someone/hello [--summary FILE]
 
 `comment` keeps one comment per marker on a pull request: the body's first line is its hidden
 marker (`<!-- ops.plan:uat -->`); a comment of the workflow's bot starting with it is edited,
-else one is added. Reads GITHUB_TOKEN, GITHUB_REPOSITORY (owner/name) and GITHUB_API_URL
-(default https://api.github.com), which GitHub Actions sets. Exit 0 done, 1 the API refused
-(one line), 2 bad input.
+else one is added.
+
+`reviewed` (deploy.yml, after ops.plan on main) finds the merged pull request of the commit and
+the plan it showed (the reviewed changes ops.plan hides in its comment), and refuses, with the
+difference, when the plans of the stacks CI applies (all but state-<env>) plan other changes:
+dflook/terraform-apply's rule, the approver sees what is applied. A commit with no merged pull
+request, or one whose plan comment is missing, is refused, unless `--allow-unreviewed true`
+(deploy.yml's workflow_dispatch input) says to apply a plan only this run shows.
+
+`fork-skipped` (plan.yml) reports a pull request from a fork as a skipped plan: GitHub gives its
+workflow no OIDC token, so nothing can be planned against AWS.
+
+Reads GITHUB_TOKEN, GITHUB_REPOSITORY (owner/name) and GITHUB_API_URL (default
+https://api.github.com), which GitHub Actions sets. Exit 0 done, 1 the API refused (one line),
+2 bad input or refused.
 """
 
 from __future__ import annotations
@@ -19,6 +34,8 @@ import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from constructs_lib.config import ConfigError
 
 
 class GitHubError(Exception):
@@ -90,6 +107,78 @@ def keep_one_comment(github: GitHub, pull_request: int, body: str) -> str:
     return f"added comment {made['id']} on #{pull_request}"
 
 
+def merged_pull_request(github: GitHub, commit: str) -> dict | None:
+    """The merged pull request that brought `commit` to its branch, or None (a direct push)."""
+    pulls = [pull for pull in github.request("GET", f"/commits/{commit}/pulls") or []
+             if pull.get("merged_at")]
+    return next((pull for pull in pulls if pull.get("merge_commit_sha") == commit),
+                pulls[0] if pulls else None)
+
+
+def bot_comment(github: GitHub, pull_request: int, marker: str) -> str | None:
+    """The body of the workflow bot's comment starting with `marker`, or None."""
+    comments = [comment for comment in github.paginate(f"/issues/{pull_request}/comments")
+                if comment["user"]["type"] == "Bot" and comment["body"].startswith(marker)]
+    return comments[-1]["body"] if comments else None
+
+
+class Refused(Exception):
+    """The plans must not be applied; the message is the one line shown."""
+
+
+def compare_with_review(github_of, environment: str, commit: str, plans: Path,
+                        allow_unreviewed: bool) -> str:
+    """What deploy.yml's plan job checks before any apply: the plans in `plans` plan the changes
+    the merged pull request of `commit` showed (ops.plan.differences). Returns the Markdown to
+    report; raises Refused (its first line the reason, then the differences)."""
+    from constructs_lib.config import environments_dir, load_environments, select_environments
+    from ops import plan  # here: `comment` needs no Terraform tooling
+    from ops.apply import ci_stacks
+
+    (config,) = select_environments(load_environments(environments_dir()), environment)
+    stacks = ci_stacks(config)
+    now = plan.read_records(plans, stacks)
+    if set(now) != set(stacks):
+        raise Refused(f"{plans}: no plans of {', '.join(sorted(set(stacks) - set(now)))}; run "
+                      f"`python -m ops.plan --env {environment} --out {plans}` first")
+    if allow_unreviewed:
+        return (f"Not compared with a pull request: `apply_unreviewed` was set when this run "
+                f"was started by hand, so the approver reviews the plan above (of "
+                f"{', '.join(stacks)}).")
+    github = github_of()
+    pull = merged_pull_request(github, commit)
+    if pull is None:
+        raise Refused(f"commit {commit[:12]} has no merged pull request (a direct push?), so no "
+                      "plan of it was reviewed; merge it through a pull request, or run deploy "
+                      "by hand (workflow_dispatch) with apply_unreviewed after reading its plan")
+    number = pull["number"]
+    body = bot_comment(github, number, plan.marker(environment))
+    reviewed = plan.reviewed_in(body or "", environment)
+    if reviewed is None:
+        why = ("has no plan comment for " if body is None else
+               "has a plan comment without reviewed changes (an older ops.plan) for ")
+        raise Refused(f"pull request #{number} {why}{environment}, so what is applied cannot "
+                      "be compared with what was reviewed; re-run its plan workflow, or run "
+                      "deploy by hand (workflow_dispatch) with apply_unreviewed after reading "
+                      "this run's plan")
+    found = plan.differences(reviewed, now, stacks)
+    if found:
+        raise Refused(f"the plan of {environment} at {commit[:12]} differs from what pull "
+                      f"request #{number} showed; plan the change again in a pull request (or "
+                      "run deploy by hand with apply_unreviewed after reading this plan):\n"
+                      + "\n".join(f"  {line}" for line in found))
+    digests = ", ".join(f"`{stack}` {plan.digest(now[stack])}" for stack in stacks)
+    return (f"The plans of {', '.join(stacks)} plan the changes pull request #{number} showed "
+            f"({digests}).")
+
+
+def fork_skipped(environment: str, fork: str) -> str:
+    return (f"## Terraform plan: `{environment}` skipped\n\nThis pull request comes from the "
+            f"fork `{fork}`: GitHub gives a fork's workflow no OIDC token (and a read-only "
+            "token), so it cannot plan against AWS. A maintainer reads the change; to see its "
+            "plan, push the branch to this repository and open the pull request from there.\n")
+
+
 def report(action) -> int:
     """Print what `action()` did and return 0; or, when GitHub refused, one line and 1."""
     try:
@@ -108,7 +197,30 @@ def main(argv: list[str] | None = None) -> int:
     comment.add_argument("--pr", type=int, required=True, help="pull request number")
     comment.add_argument("--body-file", type=Path, required=True,
                          help="Markdown whose first line is the comment's hidden marker")
+    reviewed = commands.add_parser("reviewed", help="refuse plans that differ from what the "
+                                   "merged pull request showed")
+    reviewed.add_argument("--env", required=True, help="the environment")
+    reviewed.add_argument("--commit", required=True, help="the commit planned (GITHUB_SHA)")
+    reviewed.add_argument("--plans", type=Path, required=True, help="where ops.plan wrote them")
+    reviewed.add_argument("--allow-unreviewed", choices=["true", "false"], default="false",
+                          help="true: compare nothing (a run started by hand says so)")
+    reviewed.add_argument("--summary", type=Path, help="append the result here as Markdown "
+                          "(GITHUB_STEP_SUMMARY)")
+    skipped = commands.add_parser("fork-skipped", help="report a fork's pull request as a "
+                                  "skipped plan")
+    skipped.add_argument("--env", required=True, help="the environment")
+    skipped.add_argument("--fork", required=True, help="the fork (owner/name)")
+    skipped.add_argument("--summary", type=Path, help="append the report here as Markdown "
+                         "(GITHUB_STEP_SUMMARY)")
     args = parser.parse_args(argv)
+    if args.command == "fork-skipped":
+        text = fork_skipped(args.env, args.fork)
+        _append(args.summary, text)
+        print(f"::notice::plan of {args.env} skipped: pull request from the fork {args.fork} "
+              "(no OIDC token)")
+        return 0
+    if args.command == "reviewed":
+        return _reviewed(args)
     try:
         body = args.body_file.read_text()
         if not body.startswith("<!--"):
@@ -123,6 +235,32 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return report(lambda: keep_one_comment(github, args.pr, body))
+
+
+def _append(summary: Path | None, text: str) -> None:
+    if summary is not None:
+        with summary.open("a") as out:
+            out.write("\n" + text.rstrip() + "\n")
+
+
+def _reviewed(args) -> int:
+    try:
+        text = compare_with_review(GitHub.from_environment, args.env, args.commit, args.plans,
+                                   args.allow_unreviewed == "true")
+    except Refused as refused:
+        _append(args.summary, "**Not applied: refused.** " + str(refused).replace(
+            "\n  ", "\n- "))
+        print(f"error: refused: {refused}", file=sys.stderr)
+        return 2
+    except GitHubError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    _append(args.summary, text)
+    print(text)
+    return 0
 
 
 if __name__ == "__main__":

@@ -158,8 +158,9 @@ def test_an_environment_without_a_bucket_gets_a_preview_of_every_stack(environme
         shown = json.loads((out / f"{stack_plan.stack}.json").read_text())
         assert ops_plan.PREVIEW_PLACEHOLDER not in {c["address"]
                                                     for c in shown["resource_changes"]}
-    assert sorted(path.name for path in out.iterdir()) == [
-        "app-cic.json", "network-cic.json", "state-cic.json", "summary.md"]  # no plan to apply
+    assert sorted(path.name for path in out.iterdir()) == [  # no plan to apply
+        "app-cic.changes.json", "app-cic.json", "network-cic.changes.json", "network-cic.json",
+        "state-cic.changes.json", "state-cic.json", "summary.md"]
     text = summary.read_text()
     assert "Preview: the state bucket does not exist yet; nothing here can be applied." in text
     assert "| `app-cic` | preview |" in text

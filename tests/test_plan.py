@@ -1,6 +1,7 @@
 """ops/plan.py's summary and ops/addresses.py, without Terraform (test_plan_apply_e2e.py runs the
 plans themselves against the emulator)."""
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -187,3 +188,193 @@ def test_a_failed_run_is_typed_by_its_cause_not_by_its_words(environments, tmp_p
     assert (type(bucket), bucket.needs) == (StateBucketMissing, "state-uat")
     assert type(other) is DeployError and str(other).startswith(
         "app-uat: Error: creating ECS Service: boom (run terraform in ")
+
+
+# --- Security first, reviewed changes (issue 19 items 14 and Deliver 3) --------------------------
+
+PROVIDER = "aws_iam_openid_connect_provider.ci_access_github_oidc_provider"
+TRUST = ('${jsonencode({"Version" = "2012-10-17", "Statement" = [{"Effect" = "Allow", '
+         '"Action" = "sts:AssumeRoleWithWebIdentity", "Principal" = {"Federated" = '
+         f'{PROVIDER}.arn}}, "Condition" = {{"StringEquals" = {{'
+         '"token.actions.githubusercontent.com:aud" = "sts.amazonaws.com", '
+         '"token.actions.githubusercontent.com:sub" = "repo:acme/hello:environment:uat"}}}]})}')
+# As cdk.tf.json holds it: the trust policy names the provider made in the same apply.
+CONFIG = {"resource": {"aws_iam_role": {"ci_access_deploy_role": {
+    "assume_role_policy": TRUST, "name": "hello-world-uat-github-deploy"}},
+    "aws_vpc_security_group_ingress_rule": {"from_alb": {
+        "referenced_security_group_id": "${aws_security_group.alb.id}"}}}}
+
+
+def resource(address, actions, before=None, after=None, unknown=None, sensitive=None):
+    kind, name = address.split(".")
+    return {"address": address, "mode": "managed", "type": kind, "name": name,
+            "change": {"actions": actions, "before": before, "after": after,
+                       "after_unknown": unknown or {}, "after_sensitive": sensitive or {}}}
+
+
+POLICY_BEFORE = json.dumps({"Statement": [
+    {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::b/*"}]})
+POLICY_AFTER = json.dumps({"Statement": [
+    {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::b/*"},
+    {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}]})
+BUCKET_POLICY = json.dumps({"Statement": [
+    {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::b"},
+    {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:GetObject",
+     "Resource": "arn:aws:s3:::b/*"}]})
+SECURITY_SHOWN = {"resource_changes": [
+    resource("aws_iam_role.ci_access_deploy_role", ["create"],
+             after={"name": "hello-world-uat-github-deploy"},
+             unknown={"assume_role_policy": True, "arn": True}),
+    resource("aws_iam_role_policy.ci_access_deploy_role_policy", ["update"],
+             before={"role": "r", "policy": POLICY_BEFORE},
+             after={"role": "r", "policy": POLICY_AFTER}),
+    resource("aws_security_group.alb", ["create"], after={"ingress": [
+        {"protocol": "tcp", "from_port": 80, "to_port": 80, "cidr_blocks": ["0.0.0.0/0"]}],
+        "egress": []}),
+    resource("aws_lb.alb", ["create"], after={"internal": False}),
+    resource("aws_s3_bucket_policy.b", ["create"], after={"bucket": "b", "policy": BUCKET_POLICY}),
+    resource("aws_security_group.service", ["create"], after={"name": "svc"},
+             unknown={"ingress": True, "egress": True}),  # its rules are resources of their own
+    resource("aws_vpc_security_group_ingress_rule.from_alb", ["create"],
+             after={"ip_protocol": "tcp", "from_port": 8000, "to_port": 8000},
+             unknown={"referenced_security_group_id": True}),
+    resource("aws_vpc.network_vpc", ["create"], after={"cidr_block": "10.0.0.0/16"}),
+    resource("aws_iam_role.unchanged_trust", ["update"],
+             before={"assume_role_policy": POLICY_BEFORE, "tags": {}},
+             after={"assume_role_policy": POLICY_BEFORE, "tags": {"a": "b"}}),
+]}
+
+
+def test_security_changes_show_who_may_assume_even_when_known_only_after_apply():
+    lines = plan.security_changes("state-uat", SECURITY_SHOWN, CONFIG)
+    text = "\n".join(lines)
+    assert lines[0] == ("- **create** `aws_iam_role.ci_access_deploy_role` in `state-uat` "
+                        "(IAM role: who may assume it)")
+    assert lines[1] == (
+        f"  - **Allow** `sts:AssumeRoleWithWebIdentity` by Federated `${{{PROVIDER}.arn}}` if "
+        "StringEquals `token.actions.githubusercontent.com:aud` = `sts.amazonaws.com` and "
+        "StringEquals `token.actions.githubusercontent.com:sub` = "
+        "`repo:acme/hello:environment:uat`")
+    # An update shows only what it changes in the document: the added statement.
+    assert ("  - added: **Allow** `iam:PassRole` on `*`") in lines
+    assert "removed:" not in text
+    assert "from `0.0.0.0/0` :warning: **open to the internet**" in text
+    assert "- **create** `aws_lb.alb` in `state-uat` (load balancer exposure)\n" \
+        "  - **internet-facing** :warning:" in text
+    assert "aws_vpc.network_vpc" not in text and "unchanged_trust" not in text  # no access change
+    assert "aws_security_group.service" not in text
+    assert "  - **Deny** `s3:*` by `*` on `arn:aws:s3:::b`" in lines  # protects: not flagged
+    assert ("  - **Allow** `s3:GetObject` by AWS `*` :warning: **anyone** on "
+            "`arn:aws:s3:::b/*`") in lines
+    assert "  - ingress tcp port 8000 from `${aws_security_group.alb.id}`" in text
+    # Without the synthesized configuration, the unknown document is not invented.
+    assert "`(known after apply)`" in "\n".join(plan.security_changes("s", SECURITY_SHOWN))
+
+
+def test_the_security_section_leads_and_is_never_cut(environments):
+    security = plan.security_changes("state-uat", SECURITY_SHOWN, CONFIG)
+    counts, replacements, destroys = plan.analyse(SECURITY_SHOWN)
+    huge = plan.StackPlan("state-uat", "changes", counts, replacements, destroys,
+                          "x" * 200_000, security=security,
+                          changes=plan.reviewed_changes(SECURITY_SHOWN))
+    summary = plan.summarize(environments["uat"], [huge, stack_plan("network-uat", SHOWN)])
+    assert len(summary) < 65536 and "cut to fit a comment" in summary
+    section = summary.index("### Security-relevant changes")
+    assert section < summary.index("[!WARNING]") < summary.index("| stack |")
+    for line in security:
+        assert line in summary[:summary.index("| stack |")]
+    # state-<env> changes are left to an administrator, with the command.
+    assert ("an administrator reviews and applies them with `python -m ops.deploy up --env uat "
+            "--stack state-uat`") in summary
+    assert "the whole plan is state-uat.tfplan in this run's plans" in summary
+
+
+def test_a_preview_counts_in_its_text_what_its_table_counts_and_names_no_plan_file(environments):
+    text = ("Terraform will perform the following actions:\n\n"
+            "  # aws_vpc.network_vpc will be created\n"
+            "  + resource \"aws_vpc\" \"network_vpc\" {\n"
+            "      + cidr_block = \"10.0.0.0/16\"\n"
+            "      + tags       = {\n          + \"Name\" = \"uat-vpc\"\n        }\n    }\n\n"
+            f"  # {plan.PREVIEW_PLACEHOLDER} will be created\n"
+            "  + resource \"terraform_data\" \"preview_defers_lookups\" {\n"
+            "      + id = (known after apply)\n    }\n\n"
+            "Plan: 2 to add, 0 to change, 0 to destroy.\n")
+    counts = {"add": 1, "change": 0, "destroy": 0}
+    cleaned = plan._without_placeholder(text, counts)
+    assert "preview_defers_lookups" not in cleaned
+    assert "Plan: 1 to add, 0 to change, 0 to destroy." in cleaned
+    assert "  # aws_vpc.network_vpc will be created" in cleaned and "\"uat-vpc\"" in cleaned
+    preview = plan.StackPlan("network-uat", "preview", counts, text=cleaned + "x" * 100_000,
+                             message="state bucket 'b' does not exist yet")
+    summary = plan.summarize(environments["uat"], [preview])
+    assert "| `network-uat` | preview | 1 | 0 | 0 |" in summary
+    assert ".tfplan" not in summary
+    assert "the whole preview is network-uat.json in this run's plans" in summary
+
+
+def reviewed_stack(shown, status="changes"):
+    return {"stack": "app-uat", "status": status, "message": "",
+            "changes": plan.reviewed_changes(shown)}
+
+
+def test_the_same_plan_compares_equal_and_a_changed_attribute_is_named():
+    shown = {"resource_changes": [
+        resource("aws_ecs_service.app", ["update"], before={"desired_count": 1},
+                 after={"desired_count": 2, "tags": {"a": "b"}}, unknown={"arn": True}),
+        resource("aws_db.secret", ["create"], after={"password": "hunter2"},
+                 sensitive={"password": True}),
+        resource("aws_vpc.same", ["no-op"], before={}, after={})]}
+    reviewed = {"app-uat": reviewed_stack(shown)}
+    assert reviewed["app-uat"]["changes"][0] == {
+        "address": "aws_db.secret", "actions": ["create"], "after": {"password": "(sensitive)"}}
+    assert reviewed["app-uat"]["changes"][1]["after"] == {
+        "arn": "(known after apply)", "desired_count": 2, "tags": {"a": "b"}}
+    assert plan.differences(reviewed, {"app-uat": reviewed_stack(shown)}, ["app-uat"]) == []
+    # The state's serial or lineage are not compared: only the planned changes.
+    changed = json.loads(json.dumps(shown))
+    changed["resource_changes"][0]["change"]["after"]["desired_count"] = 3
+    changed["resource_changes"].append(resource("aws_eip.extra", ["delete"], before={}))
+    assert plan.differences(reviewed, {"app-uat": reviewed_stack(changed)}, ["app-uat"]) == [
+        "app-uat: aws_ecs_service.app.desired_count: 2 reviewed, 3 now",
+        "app-uat: aws_eip.extra: delete planned now, not in the reviewed plan"]
+    assert plan.differences(reviewed, {"app-uat": reviewed_stack({}, "pending")},
+                            ["app-uat"]) == ["app-uat: changes in the reviewed plan, pending now"]
+
+
+def test_the_reviewed_changes_travel_hidden_in_the_comment(environments):
+    shown = {"resource_changes": [resource("aws_ecs_service.app", ["update"], before={},
+                                           after={"desired_count": 2})]}
+    planned = plan.StackPlan("app-uat", "changes", {"add": 0, "change": 1, "destroy": 0},
+                             changes=plan.reviewed_changes(shown))
+    summary = plan.summarize(environments["uat"], [planned])
+    records = plan.reviewed_in(summary, "uat")
+    assert records == {"app-uat": plan.record(planned)}
+    assert plan.reviewed_in(summary, "prod") is None
+    assert f"`app-uat` {plan.digest(plan.record(planned))}" in summary
+    # Too large to keep whole: the digest still tells an equal plan from a different one.
+    big = dataclasses.replace(planned, changes=[
+        {"address": f"aws_x.r{n}", "actions": ["create"], "after": {"v": os.urandom(40).hex()}}
+        for n in range(400)])
+    (kept,) = plan.reviewed_in(plan.summarize(environments["uat"], [big]), "uat").values()
+    assert "changes" not in kept
+    assert plan.differences({"app-uat": kept}, {"app-uat": plan.record(big)}, ["app-uat"]) == []
+    assert plan.differences({"app-uat": kept}, {"app-uat": plan.record(planned)},
+                            ["app-uat"])[0].startswith("app-uat: its planned changes differ")
+
+
+def test_a_pending_stack_shows_its_preview_and_counts_it(environments):
+    shown = {"resource_changes": [resource("aws_lb.alb", ["create"], after={"internal": False})]}
+    counts, _, _ = plan.analyse(shown)
+    pending = plan.StackPlan("app-uat", "pending", counts, text="the preview",
+                             message="app-uat: VPC 'uat-vpc' not found",
+                             security=plan.security_changes("app-uat", shown),
+                             changes=plan.reviewed_changes(shown))
+    summary = plan.summarize(environments["uat"], [pending])
+    assert "**1 to add, 0 to change, 0 to destroy.**" in summary
+    assert "| `app-uat` | pending | 1 | 0 | 0 |" in summary
+    assert "- **create** `aws_lb.alb` in `app-uat` (load balancer exposure)" in summary
+    assert ("- `app-uat` not planned yet, a dependency is not deployed: app-uat: VPC 'uat-vpc' "
+            "not found. Previewed instead (against an empty state, its lookups deferred): on "
+            "deploy, its plan is applied once the stacks before it are, only if it creates "
+            "exactly what the preview shows") in summary
+    assert plan.reviewed_in(summary, "uat")["app-uat"]["changes"] == pending.changes

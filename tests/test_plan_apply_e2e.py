@@ -89,6 +89,16 @@ def test_a_fresh_environment_gets_a_preview_of_every_stack(review, tmp_path):
     text = summary.read_text()
     assert text.startswith(review_plan.marker("review"))
     assert "Preview: the state bucket does not exist yet; nothing here can be applied." in text
+    # The text counts what the table counts (the placeholder that defers lookups is not shown).
+    for plan in plans:
+        assert ("Plan: {add} to add, {change} to change, {destroy} to destroy.".format(
+            **plan.counts)) in plan.text, plan.stack
+        assert review_plan.PREVIEW_PLACEHOLDER not in plan.text
+    # Who may assume the task roles and what reaches the load balancer come first.
+    security = text.index("### Security-relevant changes")
+    assert security < text.index("| stack |")
+    assert "`ecs-tasks.amazonaws.com`" in text[security:text.index("| stack |")]
+    assert ".tfplan" not in text
     assert "- **preview** (every stack marked so): state bucket 'hello-world-review-tfstate' " \
         "does not exist yet" in text
     assert "<details><summary>app-review: preview" in text
@@ -105,10 +115,22 @@ def test_with_the_state_bucket_every_network_resource_is_an_add(review, fresh_pl
         assert app.status == "pending"
         assert app.message == ("app-review: VPC 'review-vpc' not found; deploy network-review "
                                "first (`make up` deploys state, network, app in order)")
+        # What the app would create is previewed, so a first deploy's app is reviewed too.
+        assert app.counts == {"add": resource_count(review, "app-review"), "change": 0,
+                              "destroy": 0}
+        assert app.plan_file is None and "Previewed instead" in summary.read_text()
         text = summary.read_text()
-        assert f"**{network.counts['add']} to add, 0 to change, 0 to destroy.**" in text
+        assert (f"**{network.counts['add'] + app.counts['add']} to add, 0 to change, 0 to "
+                "destroy.**") in text
         assert "[!WARNING]" not in text
         assert f"| `network-review` | changes | {network.counts['add']} | 0 | 0 |" in text
+    # Two plans of the same state compare equal (what deploy.yml checks against the review):
+    # nothing that differs from run to run is in the reviewed changes.
+    (_, _, first_summary), (second, _, _) = fresh_plans
+    stacks = ["network-review", "app-review"]
+    reviewed = review_plan.reviewed_in(first_summary.read_text(), "review")
+    assert review_plan.differences(reviewed, review_plan.read_records(second, stacks),
+                                   stacks) == []
 
 
 def test_a_missing_plan_is_refused_before_anything_is_applied(review, fresh_plans):
@@ -166,8 +188,17 @@ def test_a_fresh_plan_applies_and_one_made_stale_by_that_apply_is_refused(review
     assert saved.current_state(review, "network-review") == after
 
 
-def test_after_apply_the_plan_has_no_changes_and_exits_0(review, tmp_path):
-    review.apply("app-review")  # the network was applied from its saved plan above
+def test_after_apply_the_plan_has_no_changes_and_exits_0(review, fresh_plans, tmp_path):
+    # A first deploy: the app was pending in the reviewed plans (no VPC yet); with the network
+    # applied from its saved plan above, it is planned now and applied, as it only creates.
+    first = fresh_plans[0][0]
+    notes = saved.apply(review.environment, review.env, first, ["app-review"], review.outdir,
+                        pending=True)
+    assert notes == [f"- `app-review` was planned at apply time: ops.plan had it pending "
+                     f"({fresh_plans[0][1][2].message}). Planned once the stacks before it were "
+                     f"applied, it only creates ({resource_count(review, 'app-review')} "
+                     "resources), as a first deploy does, exactly the resources its reviewed "
+                     "preview showed, so it was applied."]
     code, plans, summary = run_plan(review, tmp_path)
     assert [plan.status for plan in plans] == ["no changes"] * 3, \
         [review_plan.describe(plan) for plan in plans]

@@ -113,6 +113,8 @@ def test_pinned_commits_are_the_ones_the_version_comments_name():
         "actions/setup-node@48b55a011bda9f5d6aeb4c2d9c7362e8dae4041e # v6.4.0",
         "hashicorp/setup-terraform@5e8dbf3c6d9deaf4193ca7a8fb23f2ac83bb6c85 # v4.0.0",
         "aws-actions/configure-aws-credentials@ec61189d14ec14c8efccab744f656cffd0e33f37 # v6.1.0",
+        "actions/upload-artifact@bbbca2ddaa5d8feaa63e36b76fdaad77386f024f # v7.0.0",
+        "actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c # v8.0.1",
     }
     used = {match.group(1) for path in [*WORKFLOWS, *ACTIONS]
             for match in re.finditer(r"uses:\s*([^.\s][^\n]*?)\s*$", path.read_text(), re.M)}
@@ -135,7 +137,8 @@ def test_every_run_step_is_a_make_target_or_an_ops_command():
 def test_the_ops_commands_the_workflows_run_exist_with_the_options_they_use():
     commands = set()
     for path in WORKFLOWS:
-        for match in re.finditer(r"python -m (ops\.\w+)(?: ([a-z]\w*))?([^\n]*)", path.read_text()):
+        for match in re.finditer(r"python -m (ops\.\w+)(?: ([a-z][\w-]*))?([^\n]*)",
+                                 path.read_text()):
             commands.add((match.group(1), match.group(2) or "",
                           tuple(re.findall(r"(--[\w-]+)", match.group(3)))))
     modules = {module for module, _, _ in commands}
@@ -267,36 +270,68 @@ def test_the_setup_action_installs_the_tested_versions_from_the_lock_files():
     assert [step.get("run") for step in action["runs"]["steps"] if "run" in step] == ["make deps"]
 
 
-def test_deploy_workflow_applies_the_reviewed_plan_one_environment_at_a_time():
+def credentials_of(job: dict) -> dict:
+    (credentials,) = [step for step in steps(job)
+                      if "configure-aws-credentials@" in step.get("uses", "")]
+    return credentials["with"]
+
+
+def test_deploy_workflow_plans_then_applies_the_reviewed_plan_one_environment_at_a_time():
     workflow = load("deploy.yml")
-    assert workflow["on"] == {"push": {"branches": ["main"]}}
+    assert workflow["on"]["push"] == {"branches": ["main"]}
+    assert workflow["on"]["workflow_dispatch"]["inputs"]["apply_unreviewed"] == {
+        "description": workflow["on"]["workflow_dispatch"]["inputs"]["apply_unreviewed"][
+            "description"], "type": "boolean", "default": False}
     assert workflow["permissions"] == {"contents": "read"}
     jobs = workflow["jobs"]
+    assert jobs["environments"]["if"] == "github.ref == 'refs/heads/main'"
     image = jobs["image"]
     assert image["env"]["FIRST"] == "${{ needs.environments.outputs.first }}"
     assert workflow["env"]["VERSION"] == "${{ github.sha }}"
     assert step_running(image, "ops.image")["run"] == \
         '.venv/bin/python -m ops.image push --env "$FIRST" --tag "$VERSION"'
-    deploy = jobs["deploy"]
-    assert deploy["needs"] == ["environments", "image"]
-    assert deploy["environment"] == "${{ matrix.name }}"  # required reviewers gate prod
-    assert deploy["concurrency"] == {"group": "deploy-${{ matrix.name }}",
-                                     "cancel-in-progress": False}
-    assert deploy["strategy"]["max-parallel"] == 1 and deploy["strategy"]["fail-fast"] is True
-    for job, role in ((image, "AWS_IMAGE_ROLE_ARN"), (deploy, "AWS_DEPLOY_ROLE_ARN")):
-        assert job["permissions"] == {"id-token": "write", "contents": "read"}
-        (credentials,) = [step for step in steps(job)
-                          if "configure-aws-credentials@" in step.get("uses", "")]
-        assert credentials["with"]["role-to-assume"] == f"${{{{ vars.{role} }}}}"
-    # In order: plan (summary to the job page), apply that plan, release, smoke check.
-    commands = [step["run"] for step in steps(deploy) if "run" in step]
-    assert [re.search(r"python -m (ops\.\w+( deploy| promote)?)", command).group(1)
-            for command in commands] == ["ops.plan", "ops.apply", "ops.release deploy",
-                                         "ops.release promote", "ops.smoke"]
+    assert credentials_of(image)["role-to-assume"] == "${{ vars.AWS_IMAGE_ROLE_ARN }}"
+    plan, apply = jobs["plan"], jobs["apply"]
+    # The plan job: plan role, not in a GitHub environment (the approval comes after it).
+    assert plan["needs"] == "environments" and "environment" not in plan
+    assert credentials_of(plan)["role-to-assume"] == "${{ vars[matrix.plan_role_variable] }}"
+    assert plan["permissions"] == {"id-token": "write", "contents": "read",
+                                   "pull-requests": "read"}
+    commands = [step["run"] for step in steps(plan) if "run" in step]
+    assert [re.search(r"python -m (ops\.\w+)", command).group(1) for command in commands] == \
+        ["ops.plan", "ops.github"]
     assert 'cat "plans/$ENVIRONMENT/summary.md" >> "$GITHUB_STEP_SUMMARY"' in commands[0]
-    assert commands[1] == \
-        '.venv/bin/python -m ops.apply --env "$ENVIRONMENT" --plans "plans/$ENVIRONMENT"'
-    release, promote = (step_running(deploy, f"ops.release {verb}")
+    compare = step_running(plan, "ops.github reviewed")
+    assert compare["run"] == (
+        '.venv/bin/python -m ops.github reviewed --env "$ENVIRONMENT" --commit "$GITHUB_SHA" '
+        '--plans "plans/$ENVIRONMENT" --allow-unreviewed "$ALLOW_UNREVIEWED" '
+        '--summary "$GITHUB_STEP_SUMMARY"')
+    assert compare["env"] == {
+        "GITHUB_TOKEN": "${{ github.token }}",
+        "ALLOW_UNREVIEWED": "${{ github.event_name == 'workflow_dispatch' && "
+                            "inputs.apply_unreviewed }}"}
+    (upload,) = [step for step in steps(plan) if "upload-artifact@" in step.get("uses", "")]
+    assert steps(plan)[-1] is upload  # only plans that were compared are kept for the apply
+    # The apply job: after every plan, in the GitHub environment, the deploy role.
+    assert apply["needs"] == ["environments", "image", "plan"]
+    assert apply["environment"] == "${{ matrix.name }}"  # required reviewers gate prod
+    assert apply["concurrency"] == {"group": "deploy-${{ matrix.name }}",
+                                    "cancel-in-progress": False}
+    assert apply["strategy"]["max-parallel"] == 1 and apply["strategy"]["fail-fast"] is True
+    assert apply["permissions"] == {"id-token": "write", "contents": "read"}
+    assert credentials_of(apply)["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
+    (download,) = [step for step in steps(apply) if "download-artifact@" in step.get("uses", "")]
+    assert download["with"] == {"name": upload["with"]["name"], "path": upload["with"]["path"]}
+    assert steps(apply).index(download) < steps(apply).index(step_running(apply, "ops.apply"))
+    # In order: apply those plans, release, smoke check.
+    commands = [step["run"] for step in steps(apply) if "run" in step]
+    assert [re.search(r"python -m (ops\.\w+( deploy| promote)?)", command).group(1)
+            for command in commands] == ["ops.apply", "ops.release deploy",
+                                         "ops.release promote", "ops.smoke"]
+    assert commands[0] == ('.venv/bin/python -m ops.apply --env "$ENVIRONMENT" --plans '
+                           '"plans/$ENVIRONMENT" --ci --plan-pending --summary '
+                           '"$GITHUB_STEP_SUMMARY"')
+    release, promote = (step_running(apply, f"ops.release {verb}")
                         for verb in ("deploy", "promote"))
     assert release["if"] == "matrix.promote_from == ''"
     assert promote["if"] == "matrix.promote_from != ''"
@@ -304,6 +339,63 @@ def test_deploy_workflow_applies_the_reviewed_plan_one_environment_at_a_time():
     # Every environment of this run ends up on the version just built (app/ serves it).
     assert commands[-1] == \
         '.venv/bin/python -m ops.smoke --env "$ENVIRONMENT" --expect "version $VERSION"'
+
+
+def test_no_workflow_applies_a_state_stack(environments):
+    """state-<env> holds the state bucket and CI's roles: an administrator applies it."""
+    from ops.apply import ci_stacks
+
+    for path in WORKFLOWS:
+        text = path.read_text()
+        assert "ops.deploy" not in text and "--stack" not in text, path.name
+        for match in re.finditer(r"python -m ops\.apply[^\n]*", text):
+            assert " --ci" in match.group(0), match.group(0)
+    for environment in environments.values():
+        assert environment.stack_names["state"] not in ci_stacks(environment)
+
+
+def test_every_ci_session_lasts_the_roles_session_and_outlasts_its_job():
+    """role-duration-seconds is constructs_lib/config.py's CI_SESSION_SECONDS (the roles'
+    max_session_duration); a job stops before its credentials expire."""
+    from constructs_lib.config import CI_SESSION_SECONDS
+
+    assert CI_SESSION_SECONDS == 3 * 3600
+    found = 0
+    for path in WORKFLOWS:
+        for name, job in load(path.name)["jobs"].items():
+            for step in steps(job):
+                if "configure-aws-credentials@" in step.get("uses", ""):
+                    found += 1
+                    assert step["with"]["role-duration-seconds"] == CI_SESSION_SECONDS, \
+                        f"{path.name} {name}"
+                    assert job["timeout-minutes"] * 60 < CI_SESSION_SECONDS, f"{path.name} {name}"
+    assert found == 5  # image, plan, apply; plan.yml; drift.yml
+
+
+def test_a_fork_pull_request_gets_a_skipped_plan_not_a_failure(tmp_path):
+    job = load("plan.yml")["jobs"]["plan"]
+    assert job["env"]["FORK"] == \
+        "${{ github.event.pull_request.head.repo.full_name != github.repository }}"
+    skip = step_running(job, "ops.github fork-skipped")
+    assert skip["if"] == "env.FORK == 'true'"
+    # Every step that needs AWS or the pull request's write token is off for a fork.
+    for step in steps(job):
+        if "uses" in step and ("setup" in step["uses"] and "python" not in step["uses"]
+                               or "configure-aws-credentials@" in step["uses"]) \
+                or "ops.plan" in step.get("run", ""):
+            assert step["if"] == "env.FORK == 'false'", step
+        if "ops.github comment" in step.get("run", "") \
+                or "upload-artifact@" in step.get("uses", ""):
+            assert "hashFiles(format('plans/{0}/summary.md', matrix.name))" in step["if"]
+    # The step runs as it runs there: Python with nothing installed, and it succeeds.
+    summary = tmp_path / "summary"
+    command = skip["run"].replace('"$ENVIRONMENT"', "uat").replace(
+        '"$HEAD_REPOSITORY"', "someone/fork").replace('"$GITHUB_STEP_SUMMARY"', str(summary))
+    result = subprocess.run([sys.executable, "-S", *command.split()[1:]], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("::notice::plan of uat skipped: pull request from the fork")
+    assert "`someone/fork`" in summary.read_text()
 
 
 def test_drift_workflow_plans_on_a_schedule_and_keeps_one_issue_per_environment():

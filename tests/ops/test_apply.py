@@ -20,8 +20,11 @@ def mini(tmp_path, environments):
     folder.mkdir(parents=True)
     deployment = Deployment(environments["uat"], dict(os.environ), tmp_path / "cdktf.out")
 
-    def write(value):
-        (folder / "cdk.tf.json").write_text(json.dumps({"output": {"x": {"value": value}}}))
+    def write(value, resource=None):
+        config = {"output": {"x": {"value": value}}}
+        if resource is not None:  # a resource of Terraform's built-in provider (no download)
+            config["resource"] = {"terraform_data": {"made": {"input": resource}}}
+        (folder / "cdk.tf.json").write_text(json.dumps(config))
 
     deployment.write = write
     write(1)
@@ -72,3 +75,77 @@ def test_a_plan_of_another_synth_or_not_a_plan_is_refused(mini, tmp_path):
     (plans / f"{STACK}.tfplan").write_text("not a zip")
     with pytest.raises(saved.Refused, match="is not a plan Terraform saved"):
         saved.check(mini, [STACK], plans, mini.outdir)
+
+
+def pending_in(folder, reason="VPC 'uat-vpc' not found", previewed=None):
+    """A plans folder as ops.plan leaves it for a stack it could not plan yet, with the
+    addresses its preview showed created (None: no preview); returns its record."""
+    folder.mkdir(exist_ok=True)
+    record = {"stack": STACK, "status": "pending", "message": reason, "changes": None if
+              previewed is None else [{"address": address, "actions": ["create"], "after": {}}
+                                      for address in previewed]}
+    (folder / f"{STACK}.changes.json").write_text(json.dumps(record))
+    return record
+
+
+def test_a_pending_stack_is_planned_at_apply_and_applied_only_when_it_only_creates(mini, tmp_path):
+    plans = tmp_path / "first"
+    record = pending_in(plans, previewed=["terraform_data.made"])
+    assert saved.pending_stacks(plans, [STACK]) == {STACK: record}
+    mini.write(1, resource="one")  # a first deploy: everything is created
+    lines = []
+    note = saved.plan_pending(mini, STACK, plans, record, lines.append)
+    assert note == (f"- `{STACK}` was planned at apply time: ops.plan had it pending (VPC "
+                    "'uat-vpc' not found). Planned once the stacks before it were applied, it "
+                    "only creates (1 resources), as a first deploy does, exactly the resources "
+                    "its reviewed preview showed, so it was applied.")
+    assert lines[0] == f"  {STACK}: was pending (VPC 'uat-vpc' not found); planned now: 1 to " \
+        "create, nothing else"
+    assert mini.outputs(STACK) == {"x": 1}
+    # Later, a pending record must not let through a plan that changes what exists.
+    state = saved.current_state(mini, STACK)
+    mini.write(1, resource="two")
+    again = tmp_path / "again"
+    with pytest.raises(saved.Refused) as refused:
+        saved.plan_pending(mini, STACK, again, pending_in(again, "stale record"))
+    assert str(refused.value) == (
+        f"{STACK}: was pending when planned for review (stale record); planned now, it does "
+        "more than create: terraform_data.made (update); plan again with `python -m ops.plan "
+        "--env uat` and review it")
+    assert saved.current_state(mini, STACK) == state
+    assert not (again / f"{STACK}.tfplan").exists()
+    # A stack that has a saved plan, or was not pending, is not planned again.
+    (again / f"{STACK}.tfplan").write_text("x")
+    assert saved.pending_stacks(again, [STACK]) == {}
+
+
+def test_ci_applies_every_stack_but_the_state_stack(environments):
+    for environment in environments.values():
+        names = environment.stack_names
+        assert saved.ci_stacks(environment) == [names["network"], names["app"]]
+        assert names["state"] not in saved.ci_stacks(environment)
+
+
+def test_the_command_refuses_before_synthesizing_and_records_nothing(tmp_path, capsys):
+    summary = tmp_path / "summary.md"
+    assert saved.main(["--env", "uat", "--ci", "--plan-pending", "--plans", str(tmp_path),
+                       "--summary", str(summary)]) == saved.REFUSED
+    assert capsys.readouterr().err == (
+        f"error: refused: network-uat: no saved plan {tmp_path / 'network-uat.tfplan'}; run "
+        f"`python -m ops.plan --env uat --out {tmp_path}` (and review it) first\n")
+    assert not summary.exists()
+
+
+def test_a_pending_stack_creating_other_than_its_preview_is_refused(mini, tmp_path):
+    mini.write(1, resource="one")
+    plans = tmp_path / "plans"
+    with pytest.raises(saved.Refused) as refused:
+        saved.plan_pending(mini, STACK, plans, pending_in(plans, previewed=["terraform_data.x"]))
+    assert str(refused.value) == (
+        f"{STACK}: planned now, it would not create what its reviewed preview showed: not "
+        "previewed: terraform_data.made; previewed, not planned: terraform_data.x; plan again "
+        "with `python -m ops.plan --env uat` and review it")
+    assert saved.current_state(mini, STACK)[1] == 0 and not (plans / f"{STACK}.tfplan").exists()
+    # Without a preview (ops.plan could not make one) only the creating is checked.
+    note = saved.plan_pending(mini, STACK, plans, pending_in(plans))
+    assert "with no preview to compare (only its creating was checked)" in note

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from ops import drift, github
+from ops import drift, github, plan
 
 TOKEN = "test-token"
 REPO = "acme/hello"
@@ -20,6 +20,7 @@ class FakeGitHub(http.server.ThreadingHTTPServer):
     def __init__(self):
         super().__init__(("127.0.0.1", 0), Handler)
         self.issues, self.comments, self.calls, self.next_id = {}, {}, [], 100
+        self.pulls = {}  # commit -> the pull requests GitHub lists for it
         self.url = f"http://127.0.0.1:{self.server_port}"
 
     def new_id(self):
@@ -44,6 +45,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self._send(401, {"message": "Bad credentials"})
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or "{}")
         path = url.path.removeprefix(f"/repos/{REPO}")
+        if match := re.fullmatch(r"/commits/(\w+)/pulls", path):
+            return self._send(200, fake.pulls.get(match[1], []))
         if method == "GET" and path == "/issues":
             state = parse_qs(url.query).get("state", ["open"])[0]
             return self._page([i for i in fake.issues.values() if i["state"] == state], url)
@@ -188,3 +191,91 @@ def test_plan_comment_is_added_once_then_edited(fake, tmp_path, capsys):
     summary.write_text("no marker\n")
     assert github.main(["comment", "--pr", "5", "--body-file", str(summary)]) == 2
     assert "the first line must be a hidden marker" in capsys.readouterr().err
+
+
+SHA = "a" * 40
+
+
+def reviewed_plans(folder, environment, replicas=2):
+    """plans/<env> as ops.plan writes it: a pending app's record and the network's changes."""
+    network, app = (environment.stack_names[kind] for kind in ("network", "app"))
+    shown = {"resource_changes": [{"address": "aws_ecs_cluster.c", "change": {
+        "actions": ["update"], "after": {"replicas": replicas}, "after_unknown": {"arn": True}}}]}
+    plans = [plan.StackPlan(network, "changes", {"add": 0, "change": 1, "destroy": 0},
+                            changes=plan.reviewed_changes(shown)),
+             plan.StackPlan(app, "pending", message="VPC not found")]
+    folder.mkdir(exist_ok=True)
+    for stack_plan in plans:
+        (folder / f"{stack_plan.stack}.changes.json").write_text(
+            json.dumps(plan.record(stack_plan)))
+    return folder, plan.summarize(environment, plans)
+
+
+def test_the_plan_on_main_is_compared_with_what_the_pull_request_showed(
+        fake, tmp_path, environments, capsys):
+    uat = environments["uat"]
+    folder, body = reviewed_plans(tmp_path / "plans", uat)
+    fake.pulls[SHA] = [{"number": 9, "merged_at": None, "merge_commit_sha": "b" * 40},
+                       {"number": 7, "merged_at": "2026-12-06T02:00:00Z", "merge_commit_sha": SHA}]
+    fake.comments[1] = {"id": 1, "issue": 7, "body": body, "user": {"type": "Bot"}}
+    summary = tmp_path / "summary.md"
+    command = ["reviewed", "--env", "uat", "--commit", SHA, "--plans", str(folder),
+               "--summary", str(summary)]
+    assert github.main(command) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("The plans of network-uat, app-uat plan the changes pull request #7 "
+                          "showed (`network-uat` ")
+    assert out.strip() in summary.read_text()
+    # GITHUB_API_URL is where the calls go.
+    assert ("GET", f"/repos/{REPO}/commits/{SHA}/pulls") in fake.calls
+    # One attribute differs: refused, with the difference.
+    reviewed_plans(folder, uat, replicas=3)
+    assert github.main(command) == 2
+    assert capsys.readouterr().err == (
+        f"error: refused: the plan of uat at {SHA[:12]} differs from what pull request #7 "
+        "showed; plan the change again in a pull request (or run deploy by hand with "
+        "apply_unreviewed after reading this plan):\n"
+        "  network-uat: aws_ecs_cluster.c.replicas: 2 reviewed, 3 now\n")
+    assert "**Not applied: refused.**" in summary.read_text()
+    assert "- network-uat: aws_ecs_cluster.c.replicas: 2 reviewed, 3 now" in summary.read_text()
+
+
+def test_nothing_reviewed_is_refused_unless_the_run_says_so(fake, tmp_path, environments,
+                                                           capsys):
+    folder, _ = reviewed_plans(tmp_path / "plans", environments["uat"])
+    command = ["reviewed", "--env", "uat", "--commit", SHA, "--plans", str(folder)]
+    assert github.main(command) == 2
+    assert capsys.readouterr().err.startswith(
+        f"error: refused: commit {SHA[:12]} has no merged pull request (a direct push?), so no "
+        "plan of it was reviewed; ")
+    fake.pulls[SHA] = [{"number": 7, "merged_at": "2026-12-06T02:00:00Z",
+                        "merge_commit_sha": SHA}]
+    assert github.main(command) == 2
+    assert capsys.readouterr().err.startswith(
+        "error: refused: pull request #7 has no plan comment for uat, so what is applied cannot "
+        "be compared with what was reviewed; ")
+    fake.comments[1] = {"id": 1, "issue": 7, "body": "<!-- ops.plan:uat -->\nold\n",
+                        "user": {"type": "Bot"}}
+    assert github.main(command) == 2
+    assert "has a plan comment without reviewed changes" in capsys.readouterr().err
+    calls = len(fake.calls)
+    assert github.main(command + ["--allow-unreviewed", "true"]) == 0
+    assert "apply_unreviewed" in capsys.readouterr().out
+    assert len(fake.calls) == calls  # nothing asked of GitHub
+    assert github.main(["reviewed", "--env", "uat", "--commit", SHA, "--plans",
+                        str(tmp_path / "none")]) == 2
+    assert capsys.readouterr().err.startswith(
+        f"error: refused: {tmp_path / 'none'}: no plans of app-uat, network-uat; run ")
+    assert github.main(["reviewed", "--env", "nowhere", "--commit", SHA, "--plans",
+                        str(folder)]) == 2
+    assert capsys.readouterr().err.startswith("error: ")
+
+
+def test_a_fork_pull_request_gets_a_skipped_plan_not_a_failure(tmp_path, capsys):
+    summary = tmp_path / "summary.md"
+    assert github.main(["fork-skipped", "--env", "uat", "--fork", "someone/hello",
+                        "--summary", str(summary)]) == 0
+    assert capsys.readouterr().out == ("::notice::plan of uat skipped: pull request from the "
+                                       "fork someone/hello (no OIDC token)\n")
+    assert summary.read_text().startswith("\n## Terraform plan: `uat` skipped\n\nThis pull "
+                                          "request comes from the fork `someone/hello`")
