@@ -184,8 +184,10 @@ def find_image(target: Target, version: str) -> Image:
                           f"{repository}; push it first (python -m ops.image push --env "
                           f"{target.name})") from None
         if _code(error) == "RepositoryNotFoundException":
-            raise Refused(f"{target.name}: ECR repository {repository} does not exist; deploy "
-                          "the app stack that creates it first") from None
+            owner = target.environment.service.ecr_repository_owner or target.name
+            raise Refused(f"{target.name}: ECR repository {repository} does not exist; {owner}'s "
+                          f"state stack creates it: python -m ops.deploy up --env {owner}, "
+                          "then push (python -m ops.image push) and release again") from None
         raise
     digest = detail["imageDigest"]
     return Image(f"{found['repositoryUri']}@{digest}", digest,

@@ -219,3 +219,16 @@ def test_status_shows_the_release_not_the_restore_after_a_failed_one():
     assert release.release_entry(entries) == entries[1]
     assert release.release_entry(versions("seed")) == versions("seed")[0]
     assert release.release_entry([]) is None
+
+
+def test_a_missing_repository_names_the_state_stack_that_creates_it(environments, emulator):
+    import dataclasses
+    import os
+
+    prod = dataclasses.replace(environments["prod"], project="norepo")  # nothing creates it
+    with pytest.raises(Refused) as refused:
+        release.deploy(Target(prod, env=dict(os.environ)), "v1", timeout=1, poll=1)
+    assert str(refused.value) == (
+        "prod: ECR repository norepo/hello-world does not exist; uat's state stack creates it: "
+        "python -m ops.deploy up --env uat, then push (python -m ops.image push) and release "
+        "again")
