@@ -8,8 +8,9 @@ unless --url is given. With `service.https`, it is https://<service.domain_name>
 certificate covers the ALB's own *.elb.amazonaws.com name, so the certificate is verified for
 the domain. While that name does not resolve (DNS not set up yet), the check connects to the
 ALB's address (app-<env>'s `alb_dns_name`, or --address) and sends the domain as SNI and Host,
-verifying the certificate for the domain all the same. GET it up to --attempts times, --interval seconds apart, each waiting at
-most --timeout seconds: a new target can take a while to pass its health checks. Exit 0 on the
+verifying the certificate for the domain all the same. GET it up to --attempts times,
+--interval seconds apart, each waiting at most --timeout seconds: a new target can take a while
+to pass its health checks. Exit 0 on the
 first 200 whose body contains --expect; 1 when every attempt failed (one line: the last
 failure); 2 for bad input.
 """
