@@ -7,8 +7,12 @@
 (which applies only what it planned to change), so a second `up` changes nothing; the next stacks
 start as soon as the state bucket is ready. The state stack's first `up` is its bootstrap:
 applied with a local state file, whose content then moves into the bucket it made
-(Deployment.bootstrap). `down` destroys app and network (the state bucket is protected by
-`prevent_destroy`). With `--target emulator` (the default) both run against the local AWS
+(Deployment.bootstrap); a bootstrap interrupted after it made the bucket, whose local state was
+lost, is recovered (re-initialized on the bucket, what exists imported). `down` destroys app and
+network (the state bucket is protected by `prevent_destroy`); what in them protects data or
+another environment (ALB deletion protection, objects in a bucket, images in a repository, a
+repository another environment runs from) refuses it on AWS before anything is destroyed (exit
+2, one line saying what to do), and is lifted on the emulator (a throwaway), said in one line. With `--target emulator` (the default) both run against the local AWS
 emulator (ops/emulator/), which `up` starts when it is not running and `down` stops unless
 another environment still has stacks in it; the JSON is the same one real AWS gets: only the
 environment (`AWS_ENDPOINT_URL`, fake credentials) differs. Failures end in one line saying what
@@ -580,10 +584,8 @@ def protections(deployment: "Deployment", stacks: list[str],
                         stack, f"load balancer {attributes['name']} has deletion protection on",
                         f"set service.alb_deletion_protection = false in {file} and deploy it "
                         f"(make up ENV={environment.name}) first",
-                        lambda elb=elb, arn=arn, name=attributes["name"]: (
-                            elb.modify_load_balancer_attributes(LoadBalancerArn=arn, Attributes=[
-                                {"Key": "deletion_protection.enabled", "Value": "false"}])
-                            and f"deletion protection off on {name}")))
+                        lambda elb=elb, arn=arn, name=attributes["name"]: unprotect(
+                            elb, arn, name)))
             elif kind == "aws_s3_bucket":
                 bucket, s3 = attributes["bucket"], client("s3", env)
                 count = sum(len(page.get("Versions", [])) + len(page.get("DeleteMarkers", []))
@@ -598,6 +600,12 @@ def protections(deployment: "Deployment", stacks: list[str],
             elif kind == "aws_ecr_repository":
                 found += repository_protections(deployment, stack, resource, environments)
     return found
+
+
+def unprotect(elb, arn: str, name: str) -> str:
+    elb.modify_load_balancer_attributes(LoadBalancerArn=arn, Attributes=[
+        {"Key": "deletion_protection.enabled", "Value": "false"}])
+    return f"deletion protection off on {name}"
 
 
 def empty_bucket(s3, bucket: str) -> str:
@@ -622,15 +630,18 @@ def repository_protections(deployment: "Deployment", stack: str, resource: dict,
                if other.name != environment.name and other.region == environment.region
                and other.service.ecr_repository_owner == environment.name
                and deployed(other, env)]
+    def keep() -> str:
+        deployment.init(stack)
+        deployment._checked(stack, "state", "rm", address)
+        return f"kept {name} ({', '.join(running)} run(s) from it) out of the destroy"
+
     if running:
         return [Protection(
             stack, f"ECR repository {name} is where {', '.join(running)} run(s) images from",
             f"take {', '.join(running)} down first (make down ENV=<env>), or keep the "
             f"repository: terraform -chdir={os.path.relpath(deployment.stack_dir(stack))} "
             f"state rm {address}",
-            lambda: (deployment._checked(stack, "state", "rm", address)
-                     and f"kept {name} ({', '.join(running)} run(s) from it) out of the "
-                         "destroy"))]
+            keep)]
     images = [image for page in ecr.get_paginator("list_images").paginate(repositoryName=name)
               for image in page["imageIds"]]
     if not images:
