@@ -72,6 +72,8 @@ _ECR_IMAGE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)
                         r"(\.cn)?/(?P<repository>[^:@]+)")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _IMAGE_TAG = re.compile(r"^([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|sha256:[0-9a-f]{64})$")
+_DOMAIN_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]"
+                          r"[a-z0-9-]{0,61}[a-z0-9]$")
 _CERTIFICATE_ARN = re.compile(r"^arn:aws(-[a-z]+)*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
 _ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # GitHub: owner 1-39 letters, digits, '-' (not first); repository 1-100 letters, digits, '.-_'.
@@ -318,6 +320,9 @@ class ServiceConfig:
     read_only_root_filesystem: bool = True  # turn off only for images that write to their disk
     https: bool = False  # HTTPS listener on 443 with certificate_arn; HTTP redirects to it
     certificate_arn: str = ""  # an ACM certificate in the environment's region
+    # The name the site is served at, which the certificate covers (required with https): the
+    # smoke check verifies the certificate for it, never for the ALB's *.elb.amazonaws.com name.
+    domain_name: str = ""
     alb_access_logs: bool = False  # ALB access logs to an encrypted S3 bucket
     health_check: HealthCheckConfig = field(default_factory=HealthCheckConfig)
     scaling: ScalingConfig = field(default_factory=ScalingConfig)
@@ -373,6 +378,11 @@ class ServiceConfig:
                  "an ACM certificate ARN like arn:aws:acm:<region>:<account>:certificate/<id>")
         _require(not self.https or bool(self.certificate_arn), "https", self.https,
                  "HTTPS needs certificate_arn (an ACM certificate for the site's domain)")
+        _require(not self.domain_name or bool(_DOMAIN_NAME.match(self.domain_name)),
+                 "domain_name", self.domain_name, "a DNS name like app.example.com")
+        _require(not self.https or bool(self.domain_name), "https", self.https,
+                 "HTTPS needs domain_name (the name certificate_arn covers, e.g. "
+                 "app.example.com): the smoke check verifies the certificate for it")
         if self.blue_green.enabled:
             used = {self.listener_port, 443} if self.https else {self.listener_port}
             _require(self.blue_green.test_listener_port not in used,

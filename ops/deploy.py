@@ -7,8 +7,12 @@
 (which applies only what it planned to change), so a second `up` changes nothing; the next stacks
 start as soon as the state bucket is ready. The state stack's first `up` is its bootstrap:
 applied with a local state file, whose content then moves into the bucket it made
-(Deployment.bootstrap). `down` destroys app and network (the state bucket is protected by
-`prevent_destroy`). With `--target emulator` (the default) both run against the local AWS
+(Deployment.bootstrap); a bootstrap interrupted after it made the bucket, whose local state was
+lost, is recovered (re-initialized on the bucket, what exists imported). `down` destroys app and
+network (the state bucket is protected by `prevent_destroy`); what in them protects data or
+another environment (ALB deletion protection, objects in a bucket, images in a repository, a
+repository another environment runs from) refuses it on AWS before anything is destroyed (exit
+2, one line saying what to do), and is lifted on the emulator (a throwaway), said in one line. With `--target emulator` (the default) both run against the local AWS
 emulator (ops/emulator/), which `up` starts when it is not running and `down` stops unless
 another environment still has stacks in it; the JSON is the same one real AWS gets: only the
 environment (`AWS_ENDPOINT_URL`, fake credentials) differs. Failures end in one line saying what
@@ -32,7 +36,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 from constructs_lib.config import ConfigError, environments_dir, EnvironmentConfig, load_environments, \
     select_environments
@@ -60,6 +64,10 @@ class StateBucketMissing(DependencyMissing):
     """The environment's state bucket does not exist (yet): bootstrap state-<env> first."""
 
 
+class BackendChanged(DeployError):
+    """`init` found another backend recorded in .terraform (e.g. a bootstrap's local one)."""
+
+
 # What `terraform init` reads and writes besides cdk.tf.json's `terraform` block and override
 # files (Deployment.init skips init when none changed): the lock file, the backend it recorded
 # (any other init, e.g. -migrate-state, rewrites it), the installed providers; and the variables
@@ -69,6 +77,18 @@ INIT_VARIABLES = ("TF_CLI_CONFIG_FILE", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_P
 
 # The override file that keeps a state stack's state local until its bucket exists.
 BOOTSTRAP_OVERRIDE = "bootstrap_override.tf.json"
+# Import blocks for what an interrupted bootstrap made but whose local state was lost.
+RECOVERY_IMPORTS = "bootstrap_recovery_imports.tf.json"
+# What a state stack creates under a name fixed in its JSON, by type: the attribute holding the
+# name (also the import ID), and whether it exists (boto3 client, name).
+RECOVERABLE = {
+    "aws_s3_bucket": ("bucket", "s3", lambda s3, name: s3.head_bucket(Bucket=name)),
+    "aws_ecr_repository": ("name", "ecr", lambda ecr, name: ecr.describe_repositories(
+        repositoryNames=[name])),
+    "aws_iam_role": ("name", "iam", lambda iam, name: iam.get_role(RoleName=name)),
+    "aws_dynamodb_table": ("name", "dynamodb", lambda dynamodb, name: dynamodb.describe_table(
+        TableName=name)),
+}
 # In a preview, every data source waits for this placeholder, so lookups of what earlier stacks
 # would create are "known after apply" instead of failing.
 PREVIEW_PLACEHOLDER = "terraform_data.preview_defers_lookups"
@@ -85,9 +105,11 @@ class StackResult:
     changes: dict  # action -> count
     seconds: float
     migrated: bool = False  # a bootstrap: the state moved from a local file into the bucket
+    recovered: str = ""  # what recovering an interrupted bootstrap whose local state was lost did
 
     def describe(self) -> str:
         moved = "; state moved into the bucket" if self.migrated else ""
+        moved += f"; {self.recovered}" if self.recovered else ""
         if not any(self.changes.values()):
             return f"no changes{moved} ({self.seconds:.1f}s)"
         counts = ", ".join(f"{count} to {action}" for action, count in self.changes.items()
@@ -176,6 +198,11 @@ class Deployment:
         if re.search(r"connection refused|dial tcp .* connect:", text, re.I):
             return DeployError(f"{stack}: cannot reach {where}; start the emulator with `make up` "
                                "(or, for AWS, unset AWS_ENDPOINT_URL)")
+        if "Backend configuration changed" in text:
+            return BackendChanged(
+                f"{stack}: the backend recorded in {folder}/.terraform differs from the "
+                f"configuration's; terraform -chdir={folder} init -reconfigure (or "
+                "-migrate-state to move a state along)")
         if "Error acquiring the state lock" in text:
             lock = re.search(r"ID:\s+(\S+)", text)
             return DeployError(
@@ -194,7 +221,7 @@ class Deployment:
         detail = errors[0] if errors else (text.strip().splitlines() or ["terraform failed"])[-1]
         return DeployError(f"{stack}: {detail} (run terraform in {folder} for the whole message)")
 
-    def init(self, stack: str, reuse: bool = True) -> None:
+    def init(self, stack: str, reuse: bool = True, reconfigure: bool = False) -> None:
         """`terraform init`; with reuse, skipped when this method already initialized the folder
         for the same inputs (INIT_INPUTS: what init reads and writes), as Terragrunt's auto-init
         does: every run of it hashes the 700 MB provider and reads the backend again (1-2 CPU-s).
@@ -203,7 +230,8 @@ class Deployment:
         if reuse and stamp.is_file() and stamp.read_text() == self._init_inputs(stack):
             return
         stamp.unlink(missing_ok=True)
-        self._checked(stack, "init", "-input=false", "-no-color")
+        self._checked(stack, "init", "-input=false", "-no-color",
+                      *(["-reconfigure"] if reconfigure else []))
         stamp.parent.mkdir(exist_ok=True)  # a stack without providers or backend has none
         stamp.write_text(self._init_inputs(stack))
 
@@ -249,13 +277,55 @@ class Deployment:
         if stack == self.environment.stack_names["state"]:
             if self.bootstrap_state_file(stack).exists():
                 return self.bootstrap(stack)
+            recovered = []
             try:
                 self.init(stack, reuse=False)  # finds out whether the bucket exists
             except StateBucketMissing:
                 return self.bootstrap(stack)
-        else:
-            self.init(stack)
+            except BackendChanged:
+                # A bootstrap's local backend, whose state file is gone: nothing to migrate.
+                self.init(stack, reuse=False, reconfigure=True)
+                recovered.append("re-initialized on the S3 backend (the interrupted "
+                                 "bootstrap's local state was gone)")
+            imports = self.recovery_imports(stack)
+            if imports:
+                recovered.append(f"imported what it had made: {', '.join(imports)}")
+            try:
+                result = self._plan_and_apply(stack, started)
+            finally:
+                (self.stack_dir(stack) / RECOVERY_IMPORTS).unlink(missing_ok=True)
+            if recovered:
+                result.recovered = "recovered an interrupted bootstrap: " + "; ".join(recovered)
+            return result
+        self.init(stack)
         return self._plan_and_apply(stack, started)
+
+    def recovery_imports(self, stack: str) -> list[str]:
+        """For a state stack whose state in the bucket lacks what exists under its names (an
+        interrupted bootstrap's local state was lost): writes import blocks for those into
+        RECOVERY_IMPORTS; their addresses."""
+        from botocore.exceptions import ClientError
+
+        from ops.aws import client
+
+        in_state = {(resource["type"], resource["name"])
+                    for resource in stack_resources(self, stack)}
+        config = json.loads((self.stack_dir(stack) / "cdk.tf.json").read_text())
+        imports = []
+        for kind, (attribute, service, exists) in RECOVERABLE.items():
+            for name, block in config.get("resource", {}).get(kind, {}).items():
+                value = block.get(attribute)
+                if (kind, name) in in_state or not isinstance(value, str) or "${" in value:
+                    continue
+                try:
+                    exists(client(service, self.env), value)
+                except ClientError:
+                    continue  # not made yet: the apply creates it
+                imports.append({"to": f"{kind}.{name}", "id": value})
+        if imports:
+            (self.stack_dir(stack) / RECOVERY_IMPORTS).write_text(
+                json.dumps({"import": imports}, indent=2))
+        return [item["to"] for item in imports]
 
     def _plan_and_apply(self, stack: str, started: float) -> StackResult:
         # One run plans and applies: one start of the AWS provider instead of three (plan, show,
@@ -455,12 +525,181 @@ def _listening(port: int) -> bool:
     return False
 
 
-def down(environment: EnvironmentConfig, target: str, outdir: Path = OUTDIR) -> int:
+class DownRefused(DeployError):
+    """On AWS, `down` would destroy data or what another environment runs from (exit 2)."""
+
+
+@dataclass
+class Protection:
+    """Something in a stack `down` destroys that keeps data or serves another environment."""
+
+    stack: str
+    what: str  # names it and why it stops the destroy
+    fix: str  # what to do on AWS, before `down`
+    lift: Callable[[], str]  # on the emulator: lift it through its API; says what it did
+
+
+def stack_resources(deployment: "Deployment", stack: str) -> list[dict]:
+    """The resources in `stack`'s state (its S3 backend, as the synthesized JSON names it),
+    each as {"type", "name", "attributes"}; [] when it has no state."""
+    from botocore.exceptions import ClientError
+
+    from ops.aws import client
+
+    backend = json.loads((deployment.stack_dir(stack) / "cdk.tf.json").read_text())[
+        "terraform"]["backend"]["s3"]
+    try:
+        body = client("s3", deployment.env).get_object(Bucket=backend["bucket"],
+                                                       Key=backend["key"])["Body"].read()
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "NoSuchBucket"):
+            return []
+        raise
+    return [{"type": resource["type"], "name": resource["name"],
+             "attributes": instance["attributes"]}
+            for resource in json.loads(body or b"{}").get("resources", [])
+            if resource.get("mode") == "managed" for instance in resource["instances"]]
+
+
+def protections(deployment: "Deployment", stacks: list[str],
+                environments: list[EnvironmentConfig]) -> list[Protection]:
+    """What stops `down` of `stacks`, or should: ALB deletion protection, a bucket with objects
+    in it (the ALB's access logs), an ECR repository holding images or that another deployed
+    environment runs from. Read from the stacks' states and the account's answers."""
+    from ops.aws import client
+
+    env, environment = deployment.env, deployment.environment
+    file = f"environments/{environment.name}.toml"
+    found: list[Protection] = []
+    for stack in stacks:
+        for resource in stack_resources(deployment, stack):
+            kind, attributes = resource["type"], resource["attributes"]
+            if kind == "aws_lb":
+                elb, arn = client("elbv2", env), attributes["arn"]
+                settings = {item["Key"]: item["Value"] for item in
+                            elb.describe_load_balancer_attributes(LoadBalancerArn=arn)
+                            ["Attributes"]}
+                if settings.get("deletion_protection.enabled") == "true":
+                    found.append(Protection(
+                        stack, f"load balancer {attributes['name']} has deletion protection on",
+                        f"set service.alb_deletion_protection = false in {file} and deploy it "
+                        f"(make up ENV={environment.name}) first",
+                        lambda elb=elb, arn=arn, name=attributes["name"]: unprotect(
+                            elb, arn, name)))
+            elif kind == "aws_s3_bucket":
+                bucket, s3 = attributes["bucket"], client("s3", env)
+                count = sum(len(page.get("Versions", [])) + len(page.get("DeleteMarkers", []))
+                            for page in s3.get_paginator("list_object_versions").paginate(
+                                Bucket=bucket))
+                if count:
+                    found.append(Protection(
+                        stack, f"bucket {bucket} holds {count} objects (access logs)",
+                        f"keep them (aws s3 sync s3://{bucket} <folder>) and empty it: aws s3 "
+                        f"rm s3://{bucket} --recursive",
+                        lambda s3=s3, bucket=bucket: empty_bucket(s3, bucket)))
+            elif kind == "aws_ecr_repository":
+                found += repository_protections(deployment, stack, resource, environments)
+    return found
+
+
+def unprotect(elb, arn: str, name: str) -> str:
+    elb.modify_load_balancer_attributes(LoadBalancerArn=arn, Attributes=[
+        {"Key": "deletion_protection.enabled", "Value": "false"}])
+    return f"deletion protection off on {name}"
+
+
+def empty_bucket(s3, bucket: str) -> str:
+    deleted = 0
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        objects = [{"Key": item["Key"], "VersionId": item["VersionId"]}
+                   for item in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+        for start in range(0, len(objects), 1000):  # DeleteObjects takes 1000 at most
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": objects[start:start + 1000]})
+        deleted += len(objects)
+    return f"emptied bucket {bucket} ({deleted} objects)"
+
+
+def repository_protections(deployment: "Deployment", stack: str, resource: dict,
+                           environments: list[EnvironmentConfig]) -> list[Protection]:
+    from ops.aws import client
+
+    environment, env = deployment.environment, deployment.env
+    name, address = resource["attributes"]["name"], f"{resource['type']}.{resource['name']}"
+    ecr = client("ecr", env)
+    running = [other.name for other in environments
+               if other.name != environment.name and other.region == environment.region
+               and other.service.ecr_repository_owner == environment.name
+               and deployed(other, env)]
+    def keep() -> str:
+        deployment.init(stack)
+        deployment._checked(stack, "state", "rm", address)
+        return f"kept {name} ({', '.join(running)} run(s) from it) out of the destroy"
+
+    if running:
+        return [Protection(
+            stack, f"ECR repository {name} is where {', '.join(running)} run(s) images from",
+            f"take {', '.join(running)} down first (make down ENV=<env>), or keep the "
+            f"repository: terraform -chdir={os.path.relpath(deployment.stack_dir(stack))} "
+            f"state rm {address}",
+            keep)]
+    images = [image for page in ecr.get_paginator("list_images").paginate(repositoryName=name)
+              for image in page["imageIds"]]
+    if not images:
+        return []
+
+    def delete() -> str:
+        for start in range(0, len(images), 100):  # BatchDeleteImage takes 100 at most
+            ecr.batch_delete_image(repositoryName=name, imageIds=images[start:start + 100])
+        return f"deleted {len(images)} images from {name}"
+    return [Protection(stack, f"ECR repository {name} holds {len(images)} images",
+                       f"delete them (aws ecr batch-delete-image --repository-name {name} "
+                       "--image-ids ...) or keep the repository: terraform -chdir="
+                       f"{os.path.relpath(deployment.stack_dir(stack))} state rm {address}",
+                       delete)]
+
+
+def deployed(environment: EnvironmentConfig, env: dict[str, str]) -> bool:
+    """Whether `environment`'s ECS service exists (it runs, or is about to)."""
+    from ops.aws import client
+
+    from botocore.exceptions import ClientError
+
+    names = environment.names
+    try:
+        services = client("ecs", {**env, "AWS_REGION": environment.region}).describe_services(
+            cluster=names.service, services=[names.service])["services"]
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ClusterNotFoundException":
+            return False
+        raise
+    return any(service.get("status") == "ACTIVE" for service in services)
+
+
+def check_protections(deployment: "Deployment", stacks: list[str],
+                      environments: list[EnvironmentConfig], target: str,
+                      say=lambda line: None) -> None:
+    """Before `down` destroys anything: on AWS, DownRefused naming each protection and what to
+    do; on the emulator (a throwaway), lift each through its API, said in one line."""
+    found = protections(deployment, stacks, environments)
+    if not found:
+        return
+    if target != "emulator":
+        raise DownRefused(f"{deployment.environment.name}: not destroyed: " + "; ".join(
+            f"{protection.what}: {protection.fix}" for protection in found))
+    say("emulator (a throwaway), lifted what protects data: "
+        + "; ".join(protection.lift() for protection in found))
+
+
+def down(environment: EnvironmentConfig, target: str, outdir: Path = OUTDIR,
+         environments: list[EnvironmentConfig] | None = None,
+         env: dict[str, str] | None = None) -> int:
     """Destroy this environment's app and network; on the emulator, stop it unless another
-    environment still has stacks in it."""
+    environment still has stacks in it. `environments`: all of them (default: environments/),
+    to find those that run from this one's repository; `env`: where AWS is (default: the
+    target's), e.g. the emulator for a test of what `--target aws` refuses."""
     started = time.monotonic()
-    deployment = Deployment(environment, terraform_environment(target, environment.region),
-                            outdir)
+    deployment = Deployment(environment,
+                            env or terraform_environment(target, environment.region), outdir)
     names = environment.stack_names
     # Left only by an interrupted bootstrap; on the emulator, it describes emulated resources.
     stale = deployment.bootstrap_state_file(names["state"])
@@ -473,7 +712,11 @@ def down(environment: EnvironmentConfig, target: str, outdir: Path = OUTDIR) -> 
     if not deployment.stack_dir(names["app"]).is_dir():
         synthesize(environment, outdir)
     # Everything but the protected state stack, in reverse deploy order.
-    for stack in [name for kind, name in reversed(names.items()) if kind != "state"]:
+    stacks = [name for kind, name in reversed(names.items()) if kind != "state"]
+    check_protections(deployment, stacks, environments if environments is not None
+                      else load_environments(environments_dir()), target,
+                      say=lambda line: print(line, flush=True))
+    for stack in stacks:
         print(f"{stack} ...", flush=True)
         print(f"  destroyed {deployment.destroy(stack).changes['destroy']} resources",
               flush=True)
@@ -507,7 +750,7 @@ def main(argv: list[str] | None = None) -> int:
         return down(environment, args.target)
     except (ConfigError, DeployError, emulator.EmulatorError) as error:
         print(f"error: {error}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(error, DownRefused) else 1
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ a re-run of CI harmless. `latest` is tagged locally and pushed only with --push-
 repository with mutable tags needs that). --dry-run prints the commands instead of running them.
 Then release it: `python -m ops.release deploy --env uat --version <tag or digest>`.
 
-Exit status: 0 pushed (or already there), 1 a step failed, 2 bad input.
+Exit status: 0 pushed (or already there), 1 a step failed, 2 bad input or no repository to
+push to (nothing built or pushed).
 """
 
 from __future__ import annotations
@@ -57,20 +58,32 @@ def commands(*, registry: str, repository: str, region: str, tag: str, context: 
     return steps
 
 
-def digest_of(ecr, repository: str, tag: str) -> str | None:
-    """The digest of `repository:tag` in ECR, or None when the tag is not there."""
+def digest_of(ecr, repository: str, tag: str,
+              owner: EnvironmentConfig | None = None) -> str | None:
+    """The digest of `repository:tag` in ECR, or None when the tag is not there; ImageRefused
+    when the repository itself is missing (nothing can be pushed there); `owner` is the
+    environment that creates it."""
     try:
         images = ecr.describe_images(repositoryName=repository,
                                      imageIds=[{"imageTag": tag}])["imageDetails"]
     except ecr.exceptions.ImageNotFoundException:
         return None
+    except ecr.exceptions.RepositoryNotFoundException:
+        where = ""
+        if owner is not None:
+            stack = owner.stack_names["state"]
+            where = (f"; {stack} creates it: an administrator applies it with `python -m "
+                     f"ops.deploy up --env {owner.name} --stack {stack}`")
+        raise ImageRefused(f"ECR repository {repository} does not exist in "
+                           f"{ecr.meta.region_name}{where}, then push again") from None
     return images[0]["imageDigest"] if images else None
 
 
 def push(environment: EnvironmentConfig, *, tag: str, context: str, push_latest: bool,
-         dry_run: bool, env: dict[str, str], account: str | None = None) -> str | None:
+         dry_run: bool, env: dict[str, str], account: str | None = None,
+         owner: EnvironmentConfig | None = None) -> str | None:
     """Build and push `tag` unless it is in the repository already; returns the digest (None
-    on a dry run)."""
+    on a dry run). `owner`: the environment that creates the repository (default: this one)."""
     repository = environment.names.repository
     if repository is None:
         raise ImageRefused(
@@ -79,7 +92,7 @@ def push(environment: EnvironmentConfig, *, tag: str, context: str, push_latest:
             "ecr_repository_owner) to build and push")
     ecr = None if dry_run else client("ecr", env)
     if ecr is not None:
-        existing = digest_of(ecr, repository, tag)
+        existing = digest_of(ecr, repository, tag, owner or environment)
         if existing:
             print(f"{repository}:{tag} is already in ECR (tags are immutable); not rebuilt")
             return existing
@@ -113,7 +126,10 @@ def main(argv: list[str] | None = None) -> int:
                         default=os.environ.get("DEPLOY_TARGET", "emulator"))
     args = parser.parse_args(argv)
     try:
-        (environment,) = select_environments(load_environments(environments_dir()), args.env)
+        every = load_environments(environments_dir())
+        (environment,) = select_environments(every, args.env)
+        owner = next(one for one in every if one.name == (
+            environment.service.ecr_repository_owner or environment.name))
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -126,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         digest = push(environment, tag=tag, context=args.context, push_latest=args.push_latest,
                       dry_run=args.dry_run,
                       env=target_environment(args.target, environment.region),
-                      account=args.account)
+                      account=args.account, owner=owner)
     except ImageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2 if isinstance(error, ImageRefused) else 1

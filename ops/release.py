@@ -14,13 +14,19 @@ release history (rollback, audit). A release:
 
 1. resolves V to a digest in the environment's ECR repository (refused when it is not there);
 2. takes the environment's release lock (an SSM parameter created only if absent);
-3. writes `<repository url>@sha256:...` as the version of record, saying who released what;
-4. plans the app stack and applies that saved plan only if it replaces the task definition
-   and updates the service and nothing else (other pending changes go through review first);
-5. rolling mode: waits until ECS reports the deployment COMPLETED with every task running;
+3. refuses while a CodeDeploy deployment runs, or when the app stack, planned with the current
+   version of record, has changes a release does not make (those go through review first):
+   every refusal comes before anything is written;
+4. writes `<repository url>@sha256:...` as the version of record, saying who released what;
+5. plans the app stack and applies that saved plan (it replaces the task definition and
+   updates the service, nothing else);
+6. rolling mode: waits until ECS reports the deployment COMPLETED with every task running;
    blue/green mode: creates the CodeDeploy deployment (AppSpec naming the new task definition,
-   container and port) and waits for the traffic shift;
-6. when the rollout fails (circuit breaker or CodeDeploy rollback), writes the previous version
+   container and port) and waits for it: the traffic shift, then the termination wait (the
+   original task set kept for a rollback), reported as its own phase. The default wait is the
+   deployment config's shift plus termination wait plus a margin for task start (--timeout
+   overrides it); when it ends during the termination wait, the release counts as done;
+7. when the rollout fails (circuit breaker or CodeDeploy rollback), writes the previous version
    of record back and re-applies, so the stack matches what runs.
 
 Exit status: 0 done, 1 the rollout failed and was rolled back (or did not finish in time),
@@ -45,8 +51,8 @@ from typing import Callable, Iterator
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from constructs_lib.config import (ConfigError, EnvironmentConfig, environments_dir,
-                                   load_environments, select_environments)
+from constructs_lib.config import (TRAFFIC_SHIFTS, ConfigError, EnvironmentConfig,
+                                   environments_dir, load_environments, select_environments)
 from ops.aws import client, target_environment
 from ops.deploy import DeployError, Deployment, synthesize
 from ops.image import git_commit
@@ -64,6 +70,12 @@ PLAN_FILE = "release.tfplan"
 # infrastructure work, which goes through review, never along with a release.
 RELEASE_ACTIONS = {"aws_ecs_task_definition": ("replace",), "aws_ecs_service": ("update",)}
 CODEDEPLOY_RUNNING = ("Created", "Queued", "InProgress", "Baking", "Ready")
+BATCH_GET_DEPLOYMENTS = 25  # deployment ids per BatchGetDeployments call (AWS's maximum)
+# How long a release waits, besides the traffic shift and the termination wait (blue/green):
+# Fargate starting the replacement tasks (image pull included) and the target group's health
+# checks passing. A rolling release waits ROLLING_WAIT_SECONDS.
+START_MARGIN_SECONDS = 600
+ROLLING_WAIT_SECONDS = 1800
 
 
 class Refused(Exception):
@@ -172,8 +184,10 @@ def find_image(target: Target, version: str) -> Image:
                           f"{repository}; push it first (python -m ops.image push --env "
                           f"{target.name})") from None
         if _code(error) == "RepositoryNotFoundException":
-            raise Refused(f"{target.name}: ECR repository {repository} does not exist; deploy "
-                          "the app stack that creates it first") from None
+            owner = target.environment.service.ecr_repository_owner or target.name
+            raise Refused(f"{target.name}: ECR repository {repository} does not exist; {owner}'s "
+                          f"state stack creates it: python -m ops.deploy up --env {owner}, "
+                          "then push (python -m ops.image push) and release again") from None
         raise
     digest = detail["imageDigest"]
     return Image(f"{found['repositoryUri']}@{digest}", digest,
@@ -220,6 +234,16 @@ def previous_version(versions: list[dict]) -> str | None:
     current = versions[-1]["Value"] if versions else None
     return next((entry["Value"] for entry in reversed(ran[:-1]) if entry["Value"] != current),
                 None)
+
+
+def release_entry(versions: list[dict]) -> dict | None:
+    """The entry that released the current value: a `restore:` entry only puts back a value
+    released earlier, so the last other entry with that value (None without history)."""
+    if not versions:
+        return None
+    current = versions[-1]["Value"]
+    return next((entry for entry in reversed(versions) if entry["Value"] == current
+                 and not entry.get("Description", "").startswith(RESTORE)), versions[-1])
 
 
 # --- The release lock ----------------------------------------------------------------------
@@ -287,6 +311,15 @@ def unexpected_changes(changes: list[PlannedChange]) -> list[str]:
             and change.action not in RELEASE_ACTIONS.get(change.type, ())]
 
 
+def refuse_unexpected(target: Target, changes: list[PlannedChange]) -> None:
+    unexpected = unexpected_changes(changes)
+    if unexpected:
+        raise Refused(f"{target.app_stack} has changes a release does not make: "
+                      f"{', '.join(unexpected[:5])}{' ...' if len(unexpected) > 5 else ''}; "
+                      f"review and apply them first (make plan ENV={target.name}, then make up "
+                      f"ENV={target.name}), then release again")
+
+
 def apply_version_of_record(target: Target, say: Callable[[str], None]) -> dict:
     """Plan the app stack with the current version of record; apply the saved plan if it only
     rolls out a new task definition; returns the stack's outputs."""
@@ -295,13 +328,7 @@ def apply_version_of_record(target: Target, say: Callable[[str], None]) -> dict:
     stacks.init(stack)
     changes = stacks.plan_changes(stack, PLAN_FILE)
     if changes:
-        unexpected = unexpected_changes(changes)
-        if unexpected:
-            raise Refused(f"{stack} has changes a release does not make: "
-                          f"{', '.join(unexpected[:5])}"
-                          f"{' ...' if len(unexpected) > 5 else ''}; review and apply them "
-                          f"first (make plan ENV={target.name}, then make up ENV="
-                          f"{target.name}), then release again")
+        refuse_unexpected(target, changes)
         stacks.apply_saved(stack, PLAN_FILE)
         say(f"{stack}: new task definition applied ({time.monotonic() - started:.1f}s)")
     else:
@@ -350,6 +377,32 @@ def appspec(task_definition: str, container: str, port: int) -> str:
                                             "ContainerPort": int(port)}}}}]}, indent=2)
 
 
+def traffic_shift_minutes(traffic_shift: str) -> int:
+    """Minutes from the first shifted traffic to all of it, read from the CodeDeploy config
+    name TRAFFIC_SHIFTS gives (ECSLinear<P>PercentEvery<M>Minutes: 100/P steps, M minutes
+    apart; ECSCanary<P>Percent<M>Minutes: one wait of M minutes; ECSAllAtOnce: none)."""
+    config = TRAFFIC_SHIFTS[traffic_shift]
+    linear = re.search(r"Linear(\d+)PercentEvery(\d+)Minutes?$", config)
+    canary = re.search(r"Canary(\d+)Percent(\d+)Minutes?$", config)
+    if linear:
+        return (-(-100 // int(linear[1])) - 1) * int(linear[2])
+    if canary:
+        return int(canary[2])
+    if config.endswith("AllAtOnce"):
+        return 0
+    raise ValueError(f"{config}: cannot tell how long its traffic shift takes")
+
+
+def release_wait(target: Target) -> float:
+    """Seconds a release waits for its rollout: blue/green, CodeDeploy reports Succeeded only
+    after the traffic shift and the termination wait, so those plus START_MARGIN_SECONDS."""
+    blue_green = target.environment.service.blue_green
+    if not blue_green.enabled:
+        return ROLLING_WAIT_SECONDS
+    return 60 * (traffic_shift_minutes(blue_green.traffic_shift)
+                 + blue_green.termination_wait_minutes) + START_MARGIN_SECONDS
+
+
 def deploy_with_codedeploy(target: Target, outputs: dict, description: str, timeout: float,
                            poll: float, say: Callable[[str], None]) -> str:
     """Create the blue/green deployment of the new task definition and wait for it; returns
@@ -362,8 +415,9 @@ def deploy_with_codedeploy(target: Target, outputs: dict, description: str, time
         revision={"revisionType": "AppSpecContent", "appSpecContent": {"content": appspec(
             outputs["task_definition_arn"], outputs["container_name"],
             outputs["container_port"])}})["deploymentId"]
-    say(f"{target.name}: CodeDeploy deployment {deployment} created")
-    deadline = time.monotonic() + timeout
+    say(f"{target.name}: CodeDeploy deployment {deployment} created; waiting up to "
+        f"{timeout:.0f}s (traffic shift, termination wait, task start)")
+    deadline, shifted = time.monotonic() + timeout, False
     while True:
         info = codedeploy.get_deployment(deploymentId=deployment)["deploymentInfo"]
         if info["status"] == "Succeeded":
@@ -371,24 +425,47 @@ def deploy_with_codedeploy(target: Target, outputs: dict, description: str, time
         if info["status"] in ("Failed", "Stopped"):
             why = (info.get("errorInformation") or {}).get("message") or "no reason given"
             raise RolloutFailed(f"CodeDeploy deployment {deployment} {info['status']}: {why}")
+        if info.get("instanceTerminationWaitTimeStarted") and not shifted:
+            shifted = True  # all traffic on the new version; the old one kept for a rollback
+            say(f"{target.name}: traffic fully shifted; the original task set stays "
+                f"{target.environment.service.blue_green.termination_wait_minutes} min for a "
+                "rollback before CodeDeploy reports Succeeded")
         if time.monotonic() > deadline:
+            if shifted:
+                return (f"CodeDeploy deployment {deployment}: traffic shifted, termination wait "
+                        "still running")
             raise TimeoutError(f"CodeDeploy deployment {deployment} {info['status']}")
         time.sleep(poll)
 
 
-def release(target: Target, image: str, description: str, *, timeout: float, poll: float,
-            say: Callable[[str], None] = print) -> str:
-    """Make `image` the environment's version of record and roll it out; the summary line."""
+def check_release_applies(target: Target, say: Callable[[str], None]) -> None:
+    """Refused when the app stack has changes a release does not make, decided on a plan with
+    the current version of record, before anything is written."""
+    stacks, stack = target.stacks(), target.app_stack
     started = time.monotonic()
+    stacks.init(stack)
+    refuse_unexpected(target, stacks.plan_changes(stack, PLAN_FILE))
+    say(f"{stack}: nothing pending besides the release ({time.monotonic() - started:.1f}s)")
+
+
+def release(target: Target, image: str, description: str, *, timeout: float | None,
+            poll: float, say: Callable[[str], None] = print) -> str:
+    """Make `image` the environment's version of record and roll it out; the summary line.
+    Every refusal is decided before the version of record is written."""
+    started = time.monotonic()
+    wait = release_wait(target) if timeout is None else timeout
     with release_lock(target, image):
         previous = version_of_record(target)
-        latest = latest_codedeploy_deployment(target) if target.blue_green else None
-        if latest is not None and latest["status"] in CODEDEPLOY_RUNNING:
-            raise Refused(f"{target.name}: CodeDeploy deployment {latest['deploymentId']} is "
-                          f"{latest['status']}; a release waits for it to end (python -m "
-                          f"ops.release status --env {target.name})")
+        if target.blue_green:
+            running = running_codedeploy_deployments(target)
+            if running:
+                raise Refused(f"{target.name}: CodeDeploy deployment "
+                              f"{running[0]['deploymentId']} is {running[0]['status']}; a "
+                              f"release waits for it to end (python -m ops.release status "
+                              f"--env {target.name})")
         ssm = target.client("ssm")
         if previous != image:
+            check_release_applies(target, say)
             ssm.put_parameter(Name=target.names.image_parameter, Value=image, Type="String",
                               Overwrite=True, Description=description[:1024])
             say(f"{target.name}: version of record -> {image}")
@@ -403,16 +480,17 @@ def release(target: Target, image: str, description: str, *, timeout: float, pol
         try:
             outputs = apply_version_of_record(target, say)
         except (Refused, DeployError) as error:
-            restore(f"release of {image} refused: {error}")
+            # Only a change made between the check and now (or a failed apply) lands here.
+            restore(f"release of {image} stopped: {error}")
             raise
         try:
             if target.blue_green:
-                state = deploy_with_codedeploy(target, outputs, description, timeout, poll, say)
+                state = deploy_with_codedeploy(target, outputs, description, wait, poll, say)
             else:
-                state = wait_for_ecs(target, outputs["task_definition_arn"], timeout, poll)
+                state = wait_for_ecs(target, outputs["task_definition_arn"], wait, poll)
         except TimeoutError as error:
             raise RolloutFailed(
-                f"{target.name}: the rollout of {image} did not finish within {timeout:.0f}s "
+                f"{target.name}: the rollout of {image} did not finish within {wait:.0f}s "
                 f"({error}); it goes on: watch python -m ops.release status --env "
                 f"{target.name}") from None
         except RolloutFailed as error:
@@ -439,7 +517,7 @@ def describe_release(action: str, image: Image) -> str:
 # --- The commands ----------------------------------------------------------------------------
 
 
-def deploy(target: Target, version: str, *, timeout: float, poll: float,
+def deploy(target: Target, version: str, *, timeout: float | None, poll: float,
            say: Callable[[str], None] = print) -> str:
     image = find_image(target, version)
     return release(target, image.reference, describe_release("release", image),
@@ -473,7 +551,7 @@ def check_healthy(target: Target, image: Image) -> None:
                       f"{service['runningCount']}/{service['desiredCount']} tasks running")
 
 
-def promote(source: Target, target: Target, *, timeout: float, poll: float,
+def promote(source: Target, target: Target, *, timeout: float | None, poll: float,
             say: Callable[[str], None] = print) -> str:
     for one in (source, target):
         require_repository(one)
@@ -492,7 +570,7 @@ def promote(source: Target, target: Target, *, timeout: float, poll: float,
                    timeout=timeout, poll=poll, say=say)
 
 
-def rollback(target: Target, *, timeout: float, poll: float,
+def rollback(target: Target, *, timeout: float | None, poll: float,
              say: Callable[[str], None] = print) -> str:
     version_of_record(target)  # refuses an environment that is not deployed
     previous = previous_version(history(target))
@@ -506,15 +584,31 @@ def rollback(target: Target, *, timeout: float, poll: float,
                    f"{released_by()}", timeout=timeout, poll=poll, say=say)
 
 
-def latest_codedeploy_deployment(target: Target) -> dict | None:
+def codedeploy_deployments(target: Target, statuses: tuple[str, ...] = ()) -> list[dict]:
+    """The deployment group's deployments (only those in `statuses`, when given), newest first:
+    every page of ListDeployments (unordered, 100 a page), read 25 at a time (the most
+    BatchGetDeployments takes)."""
     codedeploy = target.client("codedeploy")
-    ids = codedeploy.list_deployments(applicationName=target.names.service,
-                                      deploymentGroupName=target.names.service
-                                      ).get("deployments", [])
-    if not ids:
-        return None
-    infos = codedeploy.batch_get_deployments(deploymentIds=ids[-100:])["deploymentsInfo"]
-    return max(infos, key=lambda info: info["createTime"])
+    filters = {"includeOnlyStatuses": list(statuses)} if statuses else {}
+    ids = [deployment for page in codedeploy.get_paginator("list_deployments").paginate(
+        applicationName=target.names.service, deploymentGroupName=target.names.service,
+        **filters) for deployment in page.get("deployments", [])]
+    infos = [info for start in range(0, len(ids), BATCH_GET_DEPLOYMENTS)
+             for info in codedeploy.batch_get_deployments(
+                 deploymentIds=ids[start:start + BATCH_GET_DEPLOYMENTS])["deploymentsInfo"]]
+    if statuses:  # a status may have moved on between the two calls
+        infos = [info for info in infos if info["status"] in statuses]
+    return sorted(infos, key=lambda info: info["createTime"], reverse=True)
+
+
+def running_codedeploy_deployments(target: Target) -> list[dict]:
+    return codedeploy_deployments(target, CODEDEPLOY_RUNNING)
+
+
+def latest_codedeploy_deployment(target: Target) -> dict | None:
+    """A running deployment if there is one (one short page), else the newest of all."""
+    found = running_codedeploy_deployments(target) or codedeploy_deployments(target)
+    return found[0] if found else None
 
 
 def deployment_state(target: Target, service: dict) -> str:
@@ -550,10 +644,11 @@ def status_row(target: Target) -> dict[str, str]:
         row.update(revision=revision(service),
                    tasks=f"{service['runningCount']}/{service['desiredCount']}",
                    state=deployment_state(target, service))
-    latest = history(target)[-1]
-    when = latest["LastModifiedDate"]
-    row["released"] = (f"{when:%Y-%m-%d %H:%M} UTC" if isinstance(when, datetime) else str(when)) \
-        + f": {latest.get('Description', '')}"
+    released = release_entry(history(target))
+    if released is not None:
+        when = released["LastModifiedDate"]
+        row["released"] = (f"{when:%Y-%m-%d %H:%M} UTC" if isinstance(when, datetime)
+                           else str(when)) + f": {released.get('Description', '')}"
     return row
 
 
@@ -588,8 +683,10 @@ def parser() -> argparse.ArgumentParser:
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--target", choices=["emulator", "aws"],
                         default=os.environ.get("DEPLOY_TARGET", "emulator"))
-    parser.add_argument("--timeout", type=float, default=1800,
-                        help="seconds to wait for a rollout (default 1800)")
+    parser.add_argument("--timeout", type=float, default=None,
+                        help=f"seconds to wait for a rollout (default: rolling "
+                             f"{ROLLING_WAIT_SECONDS}; blue/green the traffic shift plus the "
+                             f"termination wait plus {START_MARGIN_SECONDS})")
     parser.add_argument("--poll", type=float, default=5, help="seconds between checks")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     deploy_parser = commands.add_parser("deploy", help="release a version to an environment")

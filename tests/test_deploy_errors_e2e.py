@@ -78,3 +78,40 @@ def test_deploy_cli_reports_a_taken_emulator_port_in_one_line():
     assert result.stderr.strip().splitlines() == [
         f"error: port {port} on 127.0.0.1 is already in use (an emulator left running?): "
         "run `make down`, or set EMULATOR_PORT to a free port"]
+
+
+def test_a_bootstrap_interrupted_after_its_bucket_whose_local_state_is_gone_recovers(
+        tmp_path, environments, emulator):
+    """The bootstrap made the bucket (its first resource) and stopped; the local state file went
+    with the machine. `make up` again must finish it, not stop at 'Backend configuration
+    changed' (the local backend the bootstrap recorded) or at the bucket that already exists."""
+    import json
+
+    from ops.deploy import RECOVERY_IMPORTS, stack_resources
+
+    uat = environments["uat"]
+    lost = dataclasses.replace(
+        uat, name="lost", network=dataclasses.replace(uat.network, vpc_name="lost-vpc"),
+        state=dataclasses.replace(uat.state, bucket="hello-world-lost-tfstate"))
+    deployment = _synth_variant(tmp_path, lost)
+    config = json.loads((deployment.stack_dir("state-lost") / "cdk.tf.json").read_text())
+    (bucket,) = [f"aws_s3_bucket.{name}" for name in config["resource"]["aws_s3_bucket"]]
+    local = deployment.bootstrap_state_file("state-lost")
+    with deployment.local_backend("state-lost", local):
+        for step in (["init", "-input=false"], ["apply", "-auto-approve", "-input=false",
+                                                 f"-target={bucket}"]):
+            run = deployment.terraform("state-lost", *step, "-no-color")
+            assert run.returncode == 0, run.stdout + run.stderr
+    local.unlink()
+    aws("s3").head_bucket(Bucket=lost.state.bucket)  # made, but in no state any more
+
+    result = deployment.apply("state-lost")
+    assert result.recovered == (
+        "recovered an interrupted bootstrap: re-initialized on the S3 backend (the interrupted "
+        f"bootstrap's local state was gone); imported what it had made: {bucket}")
+    assert result.recovered in result.describe()
+    assert not (deployment.stack_dir("state-lost") / RECOVERY_IMPORTS).exists()
+    in_state = {f"{resource['type']}.{resource['name']}"
+                for resource in stack_resources(deployment, "state-lost")}
+    assert {f"{kind}.{name}" for kind, blocks in config["resource"].items()
+            for name in blocks} <= in_state

@@ -114,6 +114,21 @@ def test_a_failed_build_stops_with_one_line_and_pushes_nothing(repository, envir
     assert ecr.list_images(repositoryName=name)["imageIds"] == []
 
 
+def test_a_missing_repository_is_one_line_naming_the_stack_that_creates_it(emulator, tmp_path):
+    # prod pushes to uat's repository, which no stack has created in this emulator.
+    docker = tmp_path / "docker"  # would record any build or push
+    docker.write_text(f"#!/bin/sh\necho \"$@\" >> {tmp_path}/ran\n")
+    docker.chmod(0o755)
+    env = {**_emulator_env(), "PATH": f"{tmp_path}:{_emulator_env()['PATH']}"}
+    result = run("push", "--env", "prod", "--tag", "abc123def456", env=env)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "error: ECR repository hello-world/hello-world does not exist in ap-south-1; state-uat "
+        "creates it: an administrator applies it with `python -m ops.deploy up --env uat "
+        "--stack state-uat`, then push again\n")
+    assert not (tmp_path / "ran").exists()
+
+
 def _emulator_env():
     import os
     return dict(os.environ)  # conftest points every AWS client at the session's emulator

@@ -29,7 +29,7 @@ def variants(environments):
         "public": dict(ecr_repository=False),
         "ecr": dict(ecr_repository=True, image_tag=COMMIT),
         "ecr_digest": dict(ecr_repository=True, image_tag="sha256:" + "a" * 64),
-        "https": dict(https=True, certificate_arn=CERTIFICATE),
+        "https": dict(https=True, certificate_arn=CERTIFICATE, domain_name="app.example.com"),
         "access_logs": dict(alb_access_logs=True),
         "blue_green": dict(blue_green={"enabled": True, "test_listener_port": 8080,
                                        "traffic_shift": "canary_10_percent_for_5_minutes"}),

@@ -113,3 +113,122 @@ def test_appspec_names_the_task_definition_container_and_port():
         "Type": "AWS::ECS::Service",
         "Properties": {"TaskDefinition": arn,
                        "LoadBalancerInfo": {"ContainerName": "web", "ContainerPort": 8000}}}}]
+
+
+@pytest.mark.parametrize("shift, minutes", [
+    ("all_at_once", 0), ("linear_10_percent_every_1_minute", 9),
+    ("linear_10_percent_every_3_minutes", 27), ("canary_10_percent_for_5_minutes", 5),
+    ("canary_10_percent_for_15_minutes", 15)])
+def test_traffic_shift_minutes_come_from_the_codedeploy_config(shift, minutes):
+    assert release.traffic_shift_minutes(shift) == minutes
+
+
+def test_a_blue_green_release_waits_for_the_shift_the_termination_wait_and_a_margin(
+        environments):
+    from constructs_lib.config import BlueGreenConfig
+
+    slow = with_service(environments["uat"], blue_green=BlueGreenConfig(
+        enabled=True, test_listener_port=8080, traffic_shift="linear_10_percent_every_3_minutes",
+        termination_wait_minutes=60))
+    # 27 min of shifting, 60 min of termination wait: far past the old fixed 1800 s.
+    assert release.release_wait(Target(slow, env={})) == (27 + 60) * 60 + \
+        release.START_MARGIN_SECONDS
+    assert release.release_wait(Target(environments["uat"], env={})) == \
+        release.ROLLING_WAIT_SECONDS
+    assert release.parser().parse_args(["status"]).timeout is None  # derived unless given
+
+
+class FakeCodeDeploy:
+    """ListDeployments in pages (running ones on the second page, as AWS may order them) and
+    BatchGetDeployments refusing more than 25 ids, as AWS does; GetDeployment from a script."""
+
+    def __init__(self, infos: list[dict], page: int = 100, script: list[dict] = ()):
+        self.infos, self.page, self.script, self.calls = infos, page, list(script), []
+
+    def get_paginator(self, operation):
+        assert operation == "list_deployments"
+        fake = self
+
+        class Paginator:
+            def paginate(self, **kwargs):
+                fake.calls.append(("list_deployments", kwargs))
+                statuses = kwargs.get("includeOnlyStatuses")
+                ids = [info["deploymentId"] for info in fake.infos
+                       if not statuses or info["status"] in statuses]
+                return [{"deployments": ids[start:start + fake.page]}
+                        for start in range(0, len(ids), fake.page)] or [{"deployments": []}]
+        return Paginator()
+
+    def batch_get_deployments(self, deploymentIds):  # noqa: N803 (boto3's name)
+        assert len(deploymentIds) <= 25, "BatchGetDeployments takes at most 25 ids"
+        return {"deploymentsInfo": [info for info in self.infos
+                                    if info["deploymentId"] in deploymentIds]}
+
+    def create_deployment(self, **kwargs):
+        return {"deploymentId": "d-NEW"}
+
+    def get_deployment(self, deploymentId):  # noqa: N803
+        return {"deploymentInfo": self.script.pop(0) if len(self.script) > 1 else self.script[0]}
+
+
+def deployments(count: int, running_at: int | None = None) -> list[dict]:
+    return [{"deploymentId": f"d-{number:03}", "createTime": number,
+             "status": "InProgress" if number == running_at else "Succeeded"}
+            for number in range(count)]
+
+
+def test_the_already_running_guard_reads_every_page_and_only_running_ones(monkeypatch,
+                                                                         environments):
+    fake = FakeCodeDeploy(deployments(130, running_at=5), page=100)
+    monkeypatch.setattr(release, "client", lambda service, env: fake)
+    target = Target(environments["uat"], env={})
+    (running,) = release.running_codedeploy_deployments(target)
+    assert running["deploymentId"] == "d-005"
+    assert fake.calls[0][1]["includeOnlyStatuses"] == list(release.CODEDEPLOY_RUNNING)
+    # Status: the running one first; with none running, the newest of all pages.
+    assert release.latest_codedeploy_deployment(target)["deploymentId"] == "d-005"
+    fake.infos = deployments(130)
+    assert release.running_codedeploy_deployments(target) == []
+    assert release.latest_codedeploy_deployment(target)["deploymentId"] == "d-129"
+
+
+def test_a_release_whose_traffic_shifted_is_done_when_the_wait_ends_in_the_termination_wait(
+        monkeypatch, environments):
+    fake = FakeCodeDeploy([], script=[
+        {"status": "InProgress"},
+        {"status": "InProgress", "instanceTerminationWaitTimeStarted": True}])
+    monkeypatch.setattr(release, "client", lambda service, env: fake)
+    said = []
+    outputs = {"codedeploy_application": "a", "codedeploy_deployment_group": "g",
+               "task_definition_arn": "arn:td:2", "container_name": "web",
+               "container_port": 8000}
+    state = release.deploy_with_codedeploy(Target(environments["uat"], env={}), outputs, "d",
+                                           timeout=0.05, poll=0.01, say=said.append)
+    assert state == "CodeDeploy deployment d-NEW: traffic shifted, termination wait still running"
+    assert said[-1] == ("uat: traffic fully shifted; the original task set stays 5 min for a "
+                        "rollback before CodeDeploy reports Succeeded")
+    fake.script = [{"status": "InProgress"}]  # never shifted: the wait ending is a timeout
+    with pytest.raises(TimeoutError):
+        release.deploy_with_codedeploy(Target(environments["uat"], env={}), outputs, "d",
+                                       timeout=0.05, poll=0.01, say=said.append)
+
+
+def test_status_shows_the_release_not_the_restore_after_a_failed_one():
+    entries = versions("seed", "v1", "broken", "restore:v1")
+    entries[1]["Description"] = "release v1 by alice"
+    assert release.release_entry(entries) == entries[1]
+    assert release.release_entry(versions("seed")) == versions("seed")[0]
+    assert release.release_entry([]) is None
+
+
+def test_a_missing_repository_names_the_state_stack_that_creates_it(environments, emulator):
+    import dataclasses
+    import os
+
+    prod = dataclasses.replace(environments["prod"], project="norepo")  # nothing creates it
+    with pytest.raises(Refused) as refused:
+        release.deploy(Target(prod, env=dict(os.environ)), "v1", timeout=1, poll=1)
+    assert str(refused.value) == (
+        "prod: ECR repository norepo/hello-world does not exist; uat's state stack creates it: "
+        "python -m ops.deploy up --env uat, then push (python -m ops.image push) and release "
+        "again")

@@ -60,9 +60,11 @@ class Env:
         return container["image"]
 
     def snapshot(self) -> dict:
-        """What a refused release must leave as it was."""
+        """What a refused release must leave as it was (the version of record's history too:
+        a refusal writes nothing, not even a value it then restores)."""
         family = self.names.service
         return {"record": self.record(), "service": self.service()["taskDefinition"],
+                "history": len(release.history(self.target)),
                 "revisions": aws("ecs").list_task_definitions(familyPrefix=family)[
                     "taskDefinitionArns"],
                 "lock": lock_exists(self)}
@@ -197,7 +199,7 @@ def test_refusals_change_nothing(envs, images, capsys, environments):
     assert code == 0 and out.startswith("relroll: cleared the release lock (held by alice")
 
     # Infrastructure changed outside the release (here: drift of the log group's retention):
-    # the release does not carry it along; it restores the version of record.
+    # the release does not carry it along, and finds out before it writes anything.
     aws("logs").put_retention_policy(logGroupName=roll.names.log_group, retentionInDays=7)
     try:
         code, _, err = cli(capsys, envs, "deploy", "--env", "relroll", "--version", "v2")
@@ -325,9 +327,10 @@ def test_status_shows_what_runs_where(envs, images, capsys, environments):
         assert " 1/1 " in by_env[name]
     assert "ECS COMPLETED" in by_env["relroll"]
     assert "rollback to v1" in by_env["relroll"]
-    # relbg's last deployment is the failed one, and its last write the restore after it.
+    # relbg's last deployment is the failed one; its last write, the restore after it, is no
+    # release: the release shown is the promotion that made v1 its version of record.
     assert "Failed" in by_env["relbg"]
-    assert "restore: rollout of " in by_env["relbg"]
+    assert "restore:" not in by_env["relbg"] and "promote from relroll: v1" in by_env["relbg"]
 
     nowhere = dataclasses.replace(envs["relroll"].target, environment=variant(
         environments["uat"], "relnone", "10.73.0.0/16"))

@@ -103,7 +103,8 @@ def variants(tmp_path_factory, environments, emulator, certificate_arn) -> dict:
             traffic_shift="canary_10_percent_for_5_minutes")),
         "hardened": variant(uat, "hardened", "10.61.0.0/16", network={"vpc_endpoints": True},
                             alb_access_logs=True, ecr_repository=True, image_tag=IMAGE_TAG,
-                            https=True, certificate_arn=certificate_arn),
+                            https=True, certificate_arn=certificate_arn,
+                            domain_name="hardened.example.com"),
     }
     built = {name: Variant(synth(tmp_path_factory.mktemp(name), config))
              for name, config in configs.items()}
@@ -138,8 +139,8 @@ def test_the_emulators_acm_certificate_arn_passes_the_config_validation(certific
                                                                         environments):
     """moto's ACM ARNs have the shape the config requires (arn:aws:acm:<region>:<12 digits>:
     certificate/<36 character uuid>): ServiceConfig validates it on construction."""
-    service = with_service(environments["uat"], https=True,
-                           certificate_arn=certificate_arn).service
+    service = with_service(environments["uat"], https=True, certificate_arn=certificate_arn,
+                           domain_name="hardened.example.com").service
     assert service.certificate_arn == certificate_arn
     assert certificate_arn.startswith(f"arn:aws:acm:{REGION}:")
 

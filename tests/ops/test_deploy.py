@@ -79,3 +79,13 @@ def test_apply_plans_and_applies_in_one_run_and_reports_the_changes(tiny):
     again = tiny.apply(STACK)
     assert again.changes == {} and again.describe().startswith("no changes (")
     assert tiny.runs == ["init", "apply", "apply", "apply"]
+
+
+def test_a_refused_down_is_one_line_and_exit_2(monkeypatch, capsys):
+    def refuse(environment, target):
+        raise deploy.DownRefused(f"{environment.name}: not destroyed: load balancer x has "
+                                 "deletion protection on: ...")
+    monkeypatch.setattr(deploy, "down", refuse)
+    assert deploy.main(["down", "--env", "prod", "--target", "aws"]) == 2
+    assert capsys.readouterr().err == ("error: prod: not destroyed: load balancer x has deletion "
+                                       "protection on: ...\n")
