@@ -113,6 +113,7 @@ def test_pinned_commits_are_the_ones_the_version_comments_name():
         "actions/setup-node@48b55a011bda9f5d6aeb4c2d9c7362e8dae4041e # v6.4.0",
         "hashicorp/setup-terraform@5e8dbf3c6d9deaf4193ca7a8fb23f2ac83bb6c85 # v4.0.0",
         "aws-actions/configure-aws-credentials@ec61189d14ec14c8efccab744f656cffd0e33f37 # v6.1.0",
+        "actions/cache@27d5ce7f107fe9357f9df03efb73ab90386fccae # v5.0.5",
     }
     used = {match.group(1) for path in [*WORKFLOWS, *ACTIONS]
             for match in re.finditer(r"uses:\s*([^.\s][^\n]*?)\s*$", path.read_text(), re.M)}
@@ -264,7 +265,12 @@ def test_the_setup_action_installs_the_tested_versions_from_the_lock_files():
     assert setup["actions/setup-python"]["python-version"] == "3.11"
     assert setup["actions/setup-node"]["node-version"] == "20"
     assert setup["hashicorp/setup-terraform"]["terraform_version"] == "1.11.4"
-    assert [step.get("run") for step in action["runs"]["steps"] if "run" in step] == ["make deps"]
+    assert [step.get("run") for step in action["runs"]["steps"] if "run" in step] == [
+        "make deps", "make provider"]
+    # The provider once per runner: the mirror every terraform init links (ops/terraform.py).
+    from ops.terraform import PROJECT_MIRROR, ROOT as PROJECT
+    assert setup["actions/cache"]["path"] == str(PROJECT_MIRROR.relative_to(PROJECT))
+    assert "hashFiles('Pipfile.lock')" in setup["actions/cache"]["key"]
 
 
 def test_deploy_workflow_applies_the_reviewed_plan_one_environment_at_a_time():
