@@ -413,8 +413,8 @@ def test_codedeploy_application_update_and_delete(client):
 # --- Rollouts (ops/release.py) -------------------------------------------------------------------
 
 # Emulator seconds per AWS second: a task's start (60 AWS seconds, no load balancer here)
-# takes 0.3 s.
-TIME_SCALE = 0.005
+# takes 0.6 s, long enough to see a rollout in progress on a busy machine.
+TIME_SCALE = 0.01
 TASK_START = 60  # AWS seconds (ops/emulator/patches/ecs.py TASK_START_SECONDS)
 CIRCUIT_BREAKER = {"maximumPercent": 200, "minimumHealthyPercent": 100,
                    "deploymentCircuitBreaker": {"enable": True, "rollback": True}}
