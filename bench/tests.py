@@ -12,7 +12,8 @@ Runs pytest once (the whole suite, or the PYTEST ARGS given: files, -m, -n ...) 
   the suite alone (its processes' user + system CPU over wall time x CPUs), with the load average;
 - the disk the run uses: the peak bytes on disk (sampled every --disk-every seconds, symlinks
   not followed) under its pytest tmp folders (--basetemp, set here unless given), the project's
-  cdktf.out/, hcl/ and plans/, and the Terraform logs; the .terraform folders at the peak and
+  cdktf.out/, hcl/ and plans/, the Terraform logs and jsii's package cache (filled by the first
+  synth on a fresh machine); the .terraform folders at the peak and
   what one takes; the provider mirror they link (counted once) and the installed .venv and
   node_modules: what a CI runner's disk must hold;
 - per Terraform stack folder the run does init/plan/apply/destroy in, the seconds per command, and
@@ -181,17 +182,20 @@ class DiskPeak(threading.Thread):
 
 
 MB = 1024 * 1024
+FILLED_ONCE = {"jsii package cache"}  # filled by the first run on a machine, then reused
 
 
 def disk_table(disk: DiskPeak, provider_mirror: Path | None) -> list[str]:
     peak = sum(used for used, _ in disk.peak.values())
     inits = sum(inits for _, inits in disk.peak.values())
+    per_run = sum(used for name, (used, _) in disk.peak.items() if name not in FILLED_ONCE)
     lines = [f"disk: peak {peak / MB:.1f} MB on disk in the run's folders ({disk.samples} "
              f"samples): " + ", ".join(f"{name} {used / MB:.1f} MB" for name, (used, _)
                                       in disk.peak.items()),
              f"  .terraform folders: {inits} at the peak, {disk.most_inits} at most"
-             + (f"; the run's folders hold {peak / max(inits, 1) / MB:.1f} MB per init "
-                "folder at the peak" if inits else "")]
+             + (f"; the run's own folders ({', '.join(sorted(set(disk.peak) - FILLED_ONCE))}) "
+                f"hold {per_run / inits / MB:.2f} MB per init folder at the peak"
+                if inits else "")]
     installed = {}
     if provider_mirror is not None:
         installed[f"provider mirror {provider_mirror}"] = disk_use(provider_mirror)[0]
@@ -359,9 +363,14 @@ def main(argv: list[str] | None = None) -> int:
             pytest_args.append(f"--basetemp={basetemp}")
         sys.path.insert(0, str(ROOT))
         from ops.terraform import provider_mirror
+        # jsii unpacks each package (the AWS provider's ~400 MB) once into its cache, which
+        # every kernel links from; a fresh runner fills it during the run.
+        jsii_cache = Path(os.environ.get("JSII_RUNTIME_PACKAGE_CACHE_ROOT")
+                          or Path.home() / ".cache" / "aws" / "jsii" / "package-cache")
         disk = DiskPeak({"pytest tmp": basetemp, "cdktf.out": ROOT / "cdktf.out",
                          "hcl": ROOT / "hcl", "plans": ROOT / "plans",
-                         "terraform logs": logs.resolve()}, args.disk_every)
+                         "terraform logs": logs.resolve(), "jsii package cache": jsii_cache},
+                        args.disk_every)
         code, figures = run(pytest_args, logs.resolve(), report,
                             terraform_shim(Path(scratch) / "bin", cpu_log), disk)
         lines = ["", "== bench/tests.py " + "=" * 60, *module_table(report), ""]
