@@ -289,9 +289,9 @@ def run_ecs_deployments() -> None:
         (pair, *_) = (group.load_balancer_info or {}).get("targetGroupPairInfoList") or [{}]
         groups = [target_group(backend, name=one.get("name"))
                   for one in pair.get("targetGroups") or []]
-        if len(groups) == 2 and None not in groups:
-            rollout.production_listeners = list(
-                (pair.get("prodTrafficRoute") or {}).get("listenerArns") or [])
+        production = list((pair.get("prodTrafficRoute") or {}).get("listenerArns") or [])
+        if len(groups) == 2 and None not in groups and production:
+            rollout.production_listeners = production
             rollout.test_listeners = list(
                 (pair.get("testTrafficRoute") or {}).get("listenerArns") or [])
             live = {forwarded_to(listener) for listener in elbv2(backend).describe_listeners(
