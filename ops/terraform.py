@@ -271,21 +271,24 @@ def unpack_mirror(packed: Path, unpacked: Path) -> list[Path]:
     return written
 
 
-def fill_project_mirror(say: Callable[[str], None] = print) -> Path:
-    """Fill PROJECT_MIRROR with the provider the synthesized stacks require, from the
-    registry, unless a mirror is already there (then nothing is done); the mirror."""
+def fill_project_mirror(say: Callable[[str], None] = print,
+                        outdir: Path = ROOT / "cdktf.out") -> Path:
+    """Fill PROJECT_MIRROR with the provider the stacks synthesized into `outdir` require,
+    from the registry, unless a mirror is already there (then nothing is done); the mirror."""
     existing = provider_mirror(os.environ)
     if existing is not None:
         say(f"hashicorp/aws: Terraform installs it from the mirror at {existing}; nothing to do")
         return existing
-    stacks = sorted((ROOT / "cdktf.out" / "stacks").glob("*/cdk.tf.json"))
+    stacks = sorted((outdir / "stacks").glob("*/cdk.tf.json"))
     if not stacks:
         say("synthesizing the stacks (their required_providers name the version) ...")
-        subprocess.run([sys.executable, "main.py"], cwd=ROOT, check=True)
-        stacks = sorted((ROOT / "cdktf.out" / "stacks").glob("*/cdk.tf.json"))
+        subprocess.run([sys.executable, "main.py"], cwd=ROOT, check=True,
+                       env={**os.environ, "CDKTF_OUTDIR": str(outdir)})
+        stacks = sorted((outdir / "stacks").glob("*/cdk.tf.json"))
     env = {key: value for key, value in cli_environment().items()
            if key != "TF_CLI_CONFIG_FILE"}  # from the registry
-    with tempfile.TemporaryDirectory(dir=ROOT / "terraform") as packed:
+    PROJECT_MIRROR.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=PROJECT_MIRROR.parent) as packed:
         say(f"terraform providers mirror (from {stacks[0].parent.name}) ...")
         subprocess.run(["terraform", "providers", "mirror", packed], cwd=stacks[0].parent,
                        env=env, check=True)
@@ -294,7 +297,7 @@ def fill_project_mirror(say: Callable[[str], None] = print) -> Path:
         raise MirrorError(f"`terraform providers mirror` wrote no hashicorp/aws package for "
                           f"{PROJECT_MIRROR}")
     for folder in written:
-        say(f"unpacked {folder.relative_to(ROOT)}")
+        say(f"unpacked {folder}")
     return PROJECT_MIRROR
 
 

@@ -121,6 +121,43 @@ def test_a_packed_mirror_unpacks_into_the_layout_terraform_links_from(tmp_path):
     assert tf.holds_provider(tmp_path / "unpacked")
 
 
+def test_make_provider_mirrors_what_the_stacks_require_and_unpacks_it(mirrors, tmp_path,
+                                                                     monkeypatch):
+    """No mirror anywhere: `terraform providers mirror` (here a stand-in writing the packed
+    package it would download) in a synthesized stack, unpacked into the project's mirror."""
+    stack = tmp_path / "cdktf.out" / "stacks" / "state-uat"
+    stack.mkdir(parents=True)
+    (stack / "cdk.tf.json").write_text("{}")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "terraform").write_text(f"""#!{sys.executable}
+import sys, zipfile
+from pathlib import Path
+assert sys.argv[1:3] == ["providers", "mirror"], sys.argv
+folder = Path(sys.argv[3]) / "registry.terraform.io" / "hashicorp" / "aws"
+folder.mkdir(parents=True)
+with zipfile.ZipFile(folder / "terraform-provider-aws_5.100.0_linux_amd64.zip", "w") as zip_:
+    zip_.writestr("terraform-provider-aws_v5.100.0_x5", "#!/bin/sh\\n")
+Path(sys.argv[0]).with_name("ran-in").write_text(str(Path.cwd()))
+""")
+    (bin_dir / "terraform").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.delenv("TF_PROVIDER_MIRROR", raising=False)
+    said = []
+
+    assert tf.fill_project_mirror(said.append, outdir=tmp_path / "cdktf.out") == \
+        mirrors["project"]
+    assert (bin_dir / "ran-in").read_text() == str(stack)
+    assert (mirrors["project"] / PLATFORM_FOLDER / "terraform-provider-aws_v5.100.0_x5").stat(
+        ).st_mode & stat.S_IXUSR
+    assert chosen({}) == str(mirrors["project"])
+    assert said[-1] == f"unpacked {mirrors['project'] / PLATFORM_FOLDER}"
+    assert [path.name for path in mirrors["project"].parent.iterdir()] == ["providers"]
+
+    tf.fill_project_mirror(said.append, outdir=tmp_path / "cdktf.out")  # now: nothing to do
+    assert said[-1].endswith(f"mirror at {mirrors['project']}; nothing to do")
+
+
 def test_make_provider_does_nothing_where_a_mirror_is_there():
     """Here /opt/tf-plugins (or the project's) holds the provider: no registry, no synth."""
     if tf.provider_mirror({}) is None:
