@@ -156,9 +156,11 @@ def roll_out_deployments() -> None:
         def wrapper(self, *args, **kwargs):
             service = create(self, *args, **kwargs)
             service.running_count, service.pending_count = 0, service.desired_count
-            for deployment in service.deployments:  # moto's first one, already "COMPLETED"
+            # moto's first deployment (COMPLETED at once with MOTO_ECS_SERVICE_RUNNING): it
+            # starts its tasks like any other.
+            for deployment in service.deployments:
                 deployment.update(rolloutState="IN_PROGRESS", runningCount=0,
-                                  pendingCount=service.desired_count)  # with the variable
+                                  pendingCount=service.desired_count)
             service._ops_created = utcnow()
             _rolling[service.arn] = (self, service)
             return service
