@@ -14,7 +14,7 @@ RUN := $(VENV)/bin/python
 ENV ?= uat
 
 .PHONY: deps setup synth hcl up down plan test test-unit help diagram cost graphviz bench \
-	bench-tests image release promote rollback status
+	bench-tests image release promote rollback status provider
 
 help:
 	@echo "make up      deploy the $(ENV) stacks to the local AWS emulator (installs first)"
@@ -32,6 +32,7 @@ help:
 	@echo "make diagram docs/architecture-<env>.png/.svg for every environment"
 	@echo "make cost    hourly and 30-day cost estimate per environment"
 	@echo "make image   build app/, push it to $(ENV)'s ECR repository, print the digest"
+	@echo "make provider  hashicorp/aws unpacked once in terraform/providers/ (unless a mirror is there)"
 
 setup: deps graphviz
 
@@ -46,6 +47,12 @@ $(VENV)/.synced: Pipfile.lock
 node_modules/.synced: package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
+
+# hashicorp/aws unpacked once into terraform/providers/ (from the registry, as the stacks require
+# it), which every `terraform init` then links instead of copying ~675 MB (ops/terraform.py); does
+# nothing where a mirror already is ($TF_PROVIDER_MIRROR, terraform/providers/, /opt/tf-plugins).
+provider: deps
+	$(RUN) -m ops.terraform provider
 
 synth: setup
 	$(RUN) main.py

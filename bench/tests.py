@@ -10,6 +10,12 @@ Runs pytest once (the whole suite, or the PYTEST ARGS given: files, -m, -n ...) 
   under pytest-xdist modules overlap, so spans add up to more than the run;
 - the CPU busy share over the run: of the whole machine (/proc/stat, other users included) and of
   the suite alone (its processes' user + system CPU over wall time x CPUs), with the load average;
+- the disk the run uses: the peak bytes on disk (sampled every --disk-every seconds, symlinks
+  not followed) under its pytest tmp folders (--basetemp, set here unless given), the project's
+  cdktf.out/, hcl/ and plans/, the Terraform logs and jsii's package cache (filled by the first
+  synth on a fresh machine); the .terraform folders at the peak and
+  what one takes; the provider mirror they link (counted once) and the installed .venv and
+  node_modules: what a CI runner's disk must hold;
 - per Terraform stack folder the run does init/plan/apply/destroy in, the seconds per command, and
   for each apply and destroy the slowest resources from Terraform's own "Creation complete after
   Ns" / "Destruction complete after Ns" lines, each named as a fixed wait of the AWS provider
@@ -30,6 +36,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -100,15 +107,22 @@ def terraform_shim(folder: Path, cpu_log: Path) -> dict[str, str]:
             "BENCH_TERRAFORM": real, "BENCH_TERRAFORM_CPU": str(cpu_log)}
 
 
-def run(pytest_args: list[str], logs: Path, report: Path, shim: dict) -> tuple[int, dict]:
+def run(pytest_args: list[str], logs: Path, report: Path, shim: dict,
+        disk: DiskPeak | None = None) -> tuple[int, dict]:
     env = dict(os.environ, TERRAFORM_LOG_DIR=str(logs), BENCH_TESTS_REPORT=str(report),
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT / "bench"),
                                                         os.environ.get("PYTHONPATH")])), **shim)
     load_before = os.getloadavg()
     busy, total = cpu_times()
     cpu, started = children_cpu(), time.monotonic()
-    code = subprocess.call([sys.executable, "-m", "pytest", "-p", "timing_plugin", *pytest_args],
-                           cwd=ROOT, env=env)
+    if disk is not None:
+        disk.start()
+    try:
+        code = subprocess.call([sys.executable, "-m", "pytest", "-p", "timing_plugin",
+                                *pytest_args], cwd=ROOT, env=env)
+    finally:
+        if disk is not None:
+            disk.stop()
     wall = time.monotonic() - started
     busy_after, total_after = cpu_times()
     return code, {
@@ -116,6 +130,89 @@ def run(pytest_args: list[str], logs: Path, report: Path, shim: dict) -> tuple[i
         "machine_busy": (busy_after - busy) / max(total_after - total, 1),
         "cpus": os.cpu_count() or 1, "load": (load_before, os.getloadavg()),
     }
+
+
+def disk_use(path: Path) -> tuple[int, int]:
+    """(bytes on disk, .terraform folders) under `path`; symlinks are not followed (a provider
+    linked from the mirror counts as the link)."""
+    used, inits, pending = 0, 0, [str(path)]
+    while pending:
+        try:
+            entries = os.scandir(pending.pop())
+        except OSError:  # removed meanwhile, or not there
+            continue
+        with entries:
+            for entry in entries:
+                try:
+                    used += entry.stat(follow_symlinks=False).st_blocks * 512
+                    if entry.is_dir(follow_symlinks=False):
+                        inits += entry.name == ".terraform"
+                        pending.append(entry.path)
+                except OSError:
+                    continue
+    return used, inits
+
+
+class DiskPeak(threading.Thread):
+    """Samples disk_use() of some folders every `every` seconds until stopped; keeps the
+    sample with the most bytes in all."""
+
+    def __init__(self, folders: dict[str, Path], every: float):
+        super().__init__(daemon=True)
+        self.folders, self.every = folders, every
+        self.peak: dict[str, tuple[int, int]] = {name: (0, 0) for name in folders}
+        self.samples, self.most_inits = 0, 0
+        self._stop_event = threading.Event()
+
+    def sample(self) -> None:
+        now = {name: disk_use(folder) for name, folder in self.folders.items()}
+        self.samples += 1
+        self.most_inits = max(self.most_inits, sum(inits for _, inits in now.values()))
+        if sum(used for used, _ in now.values()) >= sum(used for used, _ in self.peak.values()):
+            self.peak = now
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self.every):
+            self.sample()
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join()
+        self.sample()
+
+
+MB = 1024 * 1024
+FILLED_ONCE = {"jsii package cache"}  # filled by the first run on a machine, then reused
+
+
+def disk_table(disk: DiskPeak, provider_mirror: Path | None) -> list[str]:
+    peak = sum(used for used, _ in disk.peak.values())
+    inits = sum(inits for _, inits in disk.peak.values())
+    per_run = sum(used for name, (used, _) in disk.peak.items() if name not in FILLED_ONCE)
+    lines = [f"disk: peak {peak / MB:.1f} MB on disk in the run's folders ({disk.samples} "
+             f"samples): " + ", ".join(f"{name} {used / MB:.1f} MB" for name, (used, _)
+                                      in disk.peak.items()),
+             f"  .terraform folders: {inits} at the peak, {disk.most_inits} at most"
+             + (f"; the run's own folders ({', '.join(sorted(set(disk.peak) - FILLED_ONCE))}) "
+                f"hold {per_run / inits / MB:.2f} MB per init folder at the peak"
+                if inits else "")]
+    installed = {}
+    if provider_mirror is not None:
+        installed[f"provider mirror {provider_mirror}"] = disk_use(provider_mirror)[0]
+    for name in (".venv", "node_modules"):
+        installed[name] = disk_use((ROOT / name).resolve())[0]
+    lines.append("  installed once: " + ", ".join(f"{name} {used / MB:.0f} MB"
+                                                  for name, used in installed.items()))
+    if provider_mirror is not None:
+        mirror = next(iter(installed.values()))
+        lines.append(f"  each init folder links the mirror; a copy in each of the "
+                     f"{disk.most_inits} would have been {disk.most_inits * mirror / MB:.0f} MB")
+    else:
+        lines.append("  no provider mirror: each init folder holds its own copy of the provider "
+                     "(make provider)")
+    lines.append(f"  total: {(peak + sum(installed.values())) / MB:.0f} MB (the run's peak plus "
+                 "what is installed once)")
+    return lines
 
 
 def module_table(report: Path) -> list[str]:
@@ -247,6 +344,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=3, help="slowest resources per apply")
     parser.add_argument("--slow", type=int, default=5, help="seconds from which a resource "
                         "counts as slow")
+    parser.add_argument("--disk-every", type=float, default=2.0, help="seconds between disk "
+                        "samples (default 2)")
     parser.add_argument("pytest_args", nargs="*", help="after --: what to give pytest")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-tests-") as scratch:
@@ -255,8 +354,25 @@ def main(argv: list[str] | None = None) -> int:
         report = Path(scratch) / "report.jsonl"
         cpu_log = (logs if args.logs else Path(scratch)) / "terraform-cpu.jsonl"
         (Path(scratch) / "bin").mkdir()
-        code, figures = run(args.pytest_args, logs.resolve(), report,
-                            terraform_shim(Path(scratch) / "bin", cpu_log))
+        pytest_args, basetemp = list(args.pytest_args), Path(scratch) / "pytest"
+        given = [arg for arg in pytest_args if arg.startswith("--basetemp")]
+        if given:  # --basetemp=DIR or --basetemp DIR
+            basetemp = Path(given[0].partition("=")[2] or
+                            pytest_args[pytest_args.index(given[0]) + 1])
+        else:
+            pytest_args.append(f"--basetemp={basetemp}")
+        sys.path.insert(0, str(ROOT))
+        from ops.terraform import provider_mirror
+        # jsii unpacks each package (the AWS provider's ~400 MB) once into its cache, which
+        # every kernel links from; a fresh runner fills it during the run.
+        jsii_cache = Path(os.environ.get("JSII_RUNTIME_PACKAGE_CACHE_ROOT")
+                          or Path.home() / ".cache" / "aws" / "jsii" / "package-cache")
+        disk = DiskPeak({"pytest tmp": basetemp, "cdktf.out": ROOT / "cdktf.out",
+                         "hcl": ROOT / "hcl", "plans": ROOT / "plans",
+                         "terraform logs": logs.resolve(), "jsii package cache": jsii_cache},
+                        args.disk_every)
+        code, figures = run(pytest_args, logs.resolve(), report,
+                            terraform_shim(Path(scratch) / "bin", cpu_log), disk)
         lines = ["", "== bench/tests.py " + "=" * 60, *module_table(report), ""]
         load_before, load_after = figures["load"]
         lines += [
@@ -267,7 +383,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{figures['suite_cpu']:.0f} CPU-s = "
             f"{figures['suite_cpu'] / (figures['wall'] * figures['cpus']):.0%}; load average "
             f"{load_before[0]:.2f} before, {load_after[0]:.2f} after", "",
-            *cpu_table(cpu_log, figures["suite_cpu"]), ""]
+            *cpu_table(cpu_log, figures["suite_cpu"]), "",
+            *disk_table(disk, provider_mirror(os.environ)), ""]
         lines += ["terraform, per stack folder (seconds per command; apply/destroy with their "
                   "slowest resources):", *terraform_table(logs, args.top, args.slow)]
         print("\n".join(lines))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 
-from ops.terraform import MIRROR_CLI_CONFIG, ROOT, cli_environment
+from ops.terraform import ROOT, cli_environment, mirror_in_use
 
 # The cdktf commands that run `terraform providers lock` unless told not to.
 LOCKING_COMMANDS = ("deploy", "diff", "destroy")
@@ -24,7 +24,7 @@ def command(argv: list[str], base: dict[str, str] | None = None
     env = cli_environment(base)
     env.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     args = [str(ROOT / "node_modules" / ".bin" / "cdktf"), *argv]
-    offline = env.get("TF_CLI_CONFIG_FILE") == str(MIRROR_CLI_CONFIG)
+    offline = mirror_in_use(env)
     if offline and argv[:1] and argv[0] in LOCKING_COMMANDS and "--skip-provider-lock" not in argv:
         args.append("--skip-provider-lock")
     return args, env

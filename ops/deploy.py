@@ -42,8 +42,8 @@ from constructs_lib.config import ConfigError, environments_dir, EnvironmentConf
     select_environments
 from ops import emulator
 from ops.aws import target_environment
-from ops.terraform import (MIRROR_CLI_CONFIG, ROOT, PlannedChange, applied_counts,
-                           plan_text, planned_changes, readable, terraform)
+from ops.terraform import (ROOT, PlannedChange, applied_counts, mirror_in_use, plan_text,
+                           planned_changes, readable, terraform)
 
 OUTDIR = ROOT / "cdktf.out"
 
@@ -490,8 +490,8 @@ def up(environment: EnvironmentConfig, stacks: list[str], target: str) -> int:
         print(f"\nALB URL: {deployment.outputs(app).get('alb_url')}")
     print("\nInspect the state with the plain Terraform CLI, e.g.:")
     prefix = "env $(.venv/bin/python -m ops.emulator env) " if target == "emulator" else ""
-    if deployment.env.get("TF_CLI_CONFIG_FILE") == str(MIRROR_CLI_CONFIG):
-        prefix += f"TF_CLI_CONFIG_FILE={MIRROR_CLI_CONFIG} "  # absolute: terraform -chdir
+    if mirror_in_use(deployment.env):  # absolute: terraform -chdir
+        prefix += f"TF_CLI_CONFIG_FILE={deployment.env['TF_CLI_CONFIG_FILE']} "
     for stack in stacks:
         print(f"  {prefix}terraform -chdir={os.path.relpath(deployment.stack_dir(stack))} "
               "state list")

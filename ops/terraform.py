@@ -1,24 +1,42 @@
 """Running the Terraform CLI the same way everywhere: tests, `make up`, plan review.
 
-On a machine with no internet, Terraform installs hashicorp/aws from the filesystem mirror the
-machine image ships (terraform/mirror.tfrc); with internet, from the registry as usual.
+hashicorp/aws (~675 MB unpacked) is installed once per machine, not once per init folder (the
+test suite has ~58): Terraform installs it from an unpacked filesystem mirror, which `terraform
+init` links into each folder's .terraform/providers (a symlink, ~40 KB per folder, measured with
+Terraform 1.11.4) instead of a copy. The mirror, first found: $TF_PROVIDER_MIRROR; the
+project's terraform/providers/ (`make provider` fills it, e.g. on a GitHub runner); the
+machine's /opt/tf-plugins (an offline machine image). With none, Terraform installs from the
+registry as usual, a copy per folder.
+
+    python -m ops.terraform provider    (make provider) fill terraform/providers/ unless a
+                                        mirror is already there
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import os
 import re
 import shutil
 import subprocess
+import sys
+import tempfile
 import time
+import zipfile
 from pathlib import Path
-from typing import Mapping, NamedTuple
+from typing import Callable, Mapping, NamedTuple
+
+from constructs_lib.config import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
+# Terraform CLI config for the machine's mirror; the template of the config for any other one.
 MIRROR_CLI_CONFIG = ROOT / "terraform" / "mirror.tfrc"
-MIRROR = Path("/opt/tf-plugins")
+SYSTEM_MIRROR = Path("/opt/tf-plugins")  # what an offline machine image ships
+PROJECT_MIRROR = ROOT / "terraform" / "providers"  # what `make provider` fills
+PROVIDER_MIRROR_VARIABLE = "TF_PROVIDER_MIRROR"
+PROVIDER = "registry.terraform.io/hashicorp/aws"
 # A folder to keep every captured run's output in (bench/tests.py reads the apply timings).
 LOG_DIR_VARIABLE = "TERRAFORM_LOG_DIR"
 # Go's garbage collector target for Terraform and the AWS provider it starts (they inherit it).
@@ -29,15 +47,83 @@ GOGC = "400"
 _runs = itertools.count(1)
 
 
+class MirrorError(ConfigError):
+    """$TF_PROVIDER_MIRROR names no provider mirror, or the mirror cannot be filled (a
+    ConfigError: the ops commands show its one line)."""
+
+
+def holds_provider(mirror: Path) -> bool:
+    """Whether `mirror` is an unpacked filesystem mirror with hashicorp/aws in it
+    (<mirror>/registry.terraform.io/hashicorp/aws/<version>/<os>_<arch>/terraform-provider-aws*)."""
+    return any((mirror / PROVIDER).glob("*/*/terraform-provider-aws*"))
+
+
+def provider_mirror(env: Mapping[str, str]) -> Path | None:
+    """The mirror Terraform installs hashicorp/aws from (module docstring), None for the
+    registry; MirrorError when $TF_PROVIDER_MIRROR names a folder without the provider."""
+    named = env.get(PROVIDER_MIRROR_VARIABLE, "").strip()
+    if named:
+        mirror = Path(named).resolve()
+        if not holds_provider(mirror):
+            raise MirrorError(
+                f"{PROVIDER_MIRROR_VARIABLE}={named}: no hashicorp/aws in it (want "
+                f"{PROVIDER}/<version>/<os>_<arch>/terraform-provider-aws_* under it); fill it "
+                f"with `terraform providers mirror` and unzip, or unset it")
+        return mirror
+    return next((mirror for mirror in (PROJECT_MIRROR, SYSTEM_MIRROR)
+                 if holds_provider(mirror)), None)
+
+
+_MIRROR_PATH = re.compile(r'(filesystem_mirror\s*\{\s*path\s*=\s*)("[^"]*")')
+
+
+def mirror_cli_config(mirror: Path) -> Path:
+    """A Terraform CLI config file that installs hashicorp/aws from `mirror`: terraform/
+    mirror.tfrc if it names that mirror, else a copy of it naming `mirror` (in the temp
+    folder)."""
+    text = MIRROR_CLI_CONFIG.read_text()
+    found = _MIRROR_PATH.search(text)
+    if found is None:
+        raise MirrorError(f"{MIRROR_CLI_CONFIG} has no `filesystem_mirror {{ path = ... }}` "
+                          "for mirror_cli_config to fill in")
+    if Path(json.loads(found.group(2))) == mirror:
+        return MIRROR_CLI_CONFIG
+    text = _MIRROR_PATH.sub(lambda match: match.group(1) + json.dumps(str(mirror)), text)
+    folder = _generated_configs()
+    config = folder / f"mirror-{hashlib.sha256(str(mirror).encode()).hexdigest()[:12]}.tfrc"
+    if not (config.exists() and config.read_text() == text):
+        folder.mkdir(parents=True, exist_ok=True)
+        written = config.with_suffix(f".{os.getpid()}.tmp")
+        written.write_text(text)
+        written.replace(config)  # atomic: parallel test workers write the same file
+    return config
+
+
+def _generated_configs() -> Path:
+    return Path(tempfile.gettempdir()) / f"ops-terraform-{os.getuid()}"
+
+
+def mirror_in_use(env: Mapping[str, str]) -> bool:
+    """Whether `env` (from cli_environment) has Terraform install hashicorp/aws from a mirror
+    (then nothing may ask the registry, e.g. `terraform providers lock`)."""
+    configured = env.get("TF_CLI_CONFIG_FILE")
+    return bool(configured) and (Path(configured) == MIRROR_CLI_CONFIG
+                                 or Path(configured).parent == _generated_configs())
+
+
 def cli_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """`base` (default: this process's environment) plus what Terraform needs here."""
+    """`base` (default: this process's environment) plus what Terraform needs here: a
+    TF_CLI_CONFIG_FILE already set (made absolute), else the provider mirror's (module
+    docstring); MirrorError for a $TF_PROVIDER_MIRROR without the provider."""
     env = dict(os.environ if base is None else base)
     configured = env.get("TF_CLI_CONFIG_FILE")
     if configured and Path(configured).exists():
         # Absolute: Terraform runs in the stack folders, where a relative path finds nothing.
         env["TF_CLI_CONFIG_FILE"] = str(Path(configured).resolve())
-    elif (MIRROR / "registry.terraform.io").is_dir():
-        env["TF_CLI_CONFIG_FILE"] = str(MIRROR_CLI_CONFIG)
+    else:
+        mirror = provider_mirror(env)
+        if mirror is not None:
+            env["TF_CLI_CONFIG_FILE"] = str(mirror_cli_config(mirror))
     env.setdefault("TF_IN_AUTOMATION", "1")
     env.setdefault("CHECKPOINT_DISABLE", "1")
     env.setdefault("GOGC", GOGC)
@@ -152,3 +238,81 @@ def applied_counts(output: str) -> dict[str, int]:
         raise ValueError("no 'Apply complete! Resources: ...' line in the apply's output")
     return {action: int(pattern.search(summary.group(0)).group(1))
             for action, pattern in _APPLIED.items()}
+
+
+# --- `make provider`: the project's mirror -----------------------------------------------------
+
+_PACKAGE = re.compile(r"^terraform-provider-(?P<type>[a-z0-9-]+)_(?P<version>[^_]+)_"
+                      r"(?P<platform>[a-z0-9]+_[a-z0-9]+)\.zip$")
+
+
+def unpack_mirror(packed: Path, unpacked: Path) -> list[Path]:
+    """The provider packages of a packed mirror (what `terraform providers mirror` writes:
+    <host>/<namespace>/<type>/terraform-provider-<type>_<version>_<platform>.zip) unzipped into
+    the unpacked layout Terraform links from (<host>/<namespace>/<type>/<version>/<platform>/);
+    the platform folders written."""
+    written = []
+    for package in sorted(packed.glob("*/*/*/*.zip")):
+        match = _PACKAGE.match(package.name)
+        if not match:
+            continue
+        source = package.parent.relative_to(packed)
+        target = unpacked / source / match["version"] / match["platform"]
+        partial = target.with_name(f".{target.name}.partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        with zipfile.ZipFile(package) as archive:
+            archive.extractall(partial)
+        for member in partial.iterdir():  # zip keeps no modes; the provider is a program
+            if member.name.startswith("terraform-provider-"):
+                member.chmod(0o755)
+        shutil.rmtree(target, ignore_errors=True)
+        partial.rename(target)
+        written.append(target)
+    return written
+
+
+def fill_project_mirror(say: Callable[[str], None] = print,
+                        outdir: Path = ROOT / "cdktf.out") -> Path:
+    """Fill PROJECT_MIRROR with the provider the stacks synthesized into `outdir` require,
+    from the registry, unless a mirror is already there (then nothing is done); the mirror."""
+    existing = provider_mirror(os.environ)
+    if existing is not None:
+        say(f"hashicorp/aws: Terraform installs it from the mirror at {existing}; nothing to do")
+        return existing
+    stacks = sorted((outdir / "stacks").glob("*/cdk.tf.json"))
+    if not stacks:
+        say("synthesizing the stacks (their required_providers name the version) ...")
+        subprocess.run([sys.executable, "main.py"], cwd=ROOT, check=True,
+                       env={**os.environ, "CDKTF_OUTDIR": str(outdir)})
+        stacks = sorted((outdir / "stacks").glob("*/cdk.tf.json"))
+    env = {key: value for key, value in cli_environment().items()
+           if key != "TF_CLI_CONFIG_FILE"}  # from the registry
+    PROJECT_MIRROR.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=PROJECT_MIRROR.parent) as packed:
+        say(f"terraform providers mirror (from {stacks[0].parent.name}) ...")
+        subprocess.run(["terraform", "providers", "mirror", packed], cwd=stacks[0].parent,
+                       env=env, check=True)
+        written = unpack_mirror(Path(packed), PROJECT_MIRROR)
+    if not holds_provider(PROJECT_MIRROR):
+        raise MirrorError(f"`terraform providers mirror` wrote no hashicorp/aws package for "
+                          f"{PROJECT_MIRROR}")
+    for folder in written:
+        say(f"unpacked {folder}")
+    return PROJECT_MIRROR
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args != ["provider"]:
+        print("usage: python -m ops.terraform provider", file=sys.stderr)
+        return 2
+    try:
+        fill_project_mirror()
+    except (MirrorError, subprocess.CalledProcessError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,6 +1,6 @@
 """Releases end to end against the local AWS emulator (python -m ops.release): real Terraform
-plans and applies of the app stack, ECS and CodeDeploy rollouts (ops/emulator/patches/ finish them,
-or fails them for images in EMULATOR_FAILING_IMAGES).
+plans and applies of the app stack, ECS and CodeDeploy rollouts (ops/emulator/patches/ run them in
+AWS's time scaled by EMULATOR_TIME_SCALE, or fail them for images in EMULATOR_FAILING_IMAGES).
 
 Two environments, applied once for the module and side by side (threads, as in
 test_variants_e2e.py): `relroll` (rolling ECS deploys; creates the ECR repository) and `relbg`
@@ -341,7 +341,7 @@ def test_status_shows_what_runs_where(envs, images, capsys, environments):
 def test_blue_green_release_waits_for_a_codedeploy_deployment_in_progress(envs, images,
                                                                           monkeypatch):
     bg = envs["relbg"]
-    monkeypatch.setenv("EMULATOR_ROLLOUT_SECONDS", "3600")  # started by hand, still going
+    monkeypatch.setenv("EMULATOR_TIME_SCALE", "1")  # real time: started by hand, still going
     aws("codedeploy").create_deployment(
         applicationName=bg.names.service, deploymentGroupName=bg.names.service,
         revision={"revisionType": "AppSpecContent", "appSpecContent": {"content": release.appspec(

@@ -115,6 +115,7 @@ def test_pinned_commits_are_the_ones_the_version_comments_name():
         "aws-actions/configure-aws-credentials@ec61189d14ec14c8efccab744f656cffd0e33f37 # v6.1.0",
         "actions/upload-artifact@bbbca2ddaa5d8feaa63e36b76fdaad77386f024f # v7.0.0",
         "actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c # v8.0.1",
+        "actions/cache@27d5ce7f107fe9357f9df03efb73ab90386fccae # v5.0.5",
     }
     used = {match.group(1) for path in [*WORKFLOWS, *ACTIONS]
             for match in re.finditer(r"uses:\s*([^.\s][^\n]*?)\s*$", path.read_text(), re.M)}
@@ -267,7 +268,12 @@ def test_the_setup_action_installs_the_tested_versions_from_the_lock_files():
     assert setup["actions/setup-python"]["python-version"] == "3.11"
     assert setup["actions/setup-node"]["node-version"] == "20"
     assert setup["hashicorp/setup-terraform"]["terraform_version"] == "1.11.4"
-    assert [step.get("run") for step in action["runs"]["steps"] if "run" in step] == ["make deps"]
+    assert [step.get("run") for step in action["runs"]["steps"] if "run" in step] == [
+        "make deps", "make provider"]
+    # The provider once per runner: the mirror every terraform init links (ops/terraform.py).
+    from ops.terraform import PROJECT_MIRROR, ROOT as PROJECT
+    assert setup["actions/cache"]["path"] == str(PROJECT_MIRROR.relative_to(PROJECT))
+    assert "hashFiles('Pipfile.lock')" in setup["actions/cache"]["key"]
 
 
 def credentials_of(job: dict) -> dict:

@@ -38,6 +38,13 @@ would use <bucket>.localhost, which does not resolve: then pass
 ``terraform init -backend-config=use_path_style=true``; Terraform's S3
 backend ignores the AWS_S3_USE_PATH_STYLE environment variable.
 
+Rollouts take the time AWS takes (ECS task starts, health checks and draining; CodeDeploy's
+traffic shift steps and termination wait), each AWS second multiplied by EMULATOR_TIME_SCALE
+(default 0.002: one AWS minute in 0.12 s; 1 is real time; read at every request; a value that is
+not a number above 0 stops `serve`/`start` with one line). EMULATOR_FAILING_IMAGES
+(comma-separated fnmatch patterns) names images whose tasks never start. See
+patches/clock.py, patches/ecs.py and patches/codedeploy.py.
+
 The server is in server.py, the command line in cli.py, and the fixes for what moto lacks in
 patches/ (one module per service). Importing this package loads neither moto nor werkzeug (a dev
 dependency, not needed on the AWS path): Emulator, apply_patches, put_test_image and main are

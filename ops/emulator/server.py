@@ -21,6 +21,7 @@ from werkzeug.serving import make_server  # noqa: E402
 from ops.emulator import (DEFAULT_REGION, HOST, EmulatorError, PortInUseError,  # noqa: E402
                           aws_environment, default_port, log)
 from ops.emulator.patches import apply_patches  # noqa: E402
+from ops.emulator.patches.clock import time_scale  # noqa: E402
 
 
 class _MotoServer(ThreadedMotoServer):
@@ -90,6 +91,7 @@ class Emulator:
         """Listen and serve; raises PortInUseError if the port is taken."""
         if self._server is not None:
             return self
+        time_scale()  # a bad $EMULATOR_TIME_SCALE stops the start, with one line saying so
         apply_patches()
         log.setLevel(logging.INFO if self.log_requests else logging.WARNING)
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # ops.emulator logs the calls

@@ -59,7 +59,7 @@ def ecs_service(client, **settings) -> tuple[str, str]:
     ecs.register_task_definition(family=service, containerDefinitions=[
         {"name": "web", "image": "crccheck/hello-world", "memory": 512}])
     ecs.create_service(cluster=cluster, serviceName=service, taskDefinition=service,
-                       desiredCount=1, **settings)
+                       **{"desiredCount": 1, **settings})
     return cluster, service
 
 
@@ -412,16 +412,24 @@ def test_codedeploy_application_update_and_delete(client):
 
 # --- Rollouts (ops/release.py) -------------------------------------------------------------------
 
-ROLLOUT_SECONDS = 0.3
+# Emulator seconds per AWS second: a task's start (60 AWS seconds, no load balancer here)
+# takes 0.6 s, long enough to see a rollout in progress on a busy machine.
+TIME_SCALE = 0.01
+TASK_START = 60  # AWS seconds (ops/emulator/patches/ecs.py TASK_START_SECONDS)
 CIRCUIT_BREAKER = {"maximumPercent": 200, "minimumHealthyPercent": 100,
                    "deploymentCircuitBreaker": {"enable": True, "rollback": True}}
 
 
 @pytest.fixture
 def quick_rollouts(monkeypatch):
-    """Deployments finish ROLLOUT_SECONDS after they start; images ending in :broken fail."""
-    monkeypatch.setenv("EMULATOR_ROLLOUT_SECONDS", str(ROLLOUT_SECONDS))
+    """Rollouts at TIME_SCALE; images ending in :broken fail."""
+    monkeypatch.setenv("EMULATOR_TIME_SCALE", str(TIME_SCALE))
     monkeypatch.setenv("EMULATOR_FAILING_IMAGES", "*:broken, *@sha256:0bad*")
+
+
+def aws_sleep(seconds: float) -> None:
+    """Let `seconds` AWS seconds pass in the emulator (and a little more)."""
+    time.sleep(seconds * TIME_SCALE + 0.1)
 
 
 def task_definition(client, family: str, image: str) -> str:
@@ -429,9 +437,9 @@ def task_definition(client, family: str, image: str) -> str:
         {"name": "web", "image": image, "memory": 512}])["taskDefinition"]["taskDefinitionArn"]
 
 
-def settled(client, cluster: str, service: str) -> dict:
-    """The service once the deployment in progress had time to finish."""
-    time.sleep(ROLLOUT_SECONDS + 0.1)
+def settled(client, cluster: str, service: str, seconds: float = TASK_START) -> dict:
+    """The service once the deployment in progress had `seconds` AWS seconds to finish."""
+    aws_sleep(seconds)
     return describe_service(client, cluster, service)
 
 
@@ -462,7 +470,9 @@ def test_ecs_circuit_breaker_rolls_a_failing_image_back(client, quick_rollouts):
     broken = task_definition(client, service, "crccheck/hello-world:broken")
 
     client("ecs").update_service(cluster=cluster, service=service, taskDefinition=broken)
-    described = settled(client, cluster, service)
+    launches = settled(client, cluster, service, 2 * TASK_START)["deployments"][0]
+    assert (launches["rolloutState"], launches["failedTasks"]) == ("IN_PROGRESS", 2)
+    described = settled(client, cluster, service)  # the third failed launch: ECS's threshold
     rollback, failed = described["deployments"]
     assert (failed["taskDefinition"], failed["rolloutState"], failed["rolloutStateReason"]) == (
         broken, "FAILED", "ECS deployment circuit breaker: tasks failed to start.")
@@ -523,7 +533,7 @@ def test_codedeploy_ecs_deployment_shifts_the_service_to_the_new_task_definition
     assert error.value.response["Error"]["Code"] == "DeploymentLimitExceededException"
     assert describe_service(client, cluster, name)["taskDefinition"] == first
 
-    time.sleep(ROLLOUT_SECONDS + 0.1)
+    aws_sleep(TASK_START)
     (info,) = codedeploy.batch_get_deployments(deploymentIds=[deployment])["deploymentsInfo"]
     assert info["status"] == "Succeeded"
     described = describe_service(client, cluster, name)
@@ -537,7 +547,7 @@ def test_codedeploy_ecs_deployment_of_a_failing_image_fails_and_keeps_the_servic
     cluster, name, first = blue_green_service(client)
     broken = task_definition(client, name, "crccheck/hello-world:broken")
     deployment = deploy_with_appspec(client, name, broken)
-    time.sleep(ROLLOUT_SECONDS + 0.1)
+    aws_sleep(TASK_START)
     info = codedeploy.get_deployment(deploymentId=deployment)["deploymentInfo"]
     assert info["status"] == "Failed"
     assert "tasks failed to start" in info["errorInformation"]["message"]
@@ -551,6 +561,272 @@ def test_codedeploy_deployment_without_an_appspec_task_definition_is_refused(cli
             applicationName=name, deploymentGroupName=name,
             revision={"revisionType": "AppSpecContent", "appSpecContent": {"content": "{}"}})
     assert error.value.response["Error"]["Code"] == "InvalidRevisionException"
+
+
+# --- Rollouts take AWS's time, scaled (ops/emulator/patches/clock.py) -------------------------
+
+
+def watch(read, done, timeout: float = 20.0, poll: float = 0.02) -> list:
+    """read() every `poll` seconds until done(its value): every value read, in order."""
+    seen, deadline = [], time.monotonic() + timeout
+    while True:
+        seen.append(read())
+        if done(seen[-1]):
+            return seen
+        assert time.monotonic() < deadline, f"not done after {timeout}s: {seen[-1]}"
+        time.sleep(poll)
+
+
+def load_balanced(client, cidr: str, **group_settings) -> dict:
+    """An ALB with a production listener (port 80) and a test listener (8080) and two target
+    groups, blue (behind both) and green, health checked healthy after 2 x 5 s."""
+    ec2, elbv2 = client("ec2"), client("elbv2")
+    vpc = ec2.create_vpc(CidrBlock=f"{cidr}.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"{cidr}.{index}.0/24",
+                                 AvailabilityZone=f"{REGION}{zone}")["Subnet"]["SubnetId"]
+               for index, zone in enumerate("ab")]
+    alb = elbv2.create_load_balancer(Name=unique("alb"), Subnets=subnets, Type="application")[
+        "LoadBalancers"][0]["LoadBalancerArn"]
+    groups = {}
+    for color in ("blue", "green"):
+        group = elbv2.create_target_group(
+            Name=unique(color), Protocol="HTTP", Port=8000, VpcId=vpc, TargetType="ip",
+            HealthCheckIntervalSeconds=5, HealthyThresholdCount=2, **group_settings)
+        groups[color] = group["TargetGroups"][0]
+        elbv2.modify_target_group_attributes(
+            TargetGroupArn=groups[color]["TargetGroupArn"],
+            Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "30"}])
+    listeners = {port: elbv2.create_listener(
+        LoadBalancerArn=alb, Protocol="HTTP", Port=port, DefaultActions=[
+            {"Type": "forward", "TargetGroupArn": groups["blue"]["TargetGroupArn"]}])[
+        "Listeners"][0]["ListenerArn"] for port in (80, 8080)}
+    return {"groups": groups, "production": listeners[80], "test": listeners[8080],
+            "subnets": subnets}
+
+
+def weights(client, listener: str, stack: dict) -> dict:
+    """The listener's traffic per target group color, in percent."""
+    (action,) = client("elbv2").describe_listeners(ListenerArns=[listener])["Listeners"][0][
+        "DefaultActions"]
+    names = {group["TargetGroupArn"]: color for color, group in stack["groups"].items()}
+    forwarded = action.get("ForwardConfig", {}).get("TargetGroups") or [
+        {"TargetGroupArn": action["TargetGroupArn"], "Weight": 1}]
+    total = sum(group["Weight"] for group in forwarded)
+    return {names[group["TargetGroupArn"]]: 100 * group["Weight"] // total
+            for group in forwarded if group["Weight"]}
+
+
+def blue_green_deployment_group(client, stack: dict, config: str, wait_minutes: int,
+                                **settings) -> tuple[str, str, str, str]:
+    """A CODE_DEPLOY service behind the stack's blue group and its deployment group;
+    (cluster, name, its task definition, a new task definition to deploy)."""
+    cluster, name = ecs_service(client, deploymentController={"type": "CODE_DEPLOY"},
+                                loadBalancers=[{
+                                    "targetGroupArn": stack["groups"]["blue"]["TargetGroupArn"],
+                                    "containerName": "web", "containerPort": 8000}])
+    client("codedeploy").create_application(applicationName=name, computePlatform="ECS")
+    client("codedeploy").create_deployment_group(
+        applicationName=name, deploymentGroupName=name, deploymentConfigName=config,
+        serviceRoleArn="arn:aws:iam::123456789012:role/codedeploy",
+        deploymentStyle={"deploymentType": "BLUE_GREEN",
+                         "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+        blueGreenDeploymentConfiguration={
+            "deploymentReadyOption": {"actionOnTimeout": "CONTINUE_DEPLOYMENT"},
+            "terminateBlueInstancesOnDeploymentSuccess": {
+                "action": "TERMINATE", "terminationWaitTimeInMinutes": wait_minutes}},
+        loadBalancerInfo={"targetGroupPairInfoList": [{
+            "targetGroups": [{"name": stack["groups"][color]["TargetGroupName"]}
+                             for color in ("blue", "green")],
+            "prodTrafficRoute": {"listenerArns": [stack["production"]]},
+            "testTrafficRoute": {"listenerArns": [stack["test"]]}}]},
+        ecsServices=[{"clusterName": cluster, "serviceName": name}], **settings)
+    first = describe_service(client, cluster, name)["taskDefinition"]
+    return cluster, name, first, task_definition(client, name, "crccheck/hello-world:v2")
+
+
+def test_codedeploy_linear_shift_takes_its_steps_then_the_termination_wait(client,
+                                                                           monkeypatch):
+    """Linear 10% every 3 minutes + a 5-minute wait (32 AWS minutes) at 0.002: ~4 s."""
+    scale = 0.002
+    monkeypatch.setenv("EMULATOR_TIME_SCALE", str(scale))
+    codedeploy, stack = client("codedeploy"), load_balanced(client, "10.92")
+    cluster, name, first, second = blue_green_deployment_group(
+        client, stack, "CodeDeployDefault.ECSLinear10PercentEvery3Minutes", wait_minutes=5)
+    started = time.monotonic()
+    deployment = deploy_with_appspec(client, name, second)
+    (target,) = codedeploy.list_deployment_targets(deploymentId=deployment)["targetIds"]
+    assert target == f"{cluster}:{name}"
+
+    def read() -> dict:  # in this order: each read may see the deployment a moment later
+        service = describe_service(client, cluster, name)["taskDefinition"]
+        info = codedeploy.get_deployment(deploymentId=deployment)["deploymentInfo"]
+        ecs_target = codedeploy.get_deployment_target(
+            deploymentId=deployment, targetId=target)["deploymentTarget"]["ecsTarget"]
+        return {"status": info["status"], "seconds": time.monotonic() - started,
+                "waiting": info["instanceTerminationWaitTimeStarted"],
+                "target": ecs_target["status"],
+                "events": {event["lifecycleEventName"]: event["status"]
+                           for event in ecs_target["lifecycleEvents"]},
+                "green": {task_set["taskSetLabel"]: task_set["trafficWeight"]
+                          for task_set in ecs_target["taskSetsInfo"]}["Green"],
+                "listener": weights(client, stack["production"], stack),
+                "test": weights(client, stack["test"], stack), "service": service}
+
+    seen = watch(read, lambda state: state["status"] != "InProgress")
+    assert seen[-1]["status"] == "Succeeded"
+    # Install (60 s + health checks 2 x 5 s), 9 steps of 3 minutes, 5 minutes' wait.
+    assert seen[-1]["seconds"] >= (70 + 27 * 60 + 5 * 60) * scale
+    assert all(state["status"] == "InProgress" for state in seen[:-1])
+
+    shifting = [state for state in seen if 0 < state["green"] < 100]
+    partial = {state["green"] for state in shifting}  # steps of 10 (a slow read skips one)
+    assert len(partial) >= 3 and partial <= {10.0 * step for step in range(1, 10)}
+    for state in shifting:  # the listener is read a moment after the target: as far or further
+        green = state["listener"].get("green", 0)
+        assert state["green"] <= green and green % 10 == 0
+        assert state["listener"] in ({"blue": 100 - green, "green": green}, {"green": 100})
+        assert state["test"] == {"green": 100}
+        assert state["events"]["Install"] == state["events"]["AllowTestTraffic"] == "Succeeded"
+        assert (state["events"]["AllowTraffic"], state["target"]) == ("InProgress",
+                                                                     "InProgress")
+        assert (state["service"], state["waiting"]) == (first, False)
+    assert [state["green"] for state in seen] == sorted(state["green"] for state in seen)
+
+    # The termination wait: shifted, not yet Succeeded, for 5 AWS minutes at least.
+    assert seen[-1]["seconds"] - shifting[-1]["seconds"] >= 5 * 60 * scale
+    waiting = [state for state in seen if state["waiting"]]
+    assert waiting[0]["status"] == "InProgress" and len(waiting) >= 2
+    for state in waiting[1:]:  # (the first one's service was read before the shift ended)
+        assert (state["green"], state["listener"], state["target"], state["service"]) == (
+            100.0, {"green": 100}, "Succeeded", second)
+        assert set(state["events"].values()) == {"Succeeded"}
+    assert (seen[-1]["listener"], seen[-1]["service"]) == ({"green": 100}, second)
+
+
+def test_codedeploy_alarm_during_the_shift_stops_and_rolls_back(client, monkeypatch):
+    scale = 0.002  # canary: 10% for 15 AWS minutes (1.8 s)
+    monkeypatch.setenv("EMULATOR_TIME_SCALE", str(scale))
+    codedeploy, cloudwatch = client("codedeploy"), client("cloudwatch")
+    stack = load_balanced(client, "10.93")
+    alarm = unique("target-5xx")
+    cloudwatch.put_metric_alarm(AlarmName=alarm, MetricName="HTTPCode_Target_5XX_Count",
+                                Namespace="AWS/ApplicationELB", Statistic="Sum", Period=60,
+                                EvaluationPeriods=1, Threshold=1,
+                                ComparisonOperator="GreaterThanOrEqualToThreshold")
+    cluster, name, first, second = blue_green_deployment_group(
+        client, stack, "CodeDeployDefault.ECSCanary10Percent15Minutes", wait_minutes=5,
+        alarmConfiguration={"enabled": True, "alarms": [{"name": alarm}]},
+        autoRollbackConfiguration={"enabled": True, "events": [
+            "DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"]})
+    deployment = deploy_with_appspec(client, name, second)
+    watch(lambda: weights(client, stack["production"], stack),
+          lambda traffic: traffic == {"blue": 90, "green": 10})
+
+    cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="5xx")
+    info = codedeploy.get_deployment(deploymentId=deployment)["deploymentInfo"]
+    assert info["status"] == "Stopped"
+    assert info["errorInformation"]["code"] == "ALARM_ACTIVE"
+    assert f"Activated alarms: <{alarm}>" in info["errorInformation"]["message"]
+    assert "rollback" in info["rollbackInfo"]["rollbackMessage"].lower()
+    for listener in ("production", "test"):
+        assert weights(client, stack[listener], stack) == {"blue": 100}
+    assert describe_service(client, cluster, name)["taskDefinition"] == first
+    ecs_target = codedeploy.get_deployment_target(
+        deploymentId=deployment, targetId=f"{cluster}:{name}")["deploymentTarget"]["ecsTarget"]
+    events = {event["lifecycleEventName"]: event["status"]
+              for event in ecs_target["lifecycleEvents"]}
+    assert (events["Install"], events["AllowTraffic"], events["AfterAllowTraffic"]) == (
+        "Succeeded", "Failed", "Skipped")
+    time.sleep(25 * 60 * scale)  # long past the canary's end: it stays stopped
+    assert codedeploy.get_deployment(deploymentId=deployment)["deploymentInfo"][
+        "status"] == "Stopped"
+    assert weights(client, stack["production"], stack) == {"blue": 100}
+
+
+def test_codedeploy_stop_during_the_termination_wait_rolls_back(client, monkeypatch):
+    monkeypatch.setenv("EMULATOR_TIME_SCALE", "0.002")
+    codedeploy, stack = client("codedeploy"), load_balanced(client, "10.94")
+    cluster, name, first, second = blue_green_deployment_group(
+        client, stack, "CodeDeployDefault.ECSAllAtOnce", wait_minutes=60)
+    deployment = deploy_with_appspec(client, name, second)
+    watch(lambda: codedeploy.get_deployment(deploymentId=deployment)["deploymentInfo"],
+          lambda info: info["instanceTerminationWaitTimeStarted"])
+    assert weights(client, stack["production"], stack) == {"green": 100}
+    assert describe_service(client, cluster, name)["taskDefinition"] == second
+
+    assert codedeploy.stop_deployment(deploymentId=deployment, autoRollbackEnabled=True)[
+        "status"] == "Succeeded"
+    info = codedeploy.get_deployment(deploymentId=deployment)["deploymentInfo"]
+    assert (info["status"], info["errorInformation"]["code"]) == ("Stopped", "MANUAL_STOP")
+    assert weights(client, stack["production"], stack) == {"blue": 100}
+    assert describe_service(client, cluster, name)["taskDefinition"] == first
+    with pytest.raises(ClientError) as error:
+        codedeploy.stop_deployment(deploymentId=deployment)
+    assert error.value.response["Error"]["Code"] == "DeploymentAlreadyCompletedException"
+
+
+def test_codedeploy_refuses_a_deployment_config_it_does_not_know(client):
+    stack = load_balanced(client, "10.95")
+    _, name, _, second = blue_green_deployment_group(
+        client, stack, "CodeDeployDefault.ECSAllAtOnce", wait_minutes=0)
+    with pytest.raises(ClientError) as error:
+        client("codedeploy").create_deployment(
+            applicationName=name, deploymentGroupName=name,
+            deploymentConfigName="Custom.Linear50PercentEvery2Minutes",
+            revision={"revisionType": "AppSpecContent", "appSpecContent": {"content": json.dumps(
+                {"version": 0.0, "Resources": [{"TargetService": {"Type": "AWS::ECS::Service",
+                 "Properties": {"TaskDefinition": second}}}]})}})
+    assert error.value.response["Error"]["Code"] == "DeploymentConfigDoesNotExistException"
+    assert client("codedeploy").list_deployments(applicationName=name, deploymentGroupName=name)[
+        "deployments"] == []
+
+
+def test_ecs_rolling_deployment_starts_tasks_then_drains_the_old_ones(client, monkeypatch):
+    """4 tasks start over 60 s, are healthy 10 s later, the old ones drain 30 s: at 0.01,
+    1 s in all."""
+    scale = 0.01
+    monkeypatch.setenv("EMULATOR_TIME_SCALE", str(scale))
+    stack = load_balanced(client, "10.96")
+    cluster, service = ecs_service(client, desiredCount=4, loadBalancers=[{
+        "targetGroupArn": stack["groups"]["blue"]["TargetGroupArn"], "containerName": "web",
+        "containerPort": 8000}])
+    watch(lambda: describe_service(client, cluster, service)["deployments"][0],
+          lambda first: first["rolloutState"] == "COMPLETED")
+    second = task_definition(client, service, "crccheck/hello-world:v2")
+    started = time.monotonic()
+    client("ecs").update_service(cluster=cluster, service=service, taskDefinition=second)
+
+    def read() -> dict:
+        described = describe_service(client, cluster, service)
+        primary = described["deployments"][0]
+        return {"seconds": time.monotonic() - started, "state": primary["rolloutState"],
+                "running": primary["runningCount"], "deployments": len(
+                    described["deployments"]), "service": described["runningCount"]}
+
+    seen = watch(read, lambda state: state["state"] == "COMPLETED")
+    assert seen[-1]["seconds"] >= (60 + 10 + 30) * scale
+    assert (seen[-1]["running"], seen[-1]["deployments"], seen[-1]["service"]) == (4, 1, 4)
+    progress = seen[:-1]
+    assert {state["state"] for state in progress} == {"IN_PROGRESS"}
+    assert {state["running"] for state in progress} & {1, 2, 3}  # one after another
+    assert [state["running"] for state in progress] == sorted(
+        state["running"] for state in progress)
+    assert all(state["deployments"] == 2 for state in progress)  # the old one still runs
+    assert max(state["service"] for state in progress) == 8
+    starting = [state for state in progress if state["running"] < 4]
+    assert seen[-1]["seconds"] - starting[-1]["seconds"] >= (10 + 30) * scale  # health, drain
+    events = [event["message"] for event in describe_service(client, cluster, service)["events"]]
+    assert "has reached a steady state" in events[0]
+    assert "has begun draining connections" in events[1]
+
+
+def test_a_bad_time_scale_stops_the_emulator_start_with_one_line(monkeypatch):
+    monkeypatch.setenv("EMULATOR_TIME_SCALE", "fast")
+    with pytest.raises(EmulatorError) as error:
+        Emulator(port=0).start()
+    assert str(error.value) == (
+        "EMULATOR_TIME_SCALE='fast': want a number of emulator seconds per AWS second above 0 "
+        "and at most 10, e.g. 0.002")
 
 
 @pytest.mark.filterwarnings(r"ignore:Exception\(UnsupportedCall\)")  # moto: no such repository

@@ -6,6 +6,9 @@ destroying the state, network and app stacks of uat and prod, and of the blue/gr
 variants (tests/test_variants_e2e.py); each patch has a comment naming the provider call that
 needed it, and its own boto3 test (tests/ops/test_emulator.py).
 
+Rollouts (ECS deployments, CodeDeploy blue/green) take AWS's time scaled by
+$EMULATOR_TIME_SCALE: clock.py, advanced before every request.
+
 The patches reach into moto's internals, so apply_patches() refuses any other moto version than
 MOTO_VERSION, and wrap() fails loudly when an attribute it replaces is gone.
 

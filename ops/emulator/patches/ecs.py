@@ -3,18 +3,25 @@ deploymentConfiguration, placement, exec and managed-tags settings (every plan a
 wanted to change the service), and UpdateService replaced the whole deploymentConfiguration
 with the one member the provider sends, where AWS merges it: the patch keeps them and merges.
 Rollouts (ops/release.py): an UpdateService with a new task definition started no deployment and
-none ever completed; the patch starts one that completes $EMULATOR_ROLLOUT_SECONDS (default 2)
-later, or, for an image matching $EMULATOR_FAILING_IMAGES (comma-separated fnmatch patterns,
-e.g. `*:broken`), fails and is rolled back by the circuit breaker as ECS does. The rollout
-helpers here serve the CodeDeploy ECS deployments too (patches/codedeploy.py)."""
+none ever completed (or, with MOTO_ECS_SERVICE_RUNNING, every one completed at once). The patch
+starts one and takes the time ECS takes, in AWS seconds scaled by $EMULATOR_TIME_SCALE
+(clock.py): the new tasks start one after another over TASK_START_SECONDS (runningCount grows,
+the old deployment ACTIVE and still running), pass the health checks of the service's target
+group (healthy threshold x interval), then the old tasks drain for its deregistration delay;
+only then is the deployment COMPLETED, alone, and the service steady. A task whose image matches
+$EMULATOR_FAILING_IMAGES (comma-separated fnmatch patterns, e.g. `*:broken`) never starts: each
+launch fails after TASK_START_SECONDS, and the circuit breaker fails the deployment after ECS's
+threshold of failed tasks (half the desired count, at least 3, at most 200) and rolls back, as
+ECS does. The rollout helpers here serve the CodeDeploy ECS deployments too (codedeploy.py)."""
 
 from __future__ import annotations
 
+import math
 import os
 import uuid
 from typing import Any
 
-from ops.emulator.patches import wrap
+from ops.emulator.patches import clock, wrap
 
 # CreateService parameters that DescribeServices returns but moto's create_service ignores
 # (UpdateService already stores every parameter it gets).
@@ -57,16 +64,12 @@ def keep_service_settings() -> None:
                                                 set_deployment_configuration)
 
 
-# Seconds an ECS or CodeDeploy deployment takes in the emulator before it completes (or fails).
-ROLLOUT_SECONDS_VARIABLE = "EMULATOR_ROLLOUT_SECONDS"
+# AWS seconds a Fargate task takes from PROVISIONING to RUNNING (capacity, image pull, start).
+TASK_START_SECONDS = 60.0
 # Comma-separated fnmatch patterns: a deployment whose task definition runs a matching image
 # fails (its tasks "never start"), e.g. EMULATOR_FAILING_IMAGES='*@sha256:0bad*,*:broken'.
 FAILING_IMAGES_VARIABLE = "EMULATOR_FAILING_IMAGES"
 CIRCUIT_BREAKER_REASON = "ECS deployment circuit breaker: tasks failed to start."
-
-
-def rollout_seconds() -> float:
-    return float(os.environ.get(ROLLOUT_SECONDS_VARIABLE) or 2)
 
 
 def failing(images: list[str]) -> bool:
@@ -91,6 +94,46 @@ def service_event(service, message: str) -> None:
                               "message": f"(service {service.name}) {message}"})
 
 
+def target_group(backend, arn: str | None = None, name: str | None = None):
+    """The ELB target group with this ARN or name in the backend's account and region."""
+    from moto.elbv2.models import elbv2_backends
+
+    groups = elbv2_backends[backend.account_id][backend.region_name].target_groups.values()
+    return next((group for group in groups if arn == group.arn or name == group.name), None)
+
+
+def health_seconds(group) -> float:
+    """AWS seconds a running task takes to be healthy in `group`: healthy threshold x interval
+    (0 without a target group)."""
+    if group is None:
+        return 0.0
+    return float(group.healthy_threshold_count) * float(group.health_check_interval_seconds)
+
+
+def drain_seconds(group) -> float:
+    """AWS seconds a deregistered task drains in `group` (its deregistration delay)."""
+    if group is None:
+        return 0.0
+    return float(group.attributes.get("deregistration_delay.timeout_seconds", 300))
+
+
+def service_target_group(backend, service):
+    arns = [balancer.get("targetGroupArn") for balancer in service.load_balancers]
+    return next((group for group in (target_group(backend, arn=arn) for arn in arns if arn)
+                 if group is not None), None)
+
+
+def circuit_breaker_threshold(desired: int) -> int:
+    """Failed tasks after which ECS's circuit breaker fails a deployment: half the desired
+    count, at least 3, at most 200 (ECS developer guide, "deployment circuit breaker")."""
+    return min(max(3, math.ceil(desired / 2)), 200)
+
+
+# ARN -> (ECS backend, service) of the services with a rollout in progress.
+_rolling: dict[str, tuple[Any, Any]] = {}
+_draining: set[str] = set()  # the deployments whose old tasks drain
+
+
 def roll_out_deployments() -> None:
     from moto.core.utils import utcnow
     from moto.ecs.models import EC2ContainerServiceBackend
@@ -109,6 +152,20 @@ def roll_out_deployments() -> None:
         service.deployments.insert(0, deployment)
         return deployment
 
+    def create_service(create):
+        def wrapper(self, *args, **kwargs):
+            service = create(self, *args, **kwargs)
+            service.running_count, service.pending_count = 0, service.desired_count
+            # moto's first deployment (COMPLETED at once with MOTO_ECS_SERVICE_RUNNING): it
+            # starts its tasks like any other.
+            for deployment in service.deployments:
+                deployment.update(rolloutState="IN_PROGRESS", runningCount=0,
+                                  pendingCount=service.desired_count)
+            service._ops_created = utcnow()
+            _rolling[service.arn] = (self, service)
+            return service
+        return wrapper
+
     def update_service(update):
         def wrapper(self, properties: dict[str, Any]):
             cluster = properties.get("cluster", "default")
@@ -122,58 +179,96 @@ def roll_out_deployments() -> None:
             if service.deployment_controller.get("type", "ECS") == "ECS" and (
                     service.task_definition != before or force):
                 start_deployment(service, service.task_definition)
+                _rolling[service.arn] = (self, service)
             return service
         return wrapper
 
-    def advance(backend, service) -> None:
-        """Finish the PRIMARY deployment once it is rollout_seconds() old: COMPLETED with every
-        task running, or, for a failing image, FAILED and (circuit breaker rollback) replaced
-        by a deployment of the last completed task definition, as ECS does."""
-        if service.deployment_controller.get("type", "ECS") != "ECS" or not service.deployments:
-            return
-        primary = service.deployments[0]
-        if primary.get("rolloutState") != "IN_PROGRESS" or (
-                utcnow() - primary["createdAt"]).total_seconds() < rollout_seconds():
-            return
+    def start_code_deploy_tasks(backend, service) -> bool:
+        """A CODE_DEPLOY service's first task set: running once started and healthy. True
+        while it still starts."""
+        group = service_target_group(backend, service)
+        if clock.aws_seconds_since(service._ops_created) < \
+                TASK_START_SECONDS + health_seconds(group):
+            return True
+        service.running_count, service.pending_count = service.desired_count, 0
+        return False
+
+    def advance(backend, service) -> bool:
+        """Move the PRIMARY deployment to now (see the module docstring); True while it is
+        still in progress."""
+        if service.status != "ACTIVE":
+            return False
+        if service.deployment_controller.get("type", "ECS") != "ECS":
+            return service.deployment_controller.get("type") == "CODE_DEPLOY" and \
+                hasattr(service, "_ops_created") and start_code_deploy_tasks(backend, service)
+        if not service.deployments:
+            return False
+        primary, older = service.deployments[0], service.deployments[1:]
+        if primary.get("rolloutState") != "IN_PROGRESS":
+            return False
+        seconds = clock.aws_seconds_since(primary["createdAt"])
+        desired = primary["desiredCount"] = service.desired_count
         if failing(task_definition_images(backend, primary["taskDefinition"])):
-            breaker = (service.deployment_configuration or {}).get(
-                "deploymentCircuitBreaker") or {}
-            if not breaker.get("enable"):
-                return  # ECS keeps starting tasks that fail, for ever
-            primary.update(rolloutState="FAILED", rolloutStateReason=CIRCUIT_BREAKER_REASON,
-                           failedTasks=service.desired_count, pendingCount=0, runningCount=0,
+            return fail(backend, service, primary, desired * int(seconds // TASK_START_SECONDS))
+        running = desired if seconds >= TASK_START_SECONDS else \
+            int(desired * seconds / TASK_START_SECONDS)
+        if running != primary["runningCount"]:
+            primary.update(runningCount=running, pendingCount=desired - running,
                            updatedAt=utcnow())
-            service_event(service, f"(deployment {primary['id']}) deployment failed: tasks "
-                                    "failed to start.")
-            previous = next((deployment for deployment in service.deployments[1:]
-                             if deployment.get("rolloutState") == "COMPLETED"), None)
-            if breaker.get("rollback") and previous is not None:
-                service_event(service, f"rolling back to deployment {previous['id']}.")
-                service.task_definition = previous["taskDefinition"]
-                service.deployments[:] = [primary]  # the rollback takes the old tasks' place
-                start_deployment(service, previous["taskDefinition"])
-            return
-        primary.update(rolloutState="COMPLETED", runningCount=service.desired_count,
-                       pendingCount=0, updatedAt=utcnow(),
+        group = service_target_group(backend, service)
+        healthy = TASK_START_SECONDS + health_seconds(group)
+        draining = [one for one in older if one.get("runningCount")]
+        if seconds >= healthy and draining and primary["id"] not in _draining:
+            _draining.add(primary["id"])
+            service_event(service, f"has begun draining connections on {len(draining)} "
+                                   "deployment(s).")
+        service.running_count = running + sum(one.get("runningCount", 0) for one in older)
+        service.pending_count = desired - running
+        if seconds < healthy + (drain_seconds(group) if draining else 0.0):
+            return True
+        _draining.discard(primary["id"])
+        primary.update(rolloutState="COMPLETED", runningCount=desired, pendingCount=0,
+                       updatedAt=utcnow(),
                        rolloutStateReason=f"ECS deployment {primary['id']} completed.")
         service.deployments[:] = [primary]
-        service.running_count, service.pending_count = service.desired_count, 0
+        service.running_count, service.pending_count = desired, 0
         service_event(service, "has reached a steady state.")
+        return False
 
-    def describe_services(describe):
-        def wrapper(self, *args, **kwargs):
-            services, failures = describe(self, *args, **kwargs)
-            for service in services:
-                advance(self, service)
-            return services, failures
-        return wrapper
+    def fail(backend, service, primary: dict[str, Any], failed: int) -> bool:
+        """A deployment whose tasks never start: `failed` launches so far. FAILED, and rolled
+        back, once the circuit breaker's threshold is reached; True while in progress."""
+        if failed != primary["failedTasks"]:
+            primary.update(failedTasks=failed, runningCount=0, updatedAt=utcnow())
+        breaker = (service.deployment_configuration or {}).get("deploymentCircuitBreaker") or {}
+        if not breaker.get("enable") or failed < circuit_breaker_threshold(
+                primary["desiredCount"]):
+            return True  # without the breaker ECS keeps starting tasks that fail, for ever
+        primary.update(rolloutState="FAILED", rolloutStateReason=CIRCUIT_BREAKER_REASON,
+                       pendingCount=0, runningCount=0, updatedAt=utcnow())
+        service_event(service, f"(deployment {primary['id']}) deployment failed: tasks "
+                                "failed to start.")
+        previous = next((deployment for deployment in service.deployments[1:]
+                         if deployment.get("rolloutState") == "COMPLETED"), None)
+        if not (breaker.get("rollback") and previous is not None):
+            return False
+        service_event(service, f"rolling back to deployment {previous['id']}.")
+        service.task_definition = previous["taskDefinition"]
+        service.deployments[:] = [primary]  # the rollback takes the old tasks' place
+        start_deployment(service, previous["taskDefinition"])
+        return True
 
-    # ECS UpdateService with a new task definition (what the provider sends when
-    # aws_ecs_service.task_definition changes): moto kept the one deployment it made at
+    def tick() -> None:
+        for arn, (backend, service) in list(_rolling.items()):
+            if not advance(backend, service):
+                _rolling.pop(arn, None)
+
+    # ECS CreateService and UpdateService with a new task definition (what the provider sends
+    # when aws_ecs_service.task_definition changes): moto kept the one deployment it made at
     # CreateService, still naming the old task definition, and never finished any deployment
-    # (rolloutState IN_PROGRESS, runningCount 0 unless MOTO_ECS_SERVICE_RUNNING). Now each
-    # starts a PRIMARY deployment that DescribeServices reports COMPLETED after
-    # $EMULATOR_ROLLOUT_SECONDS, or FAILED and rolled back for an image in
-    # $EMULATOR_FAILING_IMAGES.
+    # (rolloutState IN_PROGRESS, runningCount 0 unless MOTO_ECS_SERVICE_RUNNING, which finished
+    # every one at once). Now each starts a PRIMARY deployment that takes ECS's time
+    # (module docstring), or FAILS and is rolled back for an image in $EMULATOR_FAILING_IMAGES.
+    wrap(EC2ContainerServiceBackend, "create_service", create_service)
     wrap(EC2ContainerServiceBackend, "update_service", update_service)
-    wrap(EC2ContainerServiceBackend, "describe_services", describe_services)
+    clock.on_every_request(tick)
