@@ -1,0 +1,304 @@
+"""IAM enforced in the emulator (ops/emulator/iam/): requests made with an assumed role's
+credentials are refused where AWS would refuse them, by action, resource ARN, condition,
+explicit deny and permissions boundary; what AWS authorizes as the caller on its behalf too; the
+trust policy decides who assumes a role. Runs moto in this process on a free port."""
+
+import json
+import uuid
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from ops.emulator import Emulator
+from ops.emulator.iam import mint_token, read_denials, web_identity_environment
+
+REGION = "ap-south-1"
+ACCOUNT = "123456789012"
+REPO = "acme/shop"
+OIDC = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def document(*statements) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def allow(action, resource="*", **condition):
+    statement = {"Effect": "Allow", "Action": action, "Resource": resource}
+    if condition:
+        statement["Condition"] = condition
+    return statement
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory):
+    with Emulator(port=0, enforce_iam=True,
+                  denials_file=tmp_path_factory.mktemp("iam") / "denials.jsonl") as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def admin(emulator):
+    def make(service):
+        return boto3.client(service, region_name=REGION, endpoint_url=emulator.endpoint_url,
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+    admin_iam = make("iam")
+    admin_iam.create_open_id_connect_provider(
+        Url="https://token.actions.githubusercontent.com", ClientIDList=["sts.amazonaws.com"],
+        ThumbprintList=["6938fd4d98bab03faadb97b34396831e3780aea1"])
+    return make
+
+
+def trusting_account():
+    return document({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                     "Action": "sts:AssumeRole"})
+
+
+def role(admin, *statements, boundary=None, trust=None, max_session=3600) -> str:
+    """A role with `statements` inline, assumable by the account; returns its ARN."""
+    iam = admin("iam")
+    name = unique("role")
+    extra = {"PermissionsBoundary": boundary} if boundary else {}
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust or trusting_account(),
+                          MaxSessionDuration=max_session, **extra)["Role"]["Arn"]
+    if statements:
+        iam.put_role_policy(RoleName=name, PolicyName="p", PolicyDocument=document(*statements))
+    return arn
+
+
+def as_role(emulator, admin, role_arn):
+    credentials = admin("sts").assume_role(RoleArn=role_arn, RoleSessionName="ci")["Credentials"]
+
+    def make(service):
+        return boto3.client(service, region_name=REGION, endpoint_url=emulator.endpoint_url,
+                            aws_access_key_id=credentials["AccessKeyId"],
+                            aws_secret_access_key=credentials["SecretAccessKey"],
+                            aws_session_token=credentials["SessionToken"])
+    return make
+
+
+def denied(call, code=None) -> str:
+    with pytest.raises(ClientError) as raised:
+        call()
+    error = raised.value.response["Error"]
+    if code:
+        assert error["Code"] == code, error
+    return error["Message"]
+
+
+def test_admin_credentials_are_not_evaluated(admin):
+    assert admin("ecs").create_cluster(clusterName=unique("c"))["cluster"]["status"] == "ACTIVE"
+
+
+def test_allowed_and_denied_by_action(emulator, admin):
+    client = as_role(emulator, admin, role(admin, allow("sns:ListTopics")))
+    client("sns").list_topics()
+    message = denied(lambda: client("sqs").list_queues())
+    assert "is not authorized to perform: sqs:ListQueues" in message
+    assert "because no identity-based policy allows the sqs:ListQueues action" in message
+
+
+def test_by_resource_arn_of_an_ecs_cluster(emulator, admin):
+    granted, other = unique("c"), unique("c")
+    admin("ecs").create_cluster(clusterName=granted)
+    admin("ecs").create_cluster(clusterName=other)
+    arn = f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{granted}"
+    client = as_role(emulator, admin, role(admin, allow("ecs:DescribeClusters", arn)))
+    assert client("ecs").describe_clusters(clusters=[granted])["clusters"][0]["clusterName"] \
+        == granted
+    message = denied(lambda: client("ecs").describe_clusters(clusters=[other]),
+                     "AccessDeniedException")
+    assert f"cluster/{other}" in message
+    denial = emulator.denials()[-1]
+    assert denial["action"] == "ecs:DescribeClusters"
+    assert denial["resource"] == f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{other}"
+    assert denial["role"].endswith(":role/" + denial["role"].split("/")[-1])
+    assert read_denials(emulator.denials_file)[-1]["resource"] == denial["resource"]
+
+
+def test_query_protocol_answers_access_denied(emulator, admin):
+    client = as_role(emulator, admin, role(admin))
+    message = denied(lambda: client("iam").list_roles(), "AccessDenied")
+    assert "iam:ListRoles" in message
+
+
+def test_s3_object_by_key(emulator, admin):
+    bucket = unique("state")
+    admin("s3").create_bucket(Bucket=bucket,
+                              CreateBucketConfiguration={"LocationConstraint": REGION})
+    client = as_role(emulator, admin, role(
+        admin, allow(["s3:GetObject", "s3:PutObject"], f"arn:aws:s3:::{bucket}/uat/*")))
+    client("s3").put_object(Bucket=bucket, Key="uat/app.tfstate", Body=b"{}")
+    message = denied(lambda: client("s3").put_object(Bucket=bucket, Key="prod/app.tfstate",
+                                                     Body=b"{}"), "AccessDenied")
+    assert f"s3:PutObject on resource: arn:aws:s3:::{bucket}/prod/app.tfstate" in message
+
+
+def test_explicit_deny_wins(emulator, admin):
+    client = as_role(emulator, admin, role(
+        admin, allow("sns:*"), {"Effect": "Deny", "Action": "sns:ListTopics", "Resource": "*"}))
+    client("sns").list_subscriptions()
+    assert "explicit deny" in denied(lambda: client("sns").list_topics())
+
+
+def test_permissions_boundary_caps(emulator, admin):
+    boundary = admin("iam").create_policy(
+        PolicyName=unique("boundary"),
+        PolicyDocument=document(allow("sns:ListTopics")))["Policy"]["Arn"]
+    client = as_role(emulator, admin, role(admin, allow("sns:*"), allow("sqs:*"),
+                                           boundary=boundary))
+    client("sns").list_topics()
+    assert "permissions boundary" in denied(lambda: client("sqs").list_queues())
+
+
+def test_attached_managed_policy_counts(emulator, admin):
+    arn = role(admin)
+    admin("iam").attach_role_policy(RoleName=arn.split("/")[-1],
+                                    PolicyArn="arn:aws:iam::aws:policy/AmazonSNSReadOnlyAccess")
+    client = as_role(emulator, admin, arn)
+    client("sns").list_topics()
+    denied(lambda: client("sns").create_topic(Name=unique("t")))
+
+
+def test_attach_role_policy_condition_on_policy_arn(emulator, admin):
+    target = role(admin)
+    allowed_policy = "arn:aws:iam::aws:policy/AmazonSNSReadOnlyAccess"
+    client = as_role(emulator, admin, role(admin, allow(
+        ["iam:AttachRolePolicy"], target, ArnEquals={"iam:PolicyARN": allowed_policy})))
+    client("iam").attach_role_policy(RoleName=target.split("/")[-1], PolicyArn=allowed_policy)
+    message = denied(lambda: client("iam").attach_role_policy(
+        RoleName=target.split("/")[-1],
+        PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess"))
+    assert "iam:AttachRolePolicy" in message
+
+
+def test_pass_role_to_the_wrong_service(emulator, admin):
+    task_role = role(admin)
+    client = as_role(emulator, admin, role(
+        admin, allow("ecs:RegisterTaskDefinition"),
+        allow("iam:PassRole", task_role,
+              StringEquals={"iam:PassedToService": "codedeploy.amazonaws.com"})))
+    message = denied(lambda: client("ecs").register_task_definition(
+        family=unique("task"), taskRoleArn=task_role,
+        containerDefinitions=[{"name": "web", "image": "nginx", "memory": 512}]))
+    assert f"iam:PassRole on resource: {task_role}" in message
+    assert emulator.denials()[-1]["context"] == {"iam:PassedToService": "ecs-tasks.amazonaws.com"}
+
+
+def test_pass_role_to_the_right_service(emulator, admin):
+    task_role = role(admin)
+    client = as_role(emulator, admin, role(
+        admin, allow("ecs:RegisterTaskDefinition"),
+        allow("iam:PassRole", task_role,
+              StringEquals={"iam:PassedToService": "ecs-tasks.amazonaws.com"})))
+    client("ecs").register_task_definition(
+        family=unique("task"), taskRoleArn=task_role,
+        containerDefinitions=[{"name": "web", "image": "nginx", "memory": 512}])
+
+
+def test_target_tracking_alarms_are_evaluated_as_the_caller(emulator, admin):
+    cluster, service = unique("c"), unique("s")
+    resource_id = f"service/{cluster}/{service}"
+    admin("ecs").create_cluster(clusterName=cluster)
+    admin("ecs").create_service(cluster=cluster, serviceName=service, desiredCount=1)
+    admin("application-autoscaling").register_scalable_target(
+        ServiceNamespace="ecs", ResourceId=resource_id,
+        ScalableDimension="ecs:service:DesiredCount", MinCapacity=1, MaxCapacity=2)
+    scaling = allow("application-autoscaling:PutScalingPolicy")
+    policy = dict(PolicyName="cpu", ServiceNamespace="ecs", ResourceId=resource_id,
+                  ScalableDimension="ecs:service:DesiredCount", PolicyType="TargetTrackingScaling",
+                  TargetTrackingScalingPolicyConfiguration={
+                      "TargetValue": 60.0, "PredefinedMetricSpecification": {
+                          "PredefinedMetricType": "ECSServiceAverageCPUUtilization"}})
+    own_alarms = allow(["cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms",
+                        "cloudwatch:DeleteAlarms"],
+                       f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{service}-*")
+    client = as_role(emulator, admin, role(admin, scaling, own_alarms))
+    message = denied(lambda: client("application-autoscaling").put_scaling_policy(**policy))
+    assert f"cloudwatch:PutMetricAlarm on resource: arn:aws:cloudwatch:{REGION}:{ACCOUNT}:" \
+           f"alarm:TargetTracking-{resource_id}-AlarmHigh-" in message
+    tracking = allow(["cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms",
+                      "cloudwatch:DeleteAlarms"],
+                     f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:TargetTracking-{resource_id}-*")
+    client = as_role(emulator, admin, role(admin, scaling, tracking))
+    client("application-autoscaling").put_scaling_policy(**policy)
+
+
+def test_first_cluster_needs_create_service_linked_role(emulator, admin):
+    """Runs before anything creates the ECS service-linked role in this module's account."""
+    iam = admin("iam")
+    for existing in iam.list_roles(PathPrefix="/aws-service-role/ecs.amazonaws.com/")["Roles"]:
+        iam.delete_service_linked_role(RoleName=existing["RoleName"])
+    cluster = unique("c")
+    clusters = allow("ecs:CreateCluster", f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/*")
+    client = as_role(emulator, admin, role(admin, clusters))
+    message = denied(lambda: client("ecs").create_cluster(clusterName=cluster))
+    assert "iam:CreateServiceLinkedRole on resource: arn:aws:iam::123456789012:role/" \
+           "aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS" in message
+    client = as_role(emulator, admin, role(admin, clusters, allow(
+        "iam:CreateServiceLinkedRole", "*",
+        StringEquals={"iam:AWSServiceName": "ecs.amazonaws.com"})))
+    client("ecs").create_cluster(clusterName=cluster)
+    # AWS made the role: the next cluster needs no such permission.
+    as_role(emulator, admin, role(admin, clusters))("ecs").create_cluster(
+        clusterName=unique("c"))
+
+
+def test_assume_role_trust_policy(emulator, admin):
+    nobody = document({"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                       "Action": "sts:AssumeRole"})
+    arn = role(admin, trust=nobody)
+    denied(lambda: admin("sts").assume_role(RoleArn=arn, RoleSessionName="ci"), "AccessDenied")
+    assert emulator.denials()[-1]["action"] == "sts:AssumeRole"
+
+
+def test_duration_beyond_max_session_duration(emulator, admin):
+    arn = role(admin, max_session=3600)
+    message = denied(lambda: admin("sts").assume_role(RoleArn=arn, RoleSessionName="ci",
+                                                      DurationSeconds=7200), "ValidationError")
+    assert "MaxSessionDuration" in message
+
+
+def github_role(admin, *subjects, statements=()):
+    trust = document({
+        "Effect": "Allow", "Principal": {"Federated": OIDC},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {"token.actions.githubusercontent.com:aud":
+                                       "sts.amazonaws.com",
+                                       "token.actions.githubusercontent.com:sub": list(subjects)}}})
+    return role(admin, *statements, trust=trust)
+
+
+def test_web_identity_with_the_trusted_subject(emulator, admin):
+    subject = f"repo:{REPO}:environment:uat"
+    arn = github_role(admin, subject, statements=[allow("sns:ListTopics")])
+    env = web_identity_environment(emulator.endpoint_url, arn, mint_token(subject))
+    sts = boto3.client("sts", region_name=REGION, endpoint_url=emulator.endpoint_url,
+                       aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                       aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+                       aws_session_token=env["AWS_SESSION_TOKEN"])
+    assert f":assumed-role/{arn.split('/')[-1]}/" in sts.get_caller_identity()["Arn"]
+
+
+@pytest.mark.parametrize("subject", [f"repo:{REPO}:pull_request",
+                                     f"repo:{REPO}:ref:refs/heads/main",
+                                     "repo:someone/else:environment:uat"])
+def test_web_identity_with_another_subject_is_refused(emulator, admin, subject):
+    arn = github_role(admin, f"repo:{REPO}:environment:uat")
+    with pytest.raises(ClientError) as raised:
+        web_identity_environment(emulator.endpoint_url, arn, mint_token(subject))
+    assert raised.value.response["Error"]["Code"] == "AccessDenied"
+    assert subject in emulator.denials()[-1]["principal"]
+
+
+def test_web_identity_with_the_wrong_audience(emulator, admin):
+    subject = f"repo:{REPO}:environment:uat"
+    arn = github_role(admin, subject)
+    with pytest.raises(ClientError) as raised:
+        web_identity_environment(emulator.endpoint_url, arn,
+                                 mint_token(subject, audience="someone-else"))
+    assert raised.value.response["Error"]["Code"] == "InvalidIdentityToken"
