@@ -302,3 +302,77 @@ def test_web_identity_with_the_wrong_audience(emulator, admin):
         web_identity_environment(emulator.endpoint_url, arn,
                                  mint_token(subject, audience="someone-else"))
     assert raised.value.response["Error"]["Code"] == "InvalidIdentityToken"
+
+
+def test_terraform_apply_under_a_role_without_the_permission_fails_naming_it(
+        emulator, admin, tmp_path):
+    """A small configuration, real Terraform and provider: the refusal reaches the apply."""
+    from ops.emulator import aws_environment
+    from ops.terraform import cli_environment, terraform
+
+    group = unique("/app/logs")
+    arn = role(admin, allow("logs:CreateLogGroup",
+                            f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/other/*"))
+    credentials = admin("sts").assume_role(RoleArn=arn, RoleSessionName="ci")["Credentials"]
+    (tmp_path / "main.tf.json").write_text(json.dumps({
+        "terraform": {"required_providers": {"aws": {"source": "hashicorp/aws",
+                                                     "version": "5.100.0"}}},
+        "provider": {"aws": {"region": REGION}},
+        "resource": {"aws_cloudwatch_log_group": {"logs": {"name": group}}}}))
+    env = aws_environment(emulator.port, REGION, base=cli_environment())
+    env.update(AWS_ACCESS_KEY_ID=credentials["AccessKeyId"],
+               AWS_SECRET_ACCESS_KEY=credentials["SecretAccessKey"],
+               AWS_SESSION_TOKEN=credentials["SessionToken"], CHECKPOINT_DISABLE="1")
+    assert terraform(tmp_path, "init", "-input=false", "-no-color", env=env,
+                     check=False).returncode == 0
+    applied = terraform(tmp_path, "apply", "-auto-approve", "-input=false", "-no-color",
+                        env=env, check=False)
+    assert applied.returncode == 1
+    output = " ".join((applied.stdout + applied.stderr).split())
+    assert "AccessDeniedException" in output
+    assert (f"is not authorized to perform: logs:CreateLogGroup on resource: "
+            f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{group}") in output
+
+
+def test_serve_enforces_with_the_environment_variable(admin, tmp_path):
+    """`python -m ops.emulator serve` with EMULATOR_ENFORCE_IAM=1: its own process, its own
+    moto, and the denials file named by EMULATOR_IAM_DENIALS."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    denials = tmp_path / "denials.jsonl"
+    root = Path(__file__).resolve().parents[2]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "ops.emulator", "serve", "--port", str(port), "--quiet"],
+        cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "EMULATOR_ENFORCE_IAM": "1", "EMULATOR_IAM_DENIALS": str(denials)})
+    try:
+        assert "ready" in server.stdout.readline()
+        endpoint = f"http://127.0.0.1:{port}"
+
+        def client(service, **keys):
+            return boto3.client(service, region_name=REGION, endpoint_url=endpoint,
+                                **(keys or {"aws_access_key_id": "testing",
+                                            "aws_secret_access_key": "testing"}))
+        name = unique("role")
+        client("iam").create_role(RoleName=name, AssumeRolePolicyDocument=trusting_account())
+        credentials = client("sts").assume_role(
+            RoleArn=f"arn:aws:iam::{ACCOUNT}:role/{name}", RoleSessionName="ci")["Credentials"]
+        denied(lambda: client("sns", aws_access_key_id=credentials["AccessKeyId"],
+                              aws_secret_access_key=credentials["SecretAccessKey"],
+                              aws_session_token=credentials["SessionToken"]).list_topics())
+        deadline = time.monotonic() + 5
+        while not read_denials(denials) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert [d["action"] for d in read_denials(denials)] == ["sns:ListTopics"]
+        assert read_denials(denials)[0]["role"] == f"arn:aws:iam::{ACCOUNT}:role/{name}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
