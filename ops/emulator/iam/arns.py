@@ -55,17 +55,23 @@ def known_action(service: str, action: str) -> bool:
     return action.lower() in _service(service)[0]
 
 
-def resource_patterns(service: str, action: str) -> list[tuple[str, str]]:
-    """(resource type, ARN pattern) the action is authorized on: the required types, else the
-    first listed one; [] for actions authorized on "*" only."""
+def resource_patterns(service: str, action: str, variant: str = "") -> list[tuple[str, str, bool]]:
+    """(resource type, ARN pattern, required) the action is authorized on; [] for actions
+    authorized on "*" only. variant "elbv2": the reference's data merges Elastic Load
+    Balancing's two APIs, and lists only the Classic `loadbalancer` type for the calls both have
+    (CreateLoadBalancer, AddTags, ...); version 2 authorizes them on loadbalancer/app|net/."""
     actions, types = _service(service)
     details = actions.get(action.lower())
-    if not details or not details["resourceTypes"]:
+    if not details:
         return []
-    chosen = [rt for rt in details["resourceTypes"] if rt["required"]] \
-        or details["resourceTypes"][:1]
-    return [(rt["name"], types[rt["name"].lower()]["arn"]) for rt in chosen
-            if rt["name"].lower() in types]
+    found = []
+    for resource_type in details["resourceTypes"]:
+        names = [resource_type["name"]]
+        if variant == "elbv2" and resource_type["name"] == "loadbalancer":
+            names = ["loadbalancer/app/", "loadbalancer/net/"]
+        found += [(name, types[name.lower()]["arn"], resource_type["required"]) for name in names
+                  if name.lower() in types]
+    return found
 
 
 def _regex(pattern: str) -> re.Pattern[str]:
@@ -112,43 +118,63 @@ def _arn_params(params: dict[str, Any]) -> Iterable[str]:
                 yield item
 
 
+def _fill(service: str, action: str, pattern: str, params: dict[str, Any],
+          fixed: dict[str, str]) -> tuple[list[str], list[str]]:
+    variables = re.findall(r"\$\{(\w+)\}", pattern)
+    choices: list[list[str]] = []
+    missing: list[str] = []
+    for variable in variables:
+        if variable in fixed:
+            choices.append([fixed[variable]])
+            continue
+        values = _values(variable, params)
+        if values is None:
+            new = bool(_CREATES.match(action)) and variable.endswith(("Id", "Number"))
+            if not new:
+                missing.append(f"{service}:{action} {variable}")
+            values = [NEW if new else UNRESOLVED]
+        choices.append(values)
+    arns = []
+    for combination in itertools.product(*choices):
+        arn = pattern
+        for variable, value in zip(variables, combination):
+            arn = arn.replace("${" + variable + "}", value, 1)
+        arns.append(arn)
+    return arns, missing
+
+
 def build(service: str, action: str, params: dict[str, Any], partition: str, region: str,
-          account: str, resolve: dict[str, str] | None = None) -> tuple[list[str], list[str]]:
+          account: str, resolve: dict[str, str] | None = None,
+          variant: str = "") -> tuple[list[str], list[str]]:
     """The ARNs `action` is authorized on for a request with `params`, and the variables no
     parameter filled ("service:Action Variable"). `resolve` fills variables the caller knows
-    (a role's path, a cluster's default name)."""
-    patterns = resource_patterns(service, action)
+    (a role's path, a cluster's default name). Every required resource type is evaluated;
+    where none is required, the first type a parameter names (an ARN, or all its variables),
+    else the first listed."""
+    patterns = resource_patterns(service, action, variant)
     if not patterns:
         return ["*"], []
+    if variant == "elbv2" and str(params.get("Type", "")).lower() == "network":
+        patterns.sort(key=lambda found: found[0] != "loadbalancer/net/")
     fixed = {"Partition": partition, "Region": region, "Account": account, **(resolve or {})}
-    arns: list[str] = []
-    missing: list[str] = []
     direct = list(_arn_params(params))
-    for _type, pattern in patterns:
-        regex = _regex(pattern.replace("${Partition}", partition).replace("${Region}", region)
-                       .replace("${Account}", account))
-        matching = [arn for arn in direct if regex.match(arn)]
-        if matching:
-            arns.extend(matching)
-            continue
-        variables = re.findall(r"\$\{(\w+)\}", pattern)
-        choices: list[list[str]] = []
-        for variable in variables:
-            if variable in fixed:
-                choices.append([fixed[variable]])
-                continue
-            values = _values(variable, params)
-            if values is None:
-                new = _CREATES.match(action) and variable.endswith("Id")
-                if not new:
-                    missing.append(f"{service}:{action} {variable}")
-                values = [NEW if new else UNRESOLVED]
-            choices.append(values)
-        for combination in itertools.product(*choices):
-            arn = pattern
-            for variable, value in zip(variables, combination):
-                arn = arn.replace("${" + variable + "}", value, 1)
-            arns.append(arn)
+    if variant == "elbv2" and not _CREATES.match(action):
+        own = [arn for arn in direct if arn.startswith(f"arn:{partition}:elasticloadbalancing:")]
+        if own:  # ResourceArns of any ELB type (AddTags), or the one the call is about
+            return list(dict.fromkeys(own)), []
+    candidates = []
+    for _type, pattern, required in patterns:
+        concrete = (pattern.replace("${Partition}", partition).replace("${Region}", region)
+                    .replace("${Account}", account))
+        filled, missing = _fill(service, action, pattern, params, fixed)
+        matching = [arn for arn in direct if _regex(concrete).match(arn)]
+        if missing and matching:  # e.g. resourceArn: the parameter is the resource's ARN
+            filled, missing = matching, []
+        candidates.append((required, not missing, filled, missing))
+    chosen = [c for c in candidates if c[0]] or [c for c in candidates if c[1]][:1] \
+        or candidates[:1]
+    arns = [arn for c in chosen for arn in c[2]]
+    missing = [m for c in chosen for m in c[3]]
     if missing:
         log.warning("IAM: no resource for %s; evaluated as %s", ", ".join(missing), UNRESOLVED)
     return list(dict.fromkeys(arns)), missing

@@ -163,7 +163,7 @@ class Enforcer:
         partition = "aws"
         resolve = self._resolve(prefix, action, params, account)
         resources, missing = arns.build(prefix, action, params, partition, region, account,
-                                        resolve)
+                                        resolve, variant=response.service_name)
         self.gaps.update(missing)
         context = _request_context(prefix, action, params)
         for resource in resources:
@@ -190,7 +190,7 @@ class Enforcer:
     def _resolve(prefix: str, action: str, params: dict[str, Any], account: str) -> dict:
         resolve: dict[str, str] = {}
         if prefix == "ecs":
-            if not arns._lookup(params, "cluster") and not arns._lookup(params, "clusters"):
+            if arns._values("ClusterName", params) is None:
                 resolve["ClusterName"] = "default"
             task_definition = str(params.get("taskDefinition") or "")
             if ":" in task_definition.rsplit("/", 1)[-1]:
@@ -202,6 +202,8 @@ class Enforcer:
             role_id = _role_id(iam, params["RoleName"])
             path = iam.roles[role_id].path if role_id else params.get("Path") or "/"
             resolve["RoleNameWithPath"] = path.lstrip("/") + params["RoleName"]
+        if prefix == "ssm" and params.get("ResourceType") == "Parameter":
+            resolve["ParameterNameWithoutLeadingSlash"] = str(params.get("ResourceId")).lstrip("/")
         if prefix == "iam" and params.get("PolicyArn"):
             resolve["PolicyNameWithPath"] = params["PolicyArn"].split(":policy/", 1)[-1]
         return resolve
