@@ -100,6 +100,7 @@ class Enforcer:
         self.denials_file = denials_file
         self.evaluations = 0
         self.seconds = 0.0
+        self._verdicts: dict[tuple, dict[str, Any]] = {}
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -132,28 +133,33 @@ class Enforcer:
                         "type": "User", "entity": user, "session": None, "name": user.name}
         return None  # a key moto does not know: moto's own handling applies
 
-    def policies(self, principal: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    def policies(self, principal: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], tuple]:
+        """The principal's identity policies and permissions boundary (name -> document), and
+        a key that changes whenever any of them does (moto's stored texts)."""
         from moto.iam.models import iam_backends
 
         entity = principal["entity"]
         if entity is None:  # the role was deleted: nothing allows
-            return {}, {}
+            return {}, {}, ()
         iam = iam_backends[principal["account"]]["aws"]
-        identity = {f"inline/{name}": _doc(doc) for name, doc in entity.policies.items()}
+        identity = {f"inline/{name}": doc for name, doc in list(entity.policies.items())}
         for arn, policy in list(entity.managed_policies.items()):
-            identity[arn] = _doc(_default_version(policy))
+            identity[arn] = _default_version(policy)
         if principal["type"] == "User":
             for group in iam.get_groups_for_user(entity.name):
-                identity.update({f"group/{group.name}/{n}": _doc(d)
-                                 for n, d in group.policies.items()})
-                for arn, policy in group.managed_policies.items():
-                    identity[arn] = _doc(_default_version(policy))
+                identity.update({f"group/{group.name}/{n}": d
+                                 for n, d in list(group.policies.items())})
+                for arn, policy in list(group.managed_policies.items()):
+                    identity[arn] = _default_version(policy)
         boundary = {}
-        boundary_arn = getattr(entity, "permissions_boundary_arn", None) \
-            or getattr(entity, "permissions_boundary", None)
+        boundary_arn = getattr(entity, "permissions_boundary_arn", None)
         if boundary_arn:
-            boundary[boundary_arn] = _doc(_default_version(iam.get_policy(boundary_arn)))
-        return identity, boundary
+            boundary[boundary_arn] = _default_version(iam.get_policy(boundary_arn))
+        key = tuple((kind, name, text if isinstance(text, str) else json.dumps(text))
+                    for kind, policies in (("identity", identity), ("boundary", boundary))
+                    for name, text in sorted(policies.items()))
+        return ({name: _doc(text) for name, text in identity.items()},
+                {name: _doc(text) for name, text in boundary.items()}, key)
 
     # -- checks ---------------------------------------------------------------------------
     def checks(self, response: Any, prefix: str, action: str, params: dict[str, Any],
@@ -212,19 +218,27 @@ class Enforcer:
     def authorize(self, principal: dict[str, Any], service: str,
                   checks: list[tuple[str, str, dict[str, Any]]], region: str) -> None:
         """Raise Denied (and record it) for the first check AWS would refuse."""
-        identity, boundary = self.policies(principal)
+        identity, boundary, policies_key = self.policies(principal)
         session = _doc(principal["session"]) if principal["session"] else None
         now = datetime.datetime.now(datetime.timezone.utc)
+        # No aws:CurrentTime/EpochTime: verdicts are cached by policies, request and context.
         base = {"aws:PrincipalArn": principal["role_arn"],
                 "aws:PrincipalAccount": principal["account"],
                 "aws:PrincipalType": principal["type"], "aws:RequestedRegion": region,
-                "aws:SecureTransport": "true", "aws:CurrentTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "aws:EpochTime": str(int(now.timestamp()))}
+                "aws:SecureTransport": "true"}
         for action, resource, context in checks:
             started = time.perf_counter()
-            verdict = self.evaluator.evaluate(principal["arn"], action, resource,
-                                              principal["account"], {**base, **context},
-                                              identity, boundary, session)
+            full = {**base, **context}
+            key = (principal["arn"], policies_key, str(principal["session"]), action, resource,
+                   json.dumps(full, sort_keys=True))
+            verdict = self._verdicts.get(key)
+            if verdict is None:
+                verdict = self.evaluator.evaluate(principal["arn"], action, resource,
+                                                  principal["account"], full, identity,
+                                                  boundary, session)
+                if len(self._verdicts) > 20000:
+                    self._verdicts.clear()
+                self._verdicts[key] = verdict
             self.evaluations += 1
             self.seconds += time.perf_counter() - started
             if verdict.get("result") == "Allowed":
