@@ -145,6 +145,13 @@ def test_explicit_deny_wins(emulator, admin):
     assert "explicit deny" in denied(lambda: client("sns").list_topics())
 
 
+def test_not_action(emulator, admin):
+    client = as_role(emulator, admin, role(
+        admin, {"Effect": "Allow", "NotAction": "sns:*", "Resource": "*"}))
+    client("sqs").list_queues()
+    denied(lambda: client("sns").list_topics())
+
+
 def test_permissions_boundary_caps(emulator, admin):
     boundary = admin("iam").create_policy(
         PolicyName=unique("boundary"),
@@ -354,7 +361,7 @@ def test_serve_enforces_with_the_environment_variable(admin, tmp_path):
         cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "EMULATOR_ENFORCE_IAM": "1", "EMULATOR_IAM_DENIALS": str(denials)})
     try:
-        assert "ready" in server.stdout.readline()
+        assert f"IAM enforced, denials in {denials}" in server.stdout.readline()
         endpoint = f"http://127.0.0.1:{port}"
 
         def client(service, **keys):
