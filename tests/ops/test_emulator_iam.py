@@ -383,3 +383,23 @@ def test_serve_enforces_with_the_environment_variable(admin, tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_request_tag_conditions(emulator, admin):
+    """aws:RequestTag/* from the request's tags: JSON (ECS), query (SNS) and EC2's spec."""
+    tagged = {"StringEquals": {"aws:RequestTag/team": "web"}}
+    iam = admin("iam")
+    if not iam.list_roles(PathPrefix="/aws-service-role/ecs.amazonaws.com/")["Roles"]:
+        iam.create_service_linked_role(AWSServiceName="ecs.amazonaws.com")
+    client = as_role(emulator, admin, role(
+        admin, allow(["ecs:CreateCluster", "ecs:TagResource"], "*", **tagged),
+        allow("sns:CreateTopic", "*", **tagged), allow("ec2:CreateVpc", "*", **tagged),
+        allow("ec2:CreateTags")))
+    client("ecs").create_cluster(clusterName=unique("c"), tags=[{"key": "team", "value": "web"}])
+    denied(lambda: client("ecs").create_cluster(clusterName=unique("c"),
+                                                tags=[{"key": "team", "value": "db"}]))
+    client("sns").create_topic(Name=unique("t"), Tags=[{"Key": "team", "Value": "web"}])
+    denied(lambda: client("sns").create_topic(Name=unique("t")))
+    client("ec2").create_vpc(CidrBlock="10.9.0.0/16", TagSpecifications=[
+        {"ResourceType": "vpc", "Tags": [{"Key": "team", "Value": "web"}]}])
+    denied(lambda: client("ec2").create_vpc(CidrBlock="10.9.0.0/16"), "UnauthorizedOperation")

@@ -18,21 +18,19 @@ from typing import Any, Iterator
 
 from moto.core.exceptions import ServiceException
 
-from ops.emulator import EmulatorError, log
+from ops.emulator import EmulatorError, aws_environment, log
 from ops.emulator.iam import arns
 from ops.emulator.iam.evaluator import Evaluator
 from ops.emulator.patches import wrap
 
-ADMIN_KEY = "testing"  # aws_environment()'s administrator: never evaluated
+ADMIN_KEY = aws_environment(0)["AWS_ACCESS_KEY_ID"]  # the administrator: never evaluated
 # moto's service names that differ from the IAM prefix of their actions.
 IAM_PREFIX = {"elbv2": "elasticloadbalancing", "elb": "elasticloadbalancing",
               "applicationautoscaling": "application-autoscaling", "monitoring": "cloudwatch"}
 # S3 actions as moto names them (moto.s3.responses.ACTION_MAP) that IAM spells otherwise.
 S3_ACTIONS = {"HeadBucket": "ListBucket", "GetPublicAccessBlock": "GetBucketPublicAccessBlock",
               "PutPublicAccessBlock": "PutBucketPublicAccessBlock",
-              "DeletePublicAccessBlock": "PutBucketPublicAccessBlock",
-              "GetBucketCORS": "GetBucketCORS", "DeleteObjectTagging": "DeleteObjectTagging",
-              "ListBucketVersions": "ListBucketVersions", "HeadObject": "GetObject"}
+              "DeletePublicAccessBlock": "PutBucketPublicAccessBlock", "HeadObject": "GetObject"}
 # Calls that pass a role to a service: (IAM prefix, action) -> (parameters, iam:PassedToService).
 PASSES_ROLE = {
     ("ecs", "RegisterTaskDefinition"): (("taskRoleArn", "executionRoleArn"),
@@ -130,9 +128,9 @@ class Enforcer:
     def principal(self, response: Any) -> dict[str, Any] | None:
         """The caller to evaluate, or None (the administrator, or an unsigned request)."""
         headers = response.headers
-        match = re.search(r"Credential=([A-Z0-9]+)/", headers.get("Authorization", "")) \
-            or re.search(r"X-Amz-Credential=([A-Z0-9]+)(%2F|/)", response.uri or "")
-        if not match or match.group(1) == ADMIN_KEY.upper() or match.group(1) == ADMIN_KEY:
+        match = re.search(r"Credential=([^/,\s]+)/", headers.get("Authorization", "")) \
+            or re.search(r"X-Amz-Credential=([^/&%]+)(%2F|/)", response.uri or "")
+        if not match or match.group(1) == ADMIN_KEY:
             return None
         key = match.group(1)
         from moto.iam.models import iam_backends
@@ -236,7 +234,7 @@ class Enforcer:
         return resolve
 
     # -- verdicts -------------------------------------------------------------------------
-    def authorize(self, principal: dict[str, Any], service: str,
+    def authorize(self, principal: dict[str, Any],
                   checks: list[tuple[str, str, dict[str, Any]]], region: str) -> None:
         """Raise Denied (and record it) for the first check AWS would refuse."""
         identity, boundary, policies_key = self.policies(principal)
@@ -279,7 +277,7 @@ class Enforcer:
             self.record({"action": action, "resource": resource, "principal": principal["arn"],
                          "role": principal["role_arn"], "reason": reason, "message": message,
                          "context": context, "time": now.isoformat()})
-            raise Denied(service, message)
+            raise Denied("AccessDenied", message)
 
     def record(self, denial: dict[str, Any]) -> None:
         with self._lock:
@@ -301,7 +299,8 @@ class Enforcer:
         role_id = _role_id(iam, role_arn.split("/")[-1])
         role = iam.roles.get(role_id) if role_id else None
         if role is None or role.arn != role_arn:
-            raise Denied("sts", f"Not authorized to perform sts:{action}: no role {role_arn}")
+            raise Denied("AccessDenied",
+                         f"Not authorized to perform sts:{action}: no role {role_arn}")
         duration = int(params.get("DurationSeconds") or 3600)
         maximum = int(role.max_session_duration or 3600)
         if duration > maximum:
@@ -399,7 +398,13 @@ def _rename_condition_keys(policy: Any, names: dict[str, str]) -> Any:
 
 
 def _tags(params: dict[str, Any]) -> dict[str, str]:
+    """The tags a request sets: Tags/tags lists of Key/Value (any case), a tags map, or EC2's
+    TagSpecification.N.Tag.N."""
     tags = params.get("Tags") or params.get("tags") or params.get("TagList") or {}
+    specifications = params.get("TagSpecification") or params.get("TagSpecifications")
+    if not tags and isinstance(specifications, list):
+        tags = [tag for spec in specifications if isinstance(spec, dict)
+                for tag in (spec.get("Tag") or spec.get("Tags") or [])]
     if isinstance(tags, dict):
         if "member" in tags or "Tag" in tags:
             tags = tags.get("member") or tags.get("Tag") or []
@@ -524,7 +529,7 @@ def install() -> None:
                     if principal is not None:
                         params = _params(self)
                         checks = list(enforcer.checks(self, prefix, action, params, principal))
-                        enforcer.authorize(principal, prefix, checks, self.region)
+                        enforcer.authorize(principal, checks, self.region)
                         _after_allowed(prefix, action, principal)
             except Denied as denied:
                 return _protocol_error(self, denied)
@@ -542,7 +547,7 @@ def install() -> None:
                     action = "s3:" + S3_ACTIONS.get(name, name)
                     path = f"{bucket_name or '*'}/{key_name}" if key_name else (bucket_name or "*")
                     try:
-                        enforcer.authorize(principal, "s3", [(action, f"arn:aws:s3:::{path}", {})],
+                        enforcer.authorize(principal, [(action, f"arn:aws:s3:::{path}", {})],
                                            self.region)
                     except Denied as denied:
                         raise S3ClientError("AccessDenied", denied.message) from None
