@@ -509,7 +509,9 @@ def install() -> None:
 
     for cls, name in ((IAMBackend, "get_policy"), (IAMBackend, "get_groups_for_user"),
                       (IAMBackend, "create_service_linked_role"),
-                      (STSBackend, "get_assumed_role_from_access_key")):
+                      (STSBackend, "get_assumed_role_from_access_key"),
+                      (BaseResponse, "_get_action"), (BaseResponse, "_get_params"),
+                      (BaseResponse, "serialized")):
         if not hasattr(cls, name):
             raise EmulatorError(f"IAM enforcement relies on moto's {cls.__name__}.{name}, which "
                                 f"is gone: update ops/emulator/iam/")
