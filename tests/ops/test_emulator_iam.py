@@ -311,21 +311,34 @@ def test_web_identity_with_the_wrong_audience(emulator, admin):
     assert raised.value.response["Error"]["Code"] == "InvalidIdentityToken"
 
 
+@pytest.mark.parametrize("resource, action, arn", [
+    # the provider's CloudWatch Logs client speaks JSON; its CloudWatch client, per its SDK
+    ("aws_cloudwatch_log_group", "logs:CreateLogGroup", "log-group:{name}"),
+    ("aws_cloudwatch_metric_alarm", "cloudwatch:PutMetricAlarm", "alarm:{name}"),
+])
 def test_terraform_apply_under_a_role_without_the_permission_fails_naming_it(
-        emulator, admin, tmp_path):
+        emulator, admin, tmp_path, resource, action, arn):
     """A small configuration, real Terraform and provider: the refusal reaches the apply."""
     from ops.emulator import aws_environment
     from ops.terraform import cli_environment, terraform
 
-    group = unique("/app/logs")
-    arn = role(admin, allow("logs:CreateLogGroup",
-                            f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/other/*"))
-    credentials = admin("sts").assume_role(RoleArn=arn, RoleSessionName="ci")["Credentials"]
+    name = unique("app")
+    service = action.split(":")[0]
+    role_arn = role(admin, allow(action, f"arn:aws:{service}:{REGION}:{ACCOUNT}:"
+                                         + arn.format(name="other-*")))
+    credentials = admin("sts").assume_role(RoleArn=role_arn,
+                                           RoleSessionName="ci")["Credentials"]
+    settings = {"aws_cloudwatch_log_group": {"name": name},
+                "aws_cloudwatch_metric_alarm": {
+                    "alarm_name": name, "comparison_operator": "GreaterThanThreshold",
+                    "evaluation_periods": 1, "metric_name": "CPUUtilization",
+                    "namespace": "AWS/ECS", "period": 60, "statistic": "Average",
+                    "threshold": 80}}[resource]
     (tmp_path / "main.tf.json").write_text(json.dumps({
         "terraform": {"required_providers": {"aws": {"source": "hashicorp/aws",
                                                      "version": "5.100.0"}}},
         "provider": {"aws": {"region": REGION}},
-        "resource": {"aws_cloudwatch_log_group": {"logs": {"name": group}}}}))
+        "resource": {resource: {"this": settings}}}))
     env = aws_environment(emulator.port, REGION, base=cli_environment())
     env.update(AWS_ACCESS_KEY_ID=credentials["AccessKeyId"],
                AWS_SECRET_ACCESS_KEY=credentials["SecretAccessKey"],
@@ -336,9 +349,8 @@ def test_terraform_apply_under_a_role_without_the_permission_fails_naming_it(
                         env=env, check=False)
     assert applied.returncode == 1
     output = " ".join((applied.stdout + applied.stderr).split())
-    assert "AccessDeniedException" in output
-    assert (f"is not authorized to perform: logs:CreateLogGroup on resource: "
-            f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{group}") in output
+    assert (f"is not authorized to perform: {action} on resource: "
+            f"arn:aws:{service}:{REGION}:{ACCOUNT}:{arn.format(name=name)}") in output, output
 
 
 def test_serve_enforces_with_the_environment_variable(admin, tmp_path):

@@ -476,7 +476,10 @@ def _params(response: Any) -> dict[str, Any]:
 
 def _protocol_error(response: Any, denied: Denied) -> tuple[int, dict, str]:
     """The protocol's AccessDenied, the shape the SDKs parse (query: AccessDenied, 403; EC2:
-    UnauthorizedOperation, 403; JSON and CBOR: AccessDeniedException, 400)."""
+    UnauthorizedOperation, 403; JSON and CBOR: AccessDeniedException, 400), serialized by moto
+    in the protocol of the request. Checked: hashicorp/aws 5.100.0 and boto3 1.35 both send
+    CloudWatch, SNS, IAM, ELBv2 and STS as query, Logs, SSM, ECS, ECR, KMS, CodeDeploy and
+    Application Auto Scaling as JSON."""
     from moto.core.responses import ActionResult
 
     protocol = _protocol(response)
