@@ -415,3 +415,26 @@ def test_request_tag_conditions(emulator, admin):
     client("ec2").create_vpc(CidrBlock="10.9.0.0/16", TagSpecifications=[
         {"ResourceType": "vpc", "Tags": [{"Key": "team", "Value": "web"}]}])
     denied(lambda: client("ec2").create_vpc(CidrBlock="10.9.0.0/16"), "UnauthorizedOperation")
+
+
+def test_codedeploy_deployment_by_id_is_authorized_on_its_group(emulator, admin):
+    """GetDeployment names only the deployment's id; AWS authorizes it on the deployment
+    group's ARN, which the emulator reads from the deployment."""
+    codedeploy = admin("codedeploy")
+    application, group = unique("app"), unique("group")
+    codedeploy.create_application(applicationName=application, computePlatform="Server")
+    codedeploy.create_deployment_group(applicationName=application,
+                                       deploymentGroupName=group, serviceRoleArn=role(admin))
+    deployment = codedeploy.create_deployment(
+        applicationName=application, deploymentGroupName=group,
+        revision={"revisionType": "S3", "s3Location": {"bucket": "b", "key": "k",
+                                                       "bundleType": "zip"}})["deploymentId"]
+    groups = f"arn:aws:codedeploy:{REGION}:{ACCOUNT}:deploymentgroup:{application}/*"
+    client = as_role(emulator, admin, role(admin, allow("codedeploy:GetDeployment", groups)))
+    assert client("codedeploy").get_deployment(deploymentId=deployment)["deploymentInfo"][
+        "deploymentGroupName"] == group
+    other = as_role(emulator, admin, role(admin, allow(
+        "codedeploy:GetDeployment",
+        f"arn:aws:codedeploy:{REGION}:{ACCOUNT}:deploymentgroup:other/*")))
+    message = denied(lambda: other("codedeploy").get_deployment(deploymentId=deployment))
+    assert f"deploymentgroup:{application}/{group}" in message

@@ -186,6 +186,7 @@ class Enforcer:
         """(action, resource, context) for the request and what AWS checks on its behalf."""
         region, account = response.region, principal["account"]
         partition = "aws"
+        params = _known_by_id(prefix, params, account, region)
         resolve = self._resolve(prefix, action, params, account)
         resources, missing = arns.build(prefix, action, params, partition, region, account,
                                         resolve, variant=response.service_name)
@@ -351,6 +352,25 @@ class Enforcer:
                          "message": f"{message}: {caller} on {role_arn}", "context": context,
                          "time": datetime.datetime.now(datetime.timezone.utc).isoformat()})
             raise Denied("AccessDenied", message)
+
+
+def _known_by_id(prefix: str, params: dict[str, Any], account: str,
+                 region: str) -> dict[str, Any]:
+    """The names a request's ARN needs that it gives only by id, from moto's backend: a
+    CodeDeploy deployment's application and group (GetDeployment, BatchGetDeployments)."""
+    ids = params.get("deploymentIds") or ([params["deploymentId"]]
+                                          if params.get("deploymentId") else [])
+    if prefix != "codedeploy" or not ids or params.get("applicationName"):
+        return params
+    from moto.codedeploy.models import codedeploy_backends
+
+    deployments = codedeploy_backends[account][region].deployments
+    found = [deployments[i] for i in ids if i in deployments]
+    if not found:
+        return params
+    return {**params,
+            "applicationName": sorted({d.application_name for d in found}),
+            "deploymentGroupName": sorted({d.deployment_group_name for d in found})}
 
 
 def _role_id(iam: Any, name: str) -> str | None:
