@@ -438,3 +438,55 @@ def test_codedeploy_deployment_by_id_is_authorized_on_its_group(emulator, admin)
         f"arn:aws:codedeploy:{REGION}:{ACCOUNT}:deploymentgroup:other/*")))
     message = denied(lambda: other("codedeploy").get_deployment(deploymentId=deployment))
     assert f"deploymentgroup:{application}/{group}" in message
+
+
+def blue_green_deployment(admin, service_role: str) -> str:
+    """An ECS blue/green deployment (created by the administrator) whose group acts with
+    `service_role`; the task definition has a task role."""
+    ecs, codedeploy = admin("ecs"), admin("codedeploy")
+    iam = admin("iam")
+    if not iam.list_roles(PathPrefix="/aws-service-role/ecs.amazonaws.com/")["Roles"]:
+        iam.create_service_linked_role(AWSServiceName="ecs.amazonaws.com")
+    name = unique("bg")
+    ecs.create_cluster(clusterName=name)
+    task_role = role(admin)
+    definition = ecs.register_task_definition(
+        family=name, taskRoleArn=task_role,
+        containerDefinitions=[{"name": "web", "image": "nginx", "memory": 512}],
+    )["taskDefinition"]["taskDefinitionArn"]
+    ecs.create_service(cluster=name, serviceName=name, taskDefinition=definition,
+                       desiredCount=1, deploymentController={"type": "CODE_DEPLOY"})
+    codedeploy.create_application(applicationName=name, computePlatform="ECS")
+    codedeploy.create_deployment_group(
+        applicationName=name, deploymentGroupName=name, serviceRoleArn=service_role,
+        deploymentStyle={"deploymentType": "BLUE_GREEN",
+                         "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+        ecsServices=[{"clusterName": name, "serviceName": name}])
+    appspec = {"version": 0.0, "Resources": [{"TargetService": {
+        "Type": "AWS::ECS::Service", "Properties": {
+            "TaskDefinition": definition,
+            "LoadBalancerInfo": {"ContainerName": "web", "ContainerPort": 80}}}}]}
+    codedeploy.create_deployment(
+        applicationName=name, deploymentGroupName=name,
+        revision={"revisionType": "AppSpecContent",
+                  "appSpecContent": {"content": json.dumps(appspec)}})
+    return name
+
+
+def test_codedeploy_acts_with_its_service_role(emulator, admin):
+    trust = document({"Effect": "Allow", "Principal": {"Service": "codedeploy.amazonaws.com"},
+                      "Action": "sts:AssumeRole"})
+    bare = role(admin, trust=trust)
+    before = len(emulator.denials())
+    blue_green_deployment(admin, bare)
+    refused = emulator.denials()[before:]
+    assert refused and {denial["role"] for denial in refused} == {bare}
+    assert refused[0]["action"] == "ecs:DescribeServices"
+
+    managed = role(admin, trust=trust)
+    admin("iam").attach_role_policy(
+        RoleName=managed.split("/")[-1],
+        PolicyArn="arn:aws:iam::aws:policy/AWSCodeDeployRoleForECS")
+    before = len(emulator.denials())
+    blue_green_deployment(admin, managed)
+    assert emulator.denials()[before:] == []

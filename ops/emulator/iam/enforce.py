@@ -288,6 +288,60 @@ class Enforcer:
                 with open(self.denials_file, "a") as stream:
                     stream.write(json.dumps(denial) + "\n")
 
+    # -- on the caller's behalf ------------------------------------------------------------
+    def as_codedeploy(self, account: str, region: str, deployment_id: str) -> None:
+        """What an ECS blue/green deployment does with its deployment group's service role
+        (AWS: Amazon ECS Developer Guide, "Amazon ECS CodeDeploy IAM role": ECS task sets, the
+        listeners, the rollback alarms, and iam:PassRole for the task definition's roles).
+        A refusal is recorded (role: the service role); the deployment itself still runs."""
+        from moto.codedeploy.models import codedeploy_backends
+        from moto.ecs.models import ecs_backends
+        from moto.iam.models import iam_backends
+
+        deployment = codedeploy_backends[account][region].deployments[deployment_id]
+        group = deployment.deployment_group
+        if not group.ecs_services or not group.service_role_arn:
+            return
+        iam = iam_backends[account]["aws"]
+        role_name = group.service_role_arn.split("/")[-1]
+        role_id = _role_id(iam, role_name)
+        principal = {"arn": f"arn:aws:sts::{account}:assumed-role/{role_name}/CodeDeploy",
+                     "role_arn": group.service_role_arn, "account": account,
+                     "type": "AssumedRole", "entity": iam.roles.get(role_id) if role_id else None,
+                     "session": None, "name": role_name}
+        checks: list[tuple[str, str, dict[str, Any]]] = []
+        for service in group.ecs_services:
+            where = {"cluster": service["clusterName"], "service": service["serviceName"]}
+            for action in ("DescribeServices", "CreateTaskSet", "UpdateServicePrimaryTaskSet",
+                           "DeleteTaskSet"):
+                checks += [(f"ecs:{action}", arn, {}) for arn in arns.build(
+                    "ecs", action, where, "aws", region, account)[0]]
+        for pair in group.load_balancer_info.get("targetGroupPairInfoList", []):
+            for route in ("prodTrafficRoute", "testTrafficRoute"):
+                for listener in (pair.get(route) or {}).get("listenerArns", []):
+                    checks.append(("elasticloadbalancing:ModifyListener", listener, {}))
+        checks += [(f"elasticloadbalancing:{action}", "*", {}) for action in (
+            "DescribeTargetGroups", "DescribeListeners", "DescribeRules")]
+        alarms = group.alarm_configuration or {}
+        if alarms.get("enabled"):
+            checks += [("cloudwatch:DescribeAlarms",
+                        f"arn:aws:cloudwatch:{region}:{account}:alarm:{alarm['name']}", {})
+                       for alarm in alarms.get("alarms", [])]
+        task_definition = _appspec_task_definition(deployment.revision)
+        if task_definition:
+            ecs = ecs_backends[account][region]
+            definition = ecs.describe_task_definition(task_definition)
+            # moto sets these only when the task definition has them
+            passed_roles = {getattr(definition, "task_role_arn", None),
+                            getattr(definition, "execution_role_arn", None)} - {None, ""}
+            for passed in sorted(passed_roles):
+                checks.append(("iam:PassRole", passed,
+                               {"iam:PassedToService": "ecs-tasks.amazonaws.com"}))
+        try:
+            self.authorize(principal, checks, region)
+        except Denied:
+            pass  # recorded
+
     # -- STS ------------------------------------------------------------------------------
     def assume(self, response: Any, action: str, params: dict[str, Any]) -> None:
         """AWS's checks before AssumeRole / AssumeRoleWithWebIdentity: the role exists, the
@@ -352,6 +406,18 @@ class Enforcer:
                          "message": f"{message}: {caller} on {role_arn}", "context": context,
                          "time": datetime.datetime.now(datetime.timezone.utc).isoformat()})
             raise Denied("AccessDenied", message)
+
+
+def _appspec_task_definition(revision: Any) -> str | None:
+    """The TaskDefinition an ECS AppSpec (YAML or JSON) names, if any."""
+    import yaml
+
+    content = ((revision or {}).get("appSpecContent") or {}).get("content") or ""
+    try:
+        (resource,) = yaml.safe_load(content)["Resources"]
+        return next(iter(resource.values()))["Properties"]["TaskDefinition"]
+    except Exception:  # moto's patch refuses a bad AppSpec (patches/codedeploy.py)
+        return None
 
 
 def _known_by_id(prefix: str, params: dict[str, Any], account: str,
@@ -558,7 +624,12 @@ def install() -> None:
                         _after_allowed(prefix, action, principal)
             except Denied as denied:
                 return _protocol_error(self, denied)
-            return call_action(self)
+            status, headers, body = call_action(self)
+            if (self.service_name, self._get_action()) == ("codedeploy", "CreateDeployment") \
+                    and status == 200:
+                enforcer.as_codedeploy(self.current_account, self.region,
+                                       json.loads(body)["deploymentId"])
+            return status, headers, body
 
         return wrapper
 
