@@ -21,17 +21,24 @@ MaxSessionDuration). Here, before moto handles a request:
   AGPL-3.0: a dev dependency, run as one node process, evaluator.py). So are the calls AWS
   authorizes as the caller on its behalf: iam:PassRole for a role a request passes,
   iam:CreateServiceLinkedRole on first use of ECS, ELB and ECS auto scaling (the role is then
-  created, as AWS does), and cloudwatch:PutMetricAlarm/DescribeAlarms/DeleteAlarms on a
-  target-tracking policy's TargetTracking-<resource>-AlarmHigh|Low-<uuid> alarms.
+  created, as AWS does), cloudwatch:PutMetricAlarm/DescribeAlarms/DeleteAlarms on a
+  target-tracking policy's TargetTracking-<resource>-AlarmHigh|Low-<uuid> alarms, and, for an ECS
+  blue/green CreateDeployment, what CodeDeploy then does with the group's service role (its
+  refusals are recorded; the deployment still runs).
 - a refusal answers the protocol's error (JSON AccessDeniedException, query AccessDenied, EC2
   UnauthorizedOperation, S3 AccessDenied) with AWS's message ("User: <arn> is not authorized to
   perform: <action> on resource: <arn> because no identity-based policy allows the <action>
   action"), and is recorded: denials() in-process, and one JSON line per refusal in the denials
   file (EMULATOR_IAM_DENIALS, default <tmp>/ops-emulator-<port>-iam-denials.jsonl).
 
-Not checked: resource-based policies (bucket, key, topic policies) and aws:ResourceTag/*,
-SCPs, kms:ViaService (no request here is made by a service on the caller's behalf), the
-signature of anything.
+The administrator's AssumeRole is evaluated as the account's root with full identity
+permissions (its trust policy still decides). Verdicts are cached per principal, policies,
+request and context, so time keys (aws:CurrentTime, aws:EpochTime) are not set.
+
+Not checked: resource-based policies (bucket, key, topic policies), aws:ResourceTag/*, SCPs,
+kms:ViaService (grants ECR asks KMS for), role chaining's one-hour limit, request signatures and
+the token's signature, and resources whose ARN the builder cannot tell (evaluated with
+arns.UNRESOLVED, so only a wildcard allows them, and logged).
 
 It relies on moto's internals (BaseResponse.call_action, ActionAuthenticatorMixin.
 _authenticate_and_authorize_s3_action, the IAM and STS backends' attributes): enforce.install()
