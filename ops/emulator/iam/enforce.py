@@ -315,7 +315,8 @@ class Enforcer:
             for action in ("DescribeServices", "CreateTaskSet", "UpdateServicePrimaryTaskSet",
                            "DeleteTaskSet"):
                 checks += [(f"ecs:{action}", arn, {}) for arn in arns.build(
-                    "ecs", action, where, "aws", region, account)[0]]
+                    "ecs", action, where, "aws", region, account,
+                    resolve={"TaskSetId": arns.NEW})[0]]  # the task sets CodeDeploy makes
         for pair in group.load_balancer_info.get("targetGroupPairInfoList", []):
             for route in ("prodTrafficRoute", "testTrafficRoute"):
                 for listener in (pair.get(route) or {}).get("listenerArns", []):
