@@ -311,6 +311,7 @@ def test_web_identity_with_the_wrong_audience(emulator, admin):
     assert raised.value.response["Error"]["Code"] == "InvalidIdentityToken"
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("resource, action, arn", [
     # the provider's CloudWatch Logs client speaks JSON; its CloudWatch client, per its SDK
     ("aws_cloudwatch_log_group", "logs:CreateLogGroup", "log-group:{name}"),
