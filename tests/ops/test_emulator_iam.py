@@ -133,6 +133,8 @@ def test_s3_object_by_key(emulator, admin):
     client = as_role(emulator, admin, role(
         admin, allow(["s3:GetObject", "s3:PutObject"], f"arn:aws:s3:::{bucket}/uat/*")))
     client("s3").put_object(Bucket=bucket, Key="uat/app.tfstate", Body=b"{}")
+    client("s3").put_object(Bucket=bucket, Key="uat/app.tfstate.tflock", Body=b"{}",
+                            IfNoneMatch="*")  # the S3 backend's lock file
     message = denied(lambda: client("s3").put_object(Bucket=bucket, Key="prod/app.tfstate",
                                                      Body=b"{}"), "AccessDenied")
     assert f"s3:PutObject on resource: arn:aws:s3:::{bucket}/prod/app.tfstate" in message
@@ -491,3 +493,15 @@ def test_codedeploy_acts_with_its_service_role(emulator, admin):
     before = len(emulator.denials())
     blue_green_deployment(admin, managed)
     assert emulator.denials()[before:] == []
+
+
+def test_s3_list_by_prefix_condition(emulator, admin):
+    bucket = unique("state")
+    admin("s3").create_bucket(Bucket=bucket,
+                              CreateBucketConfiguration={"LocationConstraint": REGION})
+    client = as_role(emulator, admin, role(admin, allow(
+        "s3:ListBucket", f"arn:aws:s3:::{bucket}", StringLike={"s3:prefix": "uat/*"})))
+    client("s3").list_objects_v2(Bucket=bucket, Prefix="uat/")
+    message = denied(lambda: client("s3").list_objects_v2(Bucket=bucket, Prefix="prod/"),
+                     "AccessDenied")
+    assert f"s3:ListBucket on resource: arn:aws:s3:::{bucket}" in message

@@ -506,6 +506,20 @@ def _tags(params: dict[str, Any]) -> dict[str, str]:
     return result
 
 
+def _s3_context(response: Any) -> dict[str, Any]:
+    """S3's request keys: s3:prefix, s3:delimiter, s3:max-keys (ListBucket) and
+    s3:if-none-match, s3:if-match (conditional writes: the S3 backend's lock file)."""
+    context = {}
+    query = response.querystring or {}
+    for parameter in ("prefix", "delimiter", "max-keys"):
+        if query.get(parameter):
+            context[f"s3:{parameter}"] = query[parameter][0]
+    for header in ("If-None-Match", "If-Match"):
+        if response.headers.get(header):
+            context[f"s3:{header.lower()}"] = response.headers[header]
+    return context
+
+
 def _request_context(prefix: str, action: str, params: dict[str, Any]) -> dict[str, Any]:
     context: dict[str, Any] = {}
     tags = _tags(params)
@@ -644,8 +658,8 @@ def install() -> None:
                     action = "s3:" + S3_ACTIONS.get(name, name)
                     path = f"{bucket_name or '*'}/{key_name}" if key_name else (bucket_name or "*")
                     try:
-                        enforcer.authorize(principal, [(action, f"arn:aws:s3:::{path}", {})],
-                                           self.region)
+                        enforcer.authorize(principal, [(action, f"arn:aws:s3:::{path}",
+                                                        _s3_context(self))], self.region)
                     except Denied as denied:
                         raise S3ClientError("AccessDenied", denied.message) from None
             return original(self, bucket_name=bucket_name, key_name=key_name)
