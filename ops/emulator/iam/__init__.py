@@ -16,7 +16,7 @@ MaxSessionDuration). Here, before moto handles a request:
   built from its parameters (arns.py, the Service Authorization Reference's ARN patterns) and
   its condition keys (aws:PrincipalArn, aws:RequestedRegion, aws:SecureTransport=true,
   aws:RequestTag/*, aws:TagKeys, iam:PolicyARN, iam:PermissionsBoundary, iam:PassedToService,
-  iam:AWSServiceName) are evaluated against the role's inline and attached managed policies,
+  iam:AWSServiceName, s3:prefix, s3:delimiter, s3:if-none-match) are evaluated against the role's inline and attached managed policies,
   its permissions boundary and the session policy, by @cloud-copilot/iam-simulate (npm,
   AGPL-3.0: a dev dependency, run as one node process, evaluator.py). So are the calls AWS
   authorizes as the caller on its behalf: iam:PassRole for a role a request passes,
@@ -51,7 +51,11 @@ Use (the workflow replay's interface)::
         env = web_identity_environment(emulator.endpoint_url, role_arn, token,
                                        base=emulator.environment(base=os.environ))
         subprocess.run([...], env=env)                       # runs as the role
-        read_denials(emulator.denials_file)                  # or enforce.current().denials
+        read_denials(emulator.denials_file)                  # or emulator.denials()
+
+ops commands given `--target emulator` take the administrator's keys (ops.aws.
+target_environment): to run one as the role, give it `--target aws` and this env, which keeps
+AWS_ENDPOINT_URL pointing at the emulator.
 """
 
 from __future__ import annotations
