@@ -16,9 +16,10 @@ MaxSessionDuration). Here, before moto handles a request:
   built from its parameters (arns.py, the Service Authorization Reference's ARN patterns) and
   its condition keys (aws:PrincipalArn, aws:RequestedRegion, aws:SecureTransport=true,
   aws:RequestTag/*, aws:TagKeys, iam:PolicyARN, iam:PermissionsBoundary, iam:PassedToService,
-  iam:AWSServiceName, s3:prefix, s3:delimiter, s3:if-none-match) are evaluated against the role's inline and attached managed policies,
-  its permissions boundary and the session policy, by @cloud-copilot/iam-simulate (npm,
-  AGPL-3.0: a dev dependency, run as one node process, evaluator.py). So are the calls AWS
+  iam:AWSServiceName, s3:prefix, s3:delimiter, s3:if-none-match) are evaluated against the
+  role's inline and attached managed policies, its permissions boundary and the session
+  policy, by @cloud-copilot/iam-simulate (npm, AGPL-3.0: a dev dependency, run as one node
+  process, evaluator.py). So are the calls AWS
   authorizes as the caller on its behalf: iam:PassRole for a role a request passes,
   iam:CreateServiceLinkedRole on first use of ECS, ELB and ECS auto scaling (the role is then
   created, as AWS does), cloudwatch:PutMetricAlarm/DescribeAlarms/DeleteAlarms on a

@@ -15,7 +15,6 @@ import functools
 import itertools
 import json
 import re
-from pathlib import Path
 from typing import Any, Iterable
 
 from ops.emulator import ROOT, EmulatorError, log
@@ -40,7 +39,8 @@ ALIASES = {
 
 @functools.cache
 def _service(service: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    actions, types = DATA / "actions" / f"{service}.json", DATA / "resourceTypes" / f"{service}.json"
+    actions = DATA / "actions" / f"{service}.json"
+    types = DATA / "resourceTypes" / f"{service}.json"
     if not actions.exists():
         if not DATA.exists():
             raise EmulatorError(f"{DATA} is missing: IAM enforcement needs the npm dev "

@@ -209,8 +209,9 @@ class Enforcer:
                 and params.get("TargetTrackingScalingPolicyConfiguration"):
             for suffix in ("AlarmHigh", "AlarmLow"):
                 name = f"TargetTracking-{params.get('ResourceId')}-{suffix}-{uuid.uuid4()}"
+                alarm = f"arn:{partition}:cloudwatch:{region}:{account}:alarm:{name}"
                 for alarm_action in TARGET_TRACKING_ALARM_ACTIONS:
-                    yield alarm_action, f"arn:{partition}:cloudwatch:{region}:{account}:alarm:{name}", {}
+                    yield alarm_action, alarm, {}
 
     @staticmethod
     def _resolve(prefix: str, action: str, params: dict[str, Any], account: str) -> dict:
