@@ -505,3 +505,18 @@ def test_s3_list_by_prefix_condition(emulator, admin):
     message = denied(lambda: client("s3").list_objects_v2(Bucket=bucket, Prefix="prod/"),
                      "AccessDenied")
     assert f"s3:ListBucket on resource: arn:aws:s3:::{bucket}" in message
+
+
+def test_an_iam_user_other_than_the_administrator_is_evaluated(emulator, admin):
+    iam = admin("iam")
+    name = unique("user")
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=document(
+        allow("sns:ListTopics")))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    sns = boto3.client("sns", region_name=REGION, endpoint_url=emulator.endpoint_url,
+                       aws_access_key_id=key["AccessKeyId"],
+                       aws_secret_access_key=key["SecretAccessKey"])
+    sns.list_topics()
+    message = denied(lambda: sns.create_topic(Name=unique("t")))
+    assert f"User: arn:aws:iam::{ACCOUNT}:user/{name} is not authorized" in message
