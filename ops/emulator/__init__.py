@@ -28,6 +28,10 @@ From a shell or a Makefile (``--port`` defaults to $EMULATOR_PORT, else 4566)::
 
 On a taken port, `serve` and `start` exit with status 1 and one line on stderr saying so.
 
+IAM enforcement (opt-in: ``Emulator(enforce_iam=True)``, or EMULATOR_ENFORCE_IAM=1 for
+`serve`/`start`): requests signed with an assumed role's credentials are evaluated against its
+policies as AWS would, and refused ones recorded (EMULATOR_IAM_DENIALS); see iam/__init__.py.
+
 The environment for clients is aws_environment(): AWS_ENDPOINT_URL=http://127.0.0.1:<port>, fake
 credentials, the region (ap-south-1 unless told), and AWS_EC2_METADATA_DISABLED so that nothing
 probes the EC2 metadata service. The hashicorp/aws provider and Terraform's S3 backend both honour

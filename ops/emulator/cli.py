@@ -70,7 +70,9 @@ def _serve(port: int, pidfile: Path | None, quiet: bool) -> int:
         signal.signal(signum, lambda *_: stopping.set())
     if pidfile:
         pidfile.write_text(f"{os.getpid()}\n")
-    print(f"AWS emulator ready on {emulator.endpoint_url} (pid {os.getpid()})", flush=True)
+    enforced = f", IAM enforced, denials in {emulator.denials_file}" if emulator.enforce_iam else ""
+    print(f"AWS emulator ready on {emulator.endpoint_url} (pid {os.getpid()}{enforced})",
+          flush=True)
     try:
         while not stopping.wait(0.5):
             pass

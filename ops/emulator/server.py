@@ -8,6 +8,7 @@ import errno
 import logging
 import os
 import socket
+from pathlib import Path
 from typing import Mapping
 
 # Read when moto creates its IAM backend, so it must be set before any request reaches moto.
@@ -20,6 +21,8 @@ from werkzeug.serving import make_server  # noqa: E402
 
 from ops.emulator import (DEFAULT_REGION, HOST, EmulatorError, PortInUseError,  # noqa: E402
                           aws_environment, default_port, log)
+from ops.emulator import iam  # noqa: E402
+from ops.emulator.iam import enforce  # noqa: E402
 from ops.emulator.patches import apply_patches  # noqa: E402
 from ops.emulator.patches.clock import time_scale  # noqa: E402
 
@@ -70,9 +73,15 @@ class Emulator:
 
     moto's state is global to the process: emulators started in one process share it."""
 
-    def __init__(self, port: int | None = None, log_requests: bool = False):
+    def __init__(self, port: int | None = None, log_requests: bool = False,
+                 enforce_iam: bool | None = None, denials_file: Path | None = None):
+        """enforce_iam: evaluate assumed roles' requests (ops/emulator/iam/); None reads
+        $EMULATOR_ENFORCE_IAM. denials_file: where refusals are appended (default
+        $EMULATOR_IAM_DENIALS, else <tmp>/ops-emulator-<port>-iam-denials.jsonl)."""
         self.port = default_port() if port is None else port  # 0: any free port (set on start)
         self.log_requests = log_requests
+        self.enforce_iam = iam.enforce_requested() if enforce_iam is None else enforce_iam
+        self.denials_file = denials_file
         self._server: _MotoServer | None = None
 
     @property
@@ -99,12 +108,27 @@ class Emulator:
         server.start()
         self._server = server
         self.port = server.get_host_and_port()[1]
+        if self.enforce_iam:
+            self.denials_file = self.denials_file or iam.default_denials_file(self.port)
+            self.denials_file.unlink(missing_ok=True)
+            try:
+                enforce.enable(self.denials_file)
+            except EmulatorError:
+                self.stop()
+                raise
         return self
+
+    def denials(self) -> list[dict]:
+        """The requests IAM refused since start (enforce_iam only)."""
+        enforcer = enforce.current()
+        return list(enforcer.denials) if enforcer else []
 
     def stop(self) -> None:
         if self._server is not None:
             server, self._server = self._server, None
             server.stop()
+            if self.enforce_iam:
+                enforce.disable()
 
     def __enter__(self) -> "Emulator":
         return self.start()

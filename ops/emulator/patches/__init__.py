@@ -56,6 +56,7 @@ def apply_patches() -> None:
     check_moto_version()
     from moto.core.responses import BaseResponse
 
+    from ops.emulator.iam import enforce
     from ops.emulator.patches import (autoscaling, codedeploy, ec2, ecs, elbv2, errors, s3,
                                       serial)
 
@@ -63,6 +64,7 @@ def apply_patches() -> None:
         # A marker on moto itself, so that even a reloaded copy of this module patches only once.
         if getattr(BaseResponse, "_ops_emulator_patched", False):
             return
+        enforce.install()  # innermost: IAM (when enabled) before moto handles a request
         errors.fail_fast_on_unsupported_calls()
         serial.serialize_requests()  # outermost: one request at a time
         autoscaling.add_tagging()

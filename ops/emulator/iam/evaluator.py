@@ -1,0 +1,84 @@
+"""One long-lived node process running @cloud-copilot/iam-simulate (evaluator.mjs), spoken to in
+JSON lines. Policies are sent once, keyed by their digest, then named by it: the AWS managed
+ReadOnlyAccess alone is ~100 kB."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+from typing import Any
+
+from ops.emulator import ROOT, EmulatorError
+
+SCRIPT = Path(__file__).with_name("evaluator.mjs")
+PACKAGE = ROOT / "node_modules" / "@cloud-copilot" / "iam-simulate"
+
+
+class Evaluator:
+    def __init__(self) -> None:
+        node = shutil.which("node")
+        if node is None or not PACKAGE.exists():
+            raise EmulatorError("IAM enforcement needs node and the npm dev dependencies "
+                                "(@cloud-copilot/iam-simulate): run `npm ci`")
+        self._process = subprocess.Popen([node, str(SCRIPT)], cwd=ROOT, stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, text=True, bufsize=1)
+        self._lock = threading.Lock()
+        self._sent: set[str] = set()
+        self._next = 0
+
+    def close(self) -> None:
+        if self._process.poll() is None:
+            self._process.stdin.close()
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+
+    def _reference(self, policy: Any, define: dict[str, Any]) -> str:
+        text = json.dumps(policy, sort_keys=True)
+        digest = hashlib.sha256(text.encode()).hexdigest()[:32]
+        if digest not in self._sent:
+            define[digest] = policy
+        return digest
+
+    def evaluate(self, principal: str, action: str, resource: str, account: str,
+                 context: dict[str, Any], identity: dict[str, Any],
+                 boundary: dict[str, Any] | None = None, session: Any = None,
+                 resource_policy: Any = None) -> dict[str, Any]:
+        """iam-simulate's verdict: {"result": "Allowed"|"ImplicitlyDenied"|"ExplicitlyDenied",
+        "denied_by": [...]} or {"error": ...}. identity/boundary: policy name -> document."""
+        with self._lock:
+            define: dict[str, Any] = {}
+            simulation = {
+                "request": {"principal": principal, "action": action,
+                            "resource": {"resource": resource, "accountId": account},
+                            "contextVariables": context},
+                "identityPolicies": [{"name": name, "policy": self._reference(doc, define)}
+                                     for name, doc in identity.items()],
+                "serviceControlPolicies": [], "resourceControlPolicies": [],
+            }
+            if boundary:
+                simulation["permissionBoundaryPolicies"] = [
+                    {"name": name, "policy": self._reference(doc, define)}
+                    for name, doc in boundary.items()]
+            if session is not None:
+                simulation["sessionPolicy"] = self._reference(session, define)
+            if resource_policy is not None:
+                simulation["resourcePolicy"] = self._reference(resource_policy, define)
+            self._next += 1
+            line = json.dumps({"id": self._next, "define": define, "simulation": simulation})
+            try:
+                self._process.stdin.write(line + "\n")
+                self._process.stdin.flush()
+                answer = self._process.stdout.readline()
+            except (BrokenPipeError, OSError):
+                answer = ""
+            if not answer:
+                raise EmulatorError(f"the IAM evaluator ({SCRIPT.name}) exited with status "
+                                    f"{self._process.poll()}")
+            self._sent.update(define)
+            return json.loads(answer)
