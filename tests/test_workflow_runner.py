@@ -258,16 +258,20 @@ def test_a_job_in_an_environment_runs_only_when_approved(tmp_path):
               matrix:
                 name: [uat, prod]
             steps:
-              - run: echo "deployed ${{ matrix.name }}"
+              - run: test "${{ vars.ROLE }} ${{ vars.SHARED }}" = "role-${{ matrix.name }} s"
         """
-    run = push(tmp_path / "a", workflow, approve=lambda environment, job: environment == "uat")
+    variables = {"vars": {"ROLE": "repository-level", "SHARED": "s"},
+                 "environment_vars": {"uat": {"ROLE": "role-uat"}, "prod": {"ROLE": "role-prod"}}}
+    run = push(tmp_path / "a", workflow, approve=lambda environment, job: environment == "uat",
+               **variables)
     assert run.approvals == [("uat", "deploy (uat)", True), ("prod", "deploy (prod)", False)]
     assert run.job("deploy (uat)").conclusion == "success"
     prod = run.job("deploy (prod)")
     assert (prod.conclusion, prod.steps, prod.environment) == ("failure", [], "prod")
     assert "not approved" in prod.failure()
-    everything = push(tmp_path / "b", workflow, approve=lambda environment, job: True)
-    assert everything.conclusion == "success"
+    everything = push(tmp_path / "b", workflow, approve=lambda environment, job: True,
+                      **variables)
+    assert everything.conclusion == "success", everything.failure()
 
 
 def test_timeouts_and_shells_as_on_github(tmp_path):

@@ -327,7 +327,9 @@ class Runner:
     base_env: the runner machine's environment (PATH, HOME, the emulator's AWS_ENDPOINT_URL and
       the like), with no AWS credentials: jobs get theirs from configure-aws-credentials.
     tools: the checkout whose .venv and node_modules each job's workspace links to.
-    vars / secrets: the `vars` and `secrets` contexts. approve(environment, job_name) -> bool.
+    vars / secrets: the `vars` and `secrets` contexts; environment_vars: a GitHub environment's
+      own variables (name -> {variable: value}), seen by the jobs in it.
+    approve(environment, job_name) -> bool: whether its required reviewers approve the job.
     """
     repository_dir: Path
     work: Path
@@ -335,6 +337,7 @@ class Runner:
     repository: str
     tools: Path
     vars: dict = dataclasses.field(default_factory=dict)
+    environment_vars: dict = dataclasses.field(default_factory=dict)  # environment -> vars
     secrets: dict = dataclasses.field(default_factory=dict)
     approve: Callable[[str, str], bool] = lambda environment, job: False
     api_url: str = "https://api.github.com"
@@ -494,13 +497,13 @@ class _Run:
         name = self.job_name(job_id, job, contexts, entry)
         result = JobResult(job_id, name, entry, "success")
         state.result = result
-        state.env.update({k: to_string(interpolate(v, evaluator))
-                          for k, v in (job.get("env") or {}).items()})
         environment = interpolate(job.get("environment"), evaluator)
         if isinstance(environment, dict):
             environment = interpolate(environment.get("name"), evaluator)
         if environment:
             result.environment = environment = to_string(environment)
+            # The GitHub environment's own variables, over the repository's.
+            contexts["vars"].update(self.runner.environment_vars.get(environment, {}))
             approved = bool(self.runner.approve(environment, name))
             self.approvals.append((environment, name, approved))
             if not approved:
@@ -508,6 +511,8 @@ class _Run:
                 result.reason = (f"environment {environment!r}: the deployment was not "
                                  "approved by its required reviewers")
                 return result
+        state.env.update({k: to_string(interpolate(v, evaluator))
+                          for k, v in (job.get("env") or {}).items()})
         state.run_steps(job.get("steps") or [])
         outputs_evaluator = Evaluator(contexts)
         result.outputs = {k: to_string(interpolate(v, outputs_evaluator))
