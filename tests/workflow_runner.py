@@ -102,6 +102,7 @@ class StepResult:
     outputs: dict = dataclasses.field(default_factory=dict)
     errors: list = dataclasses.field(default_factory=list)  # ::error:: lines
     seconds: float = 0.0
+    uses: str = ""  # the action, for a `uses:` step
 
 
 @dataclasses.dataclass
@@ -567,7 +568,8 @@ class _Job:
                         for k, v in (step.get("env") or {}).items()}
             if not condition(step.get("if"), self.evaluator({**extra,
                                                              "env": {**self.env, **step_env}})):
-                result = StepResult(name, step.get("id"), "skipped", "skipped")
+                result = StepResult(name, step.get("id"), "skipped", "skipped",
+                                    uses=step.get("uses", ""))
             else:
                 result = self.run_step(step, name, step_env, evaluator, action_inputs,
                                        action_path)
@@ -617,7 +619,8 @@ class _Job:
                  action_inputs: dict | None, action_path: Path | None) -> StepResult:
         files = self.step_files()
         started = time.monotonic()
-        result = StepResult(name, step.get("id"), "success", "success")
+        result = StepResult(name, step.get("id"), "success", "success",
+                            uses=step.get("uses", ""))
         try:
             if "run" in step:
                 self.run_script(step, evaluator, step_env, files, result, action_path)
