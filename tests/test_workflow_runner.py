@@ -513,3 +513,63 @@ def test_the_fake_github_keeps_one_comment_per_marker(tmp_path):
                                  env=env, capture_output=True, text=True)
         assert refused.returncode == 1 and "HTTP 401: Bad credentials" in refused.stderr
     assert json.dumps(github.issues)  # plain data, readable after the server stopped
+
+
+class Emulated:
+    """The few elbv2/ecs/ecr answers FakeLoadBalancers reads: a blue/green listener shifted to
+    green, whose service runs an image given by digest."""
+
+    def __init__(self, image: str):
+        self.image = image
+
+    def describe_load_balancers(self):
+        return {"LoadBalancers": [{"DNSName": "app-1.ap-south-1.elb.amazonaws.com",
+                                   "LoadBalancerArn": "lb"}]}
+
+    def describe_listeners(self, LoadBalancerArn):
+        return {"Listeners": [{"DefaultActions": [{"Type": "forward", "ForwardConfig": {
+            "TargetGroups": [{"TargetGroupArn": "blue", "Weight": 0},
+                             {"TargetGroupArn": "green", "Weight": 100}]}}]}]}
+
+    def list_clusters(self):
+        return {"clusterArns": ["cluster"]}
+
+    def list_services(self, cluster):
+        return {"serviceArns": ["old", "new"]}
+
+    def describe_services(self, cluster, services):
+        return {"services": [{"loadBalancers": [{"targetGroupArn": "blue"}],
+                              "taskDefinition": "old"},
+                             {"loadBalancers": [{"targetGroupArn": "green"}],
+                              "taskDefinition": "new"}]}
+
+    def describe_task_definition(self, taskDefinition):
+        image = self.image if taskDefinition == "new" else "crccheck/hello-world:latest"
+        return {"taskDefinition": {"containerDefinitions": [{"image": image}]}}
+
+    def describe_images(self, repositoryName, imageIds):
+        assert (repositoryName, imageIds) == ("p/app", [{"imageDigest": "sha256:abc"}])
+        return {"imageDetails": [{"imageTags": ["latest", "c0ffee"]}]}
+
+
+@pytest.mark.parametrize("image, passes", [
+    ("123456789012.dkr.ecr.ap-south-1.amazonaws.com/p/app@sha256:abc", True),
+    ("123456789012.dkr.ecr.ap-south-1.amazonaws.com/p/app:c0ffee", True),
+    ("123456789012.dkr.ecr.ap-south-1.amazonaws.com/p/app:0ld", False),
+    ("crccheck/hello-world:latest", False),
+])
+def test_the_smoke_check_sees_the_version_the_service_runs(image, passes):
+    from tests.fake_load_balancer import FakeLoadBalancers
+
+    with FakeLoadBalancers(lambda service: Emulated(image)) as balancers:
+        env = {**os.environ, "HTTP_PROXY": balancers.url, "NO_PROXY": "127.0.0.1,localhost"}
+        done = subprocess.run(
+            [str(ROOT / ".venv/bin/python"), "-m", "ops.smoke", "--url",
+             "http://app-1.ap-south-1.elb.amazonaws.com", "--expect", "version c0ffee",
+             "--attempts", "1"], cwd=ROOT, env=env, capture_output=True, text=True)
+        assert (done.returncode == 0) == passes, done.stdout + done.stderr
+        unknown = subprocess.run(
+            [str(ROOT / ".venv/bin/python"), "-m", "ops.smoke", "--url",
+             "http://other.elb.amazonaws.com", "--attempts", "1"], cwd=ROOT, env=env,
+            capture_output=True, text=True)
+        assert "HTTP 502" in unknown.stderr

@@ -9,7 +9,8 @@ against the session's emulator, in the order a team meets them:
 The repository is a copy of this working tree as one commit, with environments/*.toml named for
 this run (project, buckets, VPCs) and `[ci] github_repository` set; GitHub's variables are what
 `python -m ops.ci_access vars` reads from the state stacks (github_variables). Each job gets
-AWS credentials only from its OIDC role; GitHub's API is tests/fake_github.py. One environment
+AWS credentials only from its OIDC role; GitHub's API is tests/fake_github.py; what the load
+balancers serve is tests/fake_load_balancer.py (the jobs' HTTP_PROXY). One environment
 set for the whole module, so Terraform runs stay few.
 
 Where the run fails today, the assertion prints the job, the step and the tail of what the
@@ -28,6 +29,7 @@ import pytest
 
 from constructs_lib.config import github_variable, load_environments
 from tests.fake_github import FakeGitHub
+from tests.fake_load_balancer import FakeLoadBalancers
 from tests.helpers import aws
 from tests.workflow_runner import Runner
 
@@ -70,17 +72,16 @@ def for_this_run(text: str, name: str) -> str:
 class Project:
     """The repository, its GitHub (fake API, variables, approvals) and the replay."""
 
-    def __init__(self, repo: Path, work: Path, github: FakeGitHub):
+    def __init__(self, repo: Path, work: Path, github: FakeGitHub, balancers: str):
         self.repo, self.github = repo, github
-        self.approvals_asked: list[str] = []
+        machine = {k: os.environ[k] for k in RUNNER_VARIABLES if k in os.environ}
+        machine.update(HTTP_PROXY=balancers, NO_PROXY="127.0.0.1,localhost")
         self.runner = Runner(
             repository_dir=repo, work=work, repository=REPOSITORY, tools=ROOT,
-            base_env={k: os.environ[k] for k in RUNNER_VARIABLES if k in os.environ},
-            approve=self.approve, api_url=github.url, token=github.token)
+            base_env=machine, approve=self.approve, api_url=github.url, token=github.token)
 
     def approve(self, environment: str, job: str) -> bool:
-        self.approvals_asked.append(environment)
-        return True  # the reviewers approve prod's deployment
+        return True  # the reviewers approve prod's deployment (run.approvals records it)
 
     def push(self, sha: str, before: str):
         return self.runner.run("deploy.yml", "push",
@@ -128,8 +129,9 @@ def project(emulator, tmp_path_factory):
              for name, env in environments.items()}
     for name in ("uat", "prod"):  # uat creates the OIDC provider prod looks up
         admin[name].apply(environments[name].stack_names["state"])
-    with FakeGitHub(REPOSITORY, token=f"ghs_{RUN}") as github:
-        project = Project(repo, folder / "runs", github)
+    with FakeGitHub(REPOSITORY, token=f"ghs_{RUN}") as github, \
+            FakeLoadBalancers(aws) as balancers:
+        project = Project(repo, folder / "runs", github, balancers.url)
         for name, deployment in admin.items():
             owner = admin.get(deployment.environment.service.ecr_repository_owner or "")
             for variable, arn in github_variables(deployment, owner).items():
@@ -262,4 +264,5 @@ def test_a_drift_run_keeps_at_most_one_issue_per_environment(project, drift):
 
 @pytest.mark.xfail(strict=True, reason=ITEM_2)
 def test_after_the_merges_nothing_has_drifted(project, drift):
-    assert project.github.open_issues() == [], drift.failure()
+    assert project.github.open_issues() == [], "\n\n".join(
+        issue["body"] for issue in project.github.open_issues())

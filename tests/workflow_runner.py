@@ -42,10 +42,12 @@ Not implemented: parallel jobs and `concurrency` (everything runs one at a time)
 containers, reusable workflows, `on:` filters (the test says which event happened), job
 `runs-on` (this machine), caches, re-runs.
 
-The one substitution: this machine has the docker CLI but no Docker engine, so `docker` on the
-jobs' PATH is a stand-in (`bin/docker` written by `docker_stand_in`): `build` and `login` do
-nothing, `push REGISTRY/REPOSITORY:TAG` puts a stand-in image into the emulator's ECR with the
-step's own credentials (ops.emulator put_test_image), so ops.image's own checks all run.
+Two stand-ins, because this machine runs no containers: `docker` on the jobs' PATH
+(`docker_stand_in`): `build` and `login` do nothing, `push REGISTRY/REPOSITORY:TAG` puts a
+stand-in image into the emulator's ECR with the step's own credentials (ops.emulator
+put_test_image), so ops.image's own checks all run; and, set up by the e2e test as the jobs'
+HTTP_PROXY, what a load balancer would answer (tests/fake_load_balancer.py: the real app/server.py
+at the version of the image the ECS service runs).
 """
 
 from __future__ import annotations
@@ -129,8 +131,8 @@ class JobResult:
             return f"job {self.name!r}: {self.conclusion}: {self.reason}"
         step = failed[0]
         tail = "\n".join((step.stdout + "\n" + step.stderr).strip().splitlines()[-25:])
-        return (f"job {self.name!r}, step {step.name!r}: exit {step.exit_code}\n"
-                f"{tail}")
+        code = "failed" if step.exit_code is None else f"exit {step.exit_code}"
+        return f"job {self.name!r}, step {step.name!r}: {code}\n{tail}"
 
 
 @dataclasses.dataclass
@@ -168,11 +170,14 @@ def assume_role_with_web_identity(env: dict, role_arn: str, session_name: str, d
     """Credentials of `role_arn` for a job whose OIDC token carries `claims`, from the STS at
     env's AWS_ENDPOINT_URL. The one place that asks STS for a job's credentials."""
     import boto3
+    from botocore import UNSIGNED
+    from botocore.config import Config
     from botocore.exceptions import ClientError
 
+    # Unsigned, as the action calls it: the token is the only credential.
     sts = boto3.client("sts", region_name=env.get("AWS_REGION") or "us-east-1",
                        endpoint_url=env.get("AWS_ENDPOINT_URL"),
-                       aws_access_key_id="unused", aws_secret_access_key="unused")
+                       config=Config(signature_version=UNSIGNED))
     try:
         return sts.assume_role_with_web_identity(
             RoleArn=role_arn, RoleSessionName=session_name, DurationSeconds=duration,
