@@ -573,3 +573,27 @@ def test_the_smoke_check_sees_the_version_the_service_runs(image, passes):
              "http://other.elb.amazonaws.com", "--attempts", "1"], cwd=ROOT, env=env,
             capture_output=True, text=True)
         assert "HTTP 502" in unknown.stderr
+
+
+def test_checkout_links_the_shared_installs_so_make_deps_installs_nothing(tmp_path):
+    """`make deps` (the setup action) must find the linked installs up to date: reinstalling
+    would write into the shared .venv and node_modules through the links."""
+    workflow = """
+        on: push
+        jobs:
+          one:
+            runs-on: x
+            steps:
+              - uses: actions/checkout@v4
+              - run: make -q deps  # question mode: exit 1 when it would install
+        """
+    makefile = ("deps: .venv/.synced node_modules/.synced\n"
+                ".venv/.synced: Pipfile.lock\n\texit 1\n"
+                "node_modules/.synced: package-lock.json\n\texit 1\n")
+    files = {"Makefile": makefile, "Pipfile.lock": (ROOT / "Pipfile.lock").read_text(),
+             "package-lock.json": (ROOT / "package-lock.json").read_text()}
+    run = push(tmp_path / "same", workflow, files)
+    assert run.conclusion == "success", run.failure()
+    files["Pipfile.lock"] += "\n"
+    with pytest.raises(Unsupported, match="Pipfile.lock at .* differs from the shared install"):
+        push(tmp_path / "changed", workflow, files)

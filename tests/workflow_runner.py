@@ -28,7 +28,8 @@ What it implements of GitHub Actions:
 - `permissions:`: `id-token: write` (job, else workflow) is what lets a job ask for an OIDC
   token; pull requests from forks never get one.
 - `uses:` steps: actions/checkout (a clone of the repository at the run's commit into a fresh
-  workspace per job, .venv and node_modules symlinked from `tools`, so nothing installs);
+  workspace per job, .venv and node_modules symlinked from `tools`, the lock files dated so
+  that `make deps` finds them installed: nothing installs, nothing writes into `tools`);
   actions/setup-python, actions/setup-node, hashicorp/setup-terraform (no install: they check
   the tool on PATH has the version asked for); local composite actions (`./.github/actions/X`:
   their steps, with `inputs`); aws-actions/configure-aws-credentials (AssumeRoleWithWebIdentity
@@ -349,6 +350,9 @@ class Runner:
     api_url: str = "https://api.github.com"
     token: str = "replay-token"
     timeout_scale: float = 1.0
+    # Lock file -> the marker its install leaves (the Makefile's deps targets), in `tools`.
+    installs: dict = dataclasses.field(default_factory=lambda: {
+        "Pipfile.lock": ".venv/.synced", "package-lock.json": "node_modules/.synced"})
     run_number: int = 0
 
     def run(self, workflow: str, event: str, payload: dict, sha: str, ref: str,
@@ -725,11 +729,30 @@ class _Job:
             done = subprocess.run(command, capture_output=True, text=True)
             if done.returncode:
                 raise StepFailed(f"{' '.join(command)}: {done.stderr.strip()}")
-        for shared in (".venv", "node_modules"):
-            source = self.run.runner.tools / shared
-            if source.exists() and not (self.workspace / shared).exists():
-                (self.workspace / shared).symlink_to(source.resolve())
+        self.link_installs()
         result.stdout = f"checked out {self.run.sha} into {self.workspace}"
+
+    def link_installs(self) -> None:
+        """Link the shared installs into the workspace, and date the commit's lock files (which
+        a fresh checkout dates now) just before each install's marker, so that `make deps` finds
+        them up to date instead of reinstalling through the links into the shared folders. A
+        commit whose lock file differs from the shared install's stops the run: it would need
+        its own install."""
+        tools = self.run.runner.tools
+        for lock, marker in self.run.runner.installs.items():
+            installed, checked_out = tools / marker, self.workspace / lock
+            folder = marker.split("/")[0]
+            if not installed.exists():
+                raise Unsupported(f"{installed}: missing, so `make deps` in a job would install "
+                                  f"into the shared {folder}; run `make setup` first")
+            if checked_out.exists():
+                if checked_out.read_bytes() != (tools / lock).read_bytes():
+                    raise Unsupported(f"{lock} at {self.run.sha[:12]} differs from the shared "
+                                      f"install's ({tools / lock}); the replay installs nothing")
+                stamp = installed.stat().st_mtime - 1
+                os.utime(checked_out, (stamp, stamp))
+            if not (self.workspace / folder).exists():
+                (self.workspace / folder).symlink_to((tools / folder).resolve())
 
     def setup_tool(self, name, inputs, step_env, files, result) -> None:
         version_input, command = SETUP_ACTIONS[name]
