@@ -1,6 +1,7 @@
 """A local stand-in for the few GitHub REST endpoints the workflows' commands call (ops/github.py,
 ops/drift.py), for the workflow replay: issues and pull requests (one number space), their
-comments, with pagination by Link header. It checks the token and the repository as GitHub would
+comments, with pagination by Link header, and the pull requests of a commit (GET
+/commits/{sha}/pulls). It checks the token and the repository as GitHub would
 (401 / 404) and keeps everything in memory for the test to read.
 
     with FakeGitHub("acme/hello-world", token="t") as github:
@@ -30,13 +31,21 @@ class FakeGitHub:
         self._lock = threading.Lock()
 
     # -- what tests set up and read -------------------------------------------------------
-    def open_pull_request(self, title: str = "a change") -> int:
+    def open_pull_request(self, title: str = "a change", head_sha: str = "") -> int:
         with self._lock:
             number = self._new_number()
             self.issues[number] = {"number": number, "title": title, "body": "", "state": "open",
                                    "pull_request": {"url": f"{self.url}/pulls/{number}"},
-                                   "user": {"login": "developer", "type": "User"}}
+                                   "user": {"login": "developer", "type": "User"},
+                                   "head": {"sha": head_sha}, "merged_at": None,
+                                   "merge_commit_sha": None}
             return number
+
+    def merge(self, number: int, merge_commit_sha: str) -> None:
+        """The pull request merged as `merge_commit_sha` (what the push to main then carries)."""
+        with self._lock:
+            self.issues[number].update(state="closed", merged_at="2026-01-01T00:00:00Z",
+                                       merge_commit_sha=merge_commit_sha)
 
     def comments(self, number: int) -> list[str]:
         return [c["body"] for c in self.comment_list if c["issue"] == number]
@@ -121,6 +130,11 @@ class FakeGitHub:
             self.issues[number] = {"number": number, "title": body["title"],
                                    "body": body.get("body", ""), "state": "open", "user": BOT}
             return 201, self.issues[number], ""
+        found = re.fullmatch(r"/commits/([0-9a-f]{7,40})/pulls", path)
+        if found and method == "GET":  # the pull requests a commit belongs to
+            sha = found.group(1)
+            return 200, [issue for issue in self.issues.values() if "pull_request" in issue
+                         and sha in (issue["merge_commit_sha"], issue["head"]["sha"])], ""
         found = re.fullmatch(r"/issues/(\d+)", path)
         if found and method == "PATCH":
             issue = self.issues.get(int(found.group(1)))

@@ -597,3 +597,41 @@ def test_checkout_links_the_shared_installs_so_make_deps_installs_nothing(tmp_pa
     files["Pipfile.lock"] += "\n"
     with pytest.raises(Unsupported, match="Pipfile.lock at .* differs from the shared install"):
         push(tmp_path / "changed", workflow, files)
+
+
+def test_actions_cache_restores_what_a_successful_job_saved(tmp_path):
+    repo, sha = repository(tmp_path, """
+        on: push
+        jobs:
+          one:
+            runs-on: x
+            steps:
+              - uses: actions/checkout@v4
+              - id: cache
+                uses: actions/cache@v4
+                with:
+                  path: terraform/providers
+                  key: providers-${{ hashFiles('lock') }}
+              - if: steps.cache.outputs.cache-hit != 'true'
+                run: mkdir -p terraform/providers && echo "filled by run $GITHUB_RUN_NUMBER" > terraform/providers/p
+              - run: cat terraform/providers/p
+        """, {"lock": "v1\n"})
+    replay = runner(tmp_path, repo)
+    first = replay.run("w.yml", "push", {}, sha, "refs/heads/main")
+    second = replay.run("w.yml", "push", {}, sha, "refs/heads/main")
+    assert first.job("one").steps[-1].stdout == second.job("one").steps[-1].stdout == \
+        "filled by run 1\n"
+    assert second.job("one").steps[1].outputs == {"cache-hit": "true"}
+
+
+def test_the_fake_github_finds_the_pull_request_of_a_merge_commit():
+    from ops.github import GitHub
+
+    with FakeGitHub(REPO, token="t") as github:
+        number = github.open_pull_request("change", head_sha="a" * 40)
+        client = GitHub("t", REPO, github.url)
+        assert client.request("GET", f"/commits/{'b' * 40}/pulls") == []
+        github.merge(number, "b" * 40)
+        (pull,) = client.request("GET", f"/commits/{'b' * 40}/pulls")
+        assert (pull["number"], pull["merge_commit_sha"]) == (number, "b" * 40)
+        assert pull["merged_at"]

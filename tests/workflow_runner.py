@@ -35,7 +35,8 @@ What it implements of GitHub Actions:
   their steps, with `inputs`); aws-actions/configure-aws-credentials (AssumeRoleWithWebIdentity
   against the emulator with a token whose `sub` is GitHub's for that job: see `oidc_subject`;
   then AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION for the next
-  steps); actions/upload-artifact and actions/download-artifact (copies in a run-scoped folder).
+  steps); actions/upload-artifact and actions/download-artifact (copies in a run-scoped folder);
+  actions/cache (entries kept for the Runner's life, saved after a successful job).
   Any other action, or an input of these that the replay does not implement, stops the run with
   Unsupported; pinned SHAs are not fetched.
 
@@ -524,6 +525,8 @@ class _Run:
         state.env.update({k: to_string(interpolate(v, evaluator))
                           for k, v in (job.get("env") or {}).items()})
         state.run_steps(job.get("steps") or [])
+        for post in reversed(state.post):
+            post()
         outputs_evaluator = Evaluator(contexts)
         result.outputs = {k: to_string(interpolate(v, outputs_evaluator))
                           for k, v in (job.get("outputs") or {}).items()}
@@ -544,6 +547,7 @@ class _Job:
         minutes = job.get("timeout-minutes", 360)
         self.deadline = time.monotonic() + float(minutes) * 60 * run.runner.timeout_scale
         self.counter = 0
+        self.post: list = []  # what actions do after the job's steps (actions/cache saves)
         permissions = job.get("permissions", run.workflow.get("permissions"))
         self.permissions = permissions if isinstance(permissions, dict) else {}
 
@@ -704,7 +708,8 @@ class _Job:
         handler = {"actions/checkout": self.checkout,
                    "aws-actions/configure-aws-credentials": self.configure_aws_credentials,
                    "actions/upload-artifact": self.upload_artifact,
-                   "actions/download-artifact": self.download_artifact}.get(name)
+                   "actions/download-artifact": self.download_artifact,
+                   "actions/cache": self.cache}.get(name)
         if name in SETUP_ACTIONS:
             return self.setup_tool(name, inputs, step_env, files, result)
         if handler is None:
@@ -867,6 +872,50 @@ class _Job:
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(item, destination)
         result.stdout = f"uploaded {len(matched)} file(s) as {target.name}"
+
+    def cache(self, inputs, step_env, files, result) -> None:
+        """actions/cache: restore the entry of `key` (else the newest whose key starts with one
+        of `restore-keys`) into the workspace; after the job, if it succeeded and `key` was not
+        found, save `path` under `key`. Entries last for the Runner (across its runs)."""
+        self.allow("actions/cache", inputs, ("path", "key", "restore-keys"))
+        store = self.run.runner.work / "cache"
+        store.mkdir(parents=True, exist_ok=True)
+        key = inputs["key"]
+        paths = [line.strip() for line in inputs["path"].splitlines() if line.strip()]
+        if any(path.startswith(("/", "~")) or "*" in path for path in paths):
+            raise Unsupported(f"actions/cache path {inputs['path']!r}: only paths in the "
+                              "workspace, without wildcards")
+        entries = sorted((entry for entry in store.iterdir()), key=lambda e: e.stat().st_mtime,
+                         reverse=True)
+        keys = {entry: (entry / "key").read_text() for entry in entries}
+        exact = next((entry for entry, saved in keys.items() if saved == key), None)
+        prefixes = [line.strip() for line in inputs.get("restore-keys", "").splitlines()
+                    if line.strip()]
+        found = exact or next((entry for prefix in prefixes for entry, saved in keys.items()
+                               if saved.startswith(prefix)), None)
+        if found is not None:
+            shutil.copytree(found / "files", self.workspace, dirs_exist_ok=True, symlinks=True)
+            result.stdout = f"Cache restored from key: {keys[found]}"
+        result.outputs["cache-hit"] = "true" if exact else "false"
+        if exact:
+            return
+
+        def save() -> None:
+            if self.failed:
+                return
+            entry = store / hashlib.sha256(key.encode()).hexdigest()
+            if entry.exists():
+                return
+            for path in paths:
+                source = self.workspace / path
+                if source.is_dir():
+                    shutil.copytree(source, entry / "files" / path, symlinks=True)
+                elif source.is_file():
+                    (entry / "files" / path).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(source, entry / "files" / path)
+            (entry / "files").mkdir(parents=True, exist_ok=True)
+            (entry / "key").write_text(key)
+        self.post.append(save)
 
     def download_artifact(self, inputs, step_env, files, result) -> None:
         self.allow("actions/download-artifact", inputs, ("name", "path"))
