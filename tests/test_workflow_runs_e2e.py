@@ -1,17 +1,18 @@
 """deploy.yml, plan.yml and drift.yml, run job by job by the replay (tests/workflow_runner.py)
 against the session's emulator, in the order a team meets them:
 
-(a) an account where an administrator applied only the state stacks, with CI access on; the
-    first merge to main runs deploy.yml: uat, then prod once approved;
-(b) a second merge, a new commit;
-(c) a pull request's plan.yml, a fork's pull request, and a drift.yml run.
+(a) an account where an administrator applied only the state stacks, with CI access on; a pull
+    request (plan.yml comments its plans) is merged, and the push runs deploy.yml: uat, then
+    prod once approved;
+(b) a second pull request, merged: a new commit deployed;
+(c) a pull request from a fork, and a drift.yml run.
 
 The repository is a copy of this working tree as one commit, with environments/*.toml named for
 this run (project, buckets, VPCs) and `[ci] github_repository` set; GitHub's variables are what
 `python -m ops.ci_access vars` reads from the state stacks (github_variables). Each job gets
 AWS credentials only from its OIDC role; GitHub's API is tests/fake_github.py; what the load
-balancers serve is tests/fake_load_balancer.py (the jobs' HTTP_PROXY). One environment
-set for the whole module, so Terraform runs stay few.
+balancers serve is tests/fake_load_balancer.py (the jobs' HTTP_PROXY). One environment set for
+the whole module, so Terraform runs stay few.
 
 Where the run fails today, the assertion prints the job, the step and the tail of what the
 command printed; those tests are xfail(strict) with the issue item that fixes them.
@@ -96,6 +97,25 @@ class Project:
         return self.runner.run("plan.yml", "pull_request", payload, sha,
                                f"refs/pull/{number}/merge")
 
+    def propose(self, branch: str, change, title: str):
+        """A branch off main with `change(repo)` committed, its pull request and plan.yml's run
+        on it: (number, commit, run)."""
+        git(self.repo, "checkout", "-q", "-b", branch, "main")
+        change(self.repo)
+        sha = commit(self.repo, title)
+        git(self.repo, "checkout", "-q", "main")
+        number = self.github.open_pull_request(title, head_sha=sha)
+        return number, sha, self.pull_request(number, sha)
+
+    def merge(self, number: int, branch: str):
+        """The pull request merged into main (fast-forward), and deploy.yml's run on the push."""
+        before = git(self.repo, "rev-parse", "main")
+        git(self.repo, "merge", "-q", "--ff-only", branch)
+        sha = git(self.repo, "rev-parse", "main")
+        self.github.merge(number, sha)
+        self.commits.append(sha)
+        return self.push(sha, before)
+
     def dispatch(self, workflow: str, sha: str):
         return self.runner.run(workflow, "workflow_dispatch",
                                {"ref": "refs/heads/main", "inputs": {}}, sha, "refs/heads/main")
@@ -103,7 +123,7 @@ class Project:
 
 @pytest.fixture(scope="module")
 def project(emulator, tmp_path_factory):
-    """(a): the repository's first commit, and the state stacks an administrator applied."""
+    """The repository's first commit, and the state stacks an administrator applied."""
     import main
     from ops.ci_access import github_variables
     from ops.deploy import Deployment
@@ -121,7 +141,7 @@ def project(emulator, tmp_path_factory):
     for path in sorted((repo / "environments").glob("*.toml")):
         path.write_text(for_this_run(path.read_text(), path.stem))
     git(folder, "init", "-q", "-b", "main", str(repo))
-    first = commit(repo, "first merge")
+    first = commit(repo, "the project, with CI access")
 
     environments = {env.name: env for env in load_environments(repo / "environments")}
     main.synth(list(environments.values()), str(folder / "cdktf.out"))
@@ -147,17 +167,31 @@ def project(emulator, tmp_path_factory):
         iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=provider["Arn"])
 
 
+def write(path: str, text: str):
+    return lambda repo: (repo / path).write_text(text)
+
+
+def scale_uat(repo: Path) -> None:
+    uat = repo / "environments" / "uat.toml"
+    uat.write_text(uat.read_text().replace("max_capacity = 3", "max_capacity = 4"))
+
+
 @pytest.fixture(scope="module")
-def first_merge(project):
-    return project.push(project.commits[0], "0" * 40)
+def first_pull_request(project):
+    return project.propose("first", write("app/CHANGELOG", "first release\n"), "app: changelog")
+
+
+@pytest.fixture(scope="module")
+def first_merge(project, first_pull_request):
+    """(a): the first merge to main."""
+    return project.merge(first_pull_request[0], "first")
 
 
 @pytest.fixture(scope="module")
 def second_merge(project, first_merge):
-    """(b): a new commit on main."""
-    (project.repo / "app" / "CHANGELOG").write_text("second merge\n")
-    project.commits.append(commit(project.repo, "second merge"))
-    return project.push(project.commits[1], project.commits[0])
+    """(b): uat's scaling changed, planned on its pull request, merged."""
+    number, _, _ = project.propose("scale", scale_uat, "uat: up to 4 tasks")
+    return project.merge(number, "scale")
 
 
 def deploy_jobs(run) -> list:
@@ -213,23 +247,11 @@ def test_a_second_merge_deploys_its_commit(project, second_merge):
     repository = project.environments["uat"].names.repository
     tags = {tag for image in aws("ecr").describe_images(repositoryName=repository)[
         "imageDetails"] for tag in image.get("imageTags", [])}
-    assert set(project.commits) <= tags
+    assert set(project.commits[1:]) <= tags  # every merge; the first commit never was
 
 
-@pytest.fixture(scope="module")
-def pull_request(project, second_merge):
-    """(c): a branch that changes uat's scaling, its pull request planned."""
-    git(project.repo, "checkout", "-q", "-b", "change")
-    uat = project.repo / "environments" / "uat.toml"
-    uat.write_text(uat.read_text().replace("max_capacity = 3", "max_capacity = 4"))
-    sha = commit(project.repo, "uat: up to 4 tasks")
-    git(project.repo, "checkout", "-q", "main")
-    number = project.github.open_pull_request("uat: up to 4 tasks")
-    return number, project.pull_request(number, sha)
-
-
-def test_a_pull_request_gets_one_plan_comment_per_environment(project, pull_request):
-    number, run = pull_request
+def test_a_pull_request_gets_one_plan_comment_per_environment(project, first_pull_request):
+    number, _, run = first_pull_request
     assert run.conclusion == "success", run.failure()
     plans = [job for job in run.jobs if job.id == "plan"]
     assert [job.oidc_subjects for job in plans] == [[f"repo:{REPOSITORY}:pull_request"]] * 2
@@ -243,14 +265,14 @@ def test_a_pull_request_gets_one_plan_comment_per_environment(project, pull_requ
 
 
 @pytest.mark.xfail(strict=True, reason=ITEM_15)
-def test_a_pull_request_from_a_fork_gets_a_skipped_plan_not_a_failure(project, pull_request):
-    number = project.github.open_pull_request("from a fork")
+def test_a_pull_request_from_a_fork_gets_a_skipped_plan_not_a_failure(project, second_merge):
+    number = project.github.open_pull_request("from a fork", head_sha=project.commits[-1])
     run = project.pull_request(number, project.commits[-1], head_repository="someone/fork")
     assert run.conclusion == "success", run.failure()
 
 
 @pytest.fixture(scope="module")
-def drift(project, pull_request):
+def drift(project, second_merge):
     return project.dispatch("drift.yml", project.commits[-1])
 
 
