@@ -42,7 +42,8 @@ What it implements of GitHub Actions:
 
 Not implemented: parallel jobs and `concurrency` (everything runs one at a time), services and
 containers, reusable workflows, `on:` filters (the test says which event happened), job
-`runs-on` (this machine), caches, re-runs.
+`runs-on` (this machine), re-runs, job-level `continue-on-error`, the object filter `.*`.
+The OIDC token is unsigned (`mint_oidc_token`): the emulator's STS reads its claims.
 
 Two stand-ins, because this machine runs no containers: `docker` on the jobs' PATH
 (`docker_stand_in`): `build` and `login` do nothing, `push REGISTRY/REPOSITORY:TAG` puts a
