@@ -114,8 +114,9 @@ def repository(tmp_path, workflow: str, files: dict | None = None) -> tuple[Path
 
 def runner(tmp_path, repo, **options) -> Runner:
     base = {key: os.environ[key] for key in ("PATH", "HOME") if key in os.environ}
+    options.setdefault("tools", ROOT)
     return Runner(repository_dir=repo, work=tmp_path / "work", base_env=base, repository=REPO,
-                  tools=ROOT, **options)
+                  **options)
 
 
 def push(tmp_path, workflow, files=None, **options):
@@ -590,13 +591,24 @@ def test_checkout_links_the_shared_installs_so_make_deps_installs_nothing(tmp_pa
     makefile = ("deps: .venv/.synced node_modules/.synced\n"
                 ".venv/.synced: Pipfile.lock\n\texit 1\n"
                 "node_modules/.synced: package-lock.json\n\texit 1\n")
-    files = {"Makefile": makefile, "Pipfile.lock": (ROOT / "Pipfile.lock").read_text(),
-             "package-lock.json": (ROOT / "package-lock.json").read_text()}
-    run = push(tmp_path / "same", workflow, files)
+    tools = tmp_path / "tools"  # a checkout with its installs, as `make setup` leaves it
+    for folder, lock in ((".venv", "Pipfile.lock"), ("node_modules", "package-lock.json")):
+        (tools / folder).mkdir(parents=True)
+        (tools / lock).write_text(f"{{\"{lock}\": 1}}\n")
+        (tools / folder / ".synced").touch()
+    files = {"Makefile": makefile, "Pipfile.lock": (tools / "Pipfile.lock").read_text(),
+             "package-lock.json": (tools / "package-lock.json").read_text()}
+    run = push(tmp_path / "same", workflow, files, tools=tools)
     assert run.conclusion == "success", run.failure()
+    assert (run.job("one").steps[1].exit_code, sorted(os.listdir(tools / ".venv"))) == (
+        0, [".synced"])
     files["Pipfile.lock"] += "\n"
     with pytest.raises(Unsupported, match="Pipfile.lock at .* differs from the shared install"):
-        push(tmp_path / "changed", workflow, files)
+        push(tmp_path / "changed", workflow, files, tools=tools)
+    (tools / "node_modules" / ".synced").unlink()
+    with pytest.raises(Unsupported, match="node_modules/.synced: missing"):
+        push(tmp_path / "uninstalled", workflow, {**files, "Pipfile.lock": (
+            tools / "Pipfile.lock").read_text()}, tools=tools)
 
 
 def test_actions_cache_restores_what_a_successful_job_saved(tmp_path):

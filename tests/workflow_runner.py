@@ -748,16 +748,16 @@ class _Job:
         for lock, marker in self.run.runner.installs.items():
             installed, checked_out = tools / marker, self.workspace / lock
             folder = marker.split("/")[0]
-            if not installed.exists():
-                raise Unsupported(f"{installed}: missing, so `make deps` in a job would install "
-                                  f"into the shared {folder}; run `make setup` first")
             if checked_out.exists():
+                if not installed.exists():
+                    raise Unsupported(f"{installed}: missing, so `make deps` in a job would "
+                                      f"install into the shared {folder}; run `make setup`")
                 if checked_out.read_bytes() != (tools / lock).read_bytes():
                     raise Unsupported(f"{lock} at {self.run.sha[:12]} differs from the shared "
                                       f"install's ({tools / lock}); the replay installs nothing")
                 stamp = installed.stat().st_mtime - 1
                 os.utime(checked_out, (stamp, stamp))
-            if not (self.workspace / folder).exists():
+            if (tools / folder).exists() and not (self.workspace / folder).exists():
                 (self.workspace / folder).symlink_to((tools / folder).resolve())
 
     def setup_tool(self, name, inputs, step_env, files, result) -> None:
