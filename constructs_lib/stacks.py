@@ -11,6 +11,7 @@ from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdent
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 
+from .cdktf_hcl import repaired
 from .config import EnvironmentConfig, ci_role_output, image_reference
 from .alarm_set import ROLLBACK_ALARMS
 from .ci_access import CiAccess, CiAccessProps
@@ -26,6 +27,9 @@ from .network_lookup import NetworkLookup
 from .state import StateBucket, StateBucketProps, use_s3_backend
 
 MANAGED_BY = "cdktf"
+# The oldest Terraform that reads these stacks: the S3 backend's use_lockfile needs 1.10 (import
+# blocks 1.5, removed blocks 1.7); older CLIs would fail on them with less clear errors.
+REQUIRED_TERRAFORM = ">= 1.10"
 
 
 class EnvironmentStack(TerraformStack):
@@ -38,6 +42,10 @@ class EnvironmentStack(TerraformStack):
                  s3_backend: bool = True) -> None:
         super().__init__(scope, id)
         self.environment = environment
+        self._terraform_attributes = {"required_version": REQUIRED_TERRAFORM}
+        for name, value in self._terraform_attributes.items():
+            self.add_override(f"terraform.{name}", value)
+        self._removed: list[str] = []
         if s3_backend:
             use_s3_backend(self, environment.state, key=f"{environment.name}/{id}.tfstate")
         self.provider = AwsProvider(self, "aws", region=environment.region, default_tags=[AwsProviderDefaultTags(tags={
@@ -45,6 +53,16 @@ class EnvironmentStack(TerraformStack):
             "Environment": environment.name,
             "ManagedBy": MANAGED_BY,
         })])
+
+    def forget(self, address: str) -> None:
+        """Drop `address` from this stack's state without destroying it (a `removed` block with
+        destroy = false, Terraform >= 1.7): another stack has taken it over."""
+        self._removed.append(address)
+        self.add_override("removed", [{"from": each, "lifecycle": {"destroy": False}}
+                                      for each in self._removed])
+
+    def to_hcl_terraform(self):
+        return repaired(super().to_hcl_terraform(), self._terraform_attributes, self._removed)
 
     def _allocate_logical_id(self, element) -> str:
         node = element if isinstance(element, Node) else element.node

@@ -45,6 +45,11 @@ def test_every_stack_is_exported_as_hcl(exported, synthesized):
             for type_, blocks in synthesized.parsed(name).get(kind, {}).items():
                 for block in blocks:
                     assert f'{kind} "{type_}" "{block}" {{' in text, (name, type_, block)
+        # what cdktf 0.21's HCL drops or garbles (constructs_lib/cdktf_hcl.py)
+        version = synthesized.parsed(name)["terraform"]["required_version"]
+        assert f'  required_version = "{version}"' in text, name
+        for removed in synthesized.parsed(name).get("removed", []):
+            assert f"from = {removed['from']}" in text, (name, removed)
 
 def test_every_exported_stack_validates(exported, tmp_path):
     out, _ = exported

@@ -54,3 +54,9 @@ def test_app_outputs_the_alb_url(synthesized, env):
     assert outputs["alb_dns_name"]["value"] == dns
     assert outputs["alb_url"]["value"] == f"http://{dns}"
     assert {"cluster_name", "service_name", "log_group_name"} <= set(outputs)
+
+
+def test_every_stack_states_the_terraform_it_needs(synthesized):
+    # use_lockfile (every backend) needs Terraform 1.10; older CLIs must refuse the stack.
+    for stack in synthesized.json:
+        assert synthesized.parsed(stack)["terraform"]["required_version"] == ">= 1.10", stack
