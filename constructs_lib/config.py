@@ -271,8 +271,17 @@ class BlueGreenConfig:
     test_listener_port: int = 0  # required when enabled: where the new version is tested first
     traffic_shift: str = "all_at_once"
     termination_wait_minutes: int = 5  # how long the old version stays ready for a rollback
+    # Who may reach the test listener (the new version before it takes traffic) besides the
+    # VPC itself: IPv4 CIDRs, e.g. the runner that tests a deployment; none: the VPC only.
+    test_listener_cidrs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        for index, cidr in enumerate(self.test_listener_cidrs):
+            try:
+                ipaddress.IPv4Network(cidr)
+            except ValueError:
+                raise FieldError(f"test_listener_cidrs[{index}]", cidr,
+                                 "an IPv4 network with no host bits set, like 203.0.113.0/24")
         if self.enabled:
             _require(1 <= self.test_listener_port <= 65535, "test_listener_port",
                      self.test_listener_port,

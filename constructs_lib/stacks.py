@@ -137,6 +137,8 @@ class ApplicationStack(EnvironmentStack):
             certificate_arn=config.certificate_arn if config.https else None,
             test_listener_port=(config.blue_green.test_listener_port
                                 if config.blue_green.enabled else None),
+            test_listener_cidrs=config.blue_green.test_listener_cidrs,
+            vpc_cidr=network.vpc.cidr_block,
             health_check=config.health_check,
             deregistration_delay_seconds=config.deregistration_delay_seconds,
             deletion_protection=config.alb_deletion_protection,

@@ -33,6 +33,9 @@ def variants(environments):
         "access_logs": dict(alb_access_logs=True),
         "blue_green": dict(blue_green={"enabled": True, "test_listener_port": 8080,
                                        "traffic_shift": "canary_10_percent_for_5_minutes"}),
+        "blue_green_tested_from": dict(blue_green={
+            "enabled": True, "test_listener_port": 8080,
+            "test_listener_cidrs": ("203.0.113.0/24", "198.51.100.7/32")}),
         "email": dict(alarms={"email": "oncall@example.com", "cpu_percent": 60}),
     }
     return {name: synth_variant(with_service(uat, **change))["app-uat"]
@@ -249,6 +252,26 @@ def test_blue_green_hands_deploys_to_codedeploy(variants):
     assert listeners[8080]["default_action"][0]["target_group_arn"] == ref(
         "aws_lb_target_group", "load_balancer_green_target_group", "arn")
     assert len(resources(stack, "aws_lb_target_group")) == 2
+
+
+def ingress(stack: dict) -> list[tuple]:
+    return sorted((rule["from_port"], rule["cidr_ipv4"])
+                  for rule in resources(stack, "aws_vpc_security_group_ingress_rule").values()
+                  if rule["security_group_id"] == ref("aws_security_group",
+                                                      "load_balancer_security_group"))
+
+
+def test_only_the_vpc_and_the_configured_cidrs_reach_the_test_listener(variants):
+    vpc = "${data.aws_vpc.network_vpc.cidr_block}"
+    assert ingress(variants["blue_green"]) == [(80, "0.0.0.0/0"), (8080, vpc)]
+    assert ingress(variants["blue_green_tested_from"]) == [
+        (80, "0.0.0.0/0"), (8080, vpc), (8080, "198.51.100.7/32"), (8080, "203.0.113.0/24")]
+
+
+def test_a_bad_test_listener_cidr_is_refused():
+    from constructs_lib.config import BlueGreenConfig
+    with pytest.raises(FieldError, match=r"test_listener_cidrs\[1\] = '10.0.0.1/8': an IPv4 "):
+        BlueGreenConfig(test_listener_cidrs=("10.0.0.0/8", "10.0.0.1/8"))
 
 
 def test_blue_green_deployment_group_shifts_traffic_and_rolls_back_on_alarm(variants):
