@@ -167,7 +167,10 @@ class ApplicationStack(EnvironmentStack):
             name=names.service, region=environment.region,
             cluster_name=service.cluster.name, service_name=service.service.name,
             load_balancer_arn_suffix=alb.load_balancer.arn_suffix,
-            target_group_arn_suffix=alb.target_group.arn_suffix, alarms=config.alarms))
+            target_group_arn_suffix=alb.target_group.arn_suffix,
+            green_target_group_arn_suffix=(alb.green_target_group.arn_suffix
+                                           if alb.green_target_group else None),
+            alarms=config.alarms))
         blue_green = None
         if config.blue_green.enabled:
             blue_green = BlueGreenDeployment(self, "blue_green", BlueGreenProps(

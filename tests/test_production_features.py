@@ -175,7 +175,8 @@ def test_every_alarm_notifies_the_encrypted_topic(synthesized, env):
     stack = synthesized.parsed(f"app-{env.name}")
     topic = ref("aws_sns_topic", "monitoring_alarm_topic", "arn")
     assert Testing.to_have_resource_with_properties(synthesized.json[f"app-{env.name}"], SnsTopic.TF_RESOURCE_TYPE, {
-        "name": f"hello-world-{env.name}-alarms", "kms_master_key_id": "alias/aws/sns"})
+        "name": f"hello-world-{env.name}-alarms",
+        "kms_master_key_id": ref("aws_kms_key", "monitoring_alarm_key", "arn")})
     alarms = {a["alarm_name"]: a for a in resources(stack, "aws_cloudwatch_metric_alarm").values()}
     assert sorted(alarms) == sorted(f"hello-world-{env.name}-{name}" for name in ALARM_NAMES)
     for alarm in alarms.values():
