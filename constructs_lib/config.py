@@ -306,7 +306,10 @@ class ServiceConfig:
     ecr_repository_owner: str = ""
     # With a repository: start from this tag (a git commit) or sha256:<digest> instead of `image`.
     image_tag: str = ""
-    ecr_keep_images: int = 30  # tagged images kept; untagged ones expire after a day
+    ecr_keep_images: int = 30  # images kept besides released ones; untagged expire after a day
+    # Released images kept (tagged release-<env>-..., in any environment sharing the
+    # repository): what runs and what a rollback returns to never expire with the others.
+    ecr_keep_released_images: int = 100
     container_name: str = "web"
     container_port: int = 8000
     listener_port: int = 80  # the ALB's HTTP listener, open to the internet
@@ -377,6 +380,7 @@ class ServiceConfig:
             _require(bool(_IMAGE_TAG.match(self.image_tag)), "image_tag", self.image_tag,
                      "a git commit (e.g. 3f9c2e1a7b4d) or sha256:<64 hex digits>")
         _require_range("ecr_keep_images", self.ecr_keep_images, 1, 1000)
+        _require_range("ecr_keep_released_images", self.ecr_keep_released_images, 1, 1000)
         _require(not self.certificate_arn or bool(_CERTIFICATE_ARN.match(self.certificate_arn)),
                  "certificate_arn", self.certificate_arn,
                  "an ACM certificate ARN like arn:aws:acm:<region>:<account>:certificate/<id>")
@@ -529,6 +533,11 @@ def delivery_order(environments: list[EnvironmentConfig]) -> list[EnvironmentCon
 
 # Every environment's stacks, in deploy order; each depends on the one before it.
 STACK_KINDS = ("state", "network", "app")
+# The state stack's Terraform variable: true imports the environment's ECR repository that
+# already exists (made by the app stack before it moved to the state stack). An import block's
+# condition must be known before any data source is read, and importing a repository that does
+# not exist fails: ops.deploy sets it (TF_VAR_<name>) from whether the repository exists.
+ADOPT_REPOSITORY_VARIABLE = "adopt_image_repository"
 
 
 @dataclass(frozen=True)

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Iterable
 
-from cdktf import App, TerraformOutput, TerraformStack
+from cdktf import App, TerraformOutput, TerraformResource, TerraformStack, TerraformVariable
 from constructs import Construct, Node
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 
 from .cdktf_hcl import repaired
-from .config import EnvironmentConfig, ci_role_output, image_reference
+from .config import (ADOPT_REPOSITORY_VARIABLE, EnvironmentConfig, ci_role_output,
+                     image_reference)
 from .alarm_set import ROLLBACK_ALARMS
 from .ci_access import CiAccess, CiAccessProps
 from .ci_policies import ci_roles
 from .blue_green import BlueGreenDeployment, BlueGreenProps
 from .fargate_service import FargateService, FargateServiceProps, ServiceLoadBalancer
-from .image_repository import ImageRepository
+from .image_repository import ImageRepository, addresses
 from .image_version import ImageVersion
 from .load_balancer import LoadBalancer, LoadBalancerProps
 from .monitoring import ServiceMonitoring, ServiceMonitoringProps
@@ -30,6 +32,8 @@ MANAGED_BY = "cdktf"
 # The oldest Terraform that reads these stacks: the S3 backend's use_lockfile needs 1.10 (import
 # blocks 1.5, removed blocks 1.7); older CLIs would fail on them with less clear errors.
 REQUIRED_TERRAFORM = ">= 1.10"
+# The ECR repository's construct id, in the state stack now and in the app stack before.
+IMAGES = "images"
 
 
 class EnvironmentStack(TerraformStack):
@@ -46,6 +50,8 @@ class EnvironmentStack(TerraformStack):
         for name, value in self._terraform_attributes.items():
             self.add_override(f"terraform.{name}", value)
         self._removed: list[str] = []
+        self._imports: list[dict[str, str]] = []
+        self._false_variables: set[str] = set()
         if s3_backend:
             use_s3_backend(self, environment.state, key=f"{environment.name}/{id}.tfstate")
         self.provider = AwsProvider(self, "aws", region=environment.region, default_tags=[AwsProviderDefaultTags(tags={
@@ -61,8 +67,21 @@ class EnvironmentStack(TerraformStack):
         self.add_override("removed", [{"from": each, "lifecycle": {"destroy": False}}
                                       for each in self._removed])
 
+    def adopt(self, resource: TerraformResource, id: str, when: TerraformVariable) -> None:
+        """Import the existing object `id` as `resource` when the bool variable `when` (default
+        false) is true (an `import` block with for_each, Terraform >= 1.7); once in the state,
+        a no-op."""
+        self._false_variables.add(when.friendly_unique_id)
+        self._imports.append({"for_each": f"${{var.{when.friendly_unique_id} ? "
+                                          f"[{json.dumps(id)}] : []}}",
+                              "to": f"{resource.terraform_resource_type}."
+                                    f"{resource.friendly_unique_id}",
+                              "id": "${each.value}"})
+        self.add_override("import", list(self._imports))
+
     def to_hcl_terraform(self):
-        return repaired(super().to_hcl_terraform(), self._terraform_attributes, self._removed)
+        return repaired(super().to_hcl_terraform(), self._terraform_attributes, self._removed,
+                        self._imports, self._false_variables)
 
     def _allocate_logical_id(self, element) -> str:
         node = element if isinstance(element, Node) else element.node
@@ -88,6 +107,8 @@ class StateStack(EnvironmentStack):
         TerraformOutput(self, "state_bucket_arn", value=state.bucket.arn)
         if state.lock_table is not None:
             TerraformOutput(self, "lock_table", value=state.lock_table.name)
+        if environment.service.ecr_repository:
+            self._image_repository(environment)
         if environment.ci.enabled:
             if environment.ci.account_id:  # roles made in the wrong account would trust nobody
                 self.provider.allowed_account_ids = [environment.ci.account_id]
@@ -103,6 +124,20 @@ class StateStack(EnvironmentStack):
             TerraformOutput(self, "github_oidc_provider_arn", value=access.provider_arn)
             for kind, role in access.roles.items():
                 TerraformOutput(self, ci_role_output(kind), value=role.arn)
+
+    def _image_repository(self, environment: EnvironmentConfig) -> None:
+        """The ECR repository, here so that CI can push an image before the network and app
+        stacks exist. A deployment whose app stack made it adopts it (import blocks) and the
+        app stack forgets it (ApplicationStack: removed blocks): apply this stack first."""
+        config, name = environment.service, environment.names.repository
+        images = ImageRepository(self, IMAGES, name=name, keep_images=config.ecr_keep_images,
+                                 keep_released_images=config.ecr_keep_released_images)
+        adopt = TerraformVariable(
+            self, ADOPT_REPOSITORY_VARIABLE, type="bool", default=False,
+            description=f"Import the existing ECR repository {name} (ops.deploy sets it)")
+        self.adopt(images.repository, name, adopt)
+        self.adopt(images.lifecycle, name, adopt)
+        TerraformOutput(self, "ecr_repository_url", value=images.repository.repository_url)
 
 
 class NetworkStack(EnvironmentStack):
@@ -211,12 +246,12 @@ class ApplicationStack(EnvironmentStack):
         """(URL, ARN) of the ECR repository the service pulls from, or (None, ARN or None)."""
         config, name, partition = environment.service, environment.names.repository, aws.partition
         if config.ecr_repository:
-            repository = ImageRepository(self, "images", name=name,
-                                         keep_images=config.ecr_keep_images)
-            return repository.repository.repository_url, repository.repository.arn
-        if config.ecr_repository_owner:
-            # Created by the owner environment's stack; built from the name (not looked up) so
-            # this stack plans and applies before the owner's exists.
+            # Made here before it moved to the state stack, which adopts it: forget, not destroy.
+            for address in addresses(IMAGES):
+                self.forget(address)
+        if config.has_repository:
+            # Created by the (owner environment's) state stack; built from the name, not looked
+            # up, so this stack plans before the repository exists.
             account = DataAwsCallerIdentity(self, "account").account_id
             region = environment.region
             return (f"{account}.dkr.ecr.{region}.{aws.dns_suffix}/{name}",

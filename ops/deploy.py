@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from constructs_lib.config import ConfigError, environments_dir, EnvironmentConfig, load_environments, \
-    select_environments
+from constructs_lib.config import (ADOPT_REPOSITORY_VARIABLE, ConfigError, environments_dir,
+                                   EnvironmentConfig, load_environments, select_environments)
 from ops import emulator
 from ops.aws import target_environment
 from ops.terraform import (MIRROR_CLI_CONFIG, ROOT, PlannedChange, applied_counts,
@@ -153,7 +153,31 @@ class Deployment:
         return self.outdir / "stacks" / stack
 
     def terraform(self, stack: str, *args: str) -> subprocess.CompletedProcess:
-        return terraform(self.stack_dir(stack), *args, env=self.env, check=False)
+        env = self.env
+        if (stack == self.environment.stack_names["state"] and args[:1] in (("plan",), ("apply",))
+                and self.environment.service.ecr_repository):
+            env = {**env, f"TF_VAR_{ADOPT_REPOSITORY_VARIABLE}": self._repository_exists(stack)}
+        return terraform(self.stack_dir(stack), *args, env=env, check=False)
+
+    def _repository_exists(self, stack: str) -> str:
+        """"true" when the environment's ECR repository exists (the state stack then adopts
+        it, if an app stack of the layout before made it), else "false"."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from ops.aws import client
+
+        name = self.environment.names.repository
+        try:
+            client("ecr", self.env).describe_repositories(repositoryNames=[name])
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "RepositoryNotFoundException":
+                return "false"
+            raise DeployError(f"{stack}: cannot tell whether ECR repository {name} exists "
+                              f"({error.response['Error']['Code']}); its plan needs "
+                              "ecr:DescribeRepositories on it") from None
+        except BotoCoreError:  # no endpoint or credentials: Terraform fails too, explained
+            return "false"
+        return "true"
 
     def _checked(self, stack: str, *args: str) -> subprocess.CompletedProcess:
         result = self.terraform(stack, *args)

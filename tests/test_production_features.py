@@ -42,6 +42,12 @@ def variants(environments):
             for name, change in settings.items()}
 
 
+@pytest.fixture(scope="module")
+def ecr_state(environments) -> dict:
+    """The state stack of uat with its own repository (where the repository lives)."""
+    return synth_variant(with_service(environments["uat"], ecr_repository=True))["state-uat"]
+
+
 def resources(stack: dict, kind: str) -> dict:
     return stack["resource"].get(kind, {})
 
@@ -64,8 +70,8 @@ def test_a_public_image_gets_no_repository_and_no_ecr_permissions(variants):
     assert [s["Sid"] for s in document(policy["policy"])["Statement"]] == ["WriteLogs"]
 
 
-def test_ecr_repository_has_immutable_scanned_encrypted_images(variants):
-    assert Testing.to_have_resource_with_properties(json.dumps(variants["ecr"]), EcrRepository.TF_RESOURCE_TYPE, {
+def test_ecr_repository_has_immutable_scanned_encrypted_images(ecr_state):
+    assert Testing.to_have_resource_with_properties(json.dumps(ecr_state), EcrRepository.TF_RESOURCE_TYPE, {
         "name": "hello-world/hello-world",
         "image_tag_mutability": "IMMUTABLE",
         "image_scanning_configuration": {"scan_on_push": True},
@@ -73,17 +79,26 @@ def test_ecr_repository_has_immutable_scanned_encrypted_images(variants):
     })
 
 
-def test_ecr_lifecycle_keeps_the_last_images_and_expires_untagged(variants, environments):
-    (policy,) = resources(variants["ecr"], "aws_ecr_lifecycle_policy").values()
+def test_ecr_lifecycle_keeps_released_images_apart_and_expires_untagged(ecr_state,
+                                                                        environments):
+    (policy,) = resources(ecr_state, "aws_ecr_lifecycle_policy").values()
     rules = document(policy["policy"])["rules"]
+    assert [rule["rulePriority"] for rule in rules] == [1, 2, 3]
     assert rules[0]["selection"]["tagStatus"] == "untagged"
-    assert rules[1]["selection"] == {"tagStatus": "any", "countType": "imageCountMoreThan",
-                                     "countNumber": environments["uat"].service.ecr_keep_images}
+    service = environments["uat"].service
+    # An image a rule selects is never expired by a later one: released images (what prod
+    # runs and rolls back to) do not count among the last ecr_keep_images pushes.
+    assert rules[1]["selection"] == {"tagStatus": "tagged", "tagPrefixList": ["release-"],
+                                     "countType": "imageCountMoreThan",
+                                     "countNumber": service.ecr_keep_released_images}
+    assert rules[2]["selection"] == {"tagStatus": "any", "countType": "imageCountMoreThan",
+                                     "countNumber": service.ecr_keep_images}
     assert all(rule["action"] == {"type": "expire"} for rule in rules)
 
 
 def test_ecr_image_tag_seeds_the_version_of_record(variants):
-    url = ref("aws_ecr_repository", "images_repository", "repository_url")
+    url = ("${data.aws_caller_identity.account.account_id}.dkr.ecr.ap-south-1."
+           "${data.aws_partition.partition.dns_suffix}/hello-world/hello-world")
     seeds = {name: parameter["insecure_value"] for name in ("ecr", "ecr_digest")
              for parameter in resources(variants[name], "aws_ssm_parameter").values()}
     assert seeds == {"ecr": f"{url}:{COMMIT}", "ecr_digest": f"{url}@sha256:" + "a" * 64}
@@ -95,8 +110,9 @@ def test_ecr_image_tag_seeds_the_version_of_record(variants):
 def test_execution_role_may_pull_only_from_its_repository(variants):
     (policy,) = resources(variants["ecr"], "aws_iam_role_policy").values()
     statements = {s["Sid"]: s for s in document(policy["policy"])["Statement"]}
-    assert statements["PullImage"]["Resource"] == ref("aws_ecr_repository",
-                                                      "images_repository", "arn")
+    assert statements["PullImage"]["Resource"] == (
+        "arn:${data.aws_partition.partition.partition}:ecr:ap-south-1:"
+        "${data.aws_caller_identity.account.account_id}:repository/hello-world/hello-world")
     assert statements["EcrLogin"]["Action"] == "ecr:GetAuthorizationToken"
 
 
