@@ -77,6 +77,11 @@ _ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # GitHub: owner 1-39 letters, digits, '-' (not first); repository 1-100 letters, digits, '.-_'.
 _GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
+# ECR pull-through cache credentials: a Secrets Manager secret whose name ECR requires to start
+# with ecr-pullthroughcache/ (AWS ECR User Guide, "Storing your upstream repository credentials").
+_PULL_THROUGH_SECRET = re.compile(
+    r"^arn:aws(-[a-z]+)*:secretsmanager:[a-z0-9-]+:\d{12}:secret:ecr-pullthroughcache/.+$")
+DOCKER_HUB_HOSTS = ("docker.io", "index.docker.io", "registry-1.docker.io")
 
 
 def image_reference(repository_url: str, version: str) -> str:
@@ -331,6 +336,11 @@ class ServiceConfig:
     https: bool = False  # HTTPS listener on 443 with certificate_arn; HTTP redirects to it
     certificate_arn: str = ""  # an ACM certificate in the environment's region
     alb_access_logs: bool = False  # ALB access logs to an encrypted S3 bucket
+    # Docker Hub allows 10 anonymous pulls an hour per IPv4 address, and every task pulls
+    # through the one NAT address. A secret's ARN (ecr-pullthroughcache/..., holding a Docker
+    # Hub username and accessToken): a Docker Hub `image` is then pulled through an ECR
+    # pull-through cache in the account, authenticated, and cached after the first pull.
+    docker_hub_credentials_secret: str = ""
     health_check: HealthCheckConfig = field(default_factory=HealthCheckConfig)
     scaling: ScalingConfig = field(default_factory=ScalingConfig)
     alarms: AlarmsConfig = field(default_factory=AlarmsConfig)
@@ -384,6 +394,14 @@ class ServiceConfig:
         _require(not self.certificate_arn or bool(_CERTIFICATE_ARN.match(self.certificate_arn)),
                  "certificate_arn", self.certificate_arn,
                  "an ACM certificate ARN like arn:aws:acm:<region>:<account>:certificate/<id>")
+        if self.docker_hub_credentials_secret:
+            _require(bool(_PULL_THROUGH_SECRET.match(self.docker_hub_credentials_secret)),
+                     "docker_hub_credentials_secret", self.docker_hub_credentials_secret,
+                     "a Secrets Manager secret ARN whose name starts with ecr-pullthroughcache/ "
+                     "(ECR requires the prefix), or empty to pull from Docker Hub directly")
+            _require(self.docker_hub_image is not None, "docker_hub_credentials_secret",
+                     self.docker_hub_credentials_secret,
+                     f"image {self.image!r} is not on Docker Hub; leave it empty")
         _require(not self.https or bool(self.certificate_arn), "https", self.https,
                  "HTTPS needs certificate_arn (an ACM certificate for the site's domain)")
         if self.blue_green.enabled:
@@ -396,6 +414,17 @@ class ServiceConfig:
     def has_repository(self) -> bool:
         """Whether the service runs images from a project repository (its own or shared)."""
         return self.ecr_repository or bool(self.ecr_repository_owner)
+
+    @property
+    def docker_hub_image(self) -> str | None:
+        """`image` as a path in Docker Hub with its tag or digest (official images under
+        library/, as an ECR pull-through cache names them), or None for another registry."""
+        host, _, rest = self.image.partition("/")
+        image = rest if host in DOCKER_HUB_HOSTS else self.image
+        first, _, _ = image.partition("/")
+        if "/" in image and ("." in first or ":" in first or first == "localhost"):
+            return None  # another registry's host
+        return image if "/" in re.split(r"[:@]", image)[0] else f"library/{image}"
 
     @property
     def external_ecr_image(self) -> tuple[str, str, str] | None:
@@ -550,6 +579,8 @@ class Names:
     image_parameter: str  # SSM parameter holding the version of record (the image that runs)
     release_lock_parameter: str  # SSM parameter that exists while a release runs
     repository: str | None  # the ECR repository the service runs images from; None: none
+    # The ECR pull-through cache's repository prefix for Docker Hub images; None: no cache
+    docker_hub_cache: str | None = None
 
 
 @dataclass(frozen=True)
@@ -587,7 +618,9 @@ class EnvironmentConfig:
             service=service, log_group=f"/ecs/{service}", image_parameter=f"{prefix}/image",
             release_lock_parameter=f"{prefix}/release-lock",
             repository=(f"{self.project}/{self.service.name}"
-                        if self.service.has_repository else None))
+                        if self.service.has_repository else None),
+            docker_hub_cache=(f"{self.project}-{self.name}-dockerhub"
+                              if self.service.docker_hub_credentials_secret else None))
 
     def __post_init__(self) -> None:
         _require(bool(_NAME.match(self.name)) and len(self.name) <= 16, "name", self.name,
@@ -606,6 +639,11 @@ class EnvironmentConfig:
                                  f"AZs must be in region {self.region}, like {self.region}a")
         if not self.state.region:
             object.__setattr__(self, "state", dataclasses.replace(self.state, region=self.region))
+        # ECR limits a pull-through cache's repository prefix to 30 characters.
+        _require(len(self.names.docker_hub_cache or "") <= 30,
+                 "service.docker_hub_credentials_secret", self.service.docker_hub_credentials_secret,
+                 f"its cache prefix {self.names.docker_hub_cache!r} ('<project>-<env>-dockerhub') "
+                 "is longer than ECR's 30 characters; shorten the project name")
         # AWS limits load balancer and target group names to 32 characters.
         _require(len(self.names.service) <= 32, "service.name", self.service.name,
                  f"'<service.name>-{self.name}' names the load balancer and must be at most 32 "

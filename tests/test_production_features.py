@@ -18,6 +18,8 @@ from constructs_lib.config import ALARM_NAMES, FieldError, ServiceConfig
 from helpers import document, ref, synth_variant, with_service
 
 COMMIT = "3f9c2e1a7b4d"
+SECRET = ("arn:aws:secretsmanager:ap-south-1:123456789012:secret:"
+          "ecr-pullthroughcache/docker-hub-AbCdEf")
 CERTIFICATE = "arn:aws:acm:ap-south-1:123456789012:certificate/0e7c2a4b-1d3f-4a5b-9c8d-112233445566"
 
 
@@ -37,6 +39,7 @@ def variants(environments):
             "enabled": True, "test_listener_port": 8080,
             "test_listener_cidrs": ("203.0.113.0/24", "198.51.100.7/32")}),
         "email": dict(alarms={"email": "oncall@example.com", "cpu_percent": 60}),
+        "docker_hub_cache": dict(ecr_repository=False, docker_hub_credentials_secret=SECRET),
     }
     return {name: synth_variant(with_service(uat, **change))["app-uat"]
             for name, change in settings.items()}
@@ -105,6 +108,32 @@ def test_ecr_image_tag_seeds_the_version_of_record(variants):
     image = ref("aws_ssm_parameter", "image_version_parameter", "insecure_value")
     assert container(variants["ecr"])["image"] == image
     assert variants["ecr"]["output"]["ecr_repository_url"]["value"] == url
+
+
+def test_a_docker_hub_image_can_come_through_an_ecr_pull_through_cache(variants):
+    stack = variants["docker_hub_cache"]
+    (rule,) = resources(stack, "aws_ecr_pull_through_cache_rule").values()
+    assert (rule["ecr_repository_prefix"], rule["upstream_registry_url"],
+            rule["credential_arn"]) == ("hello-world-uat-dockerhub", "registry-1.docker.io",
+                                        SECRET)
+    account = "${data.aws_caller_identity.account.account_id}"
+    (parameter,) = resources(stack, "aws_ssm_parameter").values()
+    assert parameter["insecure_value"] == (
+        f"{account}.dkr.ecr.ap-south-1.${{data.aws_partition.partition.dns_suffix}}/"
+        "hello-world-uat-dockerhub/crccheck/hello-world:latest")
+    (policy,) = resources(stack, "aws_iam_role_policy").values()
+    statements = {s["Sid"]: s for s in document(policy["policy"])["Statement"]}
+    assert sorted(statements) == ["EcrLogin", "PullThroughCache", "WriteLogs"]
+    assert statements["PullThroughCache"]["Resource"] == (
+        f"arn:${{data.aws_partition.partition.partition}}:ecr:ap-south-1:{account}:repository/"
+        "hello-world-uat-dockerhub/*")
+    assert {"ecr:BatchImportUpstreamImage", "ecr:CreateRepository", "ecr:BatchGetImage"} <= set(
+        statements["PullThroughCache"]["Action"])
+
+
+def test_without_credentials_the_image_comes_from_docker_hub(synthesized, env):
+    assert "aws_ecr_pull_through_cache_rule" not in synthesized.parsed(f"app-{env.name}")[
+        "resource"]
 
 
 def test_execution_role_may_pull_only_from_its_repository(variants):
@@ -327,6 +356,11 @@ def test_blue_green_deployment_group_shifts_traffic_and_rolls_back_on_alarm(vari
      "an environment creates its repository or shares another's"),
     (dict(ecr_repository_owner="Uat!"), "ecr_repository_owner = 'Uat!'",
      "the name of the environment that creates the repository"),
+    (dict(docker_hub_credentials_secret="arn:aws:secretsmanager:ap-south-1:123456789012:"
+                                        "secret:docker-hub"),
+     "docker_hub_credentials_secret = ", "name starts with ecr-pullthroughcache/"),
+    (dict(image="ghcr.io/acme/app:1", docker_hub_credentials_secret=SECRET),
+     "docker_hub_credentials_secret = ", "image 'ghcr.io/acme/app:1' is not on Docker Hub"),
 ])
 def test_bad_service_settings_are_refused(settings, field, allowed):
     with pytest.raises(FieldError) as error:
