@@ -92,8 +92,9 @@ class EnvironmentStack(TerraformStack):
 
 class StateStack(EnvironmentStack):
     """The bootstrap, applied with administrator credentials: the bucket every stack of the
-    environment keeps its state in (its own too, at <env>/state-<env>.tfstate) and, with
-    `ci.github_repository`, GitHub Actions' roles. The first apply has no bucket to keep its
+    environment keeps its state in (its own too, at <env>/state-<env>.tfstate), with
+    `service.ecr_repository` the image repository, and with `ci.github_repository` GitHub
+    Actions' roles. The first apply has no bucket to keep its
     state in yet: ops.deploy applies it with a local backend and then moves the state into the
     bucket (README "Bootstrap"); the JSON always names the bucket."""
 
