@@ -166,17 +166,27 @@ class Deployment:
 
         from ops.aws import client
 
-        name = self.environment.names.repository
+        name, ecr = self.environment.names.repository, client("ecr", self.env)
         try:
-            client("ecr", self.env).describe_repositories(repositoryNames=[name])
+            (found,) = ecr.describe_repositories(repositoryNames=[name])["repositories"]
+            tags = {tag["Key"]: tag["Value"] for tag in ecr.list_tags_for_resource(
+                resourceArn=found["repositoryArn"]).get("tags", [])}
         except ClientError as error:
             if error.response["Error"]["Code"] == "RepositoryNotFoundException":
                 return "false"
             raise DeployError(f"{stack}: cannot tell whether ECR repository {name} exists "
                               f"({error.response['Error']['Code']}); its plan needs "
-                              "ecr:DescribeRepositories on it") from None
+                              "ecr:DescribeRepositories and ecr:ListTagsForResource on it"
+                              ) from None
         except BotoCoreError:  # no endpoint or credentials: Terraform fails too, explained
             return "false"
+        owner = tags.get("Environment", self.environment.name)  # the provider's default tags
+        if owner != self.environment.name:
+            raise DeployError(
+                f"{stack}: ECR repository {name} exists and belongs to environment {owner!r} "
+                f"(its Environment tag); run images from it with service.ecr_repository_owner "
+                f"= {owner!r} and ecr_repository = false in environments/"
+                f"{self.environment.name}.toml, or delete it")
         return "true"
 
     def _checked(self, stack: str, *args: str) -> subprocess.CompletedProcess:
