@@ -24,7 +24,7 @@ class AccessLogBucket(Construct):
         elb_account = DataAwsElbServiceAccount(self, "elb_account").arn
         self.bucket = S3Bucket(self, "bucket", bucket_prefix=f"{name}-alb-logs-")
         # ALB log delivery supports SSE-S3 only, not KMS keys.
-        make_private(self, self.bucket, sse_algorithm="AES256")
+        private = make_private(self, self.bucket, sse_algorithm="AES256")
         S3BucketLifecycleConfiguration(self, "lifecycle", bucket=self.bucket.id, rule=[
             S3BucketLifecycleConfigurationRule(
                 id="expire-access-logs", status="Enabled",
@@ -42,4 +42,4 @@ class AccessLogBucket(Construct):
              "Principal": {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
              "Resource": logs},
             deny_insecure_transport(self.bucket),
-        ]))
+        ]), depends_on=[private])

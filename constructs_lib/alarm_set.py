@@ -13,7 +13,10 @@ class Alarm:
     description: str
     namespace: str
     metric: str
-    dimensions: str  # "alb", "target" (ALB + target group) or "service" (ECS cluster + service)
+    # "alb" (the load balancer: every target group, so right whichever of blue and green
+    # serves), "target" (ALB + target group, for metrics ALB publishes per target group only;
+    # summed over blue and green with blue/green) or "service" (ECS cluster + service)
+    dimensions: str
     statistic: str  # Sum, Maximum, Average, or a percentile like p90
     threshold: str  # the AlarmsConfig field holding the threshold
     rolls_back: bool = False  # a blue/green deploy rolls back when it fires
@@ -27,11 +30,11 @@ METRIC_ALARMS = (
     Alarm("alb-5xx", "The load balancer answers 5xx", "AWS/ApplicationELB",
           "HTTPCode_ELB_5XX_Count", "alb", "Sum", "alb_5xx_per_minute", rolls_back=True),
     Alarm("target-5xx", "The application answers 5xx", "AWS/ApplicationELB",
-          "HTTPCode_Target_5XX_Count", "target", "Sum", "target_5xx_per_minute", rolls_back=True),
+          "HTTPCode_Target_5XX_Count", "alb", "Sum", "target_5xx_per_minute", rolls_back=True),
     Alarm("unhealthy-hosts", "Targets fail health checks", "AWS/ApplicationELB",
           "UnHealthyHostCount", "target", "Maximum", "unhealthy_hosts", rolls_back=True),
     Alarm("p90-latency", "Slow responses (p90)", "AWS/ApplicationELB", "TargetResponseTime",
-          "target", "p90", "p90_latency_seconds"),
+          "alb", "p90", "p90_latency_seconds"),
     Alarm("cpu-high", "Service CPU high", "AWS/ECS", "CPUUtilization", "service", "Average",
           "cpu_percent"),
     Alarm("memory-high", "Service memory high", "AWS/ECS", "MemoryUtilization", "service",

@@ -79,6 +79,11 @@ _ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # GitHub: owner 1-39 letters, digits, '-' (not first); repository 1-100 letters, digits, '.-_'.
 _GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
+# ECR pull-through cache credentials: a Secrets Manager secret whose name ECR requires to start
+# with ecr-pullthroughcache/ (AWS ECR User Guide, "Storing your upstream repository credentials").
+_PULL_THROUGH_SECRET = re.compile(
+    r"^arn:aws(-[a-z]+)*:secretsmanager:[a-z0-9-]+:\d{12}:secret:ecr-pullthroughcache/.+$")
+DOCKER_HUB_HOSTS = ("docker.io", "index.docker.io", "registry-1.docker.io")
 
 
 def image_reference(repository_url: str, version: str) -> str:
@@ -273,8 +278,17 @@ class BlueGreenConfig:
     test_listener_port: int = 0  # required when enabled: where the new version is tested first
     traffic_shift: str = "all_at_once"
     termination_wait_minutes: int = 5  # how long the old version stays ready for a rollback
+    # Who may reach the test listener (the new version before it takes traffic) besides the
+    # VPC itself: IPv4 CIDRs, e.g. the runner that tests a deployment; none: the VPC only.
+    test_listener_cidrs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        for index, cidr in enumerate(self.test_listener_cidrs):
+            try:
+                ipaddress.IPv4Network(cidr)
+            except ValueError:
+                raise FieldError(f"test_listener_cidrs[{index}]", cidr,
+                                 "an IPv4 network with no host bits set, like 203.0.113.0/24")
         if self.enabled:
             _require(1 <= self.test_listener_port <= 65535, "test_listener_port",
                      self.test_listener_port,
@@ -299,7 +313,10 @@ class ServiceConfig:
     ecr_repository_owner: str = ""
     # With a repository: start from this tag (a git commit) or sha256:<digest> instead of `image`.
     image_tag: str = ""
-    ecr_keep_images: int = 30  # tagged images kept; untagged ones expire after a day
+    ecr_keep_images: int = 30  # images kept besides released ones; untagged expire after a day
+    # Released images kept (tagged release-<env>-..., in any environment sharing the
+    # repository): what runs and what a rollback returns to never expire with the others.
+    ecr_keep_released_images: int = 100
     container_name: str = "web"
     container_port: int = 8000
     listener_port: int = 80  # the ALB's HTTP listener, open to the internet
@@ -324,6 +341,11 @@ class ServiceConfig:
     # smoke check verifies the certificate for it, never for the ALB's *.elb.amazonaws.com name.
     domain_name: str = ""
     alb_access_logs: bool = False  # ALB access logs to an encrypted S3 bucket
+    # Docker Hub allows 10 anonymous pulls an hour per IPv4 address, and every task pulls
+    # through the one NAT address. A secret's ARN (ecr-pullthroughcache/..., holding a Docker
+    # Hub username and accessToken): a Docker Hub `image` is then pulled through an ECR
+    # pull-through cache in the account, authenticated, and cached after the first pull.
+    docker_hub_credentials_secret: str = ""
     health_check: HealthCheckConfig = field(default_factory=HealthCheckConfig)
     scaling: ScalingConfig = field(default_factory=ScalingConfig)
     alarms: AlarmsConfig = field(default_factory=AlarmsConfig)
@@ -373,9 +395,18 @@ class ServiceConfig:
             _require(bool(_IMAGE_TAG.match(self.image_tag)), "image_tag", self.image_tag,
                      "a git commit (e.g. 3f9c2e1a7b4d) or sha256:<64 hex digits>")
         _require_range("ecr_keep_images", self.ecr_keep_images, 1, 1000)
+        _require_range("ecr_keep_released_images", self.ecr_keep_released_images, 1, 1000)
         _require(not self.certificate_arn or bool(_CERTIFICATE_ARN.match(self.certificate_arn)),
                  "certificate_arn", self.certificate_arn,
                  "an ACM certificate ARN like arn:aws:acm:<region>:<account>:certificate/<id>")
+        if self.docker_hub_credentials_secret:
+            _require(bool(_PULL_THROUGH_SECRET.match(self.docker_hub_credentials_secret)),
+                     "docker_hub_credentials_secret", self.docker_hub_credentials_secret,
+                     "a Secrets Manager secret ARN whose name starts with ecr-pullthroughcache/ "
+                     "(ECR requires the prefix), or empty to pull from Docker Hub directly")
+            _require(self.docker_hub_image is not None, "docker_hub_credentials_secret",
+                     self.docker_hub_credentials_secret,
+                     f"image {self.image!r} is not on Docker Hub; leave it empty")
         _require(not self.https or bool(self.certificate_arn), "https", self.https,
                  "HTTPS needs certificate_arn (an ACM certificate for the site's domain)")
         _require(not self.domain_name or bool(_DOMAIN_NAME.match(self.domain_name)),
@@ -393,6 +424,17 @@ class ServiceConfig:
     def has_repository(self) -> bool:
         """Whether the service runs images from a project repository (its own or shared)."""
         return self.ecr_repository or bool(self.ecr_repository_owner)
+
+    @property
+    def docker_hub_image(self) -> str | None:
+        """`image` as a path in Docker Hub with its tag or digest (official images under
+        library/, as an ECR pull-through cache names them), or None for another registry."""
+        host, _, rest = self.image.partition("/")
+        image = rest if host in DOCKER_HUB_HOSTS else self.image
+        first, _, _ = image.partition("/")
+        if "/" in image and ("." in first or ":" in first or first == "localhost"):
+            return None  # another registry's host
+        return image if "/" in re.split(r"[:@]", image)[0] else f"library/{image}"
 
     @property
     def external_ecr_image(self) -> tuple[str, str, str] | None:
@@ -534,6 +576,11 @@ def delivery_order(environments: list[EnvironmentConfig]) -> list[EnvironmentCon
 
 # Every environment's stacks, in deploy order; each depends on the one before it.
 STACK_KINDS = ("state", "network", "app")
+# The state stack's Terraform variable: true imports the environment's ECR repository that
+# already exists (made by the app stack before it moved to the state stack). An import block's
+# condition must be known before any data source is read, and importing a repository that does
+# not exist fails: ops.deploy sets it (TF_VAR_<name>) from whether the repository exists.
+ADOPT_REPOSITORY_VARIABLE = "adopt_image_repository"
 
 
 @dataclass(frozen=True)
@@ -557,6 +604,8 @@ class Names:
     permissions_boundary: str  # <project>-<env>-app-boundary
     ci_read_policy: str  # <project>-<env>-github-read
     ci_write_policy: str  # <project>-<env>-github-write: part of the deploy role's writes
+    # The ECR pull-through cache's repository prefix for Docker Hub images; None: no cache
+    docker_hub_cache: str | None = None
 
 
 @dataclass(frozen=True)
@@ -600,7 +649,9 @@ class EnvironmentConfig:
             flow_logs_role=f"{self.network.vpc_name}-flow-logs",
             permissions_boundary=f"{self.project}-{self.name}-app-boundary",
             ci_read_policy=f"{self.project}-{self.name}-github-read",
-            ci_write_policy=f"{self.project}-{self.name}-github-write")
+            ci_write_policy=f"{self.project}-{self.name}-github-write",
+            docker_hub_cache=(f"{self.project}-{self.name}-dockerhub"
+                              if self.service.docker_hub_credentials_secret else None))
 
     def __post_init__(self) -> None:
         _require(bool(_NAME.match(self.name)) and len(self.name) <= 16, "name", self.name,
@@ -619,6 +670,11 @@ class EnvironmentConfig:
                                  f"AZs must be in region {self.region}, like {self.region}a")
         if not self.state.region:
             object.__setattr__(self, "state", dataclasses.replace(self.state, region=self.region))
+        # ECR limits a pull-through cache's repository prefix to 30 characters.
+        _require(len(self.names.docker_hub_cache or "") <= 30,
+                 "service.docker_hub_credentials_secret", self.service.docker_hub_credentials_secret,
+                 f"its cache prefix {self.names.docker_hub_cache!r} ('<project>-<env>-dockerhub') "
+                 "is longer than ECR's 30 characters; shorten the project name")
         # AWS limits load balancer and target group names to 32 characters.
         _require(len(self.names.service) <= 32, "service.name", self.service.name,
                  f"'<service.name>-{self.name}' names the load balancer and must be at most 32 "

@@ -51,6 +51,9 @@ class FargateServiceProps:
     image: str  # the container image reference (e.g. the version of record's value)
     # @default None: no ECR permissions (a public image). The ECR repository to pull from.
     image_repository_arn: str | None = None
+    # @default None: none. The repositories of an ECR pull-through cache the image comes
+    # through (arn:...:repository/<prefix>/*), which the first pull creates and fills.
+    pull_through_cache_arn: str | None = None
     container_name: str = "web"  # @default "web"
     container_port: int = 8000  # @default 8000
     cpu: int = 2048  # @default 2048: Fargate CPU units (1024 = 1 vCPU)
@@ -91,7 +94,7 @@ class FargateService(Construct):
         IamRolePolicy(self, "execution_role_policy", name="pull-image-and-write-logs",
                       role=self.execution_role.id,
                       policy=policy_document(self._execution_statements(
-                          props.image_repository_arn)))
+                          props.image_repository_arn, props.pull_through_cache_arn)))
         self.task_role = IamRole(
             self, "task_role", name=f"{name}-task",
             description="The application's own AWS permissions",
@@ -175,19 +178,26 @@ class FargateService(Construct):
             self, "autoscaling", config=props.scaling, name=name,
             resource_id=f"service/{self.cluster.name}/{self.service.name}")
 
-    def _execution_statements(self, repository_arn: str | None) -> list[dict]:
+    def _execution_statements(self, repository_arn: str | None,
+                              pull_through_cache_arn: str | None) -> list[dict]:
         statements = [{"Sid": "WriteLogs", "Effect": "Allow",
                        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
                        "Resource": f"{self.log_group.arn}:*"}]
+        pull = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
+                "ecr:GetDownloadUrlForLayer"]
+        if repository_arn is not None or pull_through_cache_arn is not None:
+            statements.append({"Sid": "EcrLogin", "Effect": "Allow",
+                               "Action": "ecr:GetAuthorizationToken", "Resource": "*"})
         if repository_arn is not None:
-            statements += [
-                {"Sid": "EcrLogin", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken",
-                 "Resource": "*"},
-                {"Sid": "PullImage", "Effect": "Allow",
-                 "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
-                            "ecr:GetDownloadUrlForLayer"],
-                 "Resource": repository_arn},
-            ]
+            statements.append({"Sid": "PullImage", "Effect": "Allow", "Action": pull,
+                               "Resource": repository_arn})
+        if pull_through_cache_arn is not None:
+            # The first pull creates the cache's repository and imports the image: AWS ECR
+            # User Guide, "IAM permissions required to sync an upstream registry".
+            statements.append({"Sid": "PullThroughCache", "Effect": "Allow",
+                               "Action": [*pull, "ecr:BatchImportUpstreamImage",
+                                          "ecr:CreateRepository"],
+                               "Resource": pull_through_cache_arn})
         return statements
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from constructs import Construct
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+from cdktf_cdktf_provider_aws.data_aws_region import DataAwsRegion
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.flow_log import FlowLog
 from cdktf_cdktf_provider_aws.iam_role import IamRole
@@ -17,9 +20,19 @@ class VpcFlowLogs(Construct):
         super().__init__(scope, id)
         self.log_group = CloudwatchLogGroup(self, "log_group", name=f"/vpc/{name}/flow-logs",
                                             retention_in_days=retention_days)
+        account = DataAwsCallerIdentity(self, "account").account_id
+        partition = DataAwsPartition(self, "partition").partition
+        region = DataAwsRegion(self, "region").name
+        # Only flow logs of this account may assume the role (the confused deputy), as in AWS's
+        # "IAM role for publishing flow logs to CloudWatch Logs" (VPC User Guide,
+        # flow-logs-iam-role.html).
         role = IamRole(self, "role", name=f"{name}-flow-logs",
                        description="Lets VPC flow logs write to their log group",
-                       assume_role_policy=assume_role_policy("vpc-flow-logs.amazonaws.com"),
+                       assume_role_policy=assume_role_policy("vpc-flow-logs.amazonaws.com", {
+                           "StringEquals": {"aws:SourceAccount": account},
+                           "ArnLike": {"aws:SourceArn":
+                                       f"arn:{partition}:ec2:{region}:{account}:vpc-flow-log/*"},
+                       }),
                        permissions_boundary=permissions_boundary)
         IamRolePolicy(self, "role_policy", name="write-flow-logs", role=role.id,
                       policy=policy_document([{

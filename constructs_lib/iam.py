@@ -12,7 +12,10 @@ def policy_document(statements: Iterable[dict[str, Any]]) -> str:
     return json_document({"Version": "2012-10-17", "Statement": list(statements)})
 
 
-def assume_role_policy(service: str) -> str:
-    """Trust policy letting an AWS service (e.g. ecs-tasks.amazonaws.com) assume the role."""
-    return policy_document([{"Effect": "Allow", "Action": "sts:AssumeRole",
-                             "Principal": {"Service": service}}])
+def assume_role_policy(service: str, condition: dict[str, Any] | None = None) -> str:
+    """Trust policy letting an AWS service (e.g. ecs-tasks.amazonaws.com) assume the role, on
+    `condition` if given (aws:SourceAccount / aws:SourceArn against the confused deputy)."""
+    statement = {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": service}}
+    if condition:
+        statement["Condition"] = condition
+    return policy_document([statement])

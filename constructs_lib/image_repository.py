@@ -9,27 +9,53 @@ from cdktf_cdktf_provider_aws.ecr_repository import EcrRepository, EcrRepository
 from .json_document import json_document
 
 
-class ImageRepository(Construct):
-    """Immutable tags (a tag names one image forever), scanned on push, encrypted; keeps the
-    last `keep_images` tagged images and expires untagged layers after a day."""
+# Releases tag the digest they roll out `release-<env>-<UTC time>` (ops.release): what an
+# environment runs, or may roll back to, then outlives the count of other images.
+RELEASE_TAG_PREFIX = "release-"
 
-    def __init__(self, scope: Construct, id: str, *, name: str, keep_images: int) -> None:
+
+class ImageRepository(Construct):
+    """Immutable tags (a tag names one image forever), scanned on push, encrypted. Expires
+    untagged layers after a day; keeps the last `keep_released_images` images tagged
+    RELEASE_TAG_PREFIX (what environments run and roll back to, in any environment sharing
+    the repository) and, of the others, the last `keep_images`."""
+
+    def __init__(self, scope: Construct, id: str, *, name: str, keep_images: int,
+                 keep_released_images: int) -> None:
         super().__init__(scope, id)
         self.repository = EcrRepository(
             self, "repository", name=name, image_tag_mutability="IMMUTABLE",
             image_scanning_configuration={"scan_on_push": True},
             encryption_configuration=[EcrRepositoryEncryptionConfiguration(encryption_type="KMS")])
-        EcrLifecyclePolicy(self, "lifecycle", repository=self.repository.name,
+        self.lifecycle = EcrLifecyclePolicy(self, "lifecycle", repository=self.repository.name,
                            policy=json_document({"rules": [
                                {"rulePriority": 1, "description": "expire untagged images",
                                 "selection": {"tagStatus": "untagged",
                                               "countType": "sinceImagePushed",
                                               "countUnit": "days", "countNumber": 1},
                                 "action": {"type": "expire"}},
+                               # An image a rule selects is never expired by a later rule
+                               # (ECR lifecycle policies, "evaluation rules"): released
+                               # images count only here.
                                {"rulePriority": 2,
-                                "description": f"keep the last {keep_images} images",
+                                "description": f"keep the last {keep_released_images} released "
+                                               "images",
+                                "selection": {"tagStatus": "tagged",
+                                              "tagPrefixList": [RELEASE_TAG_PREFIX],
+                                              "countType": "imageCountMoreThan",
+                                              "countNumber": keep_released_images},
+                                "action": {"type": "expire"}},
+                               {"rulePriority": 3,
+                                "description": f"keep the last {keep_images} other images",
                                 "selection": {"tagStatus": "any",
                                               "countType": "imageCountMoreThan",
                                               "countNumber": keep_images},
                                 "action": {"type": "expire"}},
                            ]}))
+
+
+def addresses(id: str) -> list[str]:
+    """The Terraform addresses of an ImageRepository with construct id `id` at a stack's root
+    (EnvironmentStack names resources by their construct path)."""
+    return [f"{EcrRepository.TF_RESOURCE_TYPE}.{id}_repository",
+            f"{EcrLifecyclePolicy.TF_RESOURCE_TYPE}.{id}_lifecycle"]

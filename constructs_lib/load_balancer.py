@@ -36,6 +36,10 @@ class LoadBalancerProps:
     # @default None: no blue/green. A port: a test listener and a second (green) target group
     # for CodeDeploy, which then owns the listeners' forwarding.
     test_listener_port: int | None = None
+    # @default (): with a test listener, who may reach it: `vpc_cidr` (inside the VPC) and
+    # these IPv4 CIDRs; never the whole internet, as it serves a version not yet released.
+    test_listener_cidrs: tuple[str, ...] = ()
+    vpc_cidr: str | None = None  # @default None: the VPC's CIDR, needed with a test listener
     health_check: HealthCheckConfig = HealthCheckConfig()  # @default the ELB defaults, written out
     deregistration_delay_seconds: int = 30  # @default 30: connection draining of a leaving target
     deletion_protection: bool = False  # @default False
@@ -43,7 +47,8 @@ class LoadBalancerProps:
 
 
 class LoadBalancer(Construct):
-    """ALB in the public subnets; its security group opens only the listener ports to the world.
+    """ALB in the public subnets; its security group opens only the listener ports to the world
+    (the blue/green test listener only to the VPC and `test_listener_cidrs`).
 
     HTTP forwards to the target group, or with `https` redirects to an HTTPS listener that does.
     With blue/green a second (green) target group and a test listener exist for CodeDeploy,
@@ -60,13 +65,24 @@ class LoadBalancer(Construct):
             self, "security_group", name=f"{name}-alb", vpc_id=props.vpc_id,
             description=f"{name} load balancer", tags={"Name": f"{name}-alb"})
         public_ports = [props.listener_port] + ([HTTPS_PORT] if https else [])
-        if blue_green:
-            public_ports.append(props.test_listener_port)
         for port in public_ports:
             VpcSecurityGroupIngressRule(
                 self, f"ingress_{port}", security_group_id=self.security_group.id,
                 description=f"port {port} from the internet", ip_protocol="tcp",
                 cidr_ipv4=ANYWHERE, from_port=port, to_port=port)
+        if blue_green:
+            if props.vpc_cidr is None:
+                raise ValueError("LoadBalancerProps.vpc_cidr is needed with a test listener")
+            port = props.test_listener_port
+            VpcSecurityGroupIngressRule(
+                self, f"ingress_{port}", security_group_id=self.security_group.id,
+                description=f"test listener port {port} from the VPC", ip_protocol="tcp",
+                cidr_ipv4=props.vpc_cidr, from_port=port, to_port=port)
+            for index, cidr in enumerate(props.test_listener_cidrs):
+                VpcSecurityGroupIngressRule(
+                    self, f"ingress_{port}_{index}", security_group_id=self.security_group.id,
+                    description=f"test listener port {port} from {cidr}", ip_protocol="tcp",
+                    cidr_ipv4=cidr, from_port=port, to_port=port)
         access_logs = None
         if props.access_logs:
             logs = AccessLogBucket(self, "access_logs", name=name)

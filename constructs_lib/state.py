@@ -41,9 +41,11 @@ class StateBucket(Construct):
         S3BucketVersioningA(self, "versioning", bucket=self.bucket.id,
                             versioning_configuration={"status": "Enabled"})
         # The AWS managed key; the bucket key keeps KMS requests (and cost) low.
-        make_private(self, self.bucket, sse_algorithm="aws:kms", bucket_key_enabled=True)
+        private = make_private(self, self.bucket, sse_algorithm="aws:kms",
+                               bucket_key_enabled=True)
         S3BucketPolicy(self, "deny_insecure_transport", bucket=self.bucket.id,
-                       policy=policy_document([deny_insecure_transport(self.bucket)]))
+                       policy=policy_document([deny_insecure_transport(self.bucket)]),
+                       depends_on=[private])
         S3BucketLifecycleConfiguration(self, "lifecycle", bucket=self.bucket.id, rule=[
             S3BucketLifecycleConfigurationRule(
                 id="expire-old-state-versions", status="Enabled",

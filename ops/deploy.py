@@ -38,8 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, NamedTuple
 
-from constructs_lib.config import ConfigError, environments_dir, EnvironmentConfig, load_environments, \
-    select_environments
+from constructs_lib.config import (ADOPT_REPOSITORY_VARIABLE, ConfigError, environments_dir,
+                                   EnvironmentConfig, load_environments, select_environments)
 from ops import emulator
 from ops.aws import target_environment
 from ops.terraform import (ROOT, PlannedChange, applied_counts, mirror_in_use, plan_text,
@@ -175,7 +175,41 @@ class Deployment:
         return self.outdir / "stacks" / stack
 
     def terraform(self, stack: str, *args: str) -> subprocess.CompletedProcess:
-        return terraform(self.stack_dir(stack), *args, env=self.env, check=False)
+        env = self.env
+        if (stack == self.environment.stack_names["state"] and args[:1] in (("plan",), ("apply",))
+                and self.environment.service.ecr_repository):
+            env = {**env, f"TF_VAR_{ADOPT_REPOSITORY_VARIABLE}": self._repository_exists(stack)}
+        return terraform(self.stack_dir(stack), *args, env=env, check=False)
+
+    def _repository_exists(self, stack: str) -> str:
+        """"true" when the environment's ECR repository exists (the state stack then adopts
+        it, if an app stack of the layout before made it), else "false"."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from ops.aws import client
+
+        name, ecr = self.environment.names.repository, client("ecr", self.env)
+        try:
+            (found,) = ecr.describe_repositories(repositoryNames=[name])["repositories"]
+            tags = {tag["Key"]: tag["Value"] for tag in ecr.list_tags_for_resource(
+                resourceArn=found["repositoryArn"]).get("tags", [])}
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "RepositoryNotFoundException":
+                return "false"
+            raise DeployError(f"{stack}: cannot tell whether ECR repository {name} exists "
+                              f"({error.response['Error']['Code']}); its plan needs "
+                              "ecr:DescribeRepositories and ecr:ListTagsForResource on it"
+                              ) from None
+        except BotoCoreError:  # no endpoint or credentials: Terraform fails too, explained
+            return "false"
+        owner = tags.get("Environment", self.environment.name)  # the provider's default tags
+        if owner != self.environment.name:
+            raise DeployError(
+                f"{stack}: ECR repository {name} exists and belongs to environment {owner!r} "
+                f"(its Environment tag); run images from it with service.ecr_repository_owner "
+                f"= {owner!r} and ecr_repository = false in environments/"
+                f"{self.environment.name}.toml, or delete it")
+        return "true"
 
     def _checked(self, stack: str, *args: str) -> subprocess.CompletedProcess:
         result = self.terraform(stack, *args)

@@ -81,10 +81,30 @@ def validate_together(stack_dirs, folder) -> dict:
     from ops.terraform import terraform
 
     folder.mkdir()
-    sources = {d.name: os.path.relpath(d, folder) for d in stack_dirs}
+    sources, imports = {}, []
+    for stack_dir in stack_dirs:
+        # Import blocks are for root modules only: the copy's go to the root, each with its
+        # target in the module (whose existence validate checks; their conditions are planned
+        # by the end-to-end tests).
+        copy = folder / "stacks" / stack_dir.name
+        copy.mkdir(parents=True)
+        if (stack_dir / "cdk.tf.json").is_file():
+            config = json.loads((stack_dir / "cdk.tf.json").read_text())
+            targets = [block["to"] for block in config.pop("import", [])]
+            (copy / "cdk.tf.json").write_text(json.dumps(config))
+        else:  # the HCL export
+            hcl = (stack_dir / "cdk.tf").read_text()
+            blocks = re.findall(r"^import \{\n.*?^\}\n?", hcl, re.M | re.S)
+            targets = [re.search(r"^\s*to\s*=\s*(\S+)", block, re.M).group(1)
+                       for block in blocks]
+            for block in blocks:
+                hcl = hcl.replace(block, "")
+            (copy / "cdk.tf").write_text(hcl)
+        imports += [{"to": f"module.{stack_dir.name}.{to}", "id": "validate"} for to in targets]
+        sources[stack_dir.name] = f"./stacks/{stack_dir.name}"
     (folder / "main.tf.json").write_text(json.dumps({"module": {
-        name: {"source": source if source.startswith("..") else f"./{source}"}
-        for name, source in sources.items()}}))
+        name: {"source": source} for name, source in sources.items()},
+        **({"import": imports} if imports else {})}))
     terraform(folder, "init", "-backend=false", "-input=false", "-no-color")
     report = json.loads(terraform(folder, "validate", "-json", check=False).stdout)
     found = {name: [] for name in [*sources, ""]}

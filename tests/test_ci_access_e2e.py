@@ -28,13 +28,14 @@ def aws(service: str):
     return boto3.client(service, region_name="ap-south-1")
 
 
-def variant(environments, name: str, cidr: str, **ci):
+def variant(environments, name: str, cidr: str, service: dict | None = None, **ci):
     """uat under another name, with names no other test module uses."""
     uat = environments["uat"]
     return dataclasses.replace(
         uat, name=name, project=f"ci{RUN}",
         state=dataclasses.replace(uat.state, bucket=f"ci{RUN}-{name}-tfstate"),
         network=dataclasses.replace(uat.network, vpc_name=f"ci{RUN}-{name}-vpc", cidr=cidr),
+        service=dataclasses.replace(uat.service, **(service or {})),
         ci=CiConfig(github_repository=REPO, **ci))
 
 
@@ -69,8 +70,10 @@ def owner(environments, emulator, tmp_path_factory):
 def follower(environments, owner, tmp_path_factory):
     """An environment that looks the provider up, whose bootstrap stopped after the apply and
     before its state moved (what Ctrl-C or a lost connection leaves), then run again."""
-    deployment = synthesized(variant(environments, "cib", "10.51.0.0/16",
-                                     oidc_provider="lookup"), tmp_path_factory.mktemp("follower"))
+    # It runs images from the owner's repository (the same project's), as prod does uat's.
+    deployment = synthesized(variant(environments, "cib", "10.51.0.0/16", service={
+        "ecr_repository": False, "ecr_repository_owner": "cia"}, oidc_provider="lookup"),
+        tmp_path_factory.mktemp("follower"))
     local = deployment.bootstrap_state_file("state-cib")
     with deployment.local_backend("state-cib", local):
         assert tf(deployment, "state-cib", "init", "-input=false").returncode == 0
@@ -142,8 +145,9 @@ def test_the_github_variables_name_the_roles(owner):
 
 def test_an_environment_without_a_bucket_gets_a_preview_of_every_stack(environments, emulator,
                                                                        tmp_path):
-    deployment = synthesized(variant(environments, "cic", "10.52.0.0/16",
-                                     oidc_provider="lookup"), tmp_path)
+    deployment = synthesized(variant(environments, "cic", "10.52.0.0/16", service={
+        "ecr_repository": False, "ecr_repository_owner": "cia"}, oidc_provider="lookup"),
+        tmp_path)
     out = tmp_path / "plans"
     code, plans, summary = ops_plan.plan(deployment.environment, deployment.env, out,
                                          deployment.outdir, synth=False)

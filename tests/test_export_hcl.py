@@ -3,6 +3,7 @@ JSON is in tests/test_deploy_e2e.py, with tests/hcl_equivalence.py)."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -45,6 +46,18 @@ def test_every_stack_is_exported_as_hcl(exported, synthesized):
             for type_, blocks in synthesized.parsed(name).get(kind, {}).items():
                 for block in blocks:
                     assert f'{kind} "{type_}" "{block}" {{' in text, (name, type_, block)
+        # what cdktf 0.21's HCL drops or garbles (constructs_lib/cdktf_hcl.py)
+        version = synthesized.parsed(name)["terraform"]["required_version"]
+        assert f'  required_version = "{version}"' in text, name
+        for removed in synthesized.parsed(name).get("removed", []):
+            assert f"from = {removed['from']}" in text, (name, removed)
+        for imported in synthesized.parsed(name).get("import", []):
+            assert re.search(rf"^  to += {re.escape(imported['to'])}$", text, re.M), name
+        for variable, config in synthesized.parsed(name).get("variable", {}).items():
+            if "default" in config:
+                block = text[text.index(f'variable "{variable}" {{'):]
+                assert re.search(rf"^  default += {json.dumps(config['default'])}$",
+                                 block[:block.index("\n}")], re.M), (name, variable)
 
 def test_every_exported_stack_validates(exported, tmp_path):
     out, _ = exported

@@ -88,12 +88,10 @@ def test_roles_trust_only_ecs_tasks(synthesized, env):
                                        "Principal": {"Service": "ecs-tasks.amazonaws.com"}}]
 
 
-# uat creates the repository; prod runs images from it (shared on purpose, by name).
-REPOSITORY_ARNS = {
-    "uat": ref("aws_ecr_repository", "images_repository", "arn"),
-    "prod": f"arn:{PARTITION}:ecr:ap-south-1:${{data.aws_caller_identity.account.account_id}}"
-            ":repository/hello-world/hello-world",
-}
+# state-uat creates the repository; uat and prod run images from it (prod shares it on
+# purpose), named, not referenced.
+REPOSITORY_ARN = (f"arn:{PARTITION}:ecr:ap-south-1:${{data.aws_caller_identity.account."
+                  "account_id}:repository/hello-world/hello-world")
 
 
 def test_execution_role_may_write_its_log_group_and_pull_from_its_repository(synthesized, env):
@@ -111,7 +109,7 @@ def test_execution_role_may_write_its_log_group_and_pull_from_its_repository(syn
         "Sid": "PullImage", "Effect": "Allow",
         "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
                    "ecr:GetDownloadUrlForLayer"],
-        "Resource": REPOSITORY_ARNS[env.name],
+        "Resource": REPOSITORY_ARN,
     }]
 
 
@@ -131,12 +129,18 @@ def test_the_version_of_record_is_seeded_once_and_then_left_to_releases(synthesi
         "web", 8000)
 
 
-def test_only_uat_creates_the_shared_repository(synthesized):
-    assert list(synthesized.resources("app-uat", "aws_ecr_repository")) == ["images_repository"]
-    assert synthesized.resources("app-prod", "aws_ecr_repository") == {}
-    assert synthesized.parsed("app-prod")["output"]["ecr_repository_url"]["value"] == (
-        "${data.aws_caller_identity.account.account_id}.dkr.ecr.ap-south-1."
-        "${data.aws_partition.partition.dns_suffix}/hello-world/hello-world")
+def test_only_uats_state_stack_creates_the_shared_repository(synthesized):
+    # there, CI's image job can push before network and app exist
+    assert list(synthesized.resources("state-uat", "aws_ecr_repository")) == [
+        "images_repository"]
+    for stack in ("app-uat", "app-prod", "state-prod", "network-uat", "network-prod"):
+        assert synthesized.resources(stack, "aws_ecr_repository") == {}, stack
+    for env in ("uat", "prod"):
+        assert synthesized.parsed(f"app-{env}")["output"]["ecr_repository_url"]["value"] == (
+            "${data.aws_caller_identity.account.account_id}.dkr.ecr.ap-south-1."
+            "${data.aws_partition.partition.dns_suffix}/hello-world/hello-world")
+    assert synthesized.parsed("state-uat")["output"]["ecr_repository_url"]["value"] == ref(
+        "aws_ecr_repository", "images_repository", "repository_url")
 
 
 def test_uat_task_role_has_the_guides_managed_policies(synthesized):
@@ -243,3 +247,23 @@ def test_uat_scales_like_the_guide(environments):
     assert (scaling.min_capacity, scaling.max_capacity, scaling.cpu_target_percent,
             scaling.scale_in_cooldown_seconds, scaling.scale_out_cooldown_seconds) == (
         1, 3, 70, 60, 60)
+
+
+def test_uats_state_stack_adopts_the_repository_its_app_stack_made(synthesized):
+    # Deployments from before the move: state-uat imports what app-uat made (when ops.deploy
+    # finds the repository exists: importing what does not exist fails) ...
+    adopt = '${var.adopt_image_repository ? ["hello-world/hello-world"] : []}'
+    assert synthesized.parsed("state-uat")["import"] == [
+        {"for_each": adopt, "to": "aws_ecr_repository.images_repository", "id": "${each.value}"},
+        {"for_each": adopt, "to": "aws_ecr_lifecycle_policy.images_lifecycle",
+         "id": "${each.value}"}]
+    assert synthesized.parsed("state-uat")["variable"]["adopt_image_repository"] == {
+        "type": "bool", "default": False,
+        "description": "Import the existing ECR repository hello-world/hello-world "
+                       "(ops.deploy sets it)"}
+    # ... and app-uat forgets it without destroying it, once state-uat has it.
+    assert synthesized.parsed("app-uat")["removed"] == [
+        {"from": "aws_ecr_repository.images_repository", "lifecycle": {"destroy": False}},
+        {"from": "aws_ecr_lifecycle_policy.images_lifecycle", "lifecycle": {"destroy": False}}]
+    for stack in ("state-prod", "app-prod", "network-uat"):
+        assert not {"import", "removed"} & set(synthesized.parsed(stack)), stack

@@ -15,7 +15,7 @@ from cdktf_cdktf_provider_aws.vpc import Vpc
 
 from constructs_lib.config import NatGateways
 from constructs_lib.network import Network
-from helpers import ref
+from helpers import document, ref
 
 
 def network_json(synthesized, env) -> str:
@@ -159,6 +159,18 @@ def test_flow_logs_record_all_traffic_to_a_log_group_with_retention(synthesized,
                                               "network_flow_logs_log_group", "arn")
     (group,) = synthesized.resources(f"network-{env.name}", "aws_cloudwatch_log_group").values()
     assert group["retention_in_days"] == env.network.flow_logs_retention_days
+
+
+def test_only_this_accounts_flow_logs_may_assume_the_flow_logs_role(synthesized, env):
+    roles = synthesized.resources(f"network-{env.name}", "aws_iam_role")
+    (statement,) = document(roles["network_flow_logs_role"]["assume_role_policy"])["Statement"]
+    account = "${data.aws_caller_identity.network_flow_logs_account.account_id}"
+    assert statement["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
+    assert statement["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": account},
+        "ArnLike": {"aws:SourceArn": "arn:${data.aws_partition.network_flow_logs_partition"
+                    ".partition}:ec2:${data.aws_region.network_flow_logs_region.name}:"
+                    f"{account}:vpc-flow-log/*"}}
 
 
 def test_flow_logs_can_be_turned_off(environments):

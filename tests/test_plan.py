@@ -113,9 +113,11 @@ def test_addresses_maps_construct_paths_to_terraform_addresses(synthesized):
     assert network["network-uat/network/public_subnet_ap-south-1a"] == \
         "aws_subnet.network_public_subnet_ap-south-1a"
     assert not any(path.startswith("(no construct path)") for path in network)
-    resources = on_disk(synthesized, "network-uat")["resource"]
-    assert sorted(network.values()) == sorted(f"{kind}.{name}" for kind, named in
-                                              resources.items() for name in named)
+    config = on_disk(synthesized, "network-uat")
+    assert sorted(network.values()) == sorted(
+        [f"{kind}.{name}" for kind, named in config["resource"].items() for name in named]
+        + [f"data.{kind}.{name}" for kind, named in config.get("data", {}).items()
+           for name in named])
     app = addresses(on_disk(synthesized, "app-uat"))
     assert app["app-uat/network/vpc"] == "data.aws_vpc.network_vpc"
     assert app["app-uat/load_balancer/alb"] == "aws_lb.load_balancer_alb"

@@ -23,6 +23,8 @@ def checkov_failures(stacks_dir: Path) -> set[tuple[str, str, str]]:
          "--skip-download", "--compact", "--quiet", "-o", "json"],
         capture_output=True, text=True, timeout=600)
     assert result.returncode in (0, 1), result.stderr
+    # A stack checkov cannot parse is skipped with exit code 0: the gate would pass unseen.
+    assert "Failed to parse template" not in result.stderr, result.stderr
     reports = json.loads(result.stdout) if result.stdout.strip() else []
     reports = reports if isinstance(reports, list) else [reports]
     return {(failure["check_id"], failure["file_path"].strip("/").split("/")[0],
@@ -53,7 +55,21 @@ def gated(tmp_path_factory, environments) -> Path:
         for index, env in enumerate(environments.values())]
     outdir = tmp_path_factory.mktemp("policy")
     main.synth(variants, str(outdir))
+    for stack in (outdir / "stacks").iterdir():
+        without_unparsed(stack / "cdk.tf.json")
     return outdir / "stacks"
+
+
+def without_unparsed(path: Path) -> None:
+    """Drop what checkov 3.3's terraform_json parser cannot read and refuses the whole stack
+    for ("this method receives only dicts"): string attributes of the terraform block
+    (required_version) and the import and removed blocks. None of them is a resource."""
+    config = json.loads(path.read_text())
+    config["terraform"] = {key: value for key, value in config["terraform"].items()
+                           if isinstance(value, dict)}
+    for block in ("import", "removed"):
+        config.pop(block, None)
+    path.write_text(json.dumps(config))
 
 
 def test_checkov_finds_nothing_unexplained(gated):

@@ -18,6 +18,8 @@ from constructs_lib.config import ALARM_NAMES, FieldError, ServiceConfig
 from helpers import document, ref, synth_variant, with_service
 
 COMMIT = "3f9c2e1a7b4d"
+SECRET = ("arn:aws:secretsmanager:ap-south-1:123456789012:secret:"
+          "ecr-pullthroughcache/docker-hub-AbCdEf")
 CERTIFICATE = "arn:aws:acm:ap-south-1:123456789012:certificate/0e7c2a4b-1d3f-4a5b-9c8d-112233445566"
 
 
@@ -33,10 +35,20 @@ def variants(environments):
         "access_logs": dict(alb_access_logs=True),
         "blue_green": dict(blue_green={"enabled": True, "test_listener_port": 8080,
                                        "traffic_shift": "canary_10_percent_for_5_minutes"}),
+        "blue_green_tested_from": dict(blue_green={
+            "enabled": True, "test_listener_port": 8080,
+            "test_listener_cidrs": ("203.0.113.0/24", "198.51.100.7/32")}),
         "email": dict(alarms={"email": "oncall@example.com", "cpu_percent": 60}),
+        "docker_hub_cache": dict(ecr_repository=False, docker_hub_credentials_secret=SECRET),
     }
     return {name: synth_variant(with_service(uat, **change))["app-uat"]
             for name, change in settings.items()}
+
+
+@pytest.fixture(scope="module")
+def ecr_state(environments) -> dict:
+    """The state stack of uat with its own repository (where the repository lives)."""
+    return synth_variant(with_service(environments["uat"], ecr_repository=True))["state-uat"]
 
 
 def resources(stack: dict, kind: str) -> dict:
@@ -61,8 +73,8 @@ def test_a_public_image_gets_no_repository_and_no_ecr_permissions(variants):
     assert [s["Sid"] for s in document(policy["policy"])["Statement"]] == ["WriteLogs"]
 
 
-def test_ecr_repository_has_immutable_scanned_encrypted_images(variants):
-    assert Testing.to_have_resource_with_properties(json.dumps(variants["ecr"]), EcrRepository.TF_RESOURCE_TYPE, {
+def test_ecr_repository_has_immutable_scanned_encrypted_images(ecr_state):
+    assert Testing.to_have_resource_with_properties(json.dumps(ecr_state), EcrRepository.TF_RESOURCE_TYPE, {
         "name": "hello-world/hello-world",
         "image_tag_mutability": "IMMUTABLE",
         "image_scanning_configuration": {"scan_on_push": True},
@@ -70,17 +82,26 @@ def test_ecr_repository_has_immutable_scanned_encrypted_images(variants):
     })
 
 
-def test_ecr_lifecycle_keeps_the_last_images_and_expires_untagged(variants, environments):
-    (policy,) = resources(variants["ecr"], "aws_ecr_lifecycle_policy").values()
+def test_ecr_lifecycle_keeps_released_images_apart_and_expires_untagged(ecr_state,
+                                                                        environments):
+    (policy,) = resources(ecr_state, "aws_ecr_lifecycle_policy").values()
     rules = document(policy["policy"])["rules"]
+    assert [rule["rulePriority"] for rule in rules] == [1, 2, 3]
     assert rules[0]["selection"]["tagStatus"] == "untagged"
-    assert rules[1]["selection"] == {"tagStatus": "any", "countType": "imageCountMoreThan",
-                                     "countNumber": environments["uat"].service.ecr_keep_images}
+    service = environments["uat"].service
+    # An image a rule selects is never expired by a later one: released images (what prod
+    # runs and rolls back to) do not count among the last ecr_keep_images pushes.
+    assert rules[1]["selection"] == {"tagStatus": "tagged", "tagPrefixList": ["release-"],
+                                     "countType": "imageCountMoreThan",
+                                     "countNumber": service.ecr_keep_released_images}
+    assert rules[2]["selection"] == {"tagStatus": "any", "countType": "imageCountMoreThan",
+                                     "countNumber": service.ecr_keep_images}
     assert all(rule["action"] == {"type": "expire"} for rule in rules)
 
 
 def test_ecr_image_tag_seeds_the_version_of_record(variants):
-    url = ref("aws_ecr_repository", "images_repository", "repository_url")
+    url = ("${data.aws_caller_identity.account.account_id}.dkr.ecr.ap-south-1."
+           "${data.aws_partition.partition.dns_suffix}/hello-world/hello-world")
     seeds = {name: parameter["insecure_value"] for name in ("ecr", "ecr_digest")
              for parameter in resources(variants[name], "aws_ssm_parameter").values()}
     assert seeds == {"ecr": f"{url}:{COMMIT}", "ecr_digest": f"{url}@sha256:" + "a" * 64}
@@ -89,11 +110,38 @@ def test_ecr_image_tag_seeds_the_version_of_record(variants):
     assert variants["ecr"]["output"]["ecr_repository_url"]["value"] == url
 
 
+def test_a_docker_hub_image_can_come_through_an_ecr_pull_through_cache(variants):
+    stack = variants["docker_hub_cache"]
+    (rule,) = resources(stack, "aws_ecr_pull_through_cache_rule").values()
+    assert (rule["ecr_repository_prefix"], rule["upstream_registry_url"],
+            rule["credential_arn"]) == ("hello-world-uat-dockerhub", "registry-1.docker.io",
+                                        SECRET)
+    account = "${data.aws_caller_identity.account.account_id}"
+    (parameter,) = resources(stack, "aws_ssm_parameter").values()
+    assert parameter["insecure_value"] == (
+        f"{account}.dkr.ecr.ap-south-1.${{data.aws_partition.partition.dns_suffix}}/"
+        "hello-world-uat-dockerhub/crccheck/hello-world:latest")
+    (policy,) = resources(stack, "aws_iam_role_policy").values()
+    statements = {s["Sid"]: s for s in document(policy["policy"])["Statement"]}
+    assert sorted(statements) == ["EcrLogin", "PullThroughCache", "WriteLogs"]
+    assert statements["PullThroughCache"]["Resource"] == (
+        f"arn:${{data.aws_partition.partition.partition}}:ecr:ap-south-1:{account}:repository/"
+        "hello-world-uat-dockerhub/*")
+    assert {"ecr:BatchImportUpstreamImage", "ecr:CreateRepository", "ecr:BatchGetImage"} <= set(
+        statements["PullThroughCache"]["Action"])
+
+
+def test_without_credentials_the_image_comes_from_docker_hub(synthesized, env):
+    assert "aws_ecr_pull_through_cache_rule" not in synthesized.parsed(f"app-{env.name}")[
+        "resource"]
+
+
 def test_execution_role_may_pull_only_from_its_repository(variants):
     (policy,) = resources(variants["ecr"], "aws_iam_role_policy").values()
     statements = {s["Sid"]: s for s in document(policy["policy"])["Statement"]}
-    assert statements["PullImage"]["Resource"] == ref("aws_ecr_repository",
-                                                      "images_repository", "arn")
+    assert statements["PullImage"]["Resource"] == (
+        "arn:${data.aws_partition.partition.partition}:ecr:ap-south-1:"
+        "${data.aws_caller_identity.account.account_id}:repository/hello-world/hello-world")
     assert statements["EcrLogin"]["Action"] == "ecr:GetAuthorizationToken"
 
 
@@ -131,6 +179,9 @@ def test_access_logs_go_to_an_encrypted_private_bucket(variants):
     (policy,) = resources(stack, "aws_s3_bucket_policy").values()
     sids = [s["Sid"] for s in document(policy["policy"])["Statement"]]
     assert sids == ["ElbAccountDelivers", "LogDeliveryDelivers", "DenyInsecureTransport"]
+    # Written together, S3 can refuse one with 409 OperationAborted.
+    assert policy["depends_on"] == [
+        "aws_s3_bucket_public_access_block.load_balancer_access_logs_public_access_block"]
 
 
 def test_https_listener_with_the_certificate_and_http_redirects(variants):
@@ -169,7 +220,8 @@ def test_every_alarm_notifies_the_encrypted_topic(synthesized, env):
     stack = synthesized.parsed(f"app-{env.name}")
     topic = ref("aws_sns_topic", "monitoring_alarm_topic", "arn")
     assert Testing.to_have_resource_with_properties(synthesized.json[f"app-{env.name}"], SnsTopic.TF_RESOURCE_TYPE, {
-        "name": f"hello-world-{env.name}-alarms", "kms_master_key_id": "alias/aws/sns"})
+        "name": f"hello-world-{env.name}-alarms",
+        "kms_master_key_id": ref("aws_kms_key", "monitoring_alarm_key", "arn")})
     alarms = {a["alarm_name"]: a for a in resources(stack, "aws_cloudwatch_metric_alarm").values()}
     assert sorted(alarms) == sorted(f"hello-world-{env.name}-{name}" for name in ALARM_NAMES)
     for alarm in alarms.values():
@@ -248,6 +300,26 @@ def test_blue_green_hands_deploys_to_codedeploy(variants):
     assert len(resources(stack, "aws_lb_target_group")) == 2
 
 
+def ingress(stack: dict) -> list[tuple]:
+    return sorted((rule["from_port"], rule["cidr_ipv4"])
+                  for rule in resources(stack, "aws_vpc_security_group_ingress_rule").values()
+                  if rule["security_group_id"] == ref("aws_security_group",
+                                                      "load_balancer_security_group"))
+
+
+def test_only_the_vpc_and_the_configured_cidrs_reach_the_test_listener(variants):
+    vpc = "${data.aws_vpc.network_vpc.cidr_block}"
+    assert ingress(variants["blue_green"]) == [(80, "0.0.0.0/0"), (8080, vpc)]
+    assert ingress(variants["blue_green_tested_from"]) == [
+        (80, "0.0.0.0/0"), (8080, vpc), (8080, "198.51.100.7/32"), (8080, "203.0.113.0/24")]
+
+
+def test_a_bad_test_listener_cidr_is_refused():
+    from constructs_lib.config import BlueGreenConfig
+    with pytest.raises(FieldError, match=r"test_listener_cidrs\[1\] = '10.0.0.1/8': an IPv4 "):
+        BlueGreenConfig(test_listener_cidrs=("10.0.0.0/8", "10.0.0.1/8"))
+
+
 def test_blue_green_deployment_group_shifts_traffic_and_rolls_back_on_alarm(variants):
     stack = json.dumps(variants["blue_green"])
     blue = ref("aws_lb_target_group", "load_balancer_target_group", "name")
@@ -284,6 +356,11 @@ def test_blue_green_deployment_group_shifts_traffic_and_rolls_back_on_alarm(vari
      "an environment creates its repository or shares another's"),
     (dict(ecr_repository_owner="Uat!"), "ecr_repository_owner = 'Uat!'",
      "the name of the environment that creates the repository"),
+    (dict(docker_hub_credentials_secret="arn:aws:secretsmanager:ap-south-1:123456789012:"
+                                        "secret:docker-hub"),
+     "docker_hub_credentials_secret = ", "name starts with ecr-pullthroughcache/"),
+    (dict(image="ghcr.io/acme/app:1", docker_hub_credentials_secret=SECRET),
+     "docker_hub_credentials_secret = ", "image 'ghcr.io/acme/app:1' is not on Docker Hub"),
 ])
 def test_bad_service_settings_are_refused(settings, field, allowed):
     with pytest.raises(FieldError) as error:

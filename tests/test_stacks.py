@@ -54,3 +54,26 @@ def test_app_outputs_the_alb_url(synthesized, env):
     assert outputs["alb_dns_name"]["value"] == dns
     assert outputs["alb_url"]["value"] == f"http://{dns}"
     assert {"cluster_name", "service_name", "log_group_name"} <= set(outputs)
+
+
+def test_every_stack_states_the_terraform_it_needs(synthesized):
+    # use_lockfile (every backend) needs Terraform 1.10; older CLIs must refuse the stack.
+    for stack in synthesized.json:
+        assert synthesized.parsed(stack)["terraform"]["required_version"] == ">= 1.10", stack
+
+
+def test_the_hcl_repairs_fail_loudly_once_cdktf_writes_it_right():
+    import pytest
+
+    from constructs_lib.cdktf_hcl import CdktfHclChanged, repair
+
+    broken = 'terraform {\n  0 = "required_version"\n}\nvariable "adopt" {\ntype = bool\n}\n'
+    fixed = repair(broken, {"required_version": ">= 1.10"}, ["aws_x.y"],
+                   [{"to": "aws_x.z", "id": "${each.value}", "for_each": "${var.adopt ? [1] : []}"}],
+                   {"adopt"})
+    assert 'required_version = ">= 1.10"' in fixed and "default = false" in fixed
+    assert "removed {\nfrom = aws_x.y\nlifecycle {\ndestroy = false\n}\n}" in fixed
+    assert "import {\nfor_each = var.adopt ? [1] : []\nto = aws_x.z\nid = each.value\n}" in fixed
+    for written_right in (fixed, 'terraform {\n  required_version = ">= 1.10"\n}\n'):
+        with pytest.raises(CdktfHclChanged, match="remove this workaround"):
+            repair(written_right, {"required_version": ">= 1.10"}, [], [], {"adopt"})

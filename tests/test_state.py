@@ -59,6 +59,12 @@ def test_state_bucket_refuses_plain_http(synthesized, env):
                                      ref("aws_s3_bucket", "state_bucket", "arn") + "/*"]
 
 
+def test_state_bucket_policy_waits_for_the_public_access_block(synthesized, env):
+    # Written together, S3 can refuse one with 409 OperationAborted.
+    (policy,) = synthesized.resources(f"state-{env.name}", "aws_s3_bucket_policy").values()
+    assert policy["depends_on"] == ["aws_s3_bucket_public_access_block.state_public_access_block"]
+
+
 def test_old_state_versions_expire_after_the_configured_days(synthesized, env):
     assert Testing.to_have_resource_with_properties(
         state_json(synthesized, env), S3BucketLifecycleConfiguration.TF_RESOURCE_TYPE, {

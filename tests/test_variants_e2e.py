@@ -254,6 +254,7 @@ def test_both_variants_destroy_all_but_the_state_bucket(deployed):
         assert f"hello-world-{name}" not in balancers
         # prevent_destroy keeps the state bucket, and the state history in it.
         assert aws("s3").head_bucket(Bucket=f"hello-world-{name}-tfstate")
+    # The state stack keeps the image repository (and its images) with the bucket.
     repositories = aws("ecr").describe_repositories()["repositories"]
-    assert not {"bluegreen/hello-world", "hardened/hello-world"} & {
+    assert {"bluegreen/hello-world", "hardened/hello-world"} <= {
         repo["repositoryName"] for repo in repositories}

@@ -89,3 +89,75 @@ def test_a_refused_down_is_one_line_and_exit_2(monkeypatch, capsys):
     assert deploy.main(["down", "--env", "prod", "--target", "aws"]) == 2
     assert capsys.readouterr().err == ("error: prod: not destroyed: load balancer x has deletion "
                                        "protection on: ...\n")
+
+
+class _Ecr:
+    """An ECR client's two calls that adoption makes, answering from `repositories` (name ->
+    Environment tag, or an error code)."""
+
+    def __init__(self, repositories: dict):
+        self.repositories = repositories
+
+    def _check(self, name):
+        from botocore.exceptions import ClientError
+
+        answer = self.repositories.get(name, "RepositoryNotFoundException")
+        if answer.endswith("Exception"):
+            raise ClientError({"Error": {"Code": answer, "Message": "-"}}, "DescribeRepositories")
+
+    def describe_repositories(self, repositoryNames):
+        (name,) = repositoryNames
+        self._check(name)
+        return {"repositories": [{"repositoryArn": f"arn:aws:ecr:ap-south-1:1:repository/{name}",
+                                  "repositoryName": name}]}
+
+    def list_tags_for_resource(self, resourceArn):
+        name = resourceArn.split(":repository/")[1]
+        return {"tags": [{"Key": "Environment", "Value": self.repositories[name]}]}
+
+
+@pytest.fixture
+def ecr_with(monkeypatch, environments, tmp_path):
+    """A uat Deployment whose ECR client answers from the given repositories; terraform is not
+    run, its environment is recorded."""
+    import ops.aws
+
+    seen = []
+    monkeypatch.setattr(deploy, "terraform", lambda stack_dir, *args, env, check: seen.append(
+        env.get("TF_VAR_adopt_image_repository")))
+
+    def make(repositories: dict) -> tuple:
+        monkeypatch.setattr(ops.aws, "client", lambda service, env: _Ecr(repositories))
+        return Deployment(environments["uat"], dict(os.environ), tmp_path), seen
+    return make
+
+
+@pytest.mark.parametrize("repositories, adopt", [
+    ({}, "false"),  # a first deploy: the state stack creates it
+    ({"hello-world/hello-world": "uat"}, "true"),  # made by app-uat before it moved: import
+])
+def test_the_state_stack_adopts_the_repository_only_when_it_exists(ecr_with, repositories,
+                                                                   adopt):
+    deployment, seen = ecr_with(repositories)
+    deployment.terraform("state-uat", "plan", "-input=false")
+    deployment.terraform("state-uat", "show", "tfplan")  # no plan or apply: not asked
+    deployment.terraform("app-uat", "plan", "-input=false")  # another stack: not asked
+    assert seen == [adopt, None, None]
+
+
+@pytest.mark.parametrize("repositories, message", [
+    ({"hello-world/hello-world": "staging"},
+     "state-uat: ECR repository hello-world/hello-world exists and belongs to environment "
+     "'staging' (its Environment tag); run images from it with service.ecr_repository_owner = "
+     "'staging' and ecr_repository = false in environments/uat.toml, or delete it"),
+    ({"hello-world/hello-world": "AccessDeniedException"},
+     "state-uat: cannot tell whether ECR repository hello-world/hello-world exists "
+     "(AccessDeniedException); its plan needs ecr:DescribeRepositories and "
+     "ecr:ListTagsForResource on it"),
+])
+def test_another_environments_repository_or_no_permission_is_one_line(ecr_with, repositories,
+                                                                       message):
+    deployment, seen = ecr_with(repositories)
+    with pytest.raises(deploy.DeployError) as error:
+        deployment.terraform("state-uat", "plan", "-input=false")
+    assert str(error.value) == message and seen == []
