@@ -20,7 +20,7 @@ from moto.core.exceptions import ServiceException
 
 from ops.emulator import EmulatorError, aws_environment, log
 from ops.emulator.iam import arns
-from ops.emulator.iam.evaluator import Evaluator
+from ops.emulator.iam.evaluator import Evaluator, denial_reason
 from ops.emulator.patches import wrap
 
 ADMIN_KEY = aws_environment(0)["AWS_ACCESS_KEY_ID"]  # the administrator: never evaluated
@@ -266,14 +266,7 @@ class Enforcer:
             self.seconds += time.perf_counter() - started
             if verdict.get("result") == "Allowed":
                 continue
-            if "error" in verdict:
-                reason = f"the emulator could not evaluate it ({verdict['error'].splitlines()[0]})"
-            elif verdict["result"] == "ExplicitlyDenied":
-                reason = "with an explicit deny in an identity-based policy"
-            elif "pb" in verdict.get("denied_by", []):
-                reason = f"because no permissions boundary allows the {action} action"
-            else:
-                reason = f"because no identity-based policy allows the {action} action"
+            reason = denial_reason(verdict, action)
             message = (f"User: {principal['arn']} is not authorized to perform: {action} on "
                        f"resource: {resource} {reason}")
             self.record({"action": action, "resource": resource, "principal": principal["arn"],

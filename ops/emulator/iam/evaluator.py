@@ -1,16 +1,21 @@
 """One long-lived node process running @cloud-copilot/iam-simulate (evaluator.mjs), spoken to in
 JSON lines. Policies are sent once, keyed by their digest, then named by it: the AWS managed
-ReadOnlyAccess alone is ~100 kB."""
+ReadOnlyAccess alone is ~100 kB.
+
+evaluate() is the verdict on identity policies and a boundary alone (what the CI policy tests ask),
+from one process per Python process, started on first use."""
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import shutil
 import subprocess
 import threading
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from ops.emulator import ROOT, EmulatorError
 
@@ -82,3 +87,44 @@ class Evaluator:
                                     f"{self._process.poll()}")
             self._sent.update(define)
             return json.loads(answer)
+
+
+def denial_reason(verdict: Mapping[str, Any], action: str) -> str:
+    """Why AWS refuses, as its AccessDenied message words it ("" when allowed)."""
+    if verdict.get("result") == "Allowed":
+        return ""
+    if "error" in verdict:
+        return f"the emulator could not evaluate it ({verdict['error'].splitlines()[0]})"
+    if verdict["result"] == "ExplicitlyDenied":
+        return "with an explicit deny in an identity-based policy"
+    if "pb" in verdict.get("denied_by", []):
+        return f"because no permissions boundary allows the {action} action"
+    return f"because no identity-based policy allows the {action} action"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    reason: str  # as denial_reason() words it; "" when allowed
+    error: str = ""  # why iam-simulate did not judge, e.g. "no.resource.types" (the resource
+    # is of no type the action is authorized on) or "must.use.wildcard"
+
+
+_shared: Evaluator | None = None
+_shared_lock = threading.Lock()
+
+
+def evaluate(identity: Mapping[str, Any], action: str, resource: str,
+             context: Mapping[str, Any] | None = None,
+             boundary: Mapping[str, Any] | None = None, *, principal: str) -> Verdict:
+    """iam-simulate's verdict on `principal` calling `action` on `resource` with these identity
+    policies and permissions boundary (policy name -> document), in the principal's account."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = Evaluator()
+            atexit.register(_shared.close)
+    answer = _shared.evaluate(principal, action, resource, principal.split(":")[4],
+                              dict(context or {}), dict(identity), dict(boundary or {}) or None)
+    return Verdict(answer.get("result") == "Allowed", denial_reason(answer, action),
+                   answer.get("error", ""))
