@@ -3,7 +3,6 @@ the state stack, checked in the synthesized JSON: exact trust conditions, and pe
 to this environment's names."""
 
 import dataclasses
-import fnmatch
 import json
 import os
 import subprocess
@@ -15,6 +14,7 @@ import pytest
 from constructs_lib.config import CiConfig, ci_role_output
 from constructs_lib.json_document import decode
 from ops.emulator.iam.arns import action_reference
+from ops.emulator.iam.evaluator import evaluate, web_identity_context, with_standin_keys
 from helpers import ref, synth_variant
 from iam_policy import (ACCOUNT, MISSING_RESOURCE_TYPES, NOT_ITS_RESOURCE, allowed,
                         condition_keys, dependent_actions, refused, verdict)
@@ -58,16 +58,15 @@ def held(state: dict, kind: str) -> list[dict]:
 
 
 def trusts(role: dict, claims: dict[str, str]) -> bool:
-    """Whether a GitHub token with these claims may assume the role (IAM's StringEquals and
-    StringLike; every condition key must match)."""
-    (statement,) = decode(role["assume_role_policy"])["Statement"]
-    tests = {"StringEquals": lambda value, pattern: value == pattern,
-             "StringLike": lambda value, pattern: fnmatch.fnmatchcase(value, pattern)}
-    return statement["Effect"] == "Allow" and all(
-        any(tests[operator](claims.get(key.removeprefix(f"{HOST}:"), ""), pattern)
-            for pattern in ([wanted] if isinstance(wanted, str) else wanted))
-        for operator, conditions in statement["Condition"].items()
-        for key, wanted in conditions.items())
+    """Whether a GitHub token with these claims may assume the role, as the emulator judges
+    AssumeRoleWithWebIdentity."""
+    provider = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{HOST}"
+    trust = json.loads(json.dumps(decode(role["assume_role_policy"])).replace(PROVIDER, provider))
+    found = evaluate({}, "sts:AssumeRoleWithWebIdentity", f"arn:aws:iam::{ACCOUNT}:role/"
+                     f"{role['name']}", web_identity_context(HOST, claims), principal=provider,
+                     resource_policy=with_standin_keys(trust))
+    assert not found.error, found
+    return found.allowed
 
 
 def test_each_role_trusts_exactly_one_kind_of_run_of_one_repository(uat_ci):
