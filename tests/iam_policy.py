@@ -44,7 +44,7 @@ def refused(statements: Iterable[Mapping[str, Any]], action: str, resource: str,
             context: Mapping[str, Any] | None = None) -> bool:
     """Whether these statements refuse `action` on `resource`, or never apply to it: it is not
     of a type the action is authorized on."""
-    if resource.split(":")[2] not in _services_of_resources(action):
+    if resource != "*" and resource.split(":")[2] not in _services_of_resources(action):
         return True  # no resource type of the action is in the resource's service
     found = verdict(statements, action, resource, context)
     assert found.error in ("",) + NOT_ITS_RESOURCE, f"{action} on {resource}: {found.reason}"
