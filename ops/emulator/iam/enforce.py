@@ -20,7 +20,8 @@ from moto.core.exceptions import ServiceException
 
 from ops.emulator import EmulatorError, aws_environment, log
 from ops.emulator.iam import arns
-from ops.emulator.iam.evaluator import Evaluator
+from ops.emulator.iam.evaluator import (Evaluator, denial_reason, web_identity_context,
+                                        with_standin_keys)
 from ops.emulator.patches import wrap
 
 ADMIN_KEY = aws_environment(0)["AWS_ACCESS_KEY_ID"]  # the administrator: never evaluated
@@ -57,11 +58,6 @@ SERVICE_LINKED = {
 # policy's alarms ("Permissions required for Application Auto Scaling", additional permissions).
 TARGET_TRACKING_ALARM_ACTIONS = ("cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms",
                                  "cloudwatch:DeleteAlarms")
-# GitHub's token keys that the Service Authorization Reference (and so iam-data, which
-# iam-simulate validates context keys against) does not list for AssumeRoleWithWebIdentity:
-# evaluated under a listed key of the same type.
-OIDC_KEY_STANDINS = {"token.actions.githubusercontent.com:sub": "accounts.google.com:sub",
-                     "token.actions.githubusercontent.com:aud": "accounts.google.com:aud"}
 GITHUB_ISSUER = "token.actions.githubusercontent.com"
 
 
@@ -266,14 +262,7 @@ class Enforcer:
             self.seconds += time.perf_counter() - started
             if verdict.get("result") == "Allowed":
                 continue
-            if "error" in verdict:
-                reason = f"the emulator could not evaluate it ({verdict['error'].splitlines()[0]})"
-            elif verdict["result"] == "ExplicitlyDenied":
-                reason = "with an explicit deny in an identity-based policy"
-            elif "pb" in verdict.get("denied_by", []):
-                reason = f"because no permissions boundary allows the {action} action"
-            else:
-                reason = f"because no identity-based policy allows the {action} action"
+            reason = denial_reason(verdict, action)
             message = (f"User: {principal['arn']} is not authorized to perform: {action} on "
                        f"resource: {resource} {reason}")
             self.record({"action": action, "resource": resource, "principal": principal["arn"],
@@ -380,11 +369,8 @@ class Enforcer:
             if claims.get("exp") and float(claims["exp"]) < time.time():
                 raise Denied("ExpiredTokenException", "Token is expired")
             principal = provider.arn
-            context = {f"{issuer}:{key}": value for key, value in claims.items()
-                       if isinstance(value, (str, int)) and key not in ("iss", "exp", "iat", "nbf")}
-            context = {OIDC_KEY_STANDINS.get(key, key): str(value)
-                       for key, value in context.items()}
-            trust = _rename_condition_keys(trust, OIDC_KEY_STANDINS)
+            context = web_identity_context(issuer, claims)
+            trust = with_standin_keys(trust)
             identity: dict[str, Any] = {}
             caller = f"token {claims.get('sub')!r} from {provider.arn}"
         else:
@@ -469,20 +455,6 @@ def _claims(token: str) -> dict[str, Any]:
         return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     except (IndexError, ValueError) as error:
         raise Denied("InvalidIdentityToken", f"the token is not a JWT: {error}") from None
-
-
-def _rename_condition_keys(policy: Any, names: dict[str, str]) -> Any:
-    policy = json.loads(json.dumps(policy))
-    statements = policy.get("Statement", [])
-    for statement in statements if isinstance(statements, list) else [statements]:
-        for operator, conditions in (statement.get("Condition") or {}).items():
-            if set(map(str.lower, names.values())) & set(map(str.lower, conditions)):
-                raise EmulatorError(f"a trust policy already uses one of {sorted(names.values())}"
-                                    f", the stand-ins for GitHub's keys")
-            statement["Condition"][operator] = {
-                next((new for old, new in names.items() if old == key.lower()), key): value
-                for key, value in conditions.items()}
-    return policy
 
 
 def _tags(params: dict[str, Any]) -> dict[str, str]:
