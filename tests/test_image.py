@@ -1,6 +1,7 @@
 """ops/image.py: build, tag with the commit, push, print the digest (no Docker engine runs
 here: the command sequence, the refusals, and the ECR side against the emulator)."""
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -79,36 +80,46 @@ def test_an_unknown_environment_is_refused():
     assert result.stderr == "error: ENVIRONMENTS = 'staging': unknown environment; allowed: prod, uat\n"
 
 
+# The session's emulator is shared with the e2e modules of this worker, whose state-uat creates
+# hello-world/hello-world: these tests use a project of their own, so a repository of theirs.
+PROJECT = "imagetest"
+
+
 @pytest.fixture
-def repository(emulator):
+def uat(environments):
+    return dataclasses.replace(environments["uat"], project=PROJECT)
+
+
+@pytest.fixture
+def repository(emulator, uat):
     ecr = boto3.client("ecr", region_name="ap-south-1")
-    name = "hello-world/hello-world"
+    name = uat.names.repository
     ecr.create_repository(repositoryName=name, imageTagMutability="IMMUTABLE")
     yield ecr, name
     ecr.delete_repository(repositoryName=name, force=True)
 
 
-def test_a_commit_already_in_ecr_is_not_built_again(repository, environments, capsys):
+def test_a_commit_already_in_ecr_is_not_built_again(repository, uat, capsys):
     ecr, name = repository
     pushed = ecr.put_image(repositoryName=name, imageManifest=MANIFEST, imageTag="abc123")
     expected = pushed["image"]["imageId"]["imageDigest"]
     assert expected.startswith("sha256:")
-    digest = image.push(environments["uat"], tag="abc123", context="app", push_latest=False,
+    digest = image.push(uat, tag="abc123", context="app", push_latest=False,
                         dry_run=False, env=_emulator_env())
     assert digest == expected
     assert capsys.readouterr().out == (
-        "hello-world/hello-world:abc123 is already in ECR (tags are immutable); not rebuilt\n")
+        f"{name}:abc123 is already in ECR (tags are immutable); not rebuilt\n")
 
 
-def test_a_failed_build_stops_with_one_line_and_pushes_nothing(repository, environments,
-                                                               tmp_path, capsys):
+def test_a_failed_build_stops_with_one_line_and_pushes_nothing(repository, uat, tmp_path,
+                                                               capsys):
     ecr, name = repository
     docker = tmp_path / "docker"  # a docker client whose engine is not there
     docker.write_text("#!/bin/sh\necho 'Cannot connect to the Docker daemon' >&2\nexit 1\n")
     docker.chmod(0o755)
     env = {**_emulator_env(), "PATH": f"{tmp_path}:/usr/bin:/bin"}
     with pytest.raises(image.ImageError, match=r"^docker build --pull .*: failed$"):
-        image.push(environments["uat"], tag="abc999", context="app", push_latest=False,
+        image.push(uat, tag="abc999", context="app", push_latest=False,
                    dry_run=False, env=env)
     assert capsys.readouterr().out.startswith("+ docker build")
     assert ecr.list_images(repositoryName=name)["imageIds"] == []
@@ -119,11 +130,17 @@ def test_a_missing_repository_is_one_line_naming_the_stack_that_creates_it(emula
     docker = tmp_path / "docker"  # would record any build or push
     docker.write_text(f"#!/bin/sh\necho \"$@\" >> {tmp_path}/ran\n")
     docker.chmod(0o755)
-    env = {**_emulator_env(), "PATH": f"{tmp_path}:{_emulator_env()['PATH']}"}
+    environments = tmp_path / "environments"
+    environments.mkdir()
+    for name in ("uat", "prod"):  # a project of its own: no repository of that name exists
+        text = (ROOT / "environments" / f"{name}.toml").read_text()
+        (environments / f"{name}.toml").write_text(f'project = "{PROJECT}"\n' + text)
+    env = {**_emulator_env(), "PATH": f"{tmp_path}:{_emulator_env()['PATH']}",
+           "ENVIRONMENTS_DIR": str(environments)}
     result = run("push", "--env", "prod", "--tag", "abc123def456", env=env)
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == (
-        "error: ECR repository hello-world/hello-world does not exist in ap-south-1; state-uat "
+        f"error: ECR repository {PROJECT}/hello-world does not exist in ap-south-1; state-uat "
         "creates it: an administrator applies it with `python -m ops.deploy up --env uat "
         "--stack state-uat`, then push again\n")
     assert not (tmp_path / "ran").exists()
