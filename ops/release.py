@@ -354,6 +354,14 @@ def wait_for_ecs(target: Target, task_definition: str, timeout: float, poll: flo
         if mine is not None and mine.get("rolloutState") == "FAILED":
             raise RolloutFailed(mine.get("rolloutStateReason") or "ECS failed the deployment")
         if mine is None and service.get("taskDefinition") != task_definition:
+            # A rollback that finished between two polls leaves no FAILED deployment to read:
+            # ECS's event says why ("(deployment ecs-svc/...) deployment failed: <reason>").
+            failed = next((event["message"] for event in service.get("events", [])
+                           if "deployment failed: " in event["message"]), None)
+            if failed is not None:
+                raise RolloutFailed(f"ECS failed the deployment: "
+                                    f"{failed.split('deployment failed: ', 1)[1].rstrip('.')}; "
+                                    f"the service went back to {revision(service)}")
             events = [event["message"] for event in service.get("events", [])[:2]]
             raise RolloutFailed(f"the service went back to {revision(service)}"
                                 + (f" ({'; '.join(reversed(events))})" if events else ""))

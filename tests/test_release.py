@@ -232,3 +232,20 @@ def test_a_missing_repository_names_the_state_stack_that_creates_it(environments
         "prod: ECR repository norepo/hello-world does not exist; uat's state stack creates it: "
         "python -m ops.deploy up --env uat, then push (python -m ops.image push) and release "
         "again")
+
+
+def test_a_rollback_done_between_two_polls_is_reported_from_ecs_event(monkeypatch, environments):
+    # The failed deployment is gone once ECS finished rolling back; its event says why.
+    service = {"status": "ACTIVE", "taskDefinition": "arn:aws:ecs:r:1:task-definition/app:3",
+               "deployments": [{"taskDefinition": "arn:aws:ecs:r:1:task-definition/app:3",
+                                "status": "PRIMARY", "rolloutState": "COMPLETED"}],
+               "events": [{"message": "(service app) has reached a steady state."},
+                          {"message": "(service app) rolling back to deployment ecs-svc/1."},
+                          {"message": "(service app) (deployment ecs-svc/2) deployment failed: "
+                                      "tasks failed to start."}]}
+    monkeypatch.setattr(release, "describe_service", lambda target: service)
+    with pytest.raises(release.RolloutFailed) as failed:
+        release.wait_for_ecs(Target(environments["uat"], env={}),
+                             "arn:aws:ecs:r:1:task-definition/app:4", timeout=5, poll=0)
+    assert str(failed.value) == ("ECS failed the deployment: tasks failed to start; the service "
+                                 "went back to app:3")

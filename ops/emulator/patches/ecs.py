@@ -82,7 +82,9 @@ def failing(images: list[str]) -> bool:
     return any(fnmatchcase(image, pattern) for image in images for pattern in patterns)
 
 
-def task_definition_images(ecs_backend, task_definition: str) -> list[str]:
+def task_definition_images(ecs_backend, task_definition: str | None) -> list[str]:
+    if not task_definition:  # moto creates services without one; AWS's ECS controller does not
+        return []
     definition = ecs_backend.describe_task_definition(task_definition)
     return [container.get("image", "") for container in definition.container_definitions]
 
