@@ -294,6 +294,26 @@ def test_load_balancer_deletion_protection_is_enforced(client):
     assert arn not in [balancer["LoadBalancerArn"] for balancer in remaining]
 
 
+def test_a_bucket_with_versioning_suspended_can_be_emptied_version_by_version(client):
+    """What Terraform's force_destroy does after destroying the bucket's versioning: a key with
+    versions and delete markers (an S3 lock file) deleted by version ID."""
+    s3 = client("s3")
+    bucket = unique("tfstate")
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    for _ in range(2):
+        s3.put_object(Bucket=bucket, Key="uat/app.tfstate.tflock", Body=b"{}", IfNoneMatch="*")
+        s3.delete_object(Bucket=bucket, Key="uat/app.tfstate.tflock")
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
+    listed = s3.list_object_versions(Bucket=bucket)
+    objects = [{"Key": item["Key"], "VersionId": item["VersionId"]}
+               for item in listed["Versions"] + listed["DeleteMarkers"]]
+    assert len(objects) == 4
+    deleted = s3.delete_objects(Bucket=bucket, Delete={"Objects": objects})
+    assert len(deleted["Deleted"]) == 4 and not deleted.get("Errors")
+    s3.delete_bucket(Bucket=bucket)
+
+
 def test_bucket_policy_denying_plain_http_lets_the_state_backend_in(client):
     s3 = client("s3")
     bucket = unique("tfstate")

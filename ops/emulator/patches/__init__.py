@@ -72,6 +72,7 @@ def apply_patches() -> None:
         ec2.describe_referenced_group_rule_descriptions()
         elbv2.enforce_deletion_protection()
         s3.treat_requests_as_tls_in_bucket_policies()
+        s3.dispose_delete_markers()
         codedeploy.complete()
         ecs.roll_out_deployments()
         codedeploy.run_ecs_deployments()

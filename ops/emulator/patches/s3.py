@@ -1,12 +1,21 @@
 """S3 bucket policies: moto takes conditions it cannot evaluate (Bool) as met, so the state
 bucket's "deny if aws:SecureTransport is false" denied every object request, the S3 backend's
 included (403). The patch answers as AWS's HTTPS endpoints would: such statements do not
-apply."""
+apply.
+
+Versions in a bucket whose versioning is suspended: deleting one where the key also has delete
+markers made moto call `dispose()` on each, which its delete markers lack (AttributeError, a
+500), so DeleteObjects with version IDs failed. Terraform suspends versioning (destroying
+aws_s3_bucket_versioning) before it empties a force_destroy bucket, so the state bucket's
+teardown (docs/going-to-aws.md) retried for ever. The patch gives delete markers AWS's answer:
+there is nothing of theirs to release."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
+
+from ops.emulator import EmulatorError
 
 
 def applies_over_tls(statement: dict[str, Any]) -> bool:
@@ -40,3 +49,16 @@ def treat_requests_as_tls_in_bucket_policies() -> None:
     # every request (403). The emulator stands in for AWS's HTTPS endpoints: those statements
     # never apply.
     FakeBucket.get_permission = get_permission
+
+
+def dispose_delete_markers() -> None:
+    from moto.s3.models import FakeDeleteMarker
+
+    if hasattr(FakeDeleteMarker, "dispose"):
+        raise EmulatorError("moto.s3.models.FakeDeleteMarker has dispose() now: remove "
+                            "dispose_delete_markers from ops/emulator/patches/s3.py")
+
+    # aws_s3_bucket force_destroy after aws_s3_bucket_versioning's destroy (Suspended):
+    # DeleteObjects of each version and delete marker (moto's _VersionedKeyStore.pop disposes
+    # every version of the key, delete markers included).
+    FakeDeleteMarker.dispose = lambda self, garbage=False: None
