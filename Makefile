@@ -14,7 +14,7 @@ RUN := $(VENV)/bin/python
 ENV ?= uat
 
 .PHONY: deps setup synth hcl up down plan test test-unit help diagram cost graphviz bench \
-	bench-tests image release promote rollback status provider
+	bench-tests image release promote rollback status provider docs
 
 help:
 	@echo "make up      deploy the $(ENV) stacks to the local AWS emulator (installs first)"
@@ -31,6 +31,7 @@ help:
 	@echo "make bench-tests  the test suite's time per module and tier, CPU share, slowest resources"
 	@echo "make diagram docs/architecture-<env>.png/.svg for every environment"
 	@echo "make cost    hourly and 30-day cost estimate per environment"
+	@echo "make docs    rewrite docs/configuration.md's reference from constructs_lib/config.py"
 	@echo "make image   build app/, push it to $(ENV)'s ECR repository, print the digest"
 	@echo "make provider  hashicorp/aws unpacked once in terraform/providers/ (unless a mirror is there)"
 
@@ -116,6 +117,10 @@ image: setup
 # with its source) from ops/prices/<region>.toml.
 cost: setup
 	$(RUN) -m ops.cost
+
+# docs/configuration.md's reference table, from the config dataclasses' field comments.
+docs: $(VENV)/.synced
+	$(RUN) -m ops.config_reference
 
 # Ship a version (README "Ship a version"; python -m ops.release --help). Against the emulator
 # `make up` started, or AWS with DEPLOY_TARGET=aws. Exit 0 done, 1 rolled back, 2 refused.
