@@ -58,7 +58,7 @@ provider: deps
 synth: setup
 	$(RUN) main.py
 
-# Every stack as plain Terraform HCL (README "CDKTF is archived"): hcl/stacks/<stack>/cdk.tf.
+# Every stack as plain Terraform HCL (docs/cdktf-sunset.md): hcl/stacks/<stack>/cdk.tf.
 hcl: setup
 	$(RUN) -m ops.export_hcl
 
@@ -78,7 +78,8 @@ plan: setup
 	@$(RUN) -m ops.plan --env $(ENV); code=$$?; if [ $$code -eq 2 ]; then exit 0; fi; exit $$code
 
 # pytest-xdist workers, each with its own emulator and synth: the end-to-end modules run side by
-# side, mostly waiting on the AWS provider, while the unit tests fill the CPUs (README "Test speed").
+# side, mostly waiting on the AWS provider, while the unit tests fill the CPUs
+# (docs/tests-and-emulator.md).
 TEST_WORKERS ?= 6
 PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadgroup
 
@@ -89,7 +90,8 @@ test-unit: setup
 	$(RUN) -m pytest -m "not e2e" -n auto
 
 # Synth wall time of every stack over RUNS fresh processes, with peak memory and a time split
-# (README "Synth speed"). CDKTF_FAST_IMPORT=0 make bench measures the eager provider import.
+# (bench/README.md "Synth speed"). CDKTF_FAST_IMPORT=0 make bench measures the eager provider
+# import.
 bench: setup
 	$(RUN) bench/synth.py --runs $(or $(RUNS),5)
 
@@ -122,7 +124,7 @@ cost: setup
 docs: $(VENV)/.synced
 	$(RUN) -m ops.config_reference
 
-# Ship a version (README "Ship a version"; python -m ops.release --help). Against the emulator
+# Ship a version (docs/releases.md; python -m ops.release --help). Against the emulator
 # `make up` started, or AWS with DEPLOY_TARGET=aws. Exit 0 done, 1 rolled back, 2 refused.
 release: deps
 	$(RUN) -m ops.release deploy --env $(ENV) --version $(VERSION)
