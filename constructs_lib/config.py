@@ -343,11 +343,12 @@ class ServiceConfig:
     read_only_root_filesystem: bool = True  # turn off only for images that write to their disk
     # HTTPS listener on 443 (TLS 1.2/1.3 policy) with certificate_arn; HTTP redirects to it.
     https: bool = False
-    certificate_arn: str = ""  # an ACM certificate in the environment's region
+    certificate_arn: str = ""  # an ACM certificate in the environment's region; required with https
     # The name the site is served at, which the certificate covers (required with https): the
     # smoke check verifies the certificate for it, never for the ALB's *.elb.amazonaws.com name.
     domain_name: str = ""
-    alb_access_logs: bool = False  # ALB access logs to an encrypted private S3 bucket (access_logs.py)
+    # ALB access logs to an encrypted private S3 bucket, expired after access_logs.RETENTION_DAYS.
+    alb_access_logs: bool = False
     # Docker Hub allows 10 anonymous pulls an hour per IPv4 address, and every task pulls
     # through the one NAT address. A secret's ARN (ecr-pullthroughcache/..., holding a Docker
     # Hub username and accessToken): a Docker Hub `image` is then pulled through an ECR
@@ -454,7 +455,7 @@ class ServiceConfig:
 class StateConfig:
     """Where the network and app stacks keep their Terraform state (created by state-<env>)."""
 
-    bucket: str  # S3 bucket name, globally unique in AWS
+    bucket: str  # the S3 bucket of every stack's state, made by state-<env>; globally unique
     region: str = ""  # the bucket's region; empty means the environment's region
     noncurrent_version_expiration_days: int = 90  # how long overwritten state versions are kept
     # A DynamoDB lock table, for Terraform older than 1.10; newer versions lock with a lock
