@@ -14,7 +14,7 @@ RUN := $(VENV)/bin/python
 ENV ?= uat
 
 .PHONY: deps setup synth hcl up down plan test test-unit help diagram cost graphviz bench \
-	bench-tests image release promote rollback status provider
+	bench-tests image release promote rollback status provider docs
 
 help:
 	@echo "make up      deploy the $(ENV) stacks to the local AWS emulator (installs first)"
@@ -31,6 +31,7 @@ help:
 	@echo "make bench-tests  the test suite's time per module and tier, CPU share, slowest resources"
 	@echo "make diagram docs/architecture-<env>.png/.svg for every environment"
 	@echo "make cost    hourly and 30-day cost estimate per environment"
+	@echo "make docs    rewrite docs/configuration.md's reference from constructs_lib/config.py"
 	@echo "make image   build app/, push it to $(ENV)'s ECR repository, print the digest"
 	@echo "make provider  hashicorp/aws unpacked once in terraform/providers/ (unless a mirror is there)"
 
@@ -57,7 +58,7 @@ provider: deps
 synth: setup
 	$(RUN) main.py
 
-# Every stack as plain Terraform HCL (README "CDKTF is archived"): hcl/stacks/<stack>/cdk.tf.
+# Every stack as plain Terraform HCL (docs/cdktf-sunset.md): hcl/stacks/<stack>/cdk.tf.
 hcl: setup
 	$(RUN) -m ops.export_hcl
 
@@ -77,7 +78,8 @@ plan: setup
 	@$(RUN) -m ops.plan --env $(ENV); code=$$?; if [ $$code -eq 2 ]; then exit 0; fi; exit $$code
 
 # pytest-xdist workers, each with its own emulator and synth: the end-to-end modules run side by
-# side, mostly waiting on the AWS provider, while the unit tests fill the CPUs (README "Test speed").
+# side, mostly waiting on the AWS provider, while the unit tests fill the CPUs
+# (docs/tests-and-emulator.md).
 TEST_WORKERS ?= 6
 PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadgroup
 
@@ -88,7 +90,8 @@ test-unit: setup
 	$(RUN) -m pytest -m "not e2e" -n auto
 
 # Synth wall time of every stack over RUNS fresh processes, with peak memory and a time split
-# (README "Synth speed"). CDKTF_FAST_IMPORT=0 make bench measures the eager provider import.
+# (bench/README.md "Synth speed"). CDKTF_FAST_IMPORT=0 make bench measures the eager provider
+# import.
 bench: setup
 	$(RUN) bench/synth.py --runs $(or $(RUNS),5)
 
@@ -117,7 +120,11 @@ image: setup
 cost: setup
 	$(RUN) -m ops.cost
 
-# Ship a version (README "Ship a version"; python -m ops.release --help). Against the emulator
+# docs/configuration.md's reference table, from the config dataclasses' field comments.
+docs: $(VENV)/.synced
+	$(RUN) -m ops.config_reference
+
+# Ship a version (docs/releases.md; python -m ops.release --help). Against the emulator
 # `make up` started, or AWS with DEPLOY_TARGET=aws. Exit 0 done, 1 rolled back, 2 refused.
 release: deps
 	$(RUN) -m ops.release deploy --env $(ENV) --version $(VERSION)

@@ -20,7 +20,8 @@ def synth(environments: list, outdir: str | None = None) -> dict:
     """Build every environment's stacks in one app and write them; returns the stacks by name."""
     from lazy_provider_import import activate
 
-    activate()  # only the provider modules used; README "Synth speed" (CDKTF_FAST_IMPORT=0: off)
+    # Only the provider modules used (bench/README.md "Synth speed"); CDKTF_FAST_IMPORT=0: off.
+    activate()
     from cdktf import App
 
     from constructs_lib.stacks import build

@@ -108,15 +108,15 @@ class NetworkConfig:
     """The VPC: one public and one private subnet per AZ, carved from `cidr` by mask."""
 
     vpc_name: str  # Name tag of the VPC; the application stack finds the VPC by it
-    cidr: str = "10.0.0.0/16"  # IPv4 only
+    cidr: str = "10.0.0.0/16"  # the VPC's IPv4 CIDR, /16 to /28; disjoint across environments
     availability_zones: tuple[str, ...] = ()  # at least 2, all in the environment's region
     subnet_prefix_length: int = 24  # every subnet's mask
     # Public subnets take CIDR slots 0..N-1 and private subnets N..2N-1, by AZ letter (a=0), so
     # adding or removing an AZ never renumbers another AZ's subnets. Default 3 reproduces the guide.
     max_availability_zones: int = 3
-    nat_gateways: NatGateways = NatGateways.SINGLE
+    nat_gateways: NatGateways = NatGateways.SINGLE  # one NAT in the first AZ, or one per AZ
     flow_logs: bool = True  # VPC flow logs (all traffic) to CloudWatch Logs
-    flow_logs_retention_days: int = 30
+    flow_logs_retention_days: int = 30  # days the flow logs are kept
     # S3 gateway and ECR, CloudWatch Logs, STS and Secrets Manager interface endpoints: private
     # tasks reach those services without NAT per-GB charges (interface endpoints bill per hour).
     vpc_endpoints: bool = False
@@ -195,12 +195,12 @@ class NetworkConfig:
 class HealthCheckConfig:
     """The target group's health check (the ELB defaults, written out)."""
 
-    path: str = "/"
+    path: str = "/"  # the path the target group's health check requests
     matcher: str = "200"  # HTTP codes that count as healthy: "200", "200-299", "200,302"
-    interval_seconds: int = 30
-    timeout_seconds: int = 5
-    healthy_threshold: int = 5
-    unhealthy_threshold: int = 2
+    interval_seconds: int = 30  # seconds between checks
+    timeout_seconds: int = 5  # seconds before a check fails
+    healthy_threshold: int = 5  # passes before a target is healthy
+    unhealthy_threshold: int = 2  # failures before a target is unhealthy
 
     def __post_init__(self) -> None:
         _require(self.path.startswith("/") and len(self.path) <= 1024, "path", self.path,
@@ -219,11 +219,11 @@ class HealthCheckConfig:
 class ScalingConfig:
     """CPU target tracking on the service's desired count."""
 
-    min_capacity: int = 1
-    max_capacity: int = 3
-    cpu_target_percent: float = 70
-    scale_in_cooldown_seconds: int = 60
-    scale_out_cooldown_seconds: int = 60
+    min_capacity: int = 1  # fewest tasks
+    max_capacity: int = 3  # most tasks
+    cpu_target_percent: float = 70  # the service's average CPU to hold
+    scale_in_cooldown_seconds: int = 60  # wait after scaling in
+    scale_out_cooldown_seconds: int = 60  # wait after scaling out
 
     def __post_init__(self) -> None:
         _require_range("min_capacity", self.min_capacity, 1, 1000)
@@ -274,12 +274,16 @@ TRAFFIC_SHIFTS = MappingProxyType({
 class BlueGreenConfig:
     """CodeDeploy blue/green deploys instead of ECS rolling deploys."""
 
-    enabled: bool = False
+    enabled: bool = False  # CodeDeploy (CODE_DEPLOY controller) runs each deploy
     test_listener_port: int = 0  # required when enabled: where the new version is tested first
+    # How production traffic moves to the new version: all_at_once,
+    # linear_10_percent_every_1_minute, linear_10_percent_every_3_minutes,
+    # canary_10_percent_for_5_minutes or canary_10_percent_for_15_minutes (TRAFFIC_SHIFTS).
     traffic_shift: str = "all_at_once"
     termination_wait_minutes: int = 5  # how long the old version stays ready for a rollback
     # Who may reach the test listener (the new version before it takes traffic) besides the
     # VPC itself: IPv4 CIDRs, e.g. the runner that tests a deployment; none: the VPC only.
+    # Never the internet.
     test_listener_cidrs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -302,11 +306,13 @@ class BlueGreenConfig:
 class ServiceConfig:
     """The Fargate service and the load balancer in front of it."""
 
-    name: str = "hello-world"  # names the cluster, service, ALB, log group and roles
-    # The image the service starts with (a public one, or any registry's). With a repository
-    # (below) it runs until the first release (`python -m ops.release`) replaces it.
+    name: str = "hello-world"  # names the cluster, service, ALB, log group, roles: <name>-<env>
+    # The image the service starts with (a public one, or any registry's; an ECR image also gets
+    # pull permissions). With a repository (below) it runs until the first release
+    # (`python -m ops.release`) replaces it.
     image: str = "crccheck/hello-world:latest"
-    # Create the ECR repository `<project>/<name>` for the service's versioned images.
+    # Create the ECR repository `<project>/<name>` for the service's versioned images, which
+    # releases run images from (immutable tags, scan on push, KMS).
     ecr_repository: bool = False
     # Instead of creating one, run images from the repository this other environment creates
     # (same region and account): promotion then moves a digest, never rebuilds.
@@ -317,30 +323,32 @@ class ServiceConfig:
     # Released images kept (tagged release-<env>-..., in any environment sharing the
     # repository): what runs and what a rollback returns to never expire with the others.
     ecr_keep_released_images: int = 100
-    container_name: str = "web"
-    container_port: int = 8000
+    container_name: str = "web"  # the container's name in the task definition
+    container_port: int = 8000  # the port the container listens on
     listener_port: int = 80  # the ALB's HTTP listener, open to the internet
     cpu: int = 2048  # Fargate cpu units (1024 = 1 vCPU)
     memory: int = 4096  # MiB; must be a size Fargate allows for `cpu`
-    environment: Mapping[str, str] = field(default_factory=dict)  # container environment
+    environment: Mapping[str, str] = field(default_factory=dict)  # container environment variables
     # AWS managed policy names (e.g. "AmazonS3ReadOnlyAccess") attached to the task role.
     task_role_managed_policies: tuple[str, ...] = ()
-    log_retention_days: int = 30
-    container_insights: bool = True
-    alb_deletion_protection: bool = False
-    health_check_grace_period_seconds: int = 60
+    log_retention_days: int = 30  # days the container's CloudWatch logs are kept
+    container_insights: bool = True  # ECS Container Insights on the cluster
+    alb_deletion_protection: bool = False  # the ALB refuses deletion until this is lifted
+    health_check_grace_period_seconds: int = 60  # a new task's time before health checks count
     # Rolling deploys keep full capacity: new tasks start before old ones stop.
     deployment_minimum_healthy_percent: int = 100
-    deployment_maximum_percent: int = 200
+    deployment_maximum_percent: int = 200  # rolling deploy ceiling
     deployment_circuit_breaker: bool = True  # roll back a deploy whose tasks never get healthy
     deregistration_delay_seconds: int = 30  # time to drain a task's connections (ELB default 300)
     read_only_root_filesystem: bool = True  # turn off only for images that write to their disk
-    https: bool = False  # HTTPS listener on 443 with certificate_arn; HTTP redirects to it
-    certificate_arn: str = ""  # an ACM certificate in the environment's region
+    # HTTPS listener on 443 (TLS 1.2/1.3 policy) with certificate_arn; HTTP redirects to it.
+    https: bool = False
+    certificate_arn: str = ""  # an ACM certificate in the environment's region; required with https
     # The name the site is served at, which the certificate covers (required with https): the
     # smoke check verifies the certificate for it, never for the ALB's *.elb.amazonaws.com name.
     domain_name: str = ""
-    alb_access_logs: bool = False  # ALB access logs to an encrypted S3 bucket
+    # ALB access logs to an encrypted private S3 bucket, expired after access_logs.RETENTION_DAYS.
+    alb_access_logs: bool = False
     # Docker Hub allows 10 anonymous pulls an hour per IPv4 address, and every task pulls
     # through the one NAT address. A secret's ARN (ecr-pullthroughcache/..., holding a Docker
     # Hub username and accessToken): a Docker Hub `image` is then pulled through an ECR
@@ -447,7 +455,7 @@ class ServiceConfig:
 class StateConfig:
     """Where the network and app stacks keep their Terraform state (created by state-<env>)."""
 
-    bucket: str  # S3 bucket name, globally unique in AWS
+    bucket: str  # the S3 bucket of every stack's state, made by state-<env>; globally unique
     region: str = ""  # the bucket's region; empty means the environment's region
     noncurrent_version_expiration_days: int = 90  # how long overwritten state versions are kept
     # A DynamoDB lock table, for Terraform older than 1.10; newer versions lock with a lock
@@ -500,7 +508,9 @@ class CiConfig:
     """The AWS roles GitHub Actions assumes by OIDC; nothing is created while
     github_repository is empty."""
 
-    github_repository: str = ""  # "owner/repo", spelled as GitHub does: the OIDC `sub` is exact
+    # "owner/repo" whose GitHub Actions get AWS roles, spelled as GitHub does (the OIDC `sub` is
+    # compared exactly); empty: no CI resources.
+    github_repository: str = ""
     # The account's one GitHub OIDC provider: "create" (this environment owns it), "lookup" (an
     # environment sharing the account created it), or its ARN.
     oidc_provider: str = "create"
@@ -613,7 +623,7 @@ class EnvironmentConfig:
     """One deployable environment: `environments/<name>.toml`."""
 
     name: str  # from the file name; suffixes stack names: network-<name>, app-<name>
-    region: str
+    region: str  # AWS region of every stack
     network: NetworkConfig
     state: StateConfig
     project: str = "hello-world"  # the Project tag on every resource

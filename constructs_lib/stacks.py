@@ -117,7 +117,7 @@ class StateStack(EnvironmentStack):
     `service.ecr_repository` the image repository, and with `ci.github_repository` GitHub
     Actions' roles. The first apply has no bucket to keep its
     state in yet: ops.deploy applies it with a local backend and then moves the state into the
-    bucket (README "Bootstrap"); the JSON always names the bucket."""
+    bucket (docs/delivery.md "Bootstrap"); the JSON always names the bucket."""
 
     def __init__(self, scope: Construct, id: str, environment: EnvironmentConfig) -> None:
         super().__init__(scope, id, environment)

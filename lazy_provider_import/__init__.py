@@ -1,5 +1,5 @@
 """A workaround for slow synths: load only the parts of the AWS provider bindings a program uses
-(GitHub issues #6, #12; README "Synth speed"). Off with `CDKTF_FAST_IMPORT=0`.
+(GitHub issues #6, #12; bench/README.md "Synth speed"). Off with `CDKTF_FAST_IMPORT=0`.
 
 What it works around: `import cdktf_cdktf_provider_aws` costs ~9 s on every synth. The package
 `__init__` imports all ~2,100 resource submodules (~7 s of Python), and the jsii kernel's node

@@ -1,4 +1,4 @@
-"""The cdktf CLI as the README runs it: `npm run cdktf -- <command> [args]`.
+"""The cdktf CLI as docs/delivery.md runs it: `npm run cdktf -- <command> [args]`.
 
 Runs the pinned CLI (node_modules/.bin/cdktf) with what it needs here and nothing of its noise:
 no telemetry (CHECKPOINT_DISABLE=1; without the internet its checkpoint call prints

@@ -1,4 +1,4 @@
-"""Export every stack as plain Terraform HCL: the way to leave CDKTF (README "CDKTF is archived").
+"""Export every stack as plain Terraform HCL: the way to leave CDKTF (docs/cdktf-sunset.md).
 
     python -m ops.export_hcl                               # every environment, into hcl/
     ENVIRONMENTS=uat python -m ops.export_hcl --out DIR    # as main.py: only these environments

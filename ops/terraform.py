@@ -42,7 +42,7 @@ LOG_DIR_VARIABLE = "TERRAFORM_LOG_DIR"
 # Go's garbage collector target for Terraform and the AWS provider it starts (they inherit it).
 # Every command decodes the provider's ~1,500 resource schemas, mostly garbage at once: at 400
 # the collector runs less often, plan and show take ~20% less CPU for ~3% more peak memory
-# (README "Test speed"). A GOGC already set wins.
+# (bench/README.md "Test speed"). A GOGC already set wins.
 GOGC = "400"
 _runs = itertools.count(1)
 

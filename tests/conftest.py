@@ -33,8 +33,9 @@ os.environ.update(_environment, EMULATOR_PORT=str(EMULATOR_PORT))
 
 import pytest  # noqa: E402
 
-# Only the AWS provider modules the tests import, not all ~2,100 (README "Synth speed"): before
-# any test module imports one, and after the environment above, which the jsii kernel copies.
+# Only the AWS provider modules the tests import, not all ~2,100 (bench/README.md "Synth
+# speed"): before any test module imports one, and after the environment above, which the jsii
+# kernel copies.
 from lazy_provider_import import FastImportError, activate  # noqa: E402
 
 try:
@@ -124,7 +125,8 @@ def deployments(synthesized, environments, emulator) -> dict:
 class StateStacks:
     """Each environment's state stack, applied at most once per session (per pytest-xdist
     worker, each of which has its own emulator and synth), in the background: the provider
-    spends ~55 s of it waiting for the bucket's lifecycle configuration (README "Test speed")."""
+    spends ~55 s of it waiting for the bucket's lifecycle configuration (bench/README.md "Test
+    speed")."""
 
     def __init__(self, deployments: dict):
         self.deployments = deployments

@@ -73,9 +73,9 @@ CHILD_BACKEND = "Backend configuration ignored"
 def validate_together(stack_dirs, folder) -> dict:
     """`terraform validate -json` of every stack folder in one run: a root module in `folder` (a
     new folder) calls each stack as a child module, so the AWS provider starts and loads its
-    ~1,500 schemas once, not once per stack (README "Test speed"). Returns stack name -> its
-    diagnostics (by the file each points at), without the CHILD_BACKEND warnings; diagnostics
-    of no stack's file go under ""."""
+    ~1,500 schemas once, not once per stack (bench/README.md "Test speed"). Returns stack name
+    -> its diagnostics (by the file each points at), without the CHILD_BACKEND warnings;
+    diagnostics of no stack's file go under ""."""
     import os
 
     from ops.terraform import terraform

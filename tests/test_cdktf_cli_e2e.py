@@ -1,7 +1,7 @@
-"""Every cdktf command in the README, run as written (plus --auto-approve where it would ask,
+"""Every cdktf command in docs/delivery.md, run as written (plus --auto-approve where it would ask,
 and --output into tmp_path) against the local emulator, with the telemetry switch unset: the
 `npm run cdktf --` wrapper must silence it. The environment is uat under names no other module
-uses, so the stack names are the README's."""
+uses, so the stack names are the doc's."""
 
 import os
 import re
@@ -15,8 +15,8 @@ import pytest
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parent.parent
-README = (ROOT / "README.md").read_text()
-COMMANDS = re.findall(r"^\s*(npm run cdktf -- .+?)\s*$", README, re.M)
+DOC = (ROOT / "docs" / "delivery.md").read_text()
+COMMANDS = re.findall(r"^\s*(npm run cdktf -- .+?)\s*$", DOC, re.M)
 RUN = uuid.uuid4().hex[:6]
 
 
@@ -24,16 +24,18 @@ def aws(service: str):
     return boto3.client(service, region_name="ap-south-1")
 
 
-def test_the_readme_documents_deploy_diff_and_destroy():
+def test_the_docs_document_deploy_diff_and_destroy():
     assert COMMANDS == ["npm run cdktf -- deploy network-uat app-uat",
                         "npm run cdktf -- diff app-uat",
                         "npm run cdktf -- destroy app-uat network-uat"]
-    assert "npx cdktf" not in README  # the bare CLI prints telemetry errors offline
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        # The bare CLI prints telemetry errors offline.
+        assert "npx cdktf" not in page.read_text(), page
 
 
 @pytest.fixture(scope="module")
 def cli(emulator, tmp_path_factory):
-    """Runs a README command in the project folder on a uat with unique names."""
+    """Runs a documented command in the project folder on a uat with unique names."""
     folder = tmp_path_factory.mktemp("cdktf-cli")
     uat = (ROOT / "environments" / "uat.toml").read_text()
     for old, new in [('bucket = "hello-world-uat-tfstate"', f'bucket = "cli{RUN}-tfstate"'),

@@ -8,7 +8,6 @@ import dataclasses
 import os
 import subprocess
 import sys
-import typing
 from pathlib import Path
 
 import pytest
@@ -233,30 +232,6 @@ def test_select_environments(environments):
 
 def test_load_environments_reads_the_shipped_folder():
     assert [env.name for env in load_environments(ROOT / "environments")] == ["prod", "uat"]
-
-
-def _field_paths(cls, prefix=""):
-    hints = typing.get_type_hints(cls)
-    for f in dataclasses.fields(cls):
-        if f.name == "name" and cls.__name__ == "EnvironmentConfig":
-            continue  # from the file name, not a key
-        hint = hints[f.name]
-        if dataclasses.is_dataclass(hint):
-            yield from _field_paths(hint, f"{prefix}{f.name}.")
-        else:
-            yield f"{prefix}{f.name}", f.default
-
-
-def test_readme_documents_every_key_with_its_default():
-    from constructs_lib.config import EnvironmentConfig
-    readme = (ROOT / "README.md").read_text()
-    for path, default in _field_paths(EnvironmentConfig):
-        assert f"| `{path}` |" in readme, f"README does not document {path}"
-        if isinstance(default, (int, str)) and not isinstance(default, bool):
-            row = next(line for line in readme.splitlines() if line.startswith(f"| `{path}` |"))
-            shown = f'`"{default.value if hasattr(default, "value") else default}"`' \
-                if isinstance(default, str) else f"`{default}`"
-            assert shown in row, f"README shows the wrong default for {path}: {row}"
 
 
 SHARED = 'ecr_repository_owner = "uat"\n'

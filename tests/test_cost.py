@@ -363,9 +363,9 @@ def test_refresh_prices_refuses_an_ambiguous_or_missing_product():
             cost.refresh_prices(client, "ap-south-1")
 
 
-def test_the_readme_states_the_estimate_of_every_environment(synthesized, environments):
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
+def test_the_docs_state_the_estimate_of_every_environment(synthesized, environments):
+    doc = (Path(__file__).parent.parent / "docs" / "architecture-and-cost.md").read_text()
     for name, env in environments.items():
         estimate = cost.estimate(synthesized_inventory(synthesized, env), env=name)
-        row = next(line for line in readme.splitlines() if line.startswith(f"| {name} | "))
+        row = next(line for line in doc.splitlines() if line.startswith(f"| {name} | "))
         assert f"| {estimate.monthly_min:.2f}-{estimate.monthly_max:.2f} |" in row, row

@@ -1,6 +1,6 @@
-"""lazy_provider_import/ (README "Synth speed"): the same JSON with and without it, and a loud
-stop at activation, before anything changes, whenever what it relies on is not what it was
-written for."""
+"""lazy_provider_import/ (bench/README.md "Synth speed"): the same JSON with and without it,
+and a loud stop at activation, before anything changes, whenever what it relies on is not what
+it was written for."""
 
 import importlib.metadata
 import importlib.util

@@ -7,8 +7,9 @@ The tests run in file order and share the environment as it grows: fresh (a prev
 stack), state only (two plans: one applied from its saved file, the other refused as stale, and
 every other refusal before anything is applied), network applied, app applied (no changes), then
 a change forcing replacements. One environment serves both tools because each of its stages is
-what both need: a bootstrap and a network apply cost ~1 min each (README "Test speed"). Nothing is
-destroyed at the end: the names are the module's own, and the worker's emulator goes with it."""
+what both need: a bootstrap and a network apply cost ~1 min each (bench/README.md "Test
+speed"). Nothing is destroyed at the end: the names are the module's own, and the worker's
+emulator goes with it."""
 
 import dataclasses
 import json

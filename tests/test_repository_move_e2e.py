@@ -5,7 +5,7 @@ ApplicationStack._repository).
 A deployment made before the move is built from the real synth of that layout
 (tests/fixtures/repository-in-app-stack): its state stack, and of its app stack only the
 repository and its lifecycle policy (the rest needs a network, and none of it moves). Then, in the
-order the README gives an administrator and CI: the new state stack plans an import of both
+order docs/delivery.md gives an administrator and CI: the new state stack plans an import of both
 (ops.deploy finds the repository and sets adopt_image_repository) and applies it; the new app
 stack plans to forget both, not destroy them, and applies that; the image is still there and
 both stacks then plan no change to it. A fresh deployment (nothing to adopt) is every other

@@ -1,0 +1,78 @@
+"""docs/configuration.md's reference table is what ops.config_reference writes from the config
+dataclasses' field comments: it cannot drift from the code."""
+
+import dataclasses
+import typing
+
+import pytest
+
+from constructs_lib import config
+from ops import config_reference
+
+
+def test_the_committed_reference_is_what_the_generator_writes():
+    current = config_reference.DOC.read_text()
+    assert config_reference.render(current) == current, "docs/configuration.md is out of date: make docs"
+    assert config_reference.main(["--check"]) == 0
+
+
+def _leaves(cls, prefix=""):
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        if dataclasses.is_dataclass(hints[f.name]):
+            yield from _leaves(hints[f.name], f"{prefix}{f.name}.")
+        else:
+            yield f"{prefix}{f.name}", f
+
+
+def test_every_field_appears_with_its_default():
+    document = config_reference.DOC.read_text()
+    for path, f in _leaves(config.EnvironmentConfig):
+        if path == "name":
+            continue  # from the file name, not a key
+        row = next((line for line in document.splitlines() if line.startswith(f"| `{path}` |")),
+                   None)
+        assert row, f"docs/configuration.md does not document {path}"
+        default = f.default
+        if default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            assert "| required |" in row, row
+        elif isinstance(default, (int, str)) and not isinstance(default, bool):
+            shown = f'`"{default.value if hasattr(default, "value") else default}"`' \
+                if isinstance(default, str) else f"`{default}`"
+            assert f"| {shown} |" in row, f"wrong default for {path}: {row}"
+
+
+def test_a_field_without_a_comment_stops_the_generator_naming_it():
+    source = '''
+class Example:
+    documented: int = 1  # on its line
+    # above it
+    above: int = 2
+    bare: int = 3
+'''
+    comments = config_reference.field_comments(source)
+    assert comments[("Example", "documented")] == "on its line"
+    assert comments[("Example", "above")] == "above it"
+    assert comments[("Example", "bare")] == ""
+
+    @dataclasses.dataclass
+    class Example:
+        documented: int = 1
+        bare: int = 3
+
+    with pytest.raises(config_reference.ReferenceError,
+                       match=r"^constructs_lib/config.py: Example.bare has no comment"):
+        list(config_reference.rows(Example, comments=comments))
+
+
+def test_a_stale_table_is_reported_in_one_line(tmp_path, monkeypatch, capsys):
+    stale = config_reference.DOC.read_text().replace("| `region` | string | required |",
+                                                     "| `region` | string | `\"x\"` |")
+    doc = tmp_path / "configuration.md"
+    doc.write_text(stale)
+    monkeypatch.setattr(config_reference, "DOC", doc)
+    monkeypatch.setattr(config_reference, "ROOT", tmp_path)
+    assert config_reference.main(["--check"]) == 1
+    assert capsys.readouterr().err == "error: configuration.md is out of date; run make docs\n"
+    assert config_reference.main([]) == 0
+    assert doc.read_text() == config_reference.render(stale) != stale
