@@ -323,7 +323,10 @@ def render(graph: Graph, outfile: Path, formats: tuple[str, ...] = ("png", "svg"
                 as drawn:
             dot_names[cluster.id] = drawn.name
             if beside:
-                text, first = _dot_id(f"label:{cluster.id}"), _dot_id(nodes[0])
+                # Beside the leftmost node: the first of a row, else the first declared.
+                place = {id: index for row in graph.rows for index, id in enumerate(row)}
+                text = _dot_id(f"label:{cluster.id}")
+                first = _dot_id(min(nodes, key=lambda id: place.get(id, len(place))))
                 drawn.dot.node(text, label=cluster.label.replace(" ", "\n", 1),
                                shape="plaintext", fixedsize="false", width="0", height="0",
                                labelloc="c", fontsize="12")
