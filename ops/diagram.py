@@ -6,8 +6,10 @@
 synthesized stacks (ops/inventory.py reads each stack's cdk.tf.json): the VPC and its CIDR, per
 AZ (in order) the public and private subnets, the internet gateway, the NAT gateways and which
 private subnet routes through which (a route to another AZ's NAT is a red dashed "cross-AZ"
-edge), the load balancer and its listener, the ECS service with its task size and autoscaling
-bounds, its log group, the image it pulls, VPC endpoints, flow logs (from the VPC) and alarms.
+edge), the load balancer, its listener and the S3 bucket of its access logs, the ECS service with
+its task size and autoscaling bounds, its log group, the image it pulls and the ECR repository
+its releases come from (another environment's, named by its owner, when this one shares it), VPC
+endpoints, flow logs (from the VPC) and alarms.
 Tests check that data; `render()` draws it with the `diagrams` library (which needs Graphviz's
 `dot`) into `docs/architecture-<env>.png` and `.svg`: node ids come from the data, not random,
 so an unchanged stack gives byte-identical files. The SVG embeds its icons, so it displays

@@ -11,8 +11,9 @@ Two sources, one reading:
   `configuration` says which resource the expression refers to.
 
 `Inventory` holds only what the tools use (NAT gateways and their AZs, Elastic IPs, subnets,
-load balancers, interface endpoints, alarms, the ECS services with task size and scaling
-bounds, log groups, flow logs), plus the resource types it does not price.
+load balancers and their access-log buckets, interface endpoints, alarms, the ECS services with
+task size, scaling bounds and the ECR repositories they may pull from, log groups, flow logs),
+plus the resource types it does not price.
 """
 
 from __future__ import annotations
@@ -301,14 +302,16 @@ def _first(value: Any) -> dict:
 
 def _access_logs(side: Side, balancer: Resource) -> tuple[str, int] | None:
     block = _first(balancer.values.get("access_logs"))
-    if not block.get("enabled") or not block.get("bucket"):
+    if not block.get("enabled"):
         return None
-    value = str(block["bucket"])
+    value = str(block.get("bucket") or "")  # planned: unknown until the bucket exists
     bucket = next((side._by_address.get((balancer.stack, address))
                    for address in REFERENCE.findall(value)), None) or \
-        side._by_id.get((balancer.stack, value))
+        side._by_id.get((balancer.stack, value)) or next(
+            (side._by_address.get((balancer.stack, address)) for address in side.configured.get(
+                (balancer.stack, balancer.address, "access_logs.bucket"), [])), None)
     if bucket is None:
-        return value, 0
+        return (value, 0) if value else None
     name = bucket.values.get("bucket") or f"{bucket.values.get('bucket_prefix') or ''}*"
     days = 0
     for lifecycle in side.of_type("aws_s3_bucket_lifecycle_configuration"):
@@ -455,7 +458,12 @@ def _configured(stack: str, plan: dict) -> dict[tuple[str, str, str], list[str]]
     """(stack, address, attribute) -> the addresses its configured expression refers to."""
     refs = {}
     for resource in plan.get("configuration", {}).get("root_module", {}).get("resources", []):
-        for attribute, expression in (resource.get("expressions") or {}).items():
+        expressions = dict(resource.get("expressions") or {})
+        for attribute, expression in list(expressions.items()):  # a block's: "block.attribute"
+            if isinstance(expression, list) and expression and isinstance(expression[0], dict):
+                expressions.update((f"{attribute}.{name}", inner)
+                                   for name, inner in expression[0].items())
+        for attribute, expression in expressions.items():
             if isinstance(expression, dict) and expression.get("references"):
                 addresses = []
                 for ref in expression["references"]:

@@ -294,3 +294,35 @@ def test_no_edges_tangle_in_the_first_az(synthesized, env, tmp_path):
     if not [route for route in graph.edges_styled(CROSS_AZ) if route.target == f"nat:{first}"]:
         touching = {ends(e) for e in graph.edges if first in (az(e.source), az(e.target))}
         assert [pair for pair in crossings if set(pair) & touching] == []
+
+
+def test_a_planned_access_log_bucket_is_read_before_and_after_it_exists():
+    rule = [{"id": "expire-access-logs", "status": "Enabled", "filter": [{"prefix": ""}],
+             "expiration": [{"days": 90, "date": None, "expired_object_delete_marker": False}]}]
+    named = "hello-world-prod-alb-logs-20261206042500"
+    kept = {"aws_lb": {"name": "hello-world-prod", "load_balancer_type": "application",
+                       "access_logs": [{"bucket": named, "enabled": True, "prefix": ""}]},
+            "aws_s3_bucket": {"id": named, "bucket": named,
+                              "bucket_prefix": "hello-world-prod-alb-logs-"},
+            "aws_s3_bucket_lifecycle_configuration": {"bucket": named, "rule": rule}}
+    # To be created: the bucket's name is not known, the configuration says which it is.
+    new = {"aws_lb": {"name": "hello-world-prod", "load_balancer_type": "application",
+                      "access_logs": [{"enabled": True, "prefix": ""}]},
+           "aws_s3_bucket": {"bucket_prefix": "hello-world-prod-alb-logs-"},
+           "aws_s3_bucket_lifecycle_configuration": {"rule": rule}}
+    reference = {"references": ["aws_s3_bucket.logs.id", "aws_s3_bucket.logs"]}
+    plan = {"resource_changes": [
+        {"address": f"{type_}.{name}", "type": type_, "mode": "managed",
+         "change": {"before": kept[type_], "after": new[type_]}}
+        for type_, name in (("aws_lb", "alb"), ("aws_s3_bucket", "logs"),
+                            ("aws_s3_bucket_lifecycle_configuration", "logs"))],
+        "configuration": {"root_module": {"resources": [
+            {"address": "aws_lb.alb", "expressions": {
+                "access_logs": [{"bucket": reference, "enabled": {"constant_value": True}}]}},
+            {"address": "aws_s3_bucket_lifecycle_configuration.logs",
+             "expressions": {"bucket": reference}}]}}}
+    before, after = inventory.plan_sides({"app-prod": plan})
+    (deployed,) = inventory.inventory(before, "ap-south-1").load_balancers
+    (planned,) = inventory.inventory(after, "ap-south-1").load_balancers
+    assert deployed.access_logs == (named, 90)
+    assert planned.access_logs == ("hello-world-prod-alb-logs-*", 90)
