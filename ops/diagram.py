@@ -6,8 +6,10 @@
 synthesized stacks (ops/inventory.py reads each stack's cdk.tf.json): the VPC and its CIDR, per
 AZ (in order) the public and private subnets, the internet gateway, the NAT gateways and which
 private subnet routes through which (a route to another AZ's NAT is a red dashed "cross-AZ"
-edge), the load balancer and its listener, the ECS service with its task size and autoscaling
-bounds, its log group, the image it pulls, VPC endpoints, flow logs (from the VPC) and alarms.
+edge), the load balancer, its listener and the S3 bucket of its access logs, the ECS service with
+its task size and autoscaling bounds, its log group, the image it pulls and the ECR repository
+its releases come from (another environment's, named by its owner, when this one shares it), VPC
+endpoints, flow logs (from the VPC) and alarms.
 Tests check that data; `render()` draws it with the `diagrams` library (which needs Graphviz's
 `dot`) into `docs/architecture-<env>.png` and `.svg`: node ids come from the data, not random,
 so an unchanged stack gives byte-identical files. The SVG embeds its icons, so it displays
@@ -60,6 +62,12 @@ class Edge:
     upward: bool = False  # drawn bottom to top: the target sits above the source
     ranks: bool = True  # False: does not place nodes (traffic out through NAT), so it cannot
     # pull the AZs out of order
+    # The label placed after the layout (Graphviz's xlabel), not as a node of its own between
+    # the two levels, whose order there would cross the edges (egress routes beside the ALB's).
+    label_apart: bool = False
+    side: str = ""  # of the upper node, where the edge meets it; "" bottom, or east when
+    # it does not rank
+    straight: bool = False  # kept short and straight when nodes are placed (the way in)
 
 
 @dataclass
@@ -91,8 +99,10 @@ def _letter(zone: str) -> str:
     return zone[-1] if zone else "?"
 
 
-def architecture(inv: Inventory, env: str) -> Graph:
-    """The picture of what `inv` declares, as data; every label comes from the stacks."""
+def architecture(inv: Inventory, env: str, repository_owner: str = "") -> Graph:
+    """The picture of what `inv` declares, as data; every label comes from the stacks.
+    `repository_owner`: the environment whose stacks create the ECR repository the service
+    pulls from when `inv`'s do not (service.ecr_repository_owner)."""
     service = inv.services[0] if inv.services else None
     title = f"{env}: {service.name if service else env} in {inv.region}"
     graph = Graph(title)
@@ -113,10 +123,21 @@ def architecture(inv: Inventory, env: str) -> Graph:
                                f"{listener}\nin the public subnets of "
                                f"{len(balancer.zones)} AZs", "vpc"))
         if inv.internet_gateways and not balancer.internal:
-            connect(Edge("internet", "igw", listener))
-            connect(Edge("igw", "alb", listener))
+            connect(Edge("internet", "igw", listener, straight=True))
+            connect(Edge("igw", "alb", listener, straight=True))
+        if balancer.access_logs:
+            bucket, days = balancer.access_logs
+            add(Node("access_logs", "s3", f"ALB access logs\nS3 {bucket}\n"
+                     + (f"{days} days" if days else "kept for ever"), "region"))
+            # Left of the VPC, where no other edge runs.
+            connect(Edge("alb", "access_logs", style="dotted"))
 
     tiers = {(zone, tier): cidr for zone, tier, cidr in inv.subnets}
+    # The first AZ's NAT gateway left of its ALB node, so that its route up to the internet
+    # gateway crosses none of the ALB's edges to its nodes; right of it when other AZs route
+    # through it, so that their routes cross none of the first AZ's own.
+    shared = {nat for subnet, nat in inv.nat_routes if subnet != nat}
+    outer = bool(zones) and zones[0] not in shared
     for zone in zones:
         add_cluster(Cluster(f"az:{zone}", zone, "vpc"))
         for tier in ("public", "private"):
@@ -129,16 +150,24 @@ def architecture(inv: Inventory, env: str) -> Graph:
                      f"public:{zone}"))
             connect(Edge("alb", f"alb:{zone}"))
         if zone in inv.nat_gateways:
+            # The first AZ's NAT gateway is drawn left of its ALB node (see graph.rows), and its
+            # route up enters the internet gateway from the west, clear of the ALB's edges; it
+            # places nodes (ranks), so that it is laid left of the ALB, not across it.
             add(Node(f"nat:{zone}", "nat", f"NAT gateway {_letter(zone)}\n+ Elastic IP",
                      f"public:{zone}"))
             if inv.internet_gateways:
-                connect(Edge(f"nat:{zone}", "igw", "0.0.0.0/0", upward=True, ranks=False))
+                first = zone == zones[0] and outer
+                connect(Edge(f"nat:{zone}", "igw", "0.0.0.0/0", upward=True, ranks=first,
+                             side="w" if first else ""))
         if service and (zone, "private") in tiers:
             add(Node(f"tasks:{zone}", "fargate", f"Fargate tasks {_letter(zone)}",
                      f"private:{zone}"))
             if balancer and zone in balancer.zones:
                 connect(Edge(f"alb:{zone}", f"tasks:{zone}", f"HTTP :{service.container_port}"))
-    graph.rows = [row for row in ([f"{kind}:{z}" for z in zones for kind in ("alb", "nat")
+    def public_row(zone: str) -> tuple[str, str]:
+        return ("nat", "alb") if zone == zones[0] and outer else ("alb", "nat")
+
+    graph.rows = [row for row in ([f"{kind}:{z}" for z in zones for kind in public_row(z)
                                    if any(n.id == f"{kind}:{z}" for n in graph.nodes)],
                                   [f"tasks:{z}" for z in zones if service and
                                    (z, "private") in tiers]) if len(row) > 1]
@@ -148,7 +177,8 @@ def architecture(inv: Inventory, env: str) -> Graph:
             crossing = nat_zone != subnet_zone
             connect(Edge(f"tasks:{subnet_zone}", f"nat:{nat_zone}",
                          "cross-AZ" if crossing else "0.0.0.0/0",
-                         CROSS_AZ if crossing else "normal", upward=True))
+                         CROSS_AZ if crossing else "normal", upward=True,
+                         label_apart=True))
 
     if service:
         strategy = ("blue/green (CodeDeploy)" if service.deployment == "CODE_DEPLOY"
@@ -167,19 +197,33 @@ def architecture(inv: Inventory, env: str) -> Graph:
             add(Node(f"logs:{index}", "logs", f"CloudWatch Logs\n{group}\n"
                      + (f"{days} days" if days else "never expires"), "region"))
             connect(Edge("service", f"logs:{index}", "container logs", "dotted"))
+    # This environment's repositories, and the one its service may pull from (another
+    # environment's when it releases from that environment's repository).
+    repositories = list(dict.fromkeys((*inv.ecr_repositories,
+                                       *(service.repositories if service else ()))))
+
+    def repository_label(name: str) -> str:
+        whose = "" if name in inv.ecr_repositories else \
+            f" ({repository_owner}'s)" if repository_owner else " (another stack's)"
+        return f"ECR repository{whose}\n{name}"
+
+    from_ecr = False
+    if service:
         image = service.images[0] if service.images else ""
         from_ecr = "aws_ecr_repository" in image or ".dkr.ecr." in image
         if from_ecr:
             repository = (inv.ecr_repositories[0] if inv.ecr_repositories
-                          else image.split("/", 1)[-1].split(":")[0])
-            add(Node("image", "ecr", f"ECR repository\n{repository}", "region"))
+                          else image.split("/", 1)[-1].split(":")[0].split("@")[0])
+            add(Node("image", "ecr", repository_label(repository), "region"))
+            repositories = [name for name in repositories if name != repository]
         else:
             add(Node("image", "registry", f"public image\n{image}" + (
                 "\nuntil the first release" if service.image_parameters else "")))
         connect(Edge("image", "service", "image pull", "dotted", upward=True))
-    # A repository the service does not pull from (yet) is still part of the stacks.
-    for index, repository in enumerate(inv.ecr_repositories[1 if service and from_ecr else 0:]):
-        add(Node(f"ecr:{index}", "ecr", f"ECR repository\n{repository}", "region"))
+    # A repository the service does not pull from (yet) is still drawn: releases bring its
+    # images when the version of record is an SSM parameter.
+    for index, repository in enumerate(repositories):
+        add(Node(f"ecr:{index}", "ecr", repository_label(repository), "region"))
         if service and service.image_parameters and not from_ecr:
             connect(Edge(f"ecr:{index}", "service", "released images", "dotted", upward=True))
 
@@ -208,6 +252,7 @@ def architecture(inv: Inventory, env: str) -> Graph:
 def _icons() -> dict:
     from diagrams.aws.compute import ECR, ECS, Fargate
     from diagrams.aws.management import Cloudwatch, CloudwatchAlarm, CloudwatchLogs
+    from diagrams.aws.storage import SimpleStorageServiceS3
     from diagrams.aws.network import (ALB, Endpoint, InternetGateway, NATGateway,
                                       VPCElasticNetworkInterface, VPCFlowLogs)
     from diagrams.onprem.container import Docker
@@ -216,8 +261,11 @@ def _icons() -> dict:
             "alb_node": VPCElasticNetworkInterface,
             "fargate": Fargate, "ecs": ECS, "logs": CloudwatchLogs, "ecr": ECR,
             "registry": Docker, "endpoint": Endpoint, "flow_logs": VPCFlowLogs,
-            "alarms": CloudwatchAlarm, "default": Cloudwatch}
+            "alarms": CloudwatchAlarm,
+            "s3": SimpleStorageServiceS3, "default": Cloudwatch}
 
+
+LABEL_ANGLE = "-60"
 
 EDGE_STYLES = {
     "normal": {},
@@ -277,7 +325,10 @@ def render(graph: Graph, outfile: Path, formats: tuple[str, ...] = ("png", "svg"
                 as drawn:
             dot_names[cluster.id] = drawn.name
             if beside:
-                text, first = _dot_id(f"label:{cluster.id}"), _dot_id(nodes[0])
+                # Beside the leftmost node: the first of a row, else the first declared.
+                place = {id: index for row in graph.rows for index, id in enumerate(row)}
+                text = _dot_id(f"label:{cluster.id}")
+                first = _dot_id(min(nodes, key=lambda id: place.get(id, len(place))))
                 drawn.dot.node(text, label=cluster.label.replace(" ", "\n", 1),
                                shape="plaintext", fixedsize="false", width="0", height="0",
                                labelloc="c", fontsize="12")
@@ -302,9 +353,14 @@ def render(graph: Graph, outfile: Path, formats: tuple[str, ...] = ("png", "svg"
         for cluster in children.get(None, []):
             draw_cluster(cluster)
         dot = diagram.dot
-        for edge in graph.edges:
-            attrs = {"label": edge.label, **EDGE_STYLES[edge.style]} if edge.label \
-                else dict(EDGE_STYLES[edge.style])
+        # ordering=out places a node's out-edges left to right as they come: an edge that
+        # leaves the west side of the upper node comes first.
+        for edge in sorted(graph.edges, key=lambda edge: edge.side != "w"):
+            attrs = dict(EDGE_STYLES[edge.style])
+            if edge.label and edge.label_apart:  # beside the lower end, clear of the edge
+                attrs.update(headlabel=edge.label, labelangle=LABEL_ANGLE, labeldistance="3")
+            elif edge.label:
+                attrs["label"] = edge.label
             source = edge.source
             if source in inside:  # from a cluster: clip the edge at the cluster's border
                 source = inside[source][-1]
@@ -314,8 +370,10 @@ def render(graph: Graph, outfile: Path, formats: tuple[str, ...] = ("png", "svg"
             upper, lower = (edge.target, source) if edge.upward else (source, edge.target)
             # An edge that does not rank (into the internet gateway from beside it) ends on the
             # side of the upper node, half way down: on its icon.
-            ports = {"tailport": "s", "headport": "n"} if edge.ranks else \
-                {"constraint": "false", "tailport": "e"}
+            ports = {"tailport": edge.side or "s", "headport": "n"} if edge.ranks else \
+                {"constraint": "false", "tailport": edge.side or "e"}
+            if edge.straight:
+                ports["weight"] = "8"
             dot.edge(_dot_id(upper), _dot_id(lower), **({"dir": "back"} if edge.upward else {}),
                      **ports, **attrs)
         for row in graph.rows:  # one level, in order: edges within a rank run left to right
@@ -333,7 +391,8 @@ def render(graph: Graph, outfile: Path, formats: tuple[str, ...] = ("png", "svg"
 def synthesized_architecture(env, outdir: Path) -> Graph:
     """The picture of `env`'s stacks as synthesized in `outdir` (cdktf.out)."""
     stacks = load_stacks(outdir, env.stack_names.values())
-    return architecture(from_synthesized(stacks, env.region), env.name)
+    return architecture(from_synthesized(stacks, env.region), env.name,
+                        env.service.ecr_repository_owner)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,8 +11,9 @@ Two sources, one reading:
   `configuration` says which resource the expression refers to.
 
 `Inventory` holds only what the tools use (NAT gateways and their AZs, Elastic IPs, subnets,
-load balancers, interface endpoints, alarms, the ECS services with task size and scaling
-bounds, log groups, flow logs), plus the resource types it does not price.
+load balancers and their access-log buckets, interface endpoints, alarms, the ECS services with
+task size, scaling bounds and the ECR repositories they may pull from, log groups, flow logs),
+plus the resource types it does not price.
 """
 
 from __future__ import annotations
@@ -133,6 +134,9 @@ class Service:
     log_groups: tuple[str, ...]  # awslogs groups of its containers (names or references)
     container_port: int | None
     stack: str = ""
+    # ECR repositories its execution role may pull from (names; a pull-through cache's "prefix/*"),
+    # also one another environment's stack creates.
+    repositories: tuple[str, ...] = ()
 
     @property
     def vcpu(self) -> float:
@@ -151,6 +155,8 @@ class LoadBalancer:
     zones: tuple[str, ...]  # AZs of its subnets, where known
     subnet_count: int
     listeners: tuple[str, ...]  # "HTTP :80", "HTTPS :443"
+    # Where it writes access logs: (S3 bucket name, or its prefix + "*"; days kept, 0 = for ever).
+    access_logs: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -257,7 +263,7 @@ def _service(side: Side, service: Resource) -> Service:
             for c in containers
             if (c.get("logConfiguration") or {}).get("logDriver") == "awslogs"),
         container_port=_int(balancers[0].get("container_port")) if balancers else None,
-        stack=service.stack)
+        stack=service.stack, repositories=_pulled_repositories(side, task))
 
 
 def _parameter(side: Side, stack: str, value: str) -> tuple[str, str]:
@@ -285,6 +291,65 @@ def _log_group_name(side: Side, stack: str, value: str) -> str:
 def _destination(side: Side, flow_log: Resource) -> str:
     target = side.reference(flow_log, "log_destination")
     return (target.values.get("name") or "") if target else ""
+
+
+def _first(value: Any) -> dict:
+    """A nested block: a dict when synthesized, a list of one in a plan."""
+    if isinstance(value, list):
+        value = value[0] if value else {}
+    return value if isinstance(value, dict) else {}
+
+
+def _access_logs(side: Side, balancer: Resource) -> tuple[str, int] | None:
+    block = _first(balancer.values.get("access_logs"))
+    if not block.get("enabled"):
+        return None
+    value = str(block.get("bucket") or "")  # planned: unknown until the bucket exists
+    bucket = next((side._by_address.get((balancer.stack, address))
+                   for address in REFERENCE.findall(value)), None) or \
+        side._by_id.get((balancer.stack, value)) or next(
+            (side._by_address.get((balancer.stack, address)) for address in side.configured.get(
+                (balancer.stack, balancer.address, "access_logs.bucket"), [])), None)
+    if bucket is None:
+        return (value, 0) if value else None
+    name = bucket.values.get("bucket") or f"{bucket.values.get('bucket_prefix') or ''}*"
+    days = 0
+    for lifecycle in side.of_type("aws_s3_bucket_lifecycle_configuration"):
+        if lifecycle.stack == bucket.stack and bucket in side.references(lifecycle, "bucket"):
+            days = next((_int(_first(rule.get("expiration")).get("days"))
+                         for rule in lifecycle.values.get("rule") or []
+                         if rule.get("status") == "Enabled" and rule.get("expiration")), 0)
+    return name, days
+
+
+_REPOSITORY_ARN = re.compile(r":ecr:[^:]*:[^:]*:repository/(.+)$")
+
+
+def _pulled_repositories(side: Side, task: Resource | None) -> tuple[str, ...]:
+    """The ECR repositories the task's execution role may pull images from, by its inline
+    policies (an ARN built from a name, also one another stack creates)."""
+    role = side.reference(task, "execution_role_arn") if task else None
+    found: list[str] = []
+    for policy in side.of_type("aws_iam_role_policy"):
+        if role is None or role not in side.references(policy, "role"):
+            continue
+        text = policy.values.get("policy") or "{}"
+        try:
+            document = decode(text) if text.startswith("${jsonencode(") else json.loads(text)
+        except (ValueError, json.JSONDecodeError):
+            continue
+        statements = document.get("Statement") or []
+        for statement in statements if isinstance(statements, list) else [statements]:
+            actions = statement.get("Action") or []
+            if statement.get("Effect") != "Allow" or "ecr:BatchGetImage" not in (
+                    [actions] if isinstance(actions, str) else actions):
+                continue
+            resources = statement.get("Resource") or []
+            for arn in [resources] if isinstance(resources, str) else resources:
+                match = _REPOSITORY_ARN.search(arn)
+                if match and match.group(1) not in found:
+                    found.append(match.group(1))
+    return tuple(found)
 
 
 def _listeners(side: Side, balancer: Resource) -> tuple[str, ...]:
@@ -315,7 +380,7 @@ def inventory(side: Side, region: str) -> Inventory:
         balancers.append(LoadBalancer(
             lb.values.get("name") or lb.address.split(".")[1],
             lb.values.get("load_balancer_type") or "application", bool(lb.values.get("internal")),
-            zones, count, _listeners(side, lb)))
+            zones, count, _listeners(side, lb), _access_logs(side, lb)))
     interface, gateway = [], []
     for endpoint in of("aws_vpc_endpoint"):
         service = str(endpoint.values.get("service_name", "")).split(".", 3)[-1]
@@ -393,7 +458,12 @@ def _configured(stack: str, plan: dict) -> dict[tuple[str, str, str], list[str]]
     """(stack, address, attribute) -> the addresses its configured expression refers to."""
     refs = {}
     for resource in plan.get("configuration", {}).get("root_module", {}).get("resources", []):
-        for attribute, expression in (resource.get("expressions") or {}).items():
+        expressions = dict(resource.get("expressions") or {})
+        for attribute, expression in list(expressions.items()):  # a block's: "block.attribute"
+            if isinstance(expression, list) and expression and isinstance(expression[0], dict):
+                expressions.update((f"{attribute}.{name}", inner)
+                                   for name, inner in expression[0].items())
+        for attribute, expression in expressions.items():
             if isinstance(expression, dict) and expression.get("references"):
                 addresses = []
                 for ref in expression["references"]:

@@ -36,6 +36,7 @@ Exit status: 0 done, 1 the rollout failed and was rolled back (or did not finish
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import getpass
 import json
 import os
@@ -52,7 +53,8 @@ from typing import Callable, Iterator
 from botocore.exceptions import BotoCoreError, ClientError
 
 from constructs_lib.config import (TRAFFIC_SHIFTS, ConfigError, EnvironmentConfig,
-                                   environments_dir, load_environments, select_environments)
+                                   delivery_order, environments_dir, load_environments,
+                                   select_environments)
 from ops.aws import client, target_environment
 from ops.deploy import DeployError, Deployment, synthesize
 from ops.image import git_commit
@@ -663,9 +665,21 @@ def status_row(target: Target) -> dict[str, str]:
 STATUS_COLUMNS = ("env", "version", "revision", "tasks", "state", "released")
 
 
+def in_deploy_order(targets: list[Target]) -> list[Target]:
+    """`targets` in deploy order (constructs_lib.config.delivery_order); a promotion from an
+    environment not among them does not order them."""
+    names = {target.name for target in targets}
+    alone = [env if env.delivery.promote_from in names else dataclasses.replace(
+        env, delivery=dataclasses.replace(env.delivery, promote_from=""))
+        for env in (target.environment for target in targets)]
+    place = {env.name: index for index, env in enumerate(delivery_order(alone))}
+    return sorted(targets, key=lambda target: place[target.name])
+
+
 def status(targets: list[Target]) -> str:
+    """What runs where, one row per environment, in deploy order."""
     rows = []
-    for target in targets:
+    for target in in_deploy_order(targets):
         try:
             rows.append(status_row(target))
         except (ClientError, BotoCoreError) as error:

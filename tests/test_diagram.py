@@ -185,3 +185,144 @@ def test_the_drawn_picture_keeps_azs_in_order_and_every_arrow_on_its_node(
     vpc = next(box for title, box in clusters.items() if title.startswith("cluster_VPC "))
     (flow,) = [e for e in edges if e[1].startswith("flow_logs")]
     assert abs(flow[2][1] - vpc[3]) <= tolerance  # starts on the VPC's lower border
+
+
+def test_prod_shows_the_repository_it_releases_from_and_its_access_log_bucket(
+        synthesized, environments):
+    prod, uat = environments["prod"], environments["uat"]
+    owner = prod.service.ecr_repository_owner
+    assert owner == "uat" and prod.service.alb_access_logs  # what this test is about
+    graph = synthesized_graph(synthesized, prod)
+    # The repository is created by uat's state stack, not by any of prod's: the picture reads
+    # its name from the execution role's pull permission.
+    assert not any(synthesized.resources(name, "aws_ecr_repository")
+                   for name in prod.stack_names.values())
+    (repository,) = graph.of_kind("ecr")
+    assert repository.label == f"ECR repository ({owner}'s)\n{uat.names.repository}"
+    assert ("ecr:0", "service", "released images") in {
+        (e.source, e.target, e.label) for e in graph.edges}
+    (bucket,) = synthesized.resources(f"app-{prod.name}", "aws_s3_bucket").values()
+    (lifecycle,) = synthesized.resources(
+        f"app-{prod.name}", "aws_s3_bucket_lifecycle_configuration").values()
+    days = lifecycle["rule"][0]["expiration"][0]["days"]
+    assert graph.node("access_logs").label == \
+        f"ALB access logs\nS3 {bucket['bucket_prefix']}*\n{days} days"
+    assert ("alb", "access_logs") in {(e.source, e.target) for e in graph.edges}
+    # uat keeps no access logs and draws its own repository without an owner.
+    uat_graph = synthesized_graph(synthesized, uat)
+    assert not uat.service.alb_access_logs and "access_logs" not in {n.id for n in uat_graph.nodes}
+    assert [n.label for n in uat_graph.of_kind("ecr")] == [
+        f"ECR repository\n{uat.names.repository}"]
+
+
+def _curve(d: str, steps: int = 12) -> list[tuple[float, float]]:
+    """An SVG path of cubic Béziers (what Graphviz draws an edge with) as a polyline."""
+    points = _points(d)
+    line = [points[0]]
+    for i in range(1, len(points) - 2, 3):
+        a, b, c, e = points[i - 1:i + 3]
+        for k in range(1, steps + 1):
+            t = k / steps
+            line.append(tuple((1 - t) ** 3 * a[j] + 3 * (1 - t) ** 2 * t * b[j]
+                              + 3 * (1 - t) * t ** 2 * c[j] + t ** 3 * e[j] for j in (0, 1)))
+    return line
+
+
+def _crossing(p, q, r, s):
+    """Where segment pq crosses segment rs (not where they only touch), or None."""
+    def side(a, b, c):
+        return (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
+    d1, d2, d3, d4 = side(r, s, p), side(r, s, q), side(p, q, r), side(p, q, s)
+    if d1 * d2 < 0 and d3 * d4 < 0:
+        t = d1 / (d1 - d2)
+        return p[0] + t * (q[0] - p[0]), p[1] + t * (q[1] - p[1])
+    return None
+
+
+def _crossings(svg_path: Path, margin: float = 6):
+    """{(edge, edge): [points]} of the drawn edges (each a frozenset of its two dot node ids)
+    that cross, away from a node both end on."""
+    import xml.etree.ElementTree as ET
+
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    nodes, _, clusters = _svg_geometry(svg_path)
+    drawn = []
+    for group in ET.parse(svg_path).getroot().iter("{http://www.w3.org/2000/svg}g"):
+        if group.get("class") == "edge" and group.find("s:polygon", ns) is not None:
+            title = group.findtext("s:title", namespaces=ns)
+            ends = frozenset(re.sub(r":[nsew]$", "", end) for end in title.split("->"))
+            drawn.append((ends, _curve(group.find("s:path", ns).get("d"))))
+    found = {}
+    for index, (one, first) in enumerate(drawn):
+        for other, second in drawn[index + 1:]:
+            shared = [nodes[n] for n in one & other if n in nodes]
+            for p, q in zip(first, first[1:]):
+                for r, s in zip(second, second[1:]):
+                    point = _crossing(p, q, r, s)
+                    if point and not any(left - margin <= point[0] <= right + margin and
+                                         top - margin <= point[1] <= bottom + margin
+                                         for left, top, right, bottom in shared):
+                        found.setdefault((one, other), []).append(point)
+    return found, clusters
+
+
+def test_no_edges_tangle_in_the_first_az(synthesized, env, tmp_path):
+    """Read from where Graphviz drew the edges: no two of the first AZ's edges (those leaving
+    it, and the other AZs' routes into its NAT gateway) cross, no edges cross inside its box,
+    and when no other AZ routes through it (prod) no edge crosses any edge of it."""
+    graph = synthesized_graph(synthesized, env)
+    (svg,) = diagram.render(graph, tmp_path / f"architecture-{env.name}", ("svg",))
+    crossings, clusters = _crossings(svg)
+    first = ZONES[0]
+
+    def az(node_id: str) -> str | None:
+        cluster = next((n.cluster for n in graph.nodes if n.id == node_id), None)
+        while cluster and not cluster.startswith("az:"):
+            cluster = graph.cluster(cluster).parent
+        return cluster and cluster[3:]
+
+    def ends(edge: diagram.Edge) -> frozenset[str]:
+        return frozenset(diagram._dot_id(end) for end in (edge.source, edge.target))
+
+    own = {ends(e) for e in graph.edges
+           if az(e.source) == first or (az(e.target) == first and az(e.source))}
+    assert len(own) >= 3  # from the ALB node, the NAT gateway and the tasks at least
+    assert [pair for pair in crossings if set(pair) <= own] == []
+    left, top, right, bottom = clusters[f"cluster_{first}"]
+    assert [(set(pair), point) for pair, points in crossings.items() for point in points
+            if left <= point[0] <= right and top <= point[1] <= bottom] == []
+    if not [route for route in graph.edges_styled(CROSS_AZ) if route.target == f"nat:{first}"]:
+        touching = {ends(e) for e in graph.edges if first in (az(e.source), az(e.target))}
+        assert [pair for pair in crossings if set(pair) & touching] == []
+
+
+def test_a_planned_access_log_bucket_is_read_before_and_after_it_exists():
+    rule = [{"id": "expire-access-logs", "status": "Enabled", "filter": [{"prefix": ""}],
+             "expiration": [{"days": 90, "date": None, "expired_object_delete_marker": False}]}]
+    named = "hello-world-prod-alb-logs-20261206042500"
+    kept = {"aws_lb": {"name": "hello-world-prod", "load_balancer_type": "application",
+                       "access_logs": [{"bucket": named, "enabled": True, "prefix": ""}]},
+            "aws_s3_bucket": {"id": named, "bucket": named,
+                              "bucket_prefix": "hello-world-prod-alb-logs-"},
+            "aws_s3_bucket_lifecycle_configuration": {"bucket": named, "rule": rule}}
+    # To be created: the bucket's name is not known, the configuration says which it is.
+    new = {"aws_lb": {"name": "hello-world-prod", "load_balancer_type": "application",
+                      "access_logs": [{"enabled": True, "prefix": ""}]},
+           "aws_s3_bucket": {"bucket_prefix": "hello-world-prod-alb-logs-"},
+           "aws_s3_bucket_lifecycle_configuration": {"rule": rule}}
+    reference = {"references": ["aws_s3_bucket.logs.id", "aws_s3_bucket.logs"]}
+    plan = {"resource_changes": [
+        {"address": f"{type_}.{name}", "type": type_, "mode": "managed",
+         "change": {"before": kept[type_], "after": new[type_]}}
+        for type_, name in (("aws_lb", "alb"), ("aws_s3_bucket", "logs"),
+                            ("aws_s3_bucket_lifecycle_configuration", "logs"))],
+        "configuration": {"root_module": {"resources": [
+            {"address": "aws_lb.alb", "expressions": {
+                "access_logs": [{"bucket": reference, "enabled": {"constant_value": True}}]}},
+            {"address": "aws_s3_bucket_lifecycle_configuration.logs",
+             "expressions": {"bucket": reference}}]}}}
+    before, after = inventory.plan_sides({"app-prod": plan})
+    (deployed,) = inventory.inventory(before, "ap-south-1").load_balancers
+    (planned,) = inventory.inventory(after, "ap-south-1").load_balancers
+    assert deployed.access_logs == (named, 90)
+    assert planned.access_logs == ("hello-world-prod-alb-logs-*", 90)

@@ -249,3 +249,18 @@ def test_a_rollback_done_between_two_polls_is_reported_from_ecs_event(monkeypatc
                              "arn:aws:ecs:r:1:task-definition/app:4", timeout=5, poll=0)
     assert str(failed.value) == ("ECS failed the deployment: tasks failed to start; the service "
                                  "went back to app:3")
+
+
+def test_status_lists_environments_in_deploy_order(monkeypatch, capsys, environments):
+    # prod is promoted from uat: uat comes first whatever order the files or --env give.
+    monkeypatch.setattr(release, "status_row", lambda target: {"env": target.name})
+
+    def listed(text: str) -> list[str]:
+        return [line.split()[0] for line in text.splitlines()[1:]]
+
+    assert release.main(["status"]) == 0
+    assert listed(capsys.readouterr().out) == ["uat", "prod"]
+    assert release.main(["status", "--env", "prod,uat"]) == 0
+    assert listed(capsys.readouterr().out) == ["uat", "prod"]
+    # Promoted from an environment not listed: no order from it, and no refusal.
+    assert listed(release.status([Target(environments["prod"], env={})])) == ["prod"]
