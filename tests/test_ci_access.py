@@ -15,7 +15,7 @@ import pytest
 from constructs_lib.config import CiConfig, ci_role_output
 from constructs_lib.json_document import decode
 from helpers import ref, synth_variant
-from iam_policy import action_matches, allowed, arn_matches, privilege
+from iam_policy import action_matches, allowed, arn_matches, privilege, service_reference
 from test_config import PROD, UAT, run_main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -453,8 +453,12 @@ def test_no_statement_names_a_whole_service_or_an_unknown_action(both):
                     continue
                 found = privilege(action)
                 assert found, f"{action}: not in the Service Authorization Reference"
-                keys = {key.split("/")[0] for kind in found["resource_types"].values()
-                        for key in kind["condition_keys"]}
+                # The action's keys, and those of the resource types it acts on (a KMS key's
+                # aws:ResourceTag is the key's, not PutKeyPolicy's).
+                resources = service_reference()[action.split(":")[0]]["resources"]
+                keys = {key.split("/")[0] for kind, types in found["resource_types"].items()
+                        for key in types["condition_keys"]
+                        + resources.get(kind, {}).get("condition_keys", [])}
                 for tests in statement.get("Condition", {}).values():
                     for key in tests:
                         tags = ("aws:RequestTag", "aws:ResourceTag", "aws:TagKeys")  # per action
