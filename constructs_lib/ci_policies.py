@@ -402,6 +402,12 @@ def deploy_statements(environment: EnvironmentConfig, arn: Callable[..., str], p
         statements.insert(-2, {
             "Sid": "ImageRepository", "Effect": "Allow", "Action": ["ecr:DescribeImages"],
             "Resource": arn("ecr", f"repository/{names.repository}")})
+        # ...and tags it release-<env>-<time> (ops.release.tag_release): its manifest put
+        # again under a new tag; no layer upload, so nothing new can be pushed.
+        statements.insert(-2, {
+            "Sid": "ReleaseTags", "Effect": "Allow",
+            "Action": ["ecr:BatchGetImage", "ecr:PutImage"],
+            "Resource": arn("ecr", f"repository/{names.repository}")})
     if names.docker_hub_cache:
         statements.insert(-2, {
             "Sid": "DockerHubCache", "Effect": "Allow",
