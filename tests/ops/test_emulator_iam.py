@@ -520,3 +520,20 @@ def test_an_iam_user_other_than_the_administrator_is_evaluated(emulator, admin):
     sns.list_topics()
     message = denied(lambda: sns.create_topic(Name=unique("t")))
     assert f"User: arn:aws:iam::{ACCOUNT}:user/{name} is not authorized" in message
+
+
+def test_permissions_boundary_condition_on_an_existing_role_is_the_roles_boundary(
+        emulator, admin):
+    """PutRolePolicy names no boundary: iam:PermissionsBoundary is the one the role has (how a
+    deploy role is allowed to edit only the bounded roles it created)."""
+    boundary = admin("iam").create_policy(
+        PolicyName=unique("boundary"),
+        PolicyDocument=document(allow("sns:ListTopics")))["Policy"]["Arn"]
+    bounded, unbounded = role(admin, boundary=boundary), role(admin)
+    client = as_role(emulator, admin, role(admin, allow(
+        "iam:PutRolePolicy", [bounded, unbounded],
+        StringEquals={"iam:PermissionsBoundary": boundary})))
+    put = {"PolicyName": "p", "PolicyDocument": document(allow("sns:ListTopics"))}
+    client("iam").put_role_policy(RoleName=bounded.split("/")[-1], **put)
+    assert "iam:PutRolePolicy" in denied(
+        lambda: client("iam").put_role_policy(RoleName=unbounded.split("/")[-1], **put))

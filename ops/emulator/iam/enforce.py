@@ -192,6 +192,12 @@ class Enforcer:
                                         resolve, variant=response.service_name)
         self.gaps.update(missing)
         context = _request_context(prefix, action, params)
+        if prefix == "iam" and "iam:PermissionsBoundary" not in context and params.get("RoleName"):
+            # On an existing role (PutRolePolicy, AttachRolePolicy, ...) the key is the boundary
+            # the role has (IAM User Guide, "IAM and AWS STS condition context keys").
+            boundary = _role_boundary(account, str(params["RoleName"]))
+            if boundary:
+                context = {**context, "iam:PermissionsBoundary": boundary}
         for resource in resources:
             yield f"{prefix}:{action}", resource, context
         passed = PASSES_ROLE.get((prefix, action))
@@ -445,6 +451,15 @@ def _role_id(iam: Any, name: str) -> str | None:
     for role_id, role in list(iam.roles.items()):
         if role.name == name:
             return role_id
+    return None
+
+
+def _role_boundary(account: str, name: str) -> str | None:
+    from moto.iam.models import iam_backends
+
+    for role in list(iam_backends[account]["aws"].roles.values()):
+        if role.name == name:
+            return role.permissions_boundary_arn
     return None
 
 
