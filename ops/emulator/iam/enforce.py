@@ -187,7 +187,7 @@ class Enforcer:
         region, account = response.region, principal["account"]
         partition = "aws"
         params = _known_by_id(prefix, params, account, region)
-        resolve = self._resolve(prefix, action, params, account)
+        resolve = self._resolve(prefix, action, params, account, region)
         resources, missing = arns.build(prefix, action, params, partition, region, account,
                                         resolve, variant=response.service_name)
         self.gaps.update(missing)
@@ -221,7 +221,8 @@ class Enforcer:
                     yield alarm_action, alarm, {}
 
     @staticmethod
-    def _resolve(prefix: str, action: str, params: dict[str, Any], account: str) -> dict:
+    def _resolve(prefix: str, action: str, params: dict[str, Any], account: str,
+                 region: str = "") -> dict:
         resolve: dict[str, str] = {}
         if prefix == "ecs":
             if arns._values("ClusterName", params) is None:
@@ -240,6 +241,10 @@ class Enforcer:
             resolve["ParameterNameWithoutLeadingSlash"] = str(params.get("ResourceId")).lstrip("/")
         if prefix == "iam" and params.get("PolicyArn"):
             resolve["PolicyNameWithPath"] = params["PolicyArn"].split(":policy/", 1)[-1]
+        if prefix == "kms" and params.get("AliasName") and not params.get("TargetKeyId"):
+            key_id = _alias_target(account, region, str(params["AliasName"]))
+            if key_id:  # DeleteAlias is authorized on the alias and on the key it names
+                resolve["KeyId"] = key_id
         return resolve
 
     # -- verdicts -------------------------------------------------------------------------
@@ -475,6 +480,14 @@ def _resource_tags(resource: str, account: str, region: str) -> dict[str, str]:
             tags = {tag["TagKey"]: tag["TagValue"]
                     for tag in backend.list_resource_tags(key_id)["Tags"]}
     return {f"aws:ResourceTag/{key}": value for key, value in tags.items()}
+
+
+def _alias_target(account: str, region: str, alias: str) -> str | None:
+    from moto.kms.models import kms_backends
+
+    backend = kms_backends[account][region]
+    return next((key_id for key_id, aliases in backend.key_to_aliases.items()
+                 if alias in aliases), None)
 
 
 def _key_policy(resource: str, account: str, region: str) -> str | None:
