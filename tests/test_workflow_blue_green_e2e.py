@@ -76,7 +76,8 @@ def test_a_later_release_goes_through_codedeploy_under_the_deploy_role(project, 
     assert later_release.conclusion == "success", later_release.failure()
     assert later_release.denials == [], refusals(later_release.denials)
     name = project.environments["uat"].names.service
-    deployments = aws("codedeploy").list_deployments(applicationName=name)["deployments"]
+    deployments = aws("codedeploy").list_deployments(
+        applicationName=name, deploymentGroupName=name)["deployments"]
     assert len(deployments) >= 2  # the first deploy's and this release's
 
 
