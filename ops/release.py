@@ -17,7 +17,9 @@ release history (rollback, audit). A release:
 3. refuses while a CodeDeploy deployment runs, or when the app stack, planned with the current
    version of record, has changes a release does not make (those go through review first):
    every refusal comes before anything is written;
-4. writes `<repository url>@sha256:...` as the version of record, saying who released what;
+4. tags the digest `release-<env>-<UTC time>` (the repository's lifecycle policy keeps those
+   images) and writes `<repository url>@sha256:...` as the version of record, saying who
+   released what;
 5. plans the app stack and applies that saved plan (it replaces the task definition and
    updates the service, nothing else);
 6. rolling mode: waits until ECS reports the deployment COMPLETED with every task running;
@@ -52,8 +54,9 @@ from typing import Callable, Iterator
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from constructs_lib.config import (TRAFFIC_SHIFTS, ConfigError, EnvironmentConfig,
-                                   delivery_order, environments_dir, load_environments,
+from constructs_lib.config import (RELEASE_TAG_PREFIX, TRAFFIC_SHIFTS, ConfigError,
+                                   EnvironmentConfig, delivery_order, environments_dir,
+                                   load_environments,
                                    select_environments)
 from ops.aws import client, target_environment
 from ops.deploy import DeployError, Deployment, synthesize
@@ -66,6 +69,11 @@ _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 # Description prefix of a version of record written back after a refused or failed release:
 # the value before it never ran, so rollback skips it.
 RESTORE = "restore:"
+# The manifests a retag accepts (Docker v2 and OCI, single images and indexes).
+MANIFEST_TYPES = ["application/vnd.docker.distribution.manifest.v2+json",
+                  "application/vnd.docker.distribution.manifest.list.v2+json",
+                  "application/vnd.oci.image.manifest.v1+json",
+                  "application/vnd.oci.image.index.v1+json"]
 PLAN_FILE = "release.tfplan"
 # What a release may change in the app stack: the task definition (a new revision: Terraform
 # replaces it) and the service (now running that revision). Anything else is pending
@@ -194,6 +202,32 @@ def find_image(target: Target, version: str) -> Image:
     digest = detail["imageDigest"]
     return Image(f"{found['repositoryUri']}@{digest}", digest,
                  tuple(sorted(detail.get("imageTags") or [])))
+
+
+def release_tag(target: Target, when: datetime) -> str:
+    return f"{RELEASE_TAG_PREFIX}{target.name}-{when.strftime('%Y%m%dT%H%M%SZ')}"
+
+
+def tag_release(target: Target, image: str, say: Callable[[str], None]) -> None:
+    """Tag the digest `image` names release-<env>-<UTC time>, which the repository's lifecycle
+    policy keeps (constructs_lib/image_repository.py) while untagged and other images expire:
+    the same manifest put again under the new tag (ECR's retagging)."""
+    repository, digest = target.names.repository, image.rpartition("@")[2]
+    if repository is None or not _DIGEST.match(digest):
+        return
+    ecr = target.client("ecr")
+    (found,) = ecr.batch_get_image(repositoryName=repository, imageIds=[{"imageDigest": digest}],
+                                   acceptedMediaTypes=MANIFEST_TYPES)["images"]
+    tag = release_tag(target, datetime.now(timezone.utc))
+    try:
+        ecr.put_image(repositoryName=repository, imageManifest=found["imageManifest"],
+                      imageManifestMediaType=found.get("imageManifestMediaType") or
+                      json.loads(found["imageManifest"]).get("mediaType", MANIFEST_TYPES[0]),
+                      imageTag=tag, imageDigest=digest)
+    except ClientError as error:
+        if _code(error) != "ImageAlreadyExistsException":  # released this second already
+            raise
+    say(f"{target.name}: tagged {digest[:19]} {tag}")
 
 
 def image_of_reference(target: Target, reference: str) -> Image:
@@ -476,6 +510,7 @@ def release(target: Target, image: str, description: str, *, timeout: float | No
         ssm = target.client("ssm")
         if previous != image:
             check_release_applies(target, say)
+            tag_release(target, image, say)
             ssm.put_parameter(Name=target.names.image_parameter, Value=image, Type="String",
                               Overwrite=True, Description=description[:1024])
             say(f"{target.name}: version of record -> {image}")

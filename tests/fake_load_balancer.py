@@ -47,7 +47,7 @@ class FakeLoadBalancers:
         self.requests: list[str] = []
         self._lock = threading.Lock()
 
-    def version_behind(self, host: str) -> str:
+    def version_behind(self, host: str, port: int = 80) -> str:
         elbv2, ecs = self.client("elbv2"), self.client("ecs")
         balancers = [lb for lb in elbv2.describe_load_balancers()["LoadBalancers"]
                      if lb["DNSName"].lower() == host.lower()]
@@ -56,6 +56,8 @@ class FakeLoadBalancers:
         groups: dict[str, int] = {}
         for listener in elbv2.describe_listeners(
                 LoadBalancerArn=balancers[0]["LoadBalancerArn"])["Listeners"]:
+            if listener.get("Port") != port:  # blue/green's test listener is another port
+                continue
             for action in listener.get("DefaultActions", []):
                 if action.get("TargetGroupArn"):
                     groups[action["TargetGroupArn"]] = max(groups.get(action["TargetGroupArn"],
@@ -70,11 +72,13 @@ class FakeLoadBalancers:
             names = ecs.list_services(cluster=cluster)["serviceArns"]
             for service in ecs.describe_services(cluster=cluster, services=names)["services"] \
                     if names else []:
-                if any(lb.get("targetGroupArn") == serving
-                       for lb in service.get("loadBalancers", [])):
-                    definition = ecs.describe_task_definition(
-                        taskDefinition=service["taskDefinition"])["taskDefinition"]
-                    return self.version_of(definition["containerDefinitions"][0])
+                # Blue/green (CodeDeploy): each task set has its own target group.
+                for runs in service.get("taskSets", []) + [service]:
+                    if any(lb.get("targetGroupArn") == serving
+                           for lb in runs.get("loadBalancers", [])):
+                        definition = ecs.describe_task_definition(
+                            taskDefinition=runs["taskDefinition"])["taskDefinition"]
+                        return self.version_of(definition["containerDefinitions"][0])
         raise Unserved(f"{host}: no ECS service is registered with target group {serving}")
 
     def version_of(self, container: dict) -> str:
@@ -132,7 +136,8 @@ class FakeLoadBalancers:
                 url = urlsplit(self.path)
                 fake.requests.append(self.path)
                 try:
-                    port = fake.app_for(fake.version_behind(url.hostname or ""))
+                    port = fake.app_for(fake.version_behind(url.hostname or "",
+                                                            url.port or 80))
                 except Unserved as error:
                     return self._refuse(str(error))
                 with urllib.request.urlopen(

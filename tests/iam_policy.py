@@ -10,7 +10,8 @@ import json
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from ops.emulator.iam.arns import action_reference, resource_patterns
+from ops.emulator.iam.arns import (action_reference, resource_patterns,
+                                   resource_type_condition_keys)
 from ops.emulator.iam.evaluator import Verdict, evaluate
 
 ACCOUNT = "111122223333"
@@ -60,10 +61,13 @@ def _services_of_resources(action: str) -> set[str]:
 
 
 def condition_keys(action: str) -> set[str]:
-    """The condition keys `action` supports, tag keys without their /${TagKey}."""
+    """The condition keys `action` supports, and those of the resource types it acts on (a KMS
+    key's aws:ResourceTag is the key's, not PutKeyPolicy's); tag keys without /${TagKey}."""
     entry = action_reference(action)
+    service = action.split(":")[0]
     return {key.split("/")[0] for key in entry["conditionKeys"] + [
-        key for kind in entry["resourceTypes"] for key in kind["conditionKeys"]]}
+        key for kind in entry["resourceTypes"]
+        for key in kind["conditionKeys"] + resource_type_condition_keys(service, kind["name"])]}
 
 
 @functools.cache

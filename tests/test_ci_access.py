@@ -516,12 +516,19 @@ def test_no_environment_reaches_another_environments_resources(pair, request):
     unscoped EC2/autoscaling calls and the metadata reads."""
     both = request.getfixturevalue(pair)
     held = {name: concrete(environment)[0] for name, environment in both.items()}
-    # The one thing they share on purpose: prod runs uat's images (ecr_repository_owner).
+    # What they share on purpose: prod runs uat's images (ecr_repository_owner)...
     shared = f"arn:aws:ecr:ap-south-1:{ACCOUNT}:repository/{both['prod'].names.repository}"
     for mine, theirs in (("uat", "prod"), ("prod", "uat")):
         targets = set().union(*(_samples(statements) for statements in held[theirs].values()))
         targets.discard(shared)
         theirs_name = both[theirs].name
+        # ...and a promotion reads (only reads) its source's version of record
+        source = both[mine].delivery.promote_from == theirs_name and (
+            "ssm:GetParameter",
+            f"arn:aws:ssm:ap-south-1:{ACCOUNT}:parameter{both[theirs].names.image_parameter}")
+        if both[theirs].delivery.promote_from == both[mine].name:  # mine, in theirs' reads
+            targets.discard(f"arn:aws:ssm:ap-south-1:{ACCOUNT}:parameter"
+                            f"{both[mine].names.image_parameter}")
         context = {"aws:ResourceTag/Environment": theirs_name,
                    "aws:RequestTag/Environment": theirs_name,
                    "iam:PassedToService": "ecs-tasks.amazonaws.com"}
@@ -531,6 +538,8 @@ def test_no_environment_reaches_another_environments_resources(pair, request):
                 # A request names one action: patterns (in denies) are not requests.
                 for action in (a for a in _actions_of(statement) if "*" not in a):
                     for target in targets:
+                        if (action, target) == source:
+                            continue
                         assert refused(scoped, action, target, context), (
                             f"{mine} {kind} may {action} on {theirs}'s {target}")
 

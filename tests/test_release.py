@@ -3,6 +3,7 @@ makes from data (which planned changes a release may apply, which version a roll
 to, the AppSpec it hands CodeDeploy). tests/test_release_e2e.py runs real releases."""
 
 import json
+import re
 
 import pytest
 
@@ -264,3 +265,30 @@ def test_status_lists_environments_in_deploy_order(monkeypatch, capsys, environm
     assert listed(capsys.readouterr().out) == ["uat", "prod"]
     # Promoted from an environment not listed: no order from it, and no refusal.
     assert listed(release.status([Target(environments["prod"], env={})])) == ["prod"]
+
+
+def test_a_release_tags_its_digest_for_the_lifecycle_policy_to_keep(environments, emulator):
+    """ops.release retags the digest it rolls out release-<env>-<UTC time> (the prefix the
+    repository's lifecycle rule keeps); a second release in the same second is no error."""
+    import dataclasses
+    import os
+
+    import boto3
+
+    from constructs_lib.config import RELEASE_TAG_PREFIX
+    from ops.emulator.cli import put_test_image
+
+    uat = dataclasses.replace(environments["uat"], project="tagged")
+    ecr = boto3.client("ecr")
+    ecr.create_repository(repositoryName=uat.names.repository, imageTagMutability="IMMUTABLE")
+    digest = put_test_image(ecr, uat.names.repository, "v1")
+    said = []
+    target = Target(uat, env=dict(os.environ))
+    for _ in range(2):
+        release.tag_release(target, f"example.com/{uat.names.repository}@{digest}", said.append)
+    (image,) = ecr.describe_images(repositoryName=uat.names.repository)["imageDetails"]
+    released = [tag for tag in image["imageTags"] if tag != "v1"]
+    assert image["imageDigest"] == digest and len(released) in (1, 2)
+    assert all(re.fullmatch(rf"{RELEASE_TAG_PREFIX}uat-\d{{8}}T\d{{6}}Z", t) for t in released)
+    assert said[0] == f"uat: tagged {digest[:19]} {released[0]}"
+    ecr.delete_repository(repositoryName=uat.names.repository, force=True)

@@ -517,8 +517,9 @@ def test_the_fake_github_keeps_one_comment_per_marker(tmp_path):
 
 
 class Emulated:
-    """The few elbv2/ecs/ecr answers FakeLoadBalancers reads: a blue/green listener shifted to
-    green, whose service runs an image given by digest."""
+    """The few elbv2/ecs/ecr answers FakeLoadBalancers reads: a blue/green production listener
+    shifted to green, whose task set (CodeDeploy's) runs an image given by digest; the test
+    listener, on another port, still on blue."""
 
     def __init__(self, image: str):
         self.image = image
@@ -528,21 +529,26 @@ class Emulated:
                                    "LoadBalancerArn": "lb"}]}
 
     def describe_listeners(self, LoadBalancerArn):
-        return {"Listeners": [{"DefaultActions": [{"Type": "forward", "ForwardConfig": {
-            "TargetGroups": [{"TargetGroupArn": "blue", "Weight": 0},
-                             {"TargetGroupArn": "green", "Weight": 100}]}}]}]}
+        return {"Listeners": [
+            {"Port": 8080, "DefaultActions": [{"Type": "forward", "ForwardConfig": {
+                "TargetGroups": [{"TargetGroupArn": "blue", "Weight": 1000}]}}]},
+            {"Port": 80, "DefaultActions": [{"Type": "forward", "ForwardConfig": {
+                "TargetGroups": [{"TargetGroupArn": "blue", "Weight": 0},
+                                 {"TargetGroupArn": "green", "Weight": 100}]}}]}]}
 
     def list_clusters(self):
         return {"clusterArns": ["cluster"]}
 
     def list_services(self, cluster):
-        return {"serviceArns": ["old", "new"]}
+        return {"serviceArns": ["app"]}
 
     def describe_services(self, cluster, services):
         return {"services": [{"loadBalancers": [{"targetGroupArn": "blue"}],
-                              "taskDefinition": "old"},
-                             {"loadBalancers": [{"targetGroupArn": "green"}],
-                              "taskDefinition": "new"}]}
+                              "taskDefinition": "old", "taskSets": [
+                                  {"loadBalancers": [{"targetGroupArn": "blue"}],
+                                   "taskDefinition": "old"},
+                                  {"loadBalancers": [{"targetGroupArn": "green"}],
+                                   "taskDefinition": "new"}]}]}
 
     def describe_task_definition(self, taskDefinition):
         image = self.image if taskDefinition == "new" else "crccheck/hello-world:latest"

@@ -14,8 +14,10 @@ AWS credentials only from its OIDC role; GitHub's API is tests/fake_github.py; w
 balancers serve is tests/fake_load_balancer.py (the jobs' HTTP_PROXY). One environment set for
 the whole module, so Terraform runs stay few.
 
-Where the run fails today, the assertion prints the job, the step and the tail of what the
-command printed; those tests are xfail(strict) with the issue item that fixes them.
+The emulator enforces IAM for the module (ops/emulator/iam: the roles' requests are evaluated
+against their policies, the administrator's are not): each run records what IAM refused, and
+a refusal a command survived still fails test_iam_refused_nothing. Where a run fails, the
+assertion prints the job, the step and the tail of what the command printed.
 """
 
 import json
@@ -24,11 +26,12 @@ import re
 import shutil
 import subprocess
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from constructs_lib.config import github_variable, load_environments
+from constructs_lib.config import RELEASE_TAG_PREFIX, github_variable, load_environments
 from tests.fake_github import FakeGitHub
 from tests.fake_load_balancer import FakeLoadBalancers
 from tests.helpers import aws
@@ -39,9 +42,6 @@ ROOT = Path(__file__).resolve().parent.parent
 RUN = uuid.uuid4().hex[:6]
 REPOSITORY = "acme/hello-world"
 CREDENTIALS_ACTION = "aws-actions/configure-aws-credentials"
-ITEM_2 = ("issue 19 item 2: the first deploy deadlocks (ops.image stops on the missing ECR "
-          "repository; ops.apply refuses the environment while app-<env> plans 'pending')")
-ITEM_15 = "issue 19 item 15: a fork's pull request gets no OIDC token and its plan job fails"
 # What the runner machine has: tools, and the emulator standing in for AWS's endpoints. No AWS
 # credentials: a job has those only from its role.
 RUNNER_VARIABLES = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "AWS_ENDPOINT_URL",
@@ -60,21 +60,27 @@ def commit(repo: Path, message: str) -> str:
     return git(repo, "rev-parse", "HEAD")
 
 
-def for_this_run(text: str, name: str) -> str:
-    """An environment file with this run's names and CI access for REPOSITORY."""
-    text = f'project = "wf{RUN}"\n' + text
-    text = re.sub(r'^(bucket|vpc_name) = "([^"]+)"', rf'\1 = "wf{RUN}-\2"', text,
+def for_this_run(text: str, name: str, project: str) -> str:
+    """An environment file named for `project` (this run's), with CI access for REPOSITORY."""
+    text = f'project = "{project}"\n' + text
+    text = re.sub(r'^(bucket|vpc_name) = "([^"]+)"', rf'\1 = "{project}-\2"', text,
                   flags=re.MULTILINE)
     provider = "create" if name == "uat" else "lookup"  # the account's one OIDC provider
     return text + (f'\n[ci]\ngithub_repository = "{REPOSITORY}"\n'
                    f'oidc_provider = "{provider}"\n')
 
 
+def refusals(denials: list) -> str:
+    """One line per IAM refusal: action, resource, role."""
+    return "\n".join(f"IAM refused {d['action']} on {d['resource']} to "
+                     f"{d.get('role') or d['principal']}" for d in denials) or "nothing refused"
+
+
 class Project:
     """The repository, its GitHub (fake API, variables, approvals) and the replay."""
 
-    def __init__(self, repo: Path, work: Path, github: FakeGitHub, balancers: str):
-        self.repo, self.github = repo, github
+    def __init__(self, repo: Path, work: Path, github: FakeGitHub, balancers: str, emulator):
+        self.repo, self.github, self.emulator = repo, github, emulator
         machine = {k: os.environ[k] for k in RUNNER_VARIABLES if k in os.environ}
         machine.update(HTTP_PROXY=balancers, NO_PROXY="127.0.0.1,localhost")
         self.runner = Runner(
@@ -84,18 +90,25 @@ class Project:
     def approve(self, environment: str, job: str) -> bool:
         return True  # the reviewers approve prod's deployment (run.approvals records it)
 
+    def replay(self, *args):
+        """runner.run(*args), with what IAM refused during the run as run.denials."""
+        before = len(self.emulator.denials())
+        run = self.runner.run(*args)
+        run.denials = self.emulator.denials()[before:]
+        return run
+
     def push(self, sha: str, before: str):
-        return self.runner.run("deploy.yml", "push",
-                               {"ref": "refs/heads/main", "before": before, "after": sha,
-                                "repository": {"full_name": REPOSITORY}}, sha, "refs/heads/main")
+        return self.replay("deploy.yml", "push",
+                           {"ref": "refs/heads/main", "before": before, "after": sha,
+                            "repository": {"full_name": REPOSITORY}}, sha, "refs/heads/main")
 
     def pull_request(self, number: int, sha: str, head_repository: str = REPOSITORY):
         payload = {"action": "synchronize", "number": number, "pull_request": {
             "number": number, "head": {"ref": "change", "sha": sha,
                                        "repo": {"full_name": head_repository}},
             "base": {"ref": "main", "repo": {"full_name": REPOSITORY}}}}
-        return self.runner.run("plan.yml", "pull_request", payload, sha,
-                               f"refs/pull/{number}/merge")
+        return self.replay("plan.yml", "pull_request", payload, sha,
+                           f"refs/pull/{number}/merge")
 
     def propose(self, branch: str, change, title: str):
         """A branch off main with `change(repo)` committed, its pull request and plan.yml's run
@@ -117,18 +130,35 @@ class Project:
         return self.push(sha, before)
 
     def dispatch(self, workflow: str, sha: str):
-        return self.runner.run(workflow, "workflow_dispatch",
-                               {"ref": "refs/heads/main", "inputs": {}}, sha, "refs/heads/main")
+        return self.replay(workflow, "workflow_dispatch",
+                           {"ref": "refs/heads/main", "inputs": {}}, sha, "refs/heads/main")
 
 
 @pytest.fixture(scope="module")
-def project(emulator, tmp_path_factory):
-    """The repository's first commit, and the state stacks an administrator applied."""
+def enforcing(emulator, tmp_path_factory):
+    """The session's emulator, enforcing IAM for this module (unless the whole session does,
+    EMULATOR_ENFORCE_IAM=1)."""
+    from ops.emulator.iam import enforce
+
+    if enforce.current() is not None:
+        yield emulator
+        return
+    enforce.enable(tmp_path_factory.mktemp("iam") / "denials.jsonl")
+    try:
+        yield emulator
+    finally:
+        enforce.disable()
+
+
+@contextmanager
+def started_project(emulator, folder: Path, project: str, environments_edit=None):
+    """The repository's first commit (environments/*.toml for `project`, then edited by
+    `environments_edit(folder)` if given), the state stacks an administrator applied and
+    GitHub's variables: the Project. At exit, the OIDC provider is deleted (one per account)."""
     import main
     from ops.ci_access import github_variables
     from ops.deploy import Deployment
 
-    folder = tmp_path_factory.mktemp("workflows")
     repo = folder / "repo"
     listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT,
                             check=True, capture_output=True, text=True).stdout.split("\0")
@@ -138,8 +168,10 @@ def project(emulator, tmp_path_factory):
             continue
         (repo / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, repo / name)
+    if environments_edit:
+        environments_edit(repo / "environments")
     for path in sorted((repo / "environments").glob("*.toml")):
-        path.write_text(for_this_run(path.read_text(), path.stem))
+        path.write_text(for_this_run(path.read_text(), path.stem, project))
     git(folder, "init", "-q", "-b", "main", str(repo))
     first = commit(repo, "the project, with CI access")
 
@@ -147,24 +179,32 @@ def project(emulator, tmp_path_factory):
     main.synth(list(environments.values()), str(folder / "cdktf.out"))
     admin = {name: Deployment(env, dict(os.environ), folder / "cdktf.out")
              for name, env in environments.items()}
-    for name in ("uat", "prod"):  # uat creates the OIDC provider prod looks up
+    for name in sorted(admin, key=lambda name: name != "uat"):  # uat creates the OIDC provider
         admin[name].apply(environments[name].stack_names["state"])
-    with FakeGitHub(REPOSITORY, token=f"ghs_{RUN}") as github, \
-            FakeLoadBalancers(aws) as balancers:
-        project = Project(repo, folder / "runs", github, balancers.url)
-        for name, deployment in admin.items():
-            owner = admin.get(deployment.environment.service.ecr_repository_owner or "")
-            for variable, arn in github_variables(deployment, owner).items():
-                if variable == github_variable("deploy", name):  # set on the GitHub environment
-                    project.runner.environment_vars.setdefault(name, {})[variable] = arn
-                else:
-                    project.runner.vars[variable] = arn
-        project.commits = [first]
-        project.environments = environments
-        yield project
-    iam = aws("iam")
-    for provider in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]:
-        iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=provider["Arn"])
+    try:
+        with FakeGitHub(REPOSITORY, token=f"ghs_{RUN}") as github, \
+                FakeLoadBalancers(aws) as balancers:
+            started = Project(repo, folder / "runs", github, balancers.url, emulator)
+            for name, deployment in admin.items():
+                owner = admin.get(deployment.environment.service.ecr_repository_owner or "")
+                for variable, arn in github_variables(deployment, owner).items():
+                    if variable == github_variable("deploy", name):  # the GitHub environment's
+                        started.runner.environment_vars.setdefault(name, {})[variable] = arn
+                    else:
+                        started.runner.vars[variable] = arn
+            started.commits = [first]
+            started.environments, started.admin = environments, admin
+            yield started
+    finally:
+        iam = aws("iam")
+        for provider in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]:
+            iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=provider["Arn"])
+
+
+@pytest.fixture(scope="module")
+def project(enforcing, tmp_path_factory):
+    with started_project(enforcing, tmp_path_factory.mktemp("workflows"), f"wf{RUN}") as started:
+        yield started
 
 
 def write(path: str, text: str):
@@ -195,7 +235,7 @@ def second_merge(project, first_merge):
 
 
 def deploy_jobs(run) -> list:
-    return [job for job in run.jobs if job.id == "deploy"]
+    return [job for job in run.jobs if job.id == "apply"]
 
 
 def credential_steps(job) -> list:
@@ -216,6 +256,8 @@ def test_each_job_gets_credentials_only_from_its_role_with_githubs_subject(proje
     image = first_merge.job("image")
     assert image.oidc_subjects == [f"repo:{REPOSITORY}:ref:refs/heads/main"]
     assert [step.outcome for step in credential_steps(image)] == ["success"], image.failure()
+    for job in (job for job in first_merge.jobs if job.id == "plan"):
+        assert job.oidc_subjects == [f"repo:{REPOSITORY}:ref:refs/heads/main"], job.failure()
     for job in deploy_jobs(first_merge):
         if job.steps:  # it ran: it assumed the deploy role of its own GitHub environment
             assert job.oidc_subjects == [
@@ -226,28 +268,29 @@ def test_prod_is_asked_for_approval_only_after_uat_deployed(project, first_merge
     asked = [environment for environment, _, _ in first_merge.approvals]
     assert asked in ([], ["uat"], ["uat", "prod"])
     if "prod" in asked:
-        assert first_merge.job("deploy (uat)").conclusion == "success"
+        assert first_merge.job("apply (uat)").conclusion == "success"
     else:  # a failure stops the environments after it, before anyone is asked
         assert first_merge.conclusion == "failure"
 
 
-@pytest.mark.xfail(strict=True, reason=ITEM_2)
 def test_the_first_merge_deploys_uat_then_prod(project, first_merge):
     assert first_merge.conclusion == "success", first_merge.failure()
     assert [(job.name, job.conclusion) for job in first_merge.jobs] == [
-        ("environments", "success"), ("image", "success"), ("deploy (uat)", "success"),
-        ("deploy (prod)", "success")]
-    assert first_merge.approvals == [("uat", "deploy (uat)", True),
-                                     ("prod", "deploy (prod)", True)]
+        ("environments", "success"), ("image", "success"), ("plan (uat)", "success"),
+        ("plan (prod)", "success"), ("apply (uat)", "success"), ("apply (prod)", "success")]
+    assert first_merge.approvals == [("uat", "apply (uat)", True),
+                                     ("prod", "apply (prod)", True)]
 
 
-@pytest.mark.xfail(strict=True, reason=ITEM_2)
 def test_a_second_merge_deploys_its_commit(project, second_merge):
     assert second_merge.conclusion == "success", second_merge.failure()
     repository = project.environments["uat"].names.repository
     tags = {tag for image in aws("ecr").describe_images(repositoryName=repository)[
         "imageDetails"] for tag in image.get("imageTags", [])}
     assert set(project.commits[1:]) <= tags  # every merge; the first commit never was
+    # each release tagged what it rolled out, for the lifecycle policy to keep
+    assert {tag.rsplit("-", 1)[0] for tag in tags if tag.startswith(RELEASE_TAG_PREFIX)} == {
+        f"{RELEASE_TAG_PREFIX}uat", f"{RELEASE_TAG_PREFIX}prod"}
 
 
 def test_a_pull_request_gets_one_plan_comment_per_environment(project, first_pull_request):
@@ -264,11 +307,14 @@ def test_a_pull_request_gets_one_plan_comment_per_environment(project, first_pul
                                        project.github.comments(number)}
 
 
-@pytest.mark.xfail(strict=True, reason=ITEM_15)
-def test_a_pull_request_from_a_fork_gets_a_skipped_plan_not_a_failure(project, second_merge):
+@pytest.fixture(scope="module")
+def fork_pull_request(project, second_merge):
     number = project.github.open_pull_request("from a fork", head_sha=project.commits[-1])
-    run = project.pull_request(number, project.commits[-1], head_repository="someone/fork")
-    assert run.conclusion == "success", run.failure()
+    return project.pull_request(number, project.commits[-1], head_repository="someone/fork")
+
+
+def test_a_pull_request_from_a_fork_gets_a_skipped_plan_not_a_failure(fork_pull_request):
+    assert fork_pull_request.conclusion == "success", fork_pull_request.failure()
 
 
 @pytest.fixture(scope="module")
@@ -284,7 +330,16 @@ def test_a_drift_run_keeps_at_most_one_issue_per_environment(project, drift):
     assert len(titles) == len(set(titles)) and set(titles) <= {"Drift in uat", "Drift in prod"}
 
 
-@pytest.mark.xfail(strict=True, reason=ITEM_2)
 def test_after_the_merges_nothing_has_drifted(project, drift):
     assert project.github.open_issues() == [], "\n\n".join(
         issue["body"] for issue in project.github.open_issues())
+
+
+@pytest.mark.parametrize("name", ["first_pull_request", "first_merge", "second_merge",
+                                  "fork_pull_request", "drift"])
+def test_iam_refused_nothing(request, name):
+    """Every request a job made as its role was one its policies allow, even where the command
+    went on (a refused read it tolerated is a permission missing on AWS too)."""
+    run = request.getfixturevalue(name)
+    run = run[2] if isinstance(run, tuple) else run
+    assert run.denials == [], refusals(run.denials)

@@ -43,7 +43,8 @@ What it implements of GitHub Actions:
 Not implemented: parallel jobs and `concurrency` (everything runs one at a time), services and
 containers, reusable workflows, `on:` filters (the test says which event happened), job
 `runs-on` (this machine), re-runs, job-level `continue-on-error`, the object filter `.*`.
-The OIDC token is unsigned (`mint_oidc_token`): the emulator's STS reads its claims.
+The OIDC token is unsigned (ops.emulator.iam.mint_token): the emulator's STS reads its
+claims.
 
 Two stand-ins, because this machine runs no containers: `docker` on the jobs' PATH
 (`docker_stand_in`): `build` and `login` do nothing, `push REGISTRY/REPOSITORY:TAG` puts a
@@ -55,7 +56,6 @@ at the version of the image the ECS service runs).
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import glob
 import hashlib
@@ -74,10 +74,10 @@ from typing import Any, Callable, Iterable
 
 import yaml
 
+from ops.emulator.iam import GITHUB_ISSUER, mint_token, web_identity_environment
 from tests.workflow_expressions import (Evaluator, ExpressionError, condition, interpolate,
                                         to_string)
 
-OIDC_ISSUER = "https://token.actions.githubusercontent.com"
 DEFAULT_SHELL = "bash -e {0}"
 SHELLS = {"bash": "bash --noprofile --norc -eo pipefail {0}", "sh": "sh -e {0}",
           "python": "python {0}", "pwsh": None, "powershell": None, "cmd": None}
@@ -160,33 +160,25 @@ class RunResult:
             or "no job failed"
 
 
-def mint_oidc_token(claims: dict) -> str:
-    """An unsigned JWT with GitHub's claims. The emulator's STS reads it as GitHub's token
-    (moto does not verify signatures)."""
-    def part(value: dict) -> str:
-        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
-    return f"{part({'alg': 'RS256', 'typ': 'JWT', 'kid': 'replay'})}.{part(claims)}."
-
-
 def assume_role_with_web_identity(env: dict, role_arn: str, session_name: str, duration: int,
                                   claims: dict) -> dict:
     """Credentials of `role_arn` for a job whose OIDC token carries `claims`, from the STS at
-    env's AWS_ENDPOINT_URL. The one place that asks STS for a job's credentials."""
-    import boto3
-    from botocore import UNSIGNED
-    from botocore.config import Config
+    env's AWS_ENDPOINT_URL (the emulator's, which checks the role's trust policy, its OIDC
+    provider and MaxSessionDuration: ops/emulator/iam). The one place that asks STS for a
+    job's credentials."""
     from botocore.exceptions import ClientError
 
-    # Unsigned, as the action calls it: the token is the only credential.
-    sts = boto3.client("sts", region_name=env.get("AWS_REGION") or "us-east-1",
-                       endpoint_url=env.get("AWS_ENDPOINT_URL"),
-                       config=Config(signature_version=UNSIGNED))
+    claims = dict(claims)
+    token = mint_token(claims.pop("sub"), claims.pop("aud"), **claims)
     try:
-        return sts.assume_role_with_web_identity(
-            RoleArn=role_arn, RoleSessionName=session_name, DurationSeconds=duration,
-            WebIdentityToken=mint_oidc_token(claims))["Credentials"]
+        assumed = web_identity_environment(env["AWS_ENDPOINT_URL"], role_arn, token,
+                                           session_name=session_name, duration=duration,
+                                           region=env.get("AWS_REGION"))
     except ClientError as error:
         raise StepFailed(f"Could not assume role with OIDC: {error}") from None
+    return {"AccessKeyId": assumed["AWS_ACCESS_KEY_ID"],
+            "SecretAccessKey": assumed["AWS_SECRET_ACCESS_KEY"],
+            "SessionToken": assumed["AWS_SESSION_TOKEN"]}
 
 
 def oidc_subject(repository: str, event: str, ref: str, environment: str | None) -> str:
@@ -827,7 +819,7 @@ class _Job:
         subject = oidc_subject(self.run.runner.repository, self.run.event, self.run.ref,
                                self.result.environment)
         now = int(time.time())
-        claims = {"iss": OIDC_ISSUER, "aud": inputs.get("audience", "sts.amazonaws.com"),
+        claims = {"iss": GITHUB_ISSUER, "aud": inputs.get("audience", "sts.amazonaws.com"),
                   "sub": subject, "repository": self.run.runner.repository,
                   "repository_owner": github["repository_owner"], "ref": self.run.ref,
                   "sha": self.run.sha, "event_name": self.run.event,

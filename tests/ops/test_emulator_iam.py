@@ -520,3 +520,66 @@ def test_an_iam_user_other_than_the_administrator_is_evaluated(emulator, admin):
     sns.list_topics()
     message = denied(lambda: sns.create_topic(Name=unique("t")))
     assert f"User: arn:aws:iam::{ACCOUNT}:user/{name} is not authorized" in message
+
+
+def test_permissions_boundary_condition_on_an_existing_role_is_the_roles_boundary(
+        emulator, admin):
+    """PutRolePolicy names no boundary: iam:PermissionsBoundary is the one the role has (how a
+    deploy role is allowed to edit only the bounded roles it created)."""
+    boundary = admin("iam").create_policy(
+        PolicyName=unique("boundary"),
+        PolicyDocument=document(allow("sns:ListTopics")))["Policy"]["Arn"]
+    bounded, unbounded = role(admin, boundary=boundary), role(admin)
+    client = as_role(emulator, admin, role(admin, allow(
+        "iam:PutRolePolicy", [bounded, unbounded],
+        StringEquals={"iam:PermissionsBoundary": boundary})))
+    put = {"PolicyName": "p", "PolicyDocument": document(allow("sns:ListTopics"))}
+    client("iam").put_role_policy(RoleName=bounded.split("/")[-1], **put)
+    assert "iam:PutRolePolicy" in denied(
+        lambda: client("iam").put_role_policy(RoleName=unbounded.split("/")[-1], **put))
+
+
+def test_kms_request_and_resource_tags(emulator, admin):
+    """KMS spells tags TagKey/TagValue; a key is told apart by its tags (its id is AWS's)."""
+    client = as_role(emulator, admin, role(
+        admin, allow(["kms:CreateKey", "kms:TagResource"],
+                     StringEquals={"aws:RequestTag/Environment": "uat"}),
+        allow("kms:EnableKeyRotation", f"arn:aws:kms:{REGION}:{ACCOUNT}:key/*",
+              StringEquals={"aws:ResourceTag/Environment": "uat"})))("kms")
+    ours = client.create_key(Tags=[{"TagKey": "Environment", "TagValue": "uat"}])
+    client.enable_key_rotation(KeyId=ours["KeyMetadata"]["KeyId"])
+    assert "kms:CreateKey" in denied(lambda: client.create_key(
+        Tags=[{"TagKey": "Environment", "TagValue": "prod"}]))
+    theirs = admin("kms").create_key(Tags=[{"TagKey": "Environment", "TagValue": "prod"}])
+    assert "kms:EnableKeyRotation" in denied(
+        lambda: client.enable_key_rotation(KeyId=theirs["KeyMetadata"]["KeyId"]))
+
+
+def test_target_group_resource_tags(emulator, admin):
+    vpc = admin("ec2").create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+
+    def group(environment):
+        return admin("elbv2").create_target_group(
+            Name=unique("tg"), Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip",
+            Tags=[{"Key": "Environment", "Value": environment}])["TargetGroups"][0][
+            "TargetGroupArn"]
+
+    ours, theirs = group("uat"), group("prod")
+    client = as_role(emulator, admin, role(admin, allow(
+        "elasticloadbalancing:ModifyTargetGroupAttributes",
+        StringEquals={"aws:ResourceTag/Environment": "uat"})))("elbv2")
+    attributes = [{"Key": "deregistration_delay.timeout_seconds", "Value": "30"}]
+    client.modify_target_group_attributes(TargetGroupArn=ours, Attributes=attributes)
+    assert "ModifyTargetGroupAttributes" in denied(lambda: client.modify_target_group_attributes(
+        TargetGroupArn=theirs, Attributes=attributes))
+
+
+def test_a_kms_key_policy_that_does_not_delegate_to_the_account_refuses(emulator, admin):
+    client = as_role(emulator, admin, role(admin, allow("kms:EnableKeyRotation")))("kms")
+    delegating = admin("kms").create_key()["KeyMetadata"]["KeyId"]  # moto's default policy
+    client.enable_key_rotation(KeyId=delegating)
+    closed = admin("kms").create_key(Policy=document({
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/someone-else"},
+        "Action": "kms:*", "Resource": "*"}), BypassPolicyLockoutSafetyCheck=True)
+    assert "kms:EnableKeyRotation" in denied(
+        lambda: client.enable_key_rotation(KeyId=closed["KeyMetadata"]["KeyId"]))

@@ -39,6 +39,12 @@ def arns(service, action, params, **keys):
      [P.format("codedeploy", "deploymentgroup:web/blue")]),
     ("iam", "CreateRole", {"RoleName": "web-task"}, ["arn:aws:iam::123456789012:role/web-task"]),
     ("ec2", "DescribeVpcs", {}, ["*"]),
+    # the tag calls of SSM name the resource's type: a parameter, not a maintenance window
+    ("ssm", "ListTagsForResource", {"ResourceType": "Parameter", "ResourceId": "/a/b"},
+     [P.format("ssm", "parameter/a/b")]),
+    # an alias is authorized as ...:alias/<name> (AliasName is alias/<name>) and on its key
+    ("kms", "CreateAlias", {"AliasName": "alias/web-alarms", "TargetKeyId": "1234"},
+     [P.format("kms", "alias/web-alarms"), P.format("kms", "key/1234")]),
 ])
 def test_arns_from_parameters(service, action, params, expected):
     resolve = {"RoleNameWithPath": params["RoleName"]} if "RoleName" in params else None

@@ -15,7 +15,8 @@ MaxSessionDuration). Here, before moto handles a request:
 - every other request: its action (moto's operation name; S3's IAM action), the resource ARNs
   built from its parameters (arns.py, the Service Authorization Reference's ARN patterns) and
   its condition keys (aws:PrincipalArn, aws:RequestedRegion, aws:SecureTransport=true,
-  aws:RequestTag/*, aws:TagKeys, iam:PolicyARN, iam:PermissionsBoundary, iam:PassedToService,
+  aws:RequestTag/*, aws:TagKeys, aws:ResourceTag/* (load balancing resources and KMS keys
+  only), iam:PolicyARN, iam:PermissionsBoundary, iam:PassedToService,
   iam:AWSServiceName, s3:prefix, s3:delimiter, s3:if-none-match) are evaluated against the
   role's inline and attached managed policies, its permissions boundary and the session
   policy, by @cloud-copilot/iam-simulate (npm, AGPL-3.0: a dev dependency, run as one node
@@ -36,7 +37,8 @@ The administrator's AssumeRole is evaluated as the account's root with full iden
 permissions (its trust policy still decides). Verdicts are cached per principal, policies,
 request and context, so time keys (aws:CurrentTime, aws:EpochTime) are not set.
 
-Not checked: resource-based policies (bucket, key, topic policies), aws:ResourceTag/*, SCPs,
+Not checked: resource-based policies other than KMS key policies (bucket, topic policies),
+other aws:ResourceTag/*, SCPs,
 kms:ViaService (grants ECR asks KMS for), role chaining's one-hour limit, request signatures and
 the token's signature, and resources whose ARN the builder cannot tell (evaluated with
 arns.UNRESOLVED, so only a wildcard allows them, and logged).

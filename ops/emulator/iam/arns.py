@@ -26,7 +26,7 @@ _CREATES = re.compile(r"^(Create|Register|Put|Allocate|Run|Import|Copy)")
 # Variable -> parameter names that fill it, where the API spells it differently.
 ALIASES = {
     "LoadBalancerName": ("Name",), "TargetGroupName": ("Name",), "TopicName": ("Name",),
-    "ParameterNameWithoutLeadingSlash": ("Name", "Names"),
+    "ParameterNameWithoutLeadingSlash": ("Name", "Names", "ResourceId"),
     "AlarmName": ("AlarmNames",), "DashboardName": ("DashboardNames",),
     "LogGroupName": ("logGroupName", "logGroupIdentifier"),
     "TaskDefinitionFamilyName": ("family", "taskDefinition"),
@@ -34,6 +34,7 @@ ALIASES = {
     "RoleNameWithPath": ("RoleName",), "PolicyNameWithPath": ("PolicyName",),
     "SecurityGroupId": ("GroupId",), "ResourceId": ("ResourceId",),
     "RepositoryName": ("repositoryName",),
+    "Alias": ("AliasName",), "KeyId": ("TargetKeyId",),  # KMS's CreateAlias, UpdateAlias
 }
 
 
@@ -59,6 +60,11 @@ def action_reference(action: str) -> dict[str, Any] | None:
     """The reference's entry for "service:Action" (resourceTypes, conditionKeys), or None."""
     service, name = action.split(":", 1)
     return _service(service)[0].get(name.lower())
+
+
+def resource_type_condition_keys(service: str, resource_type: str) -> list[str]:
+    """The condition keys the reference lists for one of `service`'s resource types."""
+    return _service(service)[1].get(resource_type.lower(), {}).get("conditionKeys", [])
 
 
 def resource_patterns(service: str, action: str, variant: str = "") -> list[tuple[str, str, bool]]:
@@ -109,6 +115,8 @@ def _values(variable: str, params: dict[str, Any]) -> list[str] | None:
             continue
         if variable == "ParameterNameWithoutLeadingSlash":
             values = [v.lstrip("/") for v in values]
+        elif variable == "Alias":  # AliasName is alias/<name>; the ARN is ...:alias/<name>
+            values = [v.removeprefix("alias/") for v in values]
         elif variable == "TaskDefinitionFamilyName":
             values = [v.rsplit("/", 1)[-1].split(":")[0] for v in values]
         elif any(v.startswith("arn:") for v in values):
@@ -160,6 +168,10 @@ def build(service: str, action: str, params: dict[str, Any], partition: str, reg
     patterns = resource_patterns(service, action, variant)
     if not patterns:
         return ["*"], []
+    if service == "ssm" and params.get("ResourceType"):  # the tag calls name the type
+        wanted = str(params["ResourceType"]).lower()
+        patterns = [found for found in patterns
+                    if found[0].replace("-", "") == wanted] or patterns
     if variant == "elbv2" and str(params.get("Type", "")).lower() == "network":
         patterns.sort(key=lambda found: found[0] != "loadbalancer/net/")
     fixed = {"Partition": partition, "Region": region, "Account": account, **(resolve or {})}

@@ -183,13 +183,20 @@ class Enforcer:
         region, account = response.region, principal["account"]
         partition = "aws"
         params = _known_by_id(prefix, params, account, region)
-        resolve = self._resolve(prefix, action, params, account)
+        resolve = self._resolve(prefix, action, params, account, region)
         resources, missing = arns.build(prefix, action, params, partition, region, account,
                                         resolve, variant=response.service_name)
         self.gaps.update(missing)
         context = _request_context(prefix, action, params)
+        if prefix == "iam" and "iam:PermissionsBoundary" not in context and params.get("RoleName"):
+            # On an existing role (PutRolePolicy, AttachRolePolicy, ...) the key is the boundary
+            # the role has (IAM User Guide, "IAM and AWS STS condition context keys").
+            boundary = _role_boundary(account, str(params["RoleName"]))
+            if boundary:
+                context = {**context, "iam:PermissionsBoundary": boundary}
         for resource in resources:
-            yield f"{prefix}:{action}", resource, context
+            yield f"{prefix}:{action}", resource, {**context,
+                                                   **_resource_tags(resource, account, region)}
         passed = PASSES_ROLE.get((prefix, action))
         if passed:
             for name in passed[0]:
@@ -210,7 +217,8 @@ class Enforcer:
                     yield alarm_action, alarm, {}
 
     @staticmethod
-    def _resolve(prefix: str, action: str, params: dict[str, Any], account: str) -> dict:
+    def _resolve(prefix: str, action: str, params: dict[str, Any], account: str,
+                 region: str = "") -> dict:
         resolve: dict[str, str] = {}
         if prefix == "ecs":
             if arns._values("ClusterName", params) is None:
@@ -229,6 +237,10 @@ class Enforcer:
             resolve["ParameterNameWithoutLeadingSlash"] = str(params.get("ResourceId")).lstrip("/")
         if prefix == "iam" and params.get("PolicyArn"):
             resolve["PolicyNameWithPath"] = params["PolicyArn"].split(":policy/", 1)[-1]
+        if prefix == "kms" and params.get("AliasName") and not params.get("TargetKeyId"):
+            key_id = _alias_target(account, region, str(params["AliasName"]))
+            if key_id:  # DeleteAlias is authorized on the alias and on the key it names
+                resolve["KeyId"] = key_id
         return resolve
 
     # -- verdicts -------------------------------------------------------------------------
@@ -246,15 +258,17 @@ class Enforcer:
         for action, resource, context in checks:
             started = time.perf_counter()
             full = {**base, **context}
+            key_policy = _key_policy(resource, principal["account"], region)
             key = (principal["arn"], policies_key, str(principal["session"]), action, resource,
-                   json.dumps(full, sort_keys=True))
+                   json.dumps(full, sort_keys=True), key_policy)
             verdict = self._verdicts.get(key)
             if verdict is None:
                 relevant = {name: policy for name, text in identity.items()
                             if (policy := _for_action(text, action)) is not None}
                 verdict = self.evaluator.evaluate(principal["arn"], action, resource,
                                                   principal["account"], full, relevant,
-                                                  boundary, session)
+                                                  boundary, session,
+                                                  _document(key_policy) if key_policy else None)
                 if len(self._verdicts) > 20000:
                     self._verdicts.clear()
                 self._verdicts[key] = verdict
@@ -434,6 +448,54 @@ def _role_id(iam: Any, name: str) -> str | None:
     return None
 
 
+def _resource_tags(resource: str, account: str, region: str) -> dict[str, str]:
+    """aws:ResourceTag/<key> of an existing load balancing resource or KMS key (the resources
+    CI policies tell apart by tag: their names or ids are AWS's)."""
+    tags: dict[str, str] = {}
+    if resource.startswith("arn:") and ":elasticloadbalancing:" in resource:
+        from moto.elbv2.models import elbv2_backends
+
+        tags = elbv2_backends[account][region].tagging_service.get_tag_dict_for_resource(
+            resource)
+    elif resource.startswith("arn:") and ":kms:" in resource and ":key/" in resource:
+        from moto.kms.models import kms_backends
+
+        backend = kms_backends[account][region]
+        key_id = resource.rsplit("/", 1)[-1]
+        if key_id in backend.keys:
+            tags = {tag["TagKey"]: tag["TagValue"]
+                    for tag in backend.list_resource_tags(key_id)["Tags"]}
+    return {f"aws:ResourceTag/{key}": value for key, value in tags.items()}
+
+
+def _alias_target(account: str, region: str, alias: str) -> str | None:
+    from moto.kms.models import kms_backends
+
+    backend = kms_backends[account][region]
+    return next((key_id for key_id, aliases in backend.key_to_aliases.items()
+                 if alias in aliases), None)
+
+
+def _key_policy(resource: str, account: str, region: str) -> str | None:
+    """The key policy of an existing KMS key: KMS allows nothing its key policy does not (the
+    account's IAM policies count only where it delegates to the account)."""
+    if not (resource.startswith("arn:") and ":kms:" in resource and ":key/" in resource):
+        return None
+    from moto.kms.models import kms_backends
+
+    key = kms_backends[account][region].keys.get(resource.rsplit("/", 1)[-1])
+    return key.policy if key is not None else None
+
+
+def _role_boundary(account: str, name: str) -> str | None:
+    from moto.iam.models import iam_backends
+
+    for role in list(iam_backends[account]["aws"].roles.values()):
+        if role.name == name:
+            return role.permissions_boundary_arn
+    return None
+
+
 def _linked_role_exists(account: str, service: str) -> bool:
     from moto.iam.models import iam_backends
 
@@ -473,9 +535,10 @@ def _tags(params: dict[str, Any]) -> dict[str, str]:
     result = {}
     for tag in tags if isinstance(tags, list) else []:
         if isinstance(tag, dict):
-            key = tag.get("Key", tag.get("key"))
+            key = tag.get("Key", tag.get("key", tag.get("TagKey")))  # TagKey: KMS's
             if key is not None:
-                result[str(key)] = str(tag.get("Value", tag.get("value", "")))
+                result[str(key)] = str(tag.get("Value", tag.get("value",
+                                                                tag.get("TagValue", ""))))
     return result
 
 
