@@ -75,10 +75,6 @@ def test_the_first_deploy_creates_the_blue_green_service_under_the_deploy_role(
     assert group
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "after the first blue/green release the smoke step gets HTTP 502 from "
-    "tests/fake_load_balancer.py (the later release's smoke passes): the stand-in does not yet "
-    "find what serves the shifted listener"))
 def test_the_first_deploy_passes_its_smoke_check(first_deploy):
     assert first_deploy.conclusion == "success", first_deploy.failure()
 

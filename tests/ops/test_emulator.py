@@ -763,6 +763,15 @@ def test_codedeploy_alarm_during_the_shift_stops_and_rolls_back(client, monkeypa
     assert weights(client, stack["production"], stack) == {"blue": 100}
 
 
+def primary_task_set(client, cluster: str, name: str, stack: dict) -> tuple[str, str]:
+    """(task definition, target group color) of the service's PRIMARY task set."""
+    (task_set,) = [one for one in describe_service(client, cluster, name)["taskSets"]
+                   if one["status"] == "PRIMARY"]
+    colors = {group["TargetGroupArn"]: color for color, group in stack["groups"].items()}
+    (balancer,) = task_set["loadBalancers"]
+    return task_set["taskDefinition"], colors[balancer["targetGroupArn"]]
+
+
 def test_codedeploy_stop_during_the_termination_wait_rolls_back(client, monkeypatch):
     monkeypatch.setenv("EMULATOR_TIME_SCALE", "0.002")
     codedeploy, stack = client("codedeploy"), load_balanced(client, "10.94")
@@ -773,6 +782,8 @@ def test_codedeploy_stop_during_the_termination_wait_rolls_back(client, monkeypa
           lambda info: info["instanceTerminationWaitTimeStarted"])
     assert weights(client, stack["production"], stack) == {"green": 100}
     assert describe_service(client, cluster, name)["taskDefinition"] == second
+    # As ECS reports a CODE_DEPLOY service: production's task set, on the target group it serves.
+    assert primary_task_set(client, cluster, name, stack) == (second, "green")
 
     assert codedeploy.stop_deployment(deploymentId=deployment, autoRollbackEnabled=True)[
         "status"] == "Succeeded"
@@ -780,6 +791,7 @@ def test_codedeploy_stop_during_the_termination_wait_rolls_back(client, monkeypa
     assert (info["status"], info["errorInformation"]["code"]) == ("Stopped", "MANUAL_STOP")
     assert weights(client, stack["production"], stack) == {"blue": 100}
     assert describe_service(client, cluster, name)["taskDefinition"] == first
+    assert primary_task_set(client, cluster, name, stack) == (first, "blue")
     with pytest.raises(ClientError) as error:
         codedeploy.stop_deployment(deploymentId=deployment)
     assert error.value.response["Error"]["Code"] == "DeploymentAlreadyCompletedException"

@@ -357,6 +357,17 @@ def run_ecs_deployments() -> None:
         route(backend, rollout.production_listeners, {
             rollout.original_group.arn: 100 - weight, rollout.replacement_group.arn: weight})
 
+    def primary_task_set(ecs_backend, service, task_definition: str, group) -> None:
+        """The task set production runs on (DescribeServices' taskSets, as ECS reports a
+        CODE_DEPLOY service): `task_definition` behind `group`, the service's container."""
+        balancers = [dict(service.load_balancers[0], targetGroupArn=group.arn)] \
+            if group is not None and service.load_balancers else []
+        created = ecs_backend.create_task_set(
+            service.name, service.cluster_name, task_definition, load_balancers=balancers,
+            launch_type="FARGATE")
+        created.status = "PRIMARY"
+        service.task_sets[:] = [created]
+
     def end(backend, deployment, status: str, code: str, message: str, seconds: float,
             rollback: bool) -> None:
         rollout: EcsRollout = deployment.ops_rollout
@@ -378,6 +389,8 @@ def run_ecs_deployments() -> None:
             if rollout.shifted:
                 service = ecs(backend)._get_service(rollout.cluster, rollout.service)
                 service.task_definition = rollout.original_task_definition
+                primary_task_set(ecs(backend), service, rollout.original_task_definition,
+                                 rollout.original_group)
                 service_event(service, f"(CodeDeploy deployment {deployment.deployment_id}) "
                                        "rolled production traffic back to the original task "
                                        "set.")
@@ -429,6 +442,8 @@ def run_ecs_deployments() -> None:
             service.task_definition = ecs_backend.describe_task_definition(
                 rollout.task_definition).arn
             service.running_count, service.pending_count = service.desired_count, 0
+            primary_task_set(ecs_backend, service, service.task_definition,
+                             rollout.replacement_group)
             deployment.instance_termination_wait_time_started = True
             deployment.deployment_overview.update(InProgress=0, Succeeded=1)
             service_event(service, f"(CodeDeploy deployment {deployment.deployment_id}) "
