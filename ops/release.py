@@ -139,7 +139,9 @@ class Image:
 
     @property
     def label(self) -> str:
-        return f"{', '.join(self.tags) or 'untagged'} ({self.digest[:19]})"
+        # The release-<env>-<time> tags are bookkeeping for the lifecycle rule, not names.
+        names = [tag for tag in self.tags if not tag.startswith(RELEASE_TAG_PREFIX)]
+        return f"{', '.join(names) or 'untagged'} ({self.digest[:19]})"
 
 
 def _code(error: ClientError) -> str:

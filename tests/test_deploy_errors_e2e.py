@@ -91,7 +91,9 @@ def test_a_bootstrap_interrupted_after_its_bucket_whose_local_state_is_gone_reco
 
     uat = environments["uat"]
     lost = dataclasses.replace(
-        uat, name="lost", network=dataclasses.replace(uat.network, vpc_name="lost-vpc"),
+        # A project of its own: its ECR repository is not the one other modules' uat makes.
+        uat, name="lost", project="lost", network=dataclasses.replace(uat.network,
+                                                                      vpc_name="lost-vpc"),
         state=dataclasses.replace(uat.state, bucket="hello-world-lost-tfstate"))
     deployment = _synth_variant(tmp_path, lost)
     config = json.loads((deployment.stack_dir("state-lost") / "cdk.tf.json").read_text())

@@ -245,10 +245,8 @@ def test_a_failing_rollout_is_rolled_back(envs, images, capsys, monkeypatch):
     # What the release saw depends on when it polled: the FAILED deployment, or (the rollback
     # already done) ECS's event saying why.
     again = f"; the version of record is {reference(envs, images['v2'])} again\n"
-    assert err in (
-        "rolled back: relroll: ECS deployment circuit breaker: tasks failed to start" + again,
-        "rolled back: relroll: ECS failed the deployment: tasks failed to start; the service "
-        f"went back to {roll.service()['taskDefinition'].split('/')[-1]}" + again), err
+    assert err.startswith("rolled back: relroll: ") and err.endswith(again), err
+    assert "tasks failed to start" in err, err
     assert roll.record() == reference(envs, images["v2"])
     assert roll.image_running() == reference(envs, images["v2"])
     assert roll.plan_exit_code()[0] == 0

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import aws
-from tests.test_workflow_runs_e2e import enforcing  # noqa: F401 (a fixture, shared)
-from tests.test_workflow_runs_e2e import RUN, commit, refusals, started_project
+from helpers import aws
+from test_workflow_runs_e2e import enforcing  # noqa: F401 (a fixture, shared)
+from test_workflow_runs_e2e import RUN, commit, refusals, started_project
 
 pytestmark = pytest.mark.e2e
 BLUE_GREEN = "\n[service.blue_green]\nenabled = true\ntest_listener_port = 8080\n"

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from tests import workflow_runner
-from tests.fake_github import FakeGitHub
-from tests.workflow_expressions import Evaluator, ExpressionError, condition, interpolate
-from tests.workflow_runner import Runner, Unsupported, expand_matrix, read_commands_file
+import workflow_runner
+from fake_github import FakeGitHub
+from workflow_expressions import Evaluator, ExpressionError, condition, interpolate
+from workflow_runner import Runner, Unsupported, expand_matrix, read_commands_file
 
 ROOT = Path(__file__).resolve().parent.parent
 REPO = "acme/app"
@@ -566,7 +566,7 @@ class Emulated:
     ("crccheck/hello-world:latest", False),
 ])
 def test_the_smoke_check_sees_the_version_the_service_runs(image, passes):
-    from tests.fake_load_balancer import FakeLoadBalancers
+    from fake_load_balancer import FakeLoadBalancers
 
     with FakeLoadBalancers(lambda service: Emulated(image)) as balancers:
         env = {**os.environ, "HTTP_PROXY": balancers.url, "NO_PROXY": "127.0.0.1,localhost"}

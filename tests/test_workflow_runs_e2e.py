@@ -32,10 +32,10 @@ from pathlib import Path
 import pytest
 
 from constructs_lib.config import RELEASE_TAG_PREFIX, github_variable, load_environments
-from tests.fake_github import FakeGitHub
-from tests.fake_load_balancer import FakeLoadBalancers
-from tests.helpers import aws
-from tests.workflow_runner import Runner
+from fake_github import FakeGitHub
+from fake_load_balancer import FakeLoadBalancers
+from helpers import aws
+from workflow_runner import Runner
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parent.parent

@@ -75,7 +75,7 @@ from typing import Any, Callable, Iterable
 import yaml
 
 from ops.emulator.iam import GITHUB_ISSUER, mint_token, web_identity_environment
-from tests.workflow_expressions import (Evaluator, ExpressionError, condition, interpolate,
+from workflow_expressions import (Evaluator, ExpressionError, condition, interpolate,
                                         to_string)
 
 DEFAULT_SHELL = "bash -e {0}"

@@ -47,9 +47,13 @@ def admin(emulator):
         return boto3.client(service, region_name=REGION, endpoint_url=emulator.endpoint_url,
                             aws_access_key_id="testing", aws_secret_access_key="testing")
     admin_iam = make("iam")
-    admin_iam.create_open_id_connect_provider(
-        Url="https://token.actions.githubusercontent.com", ClientIDList=["sts.amazonaws.com"],
-        ThumbprintList=["6938fd4d98bab03faadb97b34396831e3780aea1"])
+    try:  # the session's emulator: another module may have made the account's provider
+        admin_iam.create_open_id_connect_provider(
+            Url="https://token.actions.githubusercontent.com",
+            ClientIDList=["sts.amazonaws.com"],
+            ThumbprintList=["6938fd4d98bab03faadb97b34396831e3780aea1"])
+    except admin_iam.exceptions.EntityAlreadyExistsException:
+        pass
     return make
 
 
