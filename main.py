@@ -12,7 +12,7 @@ import sys
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 
-from constructs_lib.config import (ConfigError, environments_dir, load_environments,  # noqa: E402
+from config import (ConfigError, environments_dir, load_environments,  # noqa: E402
                                    select_environments)
 
 

@@ -12,7 +12,7 @@ from cdktf_cdktf_provider_aws.codedeploy_deployment_group import (
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 
-from .config import TRAFFIC_SHIFTS
+from config import TRAFFIC_SHIFTS
 from .iam import assume_role_policy
 
 

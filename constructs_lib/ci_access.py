@@ -16,7 +16,7 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 
-from .config import CI_SESSION_SECONDS, GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST
+from config import CI_SESSION_SECONDS, GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST
 from .iam import policy_document
 
 

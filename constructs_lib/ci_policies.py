@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 from .alarm_set import ALARM_NAMES
 from .ci_access import CiRole
-from .config import EnvironmentConfig
+from config import EnvironmentConfig
 
 # The service each role the app and network stacks create is passed to (by its Names field).
 PASSED_TO = {"task_role": "ecs-tasks.amazonaws.com", "execution_role": "ecs-tasks.amazonaws.com",

@@ -20,7 +20,7 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 
-from .config import ScalingConfig
+from config import ScalingConfig
 from .iam import assume_role_policy, policy_document
 from .json_document import json_document
 from .load_balancer import ANYWHERE

@@ -6,7 +6,7 @@ from constructs import Construct
 from cdktf_cdktf_provider_aws.ecr_lifecycle_policy import EcrLifecyclePolicy
 from cdktf_cdktf_provider_aws.ecr_repository import EcrRepository, EcrRepositoryEncryptionConfiguration
 
-from .config import RELEASE_TAG_PREFIX
+from config import RELEASE_TAG_PREFIX
 from .json_document import json_document
 
 

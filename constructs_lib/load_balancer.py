@@ -12,7 +12,7 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 
 from .access_logs import AccessLogBucket
-from .config import HealthCheckConfig
+from config import HealthCheckConfig
 
 ANYWHERE = "0.0.0.0/0"
 HTTPS_PORT = 443

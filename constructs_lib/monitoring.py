@@ -17,7 +17,7 @@ from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 
 from .alarm_set import METRIC_ALARMS, TASKS_BELOW_DESIRED, Alarm
-from .config import AlarmsConfig
+from config import AlarmsConfig
 from .iam import policy_document
 from .json_document import json_document
 

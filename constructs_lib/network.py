@@ -13,7 +13,7 @@ from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociati
 from cdktf_cdktf_provider_aws.subnet import Subnet
 from cdktf_cdktf_provider_aws.vpc import Vpc
 
-from .config import NetworkConfig
+from config import NetworkConfig
 from .flow_logs import VpcFlowLogs
 from .vpc_endpoints import VpcEndpoints
 

@@ -14,7 +14,7 @@ from cdktf_cdktf_provider_aws.ecr_pull_through_cache_rule import EcrPullThroughC
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 
 from .cdktf_hcl import repaired
-from .config import (ADOPT_REPOSITORY_VARIABLE, EnvironmentConfig, ci_role_output,
+from config import (ADOPT_REPOSITORY_VARIABLE, EnvironmentConfig, ci_role_output,
                      image_reference)
 from .alarm_set import ROLLBACK_ALARMS
 from .ci_access import CiAccess, CiAccessProps

@@ -16,7 +16,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
 from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA
 
-from .config import StateConfig
+from config import StateConfig
 from .iam import policy_document
 from .private_bucket import deny_insecure_transport, make_private
 

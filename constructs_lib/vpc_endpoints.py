@@ -7,7 +7,7 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 
-from .config import INTERFACE_ENDPOINT_SERVICES
+from config import INTERFACE_ENDPOINT_SERVICES
 
 
 class VpcEndpoints(Construct):

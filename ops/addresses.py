@@ -17,7 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-from constructs_lib.config import ConfigError, environments_dir, load_environments
+from config import ConfigError, environments_dir, load_environments
 from ops.deploy import OUTDIR, synthesize
 
 

@@ -38,7 +38,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from constructs_lib.config import ConfigError, environments_dir, EnvironmentConfig, load_environments, \
+from config import ConfigError, environments_dir, EnvironmentConfig, load_environments, \
     select_environments
 from ops.deploy import OUTDIR, Deployment, DeployError, add_environment_options, \
     select_stacks, synthesize, terraform_environment

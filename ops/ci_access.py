@@ -20,7 +20,7 @@ import argparse
 import os
 import sys
 
-from constructs_lib.config import (CI_ROLES, ConfigError, EnvironmentConfig, ci_role_output,
+from config import (CI_ROLES, ConfigError, EnvironmentConfig, ci_role_output,
                                    environments_dir, github_variable, load_environments,
                                    select_environments)
 from ops.deploy import Deployment, DeployError, synthesize, terraform_environment

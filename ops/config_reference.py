@@ -1,5 +1,5 @@
 """The configuration reference in docs/configuration.md, written from the config dataclasses'
-own field comments (constructs_lib/config.py), so the documented keys, types and defaults cannot
+own field comments (config/__init__.py), so the documented keys, types and defaults cannot
 drift from the code: `python -m ops.config_reference` (or `make docs`) rewrites the table between
 the markers; tests/test_config_reference.py fails while the committed file differs.
 
@@ -18,7 +18,7 @@ import typing
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from constructs_lib import config
+import config
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "configuration.md"
@@ -111,7 +111,7 @@ def rows(cls=config.EnvironmentConfig, prefix: str = "",
             continue
         description = comments.get((cls.__name__, f.name), "")
         if not description:
-            raise ReferenceError(f"constructs_lib/config.py: {cls.__name__}.{f.name} has no "
+            raise ReferenceError(f"config/__init__.py: {cls.__name__}.{f.name} has no "
                                  "comment; write what it controls as a comment on or above it")
         if cls is config.EnvironmentConfig and f.name == "name":
             yield "(file name)", _type(hint), "the file name", _markdown(description)

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from constructs_lib.config import ConfigError, environments_dir, EnvironmentConfig, load_environments, \
+from config import ConfigError, environments_dir, EnvironmentConfig, load_environments, \
     select_environments
 from ops.inventory import (Inventory, from_synthesized, inventory, load_stacks, merge, plan_sides,
                            synthesized_side)

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, NamedTuple
 
-from constructs_lib.config import (ADOPT_REPOSITORY_VARIABLE, ConfigError, environments_dir,
+from config import (ADOPT_REPOSITORY_VARIABLE, ConfigError, environments_dir,
                                    EnvironmentConfig, load_environments, select_environments)
 from ops import emulator
 from ops.aws import target_environment

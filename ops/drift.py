@@ -19,7 +19,7 @@ import os
 import sys
 from pathlib import Path
 
-from constructs_lib.config import ConfigError, environments_dir, EnvironmentConfig, load_environments, \
+from config import ConfigError, environments_dir, EnvironmentConfig, load_environments, \
     select_environments
 from ops.github import GitHub, GitHubError, report
 from ops.plan import analyse

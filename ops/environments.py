@@ -20,7 +20,7 @@ import os
 import sys
 from pathlib import Path
 
-from constructs_lib.config import (ConfigError, delivery_order, environments_dir, github_variable,
+from config import (ConfigError, delivery_order, environments_dir, github_variable,
                                    load_environments)
 
 

@@ -35,7 +35,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from constructs_lib.config import ConfigError
+from config import ConfigError
 
 
 class GitHubError(Exception):
@@ -131,7 +131,7 @@ def compare_with_review(github_of, environment: str, commit: str, plans: Path,
     """What deploy.yml's plan job checks before any apply: the plans in `plans` plan the changes
     the merged pull request of `commit` showed (ops.plan.differences). Returns the Markdown to
     report; raises Refused (its first line the reason, then the differences)."""
-    from constructs_lib.config import environments_dir, load_environments, select_environments
+    from config import environments_dir, load_environments, select_environments
     from ops import plan  # here: `comment` needs no Terraform tooling
     from ops.apply import ci_stacks
 

@@ -23,7 +23,7 @@ import shlex
 import subprocess
 import sys
 
-from constructs_lib.config import (ConfigError, EnvironmentConfig, environments_dir,
+from config import (ConfigError, EnvironmentConfig, environments_dir,
                                    load_environments, select_environments)
 from ops.aws import client, target_environment
 from ops.terraform import ROOT

@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from constructs_lib.json_document import decode
-from constructs_lib.config import (ConfigError, EnvironmentConfig, environments_dir,
+from config import (ConfigError, EnvironmentConfig, environments_dir,
                                    load_environments, select_environments)
 from ops.deploy import (OUTDIR, PREVIEW_PLACEHOLDER, DependencyMissing, Deployment, DeployError,
                         StateBucketMissing, synthesize, terraform_environment)

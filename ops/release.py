@@ -54,7 +54,7 @@ from typing import Callable, Iterator
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from constructs_lib.config import (RELEASE_TAG_PREFIX, TRAFFIC_SHIFTS, ConfigError,
+from config import (RELEASE_TAG_PREFIX, TRAFFIC_SHIFTS, ConfigError,
                                    EnvironmentConfig, delivery_order, environments_dir,
                                    load_environments,
                                    select_environments)
@@ -703,7 +703,7 @@ STATUS_COLUMNS = ("env", "version", "revision", "tasks", "state", "released")
 
 
 def in_deploy_order(targets: list[Target]) -> list[Target]:
-    """`targets` in deploy order (constructs_lib.config.delivery_order); a promotion from an
+    """`targets` in deploy order (config.delivery_order); a promotion from an
     environment not among them does not order them."""
     names = {target.name for target in targets}
     alone = [env if env.delivery.promote_from in names else dataclasses.replace(

@@ -27,7 +27,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from constructs_lib.config import (ConfigError, ServiceConfig, environments_dir,
+from config import (ConfigError, ServiceConfig, environments_dir,
                                    load_environments, select_environments)
 from ops.deploy import Deployment, DeployError, add_environment_options, \
     terraform_environment

@@ -28,7 +28,7 @@ import zipfile
 from pathlib import Path
 from typing import Callable, Mapping, NamedTuple
 
-from constructs_lib.config import ConfigError
+from config import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 # Terraform CLI config for the machine's mirror; the template of the config for any other one.

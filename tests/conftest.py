@@ -50,7 +50,7 @@ import cdktf  # noqa: E402
 # (~1 s per importing module, ~8 s of every session).
 cdktf.Testing.__test__ = False
 
-from constructs_lib.config import load_environments  # noqa: E402
+from config import load_environments  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENT_NAMES = ("uat", "prod")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from constructs_lib.config import CiConfig, ci_role_output
+from config import CiConfig, ci_role_output
 from constructs_lib.json_document import decode
 from ops.emulator.iam.arns import action_reference
 from ops.emulator.iam.evaluator import evaluate, web_identity_context, with_standin_keys
@@ -292,7 +292,7 @@ def test_two_owners_of_the_oidc_provider_in_one_account_fail(tmp_path):
 ])
 def test_one_owner_per_account_loads(tmp_path, uat_ci, prod_ci):
     ci = '\n[ci]\ngithub_repository = "acme/x"\n'
-    from constructs_lib.config import load_environments
+    from config import load_environments
     (tmp_path / "uat.toml").write_text(UAT + ci + uat_ci + "\n")
     (tmp_path / "prod.toml").write_text(PROD + ci + prod_ci + "\n")
     assert [env.ci.enabled for env in load_environments(tmp_path)] == [True, True]
@@ -431,7 +431,7 @@ def test_private_dns_endpoints_may_associate_their_hosted_zone(both, environment
 
 def test_ci_sessions_last_the_documented_time(uat_ci):
     """Item 11: one number for the roles and the workflows' role-duration-seconds."""
-    from constructs_lib.config import CI_SESSION_SECONDS
+    from config import CI_SESSION_SECONDS
 
     assert CI_SESSION_SECONDS == 3 * 3600
     _, state = uat_ci

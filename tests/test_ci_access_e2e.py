@@ -13,7 +13,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from constructs_lib.config import CiConfig
+from config import CiConfig
 from ops.ci_access import github_variables
 from ops.deploy import BOOTSTRAP_OVERRIDE, Deployment
 from ops import plan as ops_plan

@@ -1,4 +1,4 @@
-"""constructs_lib/config.py: loading, defaults, and one test per kind of bad input.
+"""config/__init__.py: loading, defaults, and one test per kind of bad input.
 
 Bad input is tested through main.py in a subprocess (it fails before cdktf loads, so these are
 fast): exit code 2, one line on stderr naming the file, the field, the value and what is allowed.
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from constructs_lib.config import (ConfigError, FieldError, NatGateways, NetworkConfig,
+from config import (ConfigError, FieldError, NatGateways, NetworkConfig,
                                    ScalingConfig, ServiceConfig, load_environment,
                                    load_environments, select_environments)
 

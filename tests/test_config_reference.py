@@ -6,7 +6,7 @@ import typing
 
 import pytest
 
-from constructs_lib import config
+import config
 from ops import config_reference
 
 
@@ -61,7 +61,7 @@ class Example:
         bare: int = 3
 
     with pytest.raises(config_reference.ReferenceError,
-                       match=r"^constructs_lib/config.py: Example.bare has no comment"):
+                       match=r"^config/__init__.py: Example.bare has no comment"):
         list(config_reference.rows(Example, comments=comments))
 
 

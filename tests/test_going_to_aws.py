@@ -31,7 +31,7 @@ from unittest import mock
 import pytest
 import yaml
 
-from constructs_lib.config import load_environments
+from config import load_environments
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "going-to-aws.md"

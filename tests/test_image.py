@@ -9,7 +9,7 @@ import sys
 import boto3
 import pytest
 
-from constructs_lib.config import load_environments
+from config import load_environments
 from ops import image
 from ops.terraform import ROOT
 

@@ -13,7 +13,7 @@ from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociati
 from cdktf_cdktf_provider_aws.subnet import Subnet
 from cdktf_cdktf_provider_aws.vpc import Vpc
 
-from constructs_lib.config import NatGateways
+from config import NatGateways
 from constructs_lib.network import Network
 from helpers import document, ref
 

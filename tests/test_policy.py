@@ -48,7 +48,7 @@ def gated(tmp_path_factory, environments) -> Path:
     """Every shipped stack, with CI access on where the config leaves it off (the first
     environment creates the OIDC provider, the others look it up), so the gate sees the roles."""
     import main
-    from constructs_lib.config import CiConfig
+    from config import CiConfig
 
     variants = [env if env.ci.enabled else dataclasses.replace(env, ci=CiConfig(
         github_repository="acme/hello-world", oidc_provider="lookup" if index else "create"))

@@ -14,7 +14,7 @@ from cdktf_cdktf_provider_aws.lb import Lb
 from cdktf_cdktf_provider_aws.lb_listener import LbListener
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 
-from constructs_lib.config import ALARM_NAMES, FieldError, ServiceConfig
+from config import ALARM_NAMES, FieldError, ServiceConfig
 from helpers import document, ref, synth_variant, with_service
 
 COMMIT = "3f9c2e1a7b4d"
@@ -315,7 +315,7 @@ def test_only_the_vpc_and_the_configured_cidrs_reach_the_test_listener(variants)
 
 
 def test_a_bad_test_listener_cidr_is_refused():
-    from constructs_lib.config import BlueGreenConfig
+    from config import BlueGreenConfig
     with pytest.raises(FieldError, match=r"test_listener_cidrs\[1\] = '10.0.0.1/8': an IPv4 "):
         BlueGreenConfig(test_listener_cidrs=("10.0.0.0/8", "10.0.0.1/8"))
 
@@ -369,7 +369,7 @@ def test_bad_service_settings_are_refused(settings, field, allowed):
 
 
 def test_blue_green_needs_a_second_listener_port():
-    from constructs_lib.config import BlueGreenConfig
+    from config import BlueGreenConfig
     with pytest.raises(FieldError, match="test_listener_port = 0: blue/green needs a second"):
         BlueGreenConfig(enabled=True)
     with pytest.raises(FieldError, match="must differ from the production listener"):
@@ -386,7 +386,7 @@ def test_blue_green_needs_a_second_listener_port():
     (dict(evaluation_minutes=0), "evaluation_minutes = 0: must be between 1 and 60"),
 ])
 def test_bad_alarm_thresholds_are_refused(settings, message):
-    from constructs_lib.config import AlarmsConfig
+    from config import AlarmsConfig
     with pytest.raises(FieldError) as error:
         AlarmsConfig(**settings)
     assert str(error.value) == message

@@ -126,7 +126,7 @@ def test_traffic_shift_minutes_come_from_the_codedeploy_config(shift, minutes):
 
 def test_a_blue_green_release_waits_for_the_shift_the_termination_wait_and_a_margin(
         environments):
-    from constructs_lib.config import BlueGreenConfig
+    from config import BlueGreenConfig
 
     slow = with_service(environments["uat"], blue_green=BlueGreenConfig(
         enabled=True, test_listener_port=8080, traffic_shift="linear_10_percent_every_3_minutes",
@@ -275,7 +275,7 @@ def test_a_release_tags_its_digest_for_the_lifecycle_policy_to_keep(environments
 
     import boto3
 
-    from constructs_lib.config import RELEASE_TAG_PREFIX
+    from config import RELEASE_TAG_PREFIX
     from ops.emulator.cli import put_test_image
 
     uat = dataclasses.replace(environments["uat"], project="tagged")

@@ -18,7 +18,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from constructs_lib.config import BlueGreenConfig
+from config import BlueGreenConfig
 from ops import release
 from ops.emulator import put_test_image
 from ops.release import Refused, Target

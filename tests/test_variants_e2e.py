@@ -18,7 +18,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from constructs_lib.config import BlueGreenConfig
+from config import BlueGreenConfig
 from ops.deploy import Deployment
 from helpers import with_service
 

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 
-from constructs_lib.config import RELEASE_TAG_PREFIX, github_variable, load_environments
+from config import RELEASE_TAG_PREFIX, github_variable, load_environments
 from fake_github import FakeGitHub
 from fake_load_balancer import FakeLoadBalancers
 from helpers import aws

@@ -361,9 +361,9 @@ def test_no_workflow_applies_a_state_stack(environments):
 
 
 def test_every_ci_session_lasts_the_roles_session_and_outlasts_its_job():
-    """role-duration-seconds is constructs_lib/config.py's CI_SESSION_SECONDS (the roles'
+    """role-duration-seconds is config/__init__.py's CI_SESSION_SECONDS (the roles'
     max_session_duration); a job stops before its credentials expire."""
-    from constructs_lib.config import CI_SESSION_SECONDS
+    from config import CI_SESSION_SECONDS
 
     assert CI_SESSION_SECONDS == 3 * 3600
     found = 0

@@ -1,4 +1,4 @@
-"""ops/environments.py and the delivery order it lists (constructs_lib/config.py,
+"""ops/environments.py and the delivery order it lists (config/__init__.py,
 `[delivery] promote_from`): order, validation with one line, exit 2."""
 
 import json
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from constructs_lib.config import ConfigError, load_environments
+from config import ConfigError, load_environments
 from ops import environments as listing
 
 ROOT = Path(__file__).resolve().parent.parent.parent

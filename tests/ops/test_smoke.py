@@ -196,7 +196,7 @@ def test_an_https_environment_is_checked_at_its_domain(environments):
 
 
 def test_https_without_a_domain_name_is_one_config_error(tmp_path, capsys, monkeypatch):
-    from constructs_lib.config import environments_dir
+    from config import environments_dir
 
     for source in environments_dir().glob("*.toml"):
         text = source.read_text()

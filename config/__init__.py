@@ -23,7 +23,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from .alarm_set import ALARM_NAMES  # noqa: F401 (read by the tools through the config)
+from constructs_lib.alarm_set import ALARM_NAMES  # noqa: F401 (read by the tools through the config)
 
 
 class FieldError(ValueError):
