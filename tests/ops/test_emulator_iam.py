@@ -10,7 +10,6 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from ops.emulator import Emulator
 from ops.emulator.iam import mint_token, read_denials, web_identity_environment
 
 REGION = "ap-south-1"
@@ -35,17 +34,13 @@ def allow(action, resource="*", **condition):
 
 
 @pytest.fixture(scope="module")
-def emulator(tmp_path_factory):
-    with Emulator(port=0, enforce_iam=True,
-                  denials_file=tmp_path_factory.mktemp("iam") / "denials.jsonl") as running:
-        yield running
+def emulator(enforcing_emulator):
+    return enforcing_emulator
 
 
 @pytest.fixture(scope="module")
-def admin(emulator):
-    def make(service):
-        return boto3.client(service, region_name=REGION, endpoint_url=emulator.endpoint_url,
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
+def admin(admin_client):
+    make = admin_client
     admin_iam = make("iam")
     try:  # the session's emulator: another module may have made the account's provider
         admin_iam.create_open_id_connect_provider(

@@ -293,6 +293,28 @@ class Enforcer:
                     stream.write(json.dumps(denial) + "\n")
 
     # -- on the caller's behalf ------------------------------------------------------------
+    @staticmethod
+    def service_principal(account: str, role_arn: str, session: str) -> dict[str, Any]:
+        """A role as a service assumes it (CodeDeploy, ECS for a task), to evaluate as."""
+        from moto.iam.models import iam_backends
+
+        iam = iam_backends[account]["aws"]
+        role_name = role_arn.split("/")[-1]
+        role_id = _role_id(iam, role_name)
+        return {"arn": f"arn:aws:sts::{account}:assumed-role/{role_name}/{session}",
+                "role_arn": role_arn, "account": account, "type": "AssumedRole",
+                "entity": iam.roles.get(role_id) if role_id else None, "session": None,
+                "name": role_name}
+
+    def denial(self, principal: dict[str, Any], checks: list[tuple[str, str, dict[str, Any]]],
+               region: str) -> str | None:
+        """The message of AWS's refusal of the first check it would refuse (recorded), or None."""
+        try:
+            self.authorize(principal, checks, region)
+        except Denied as denied:
+            return denied.message
+        return None
+
     def as_codedeploy(self, account: str, region: str, deployment_id: str) -> None:
         """What an ECS blue/green deployment does with its deployment group's service role
         (AWS: Amazon ECS Developer Guide, "Amazon ECS CodeDeploy IAM role": ECS task sets, the
@@ -300,19 +322,12 @@ class Enforcer:
         A refusal is recorded (role: the service role); the deployment itself still runs."""
         from moto.codedeploy.models import codedeploy_backends
         from moto.ecs.models import ecs_backends
-        from moto.iam.models import iam_backends
 
         deployment = codedeploy_backends[account][region].deployments[deployment_id]
         group = deployment.deployment_group
         if not group.ecs_services or not group.service_role_arn:
             return
-        iam = iam_backends[account]["aws"]
-        role_name = group.service_role_arn.split("/")[-1]
-        role_id = _role_id(iam, role_name)
-        principal = {"arn": f"arn:aws:sts::{account}:assumed-role/{role_name}/CodeDeploy",
-                     "role_arn": group.service_role_arn, "account": account,
-                     "type": "AssumedRole", "entity": iam.roles.get(role_id) if role_id else None,
-                     "session": None, "name": role_name}
+        principal = self.service_principal(account, group.service_role_arn, "CodeDeploy")
         checks: list[tuple[str, str, dict[str, Any]]] = []
         for service in group.ecs_services:
             where = {"cluster": service["clusterName"], "service": service["serviceName"]}
@@ -342,10 +357,7 @@ class Enforcer:
             for passed in sorted(passed_roles):
                 checks.append(("iam:PassRole", passed,
                                {"iam:PassedToService": "ecs-tasks.amazonaws.com"}))
-        try:
-            self.authorize(principal, checks, region)
-        except Denied:
-            pass  # recorded
+        self.denial(principal, checks, region)  # recorded; the deployment still runs
 
     # -- STS ------------------------------------------------------------------------------
     def assume(self, response: Any, action: str, params: dict[str, Any]) -> None:

@@ -57,8 +57,8 @@ def apply_patches() -> None:
     from moto.core.responses import BaseResponse
 
     from ops.emulator.iam import enforce
-    from ops.emulator.patches import (autoscaling, codedeploy, ec2, ecs, elbv2, errors, s3,
-                                      serial)
+    from ops.emulator.patches import (autoscaling, codedeploy, ec2, ecs, ecs_tasks, elbv2, errors,
+                                      s3, serial)
 
     with _patch_lock:
         # A marker on moto itself, so that even a reloaded copy of this module patches only once.
@@ -75,5 +75,6 @@ def apply_patches() -> None:
         s3.dispose_delete_markers()
         codedeploy.complete()
         ecs.roll_out_deployments()
+        ecs_tasks.run_tasks()  # after the rollouts: a service's tasks follow its deployments
         codedeploy.run_ecs_deployments()
         BaseResponse._ops_emulator_patched = True
