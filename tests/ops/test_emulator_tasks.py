@@ -8,15 +8,11 @@ import json
 import time
 import uuid
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 REGION = "ap-south-1"
 ACCOUNT = "123456789012"
-TASKS_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
-    "Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"},
-    "Action": "sts:AssumeRole"}]})
 
 
 @pytest.fixture(scope="module")
@@ -25,25 +21,11 @@ def aws(admin_client):
 
 
 @pytest.fixture(scope="module")
-def place(aws):
-    """A cluster, a subnet and a log group to run tasks in."""
-    ec2 = aws("ec2")
-    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
+def place(aws, awsvpc):
+    """A cluster and a log group to run tasks in, and their network."""
     aws("ecs").create_cluster(clusterName="tasks")
     aws("logs").create_log_group(logGroupName="/ecs/tasks")
-    return {"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": []}}
-
-
-def role(aws, *actions) -> str:
-    iam = aws("iam")
-    name = f"role-{uuid.uuid4().hex[:8]}"
-    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=TASKS_TRUST)["Role"]["Arn"]
-    if actions:
-        iam.put_role_policy(RoleName=name, PolicyName="p", PolicyDocument=json.dumps({
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Action": list(actions), "Resource": "*"}]}))
-    return arn
+    return awsvpc
 
 
 def task_definition(aws, secrets=(), execution_role=None, task_role=None) -> str:
@@ -109,11 +91,11 @@ def test_stop_task_ends_a_running_command(aws, place):
     assert stopped["containers"][0]["exitCode"] == 143
 
 
-def test_secrets_reach_the_container_when_the_execution_role_may_read_them(aws, place):
+def test_secrets_reach_the_container_when_the_execution_role_may_read_them(aws, place, task_role):
     aws("ssm").put_parameter(Name="/uat/db-password", Value="s3cret", Type="SecureString")
     secret = aws("secretsmanager").create_secret(
         Name="uat/api", SecretString=json.dumps({"token": "t0ken"}))["ARN"]
-    reader = role(aws, "ssm:GetParameters", "secretsmanager:GetSecretValue")
+    reader = task_role("ssm:GetParameters", "secretsmanager:GetSecretValue")
     family = task_definition(aws, secrets=[
         ("DB_PASSWORD", f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/uat/db-password"),
         ("API_TOKEN", f"{secret}:token::")], execution_role=reader)
@@ -123,10 +105,10 @@ def test_secrets_reach_the_container_when_the_execution_role_may_read_them(aws, 
     assert log_lines(aws, task) == ["s3cret t0ken"]
 
 
-def test_a_task_whose_execution_role_may_not_read_its_secret_fails_to_start(aws, place):
+def test_a_task_whose_execution_role_may_not_read_its_secret_fails_to_start(aws, place, task_role):
     aws("ssm").put_parameter(Name="/uat/other", Value="x", Type="SecureString")
     family = task_definition(aws, secrets=[("OTHER", "/uat/other")],
-                             execution_role=role(aws, "logs:CreateLogStream"))
+                             execution_role=task_role("logs:CreateLogStream"))
     task = run(aws, place, family, ["true"])
     assert task["lastStatus"] == "STOPPED" and task["stopCode"] == "TaskFailedToStart"
     assert "ResourceInitializationError" in task["stoppedReason"]
@@ -134,9 +116,9 @@ def test_a_task_whose_execution_role_may_not_read_its_secret_fails_to_start(aws,
         in task["stoppedReason"]
 
 
-def test_a_task_whose_secret_does_not_exist_fails_to_start(aws, place):
+def test_a_task_whose_secret_does_not_exist_fails_to_start(aws, place, task_role):
     family = task_definition(aws, secrets=[("MISSING", "/uat/missing")],
-                             execution_role=role(aws, "ssm:GetParameters"))
+                             execution_role=task_role("ssm:GetParameters"))
     task = run(aws, place, family, ["true"])
     assert task["stopCode"] == "TaskFailedToStart"
     assert "invalid parameters: /uat/missing" in task["stoppedReason"]
@@ -161,12 +143,12 @@ def test_a_service_lists_its_running_tasks(aws, place):
     assert ecs.list_tasks(cluster="tasks", serviceName="other")["taskArns"] == []
 
 
-def test_exec_needs_execute_command_enabled_and_the_agent_permissions(aws, place):
+def test_exec_needs_execute_command_enabled_and_the_agent_permissions(aws, place, task_role):
     ecs = aws("ecs")
-    bare = run(aws, place, task_definition(aws, task_role=role(aws)), enableExecuteCommand=True)
-    allowed = run(aws, place, task_definition(aws, task_role=role(aws, "ssmmessages:*")),
+    bare = run(aws, place, task_definition(aws, task_role=task_role()), enableExecuteCommand=True)
+    allowed = run(aws, place, task_definition(aws, task_role=task_role("ssmmessages:*")),
                   enableExecuteCommand=True)
-    disabled = run(aws, place, task_definition(aws, task_role=role(aws, "ssmmessages:*")))
+    disabled = run(aws, place, task_definition(aws, task_role=task_role("ssmmessages:*")))
     time.sleep(0.3)  # TASK_START_SECONDS at the default time scale
     session = ecs.execute_command(cluster="tasks", task=allowed["taskArn"], interactive=True,
                                   command="/bin/sh")

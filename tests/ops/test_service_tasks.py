@@ -20,29 +20,12 @@ def aws(admin_client):
 
 
 @pytest.fixture(scope="module")
-def network(aws):
-    ec2 = aws("ec2")
-    vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.8.1.0/24")["Subnet"]["SubnetId"]
-    group = ec2.create_security_group(GroupName="svc", Description="svc", VpcId=vpc)["GroupId"]
-    return {"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [group]}}
+def make_service(aws, awsvpc, task_role):
+    return lambda **settings: running_service(aws, awsvpc, task_role, **settings)
 
 
-def task_role(aws, *actions) -> str:
-    name = f"task-{uuid.uuid4().hex[:6]}"
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-             "Principal": {"Service": "ecs-tasks.amazonaws.com"}}]}
-    arn = aws("iam").create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))[
-        "Role"]["Arn"]
-    if actions:
-        aws("iam").put_role_policy(RoleName=name, PolicyName="exec", PolicyDocument=json.dumps({
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Action": list(actions), "Resource": "*"}]}))
-    return arn
-
-
-def make_service(aws, network, exec_enabled=True, secrets=(),
-                 role_actions=("ssmmessages:*",)) -> Service:
+def running_service(aws, network, role, exec_enabled=True, secrets=(),
+                    role_actions=("ssmmessages:*",)) -> Service:
     """A service shaped like the app stack's (Fargate, awsvpc, awslogs), running."""
     name = f"svc-{uuid.uuid4().hex[:6]}"
     service = Service(cluster=name, name=name, container="web", log_group=f"/ecs/{name}",
@@ -52,7 +35,7 @@ def make_service(aws, network, exec_enabled=True, secrets=(),
     aws("logs").create_log_group(logGroupName=service.log_group)
     ecs.register_task_definition(
         family=name, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256",
-        memory="512", taskRoleArn=task_role(aws, *role_actions), containerDefinitions=[{
+        memory="512", taskRoleArn=role(*role_actions), containerDefinitions=[{
             "name": "web", "image": "crccheck/hello-world", "essential": True,
             "secrets": [{"name": key, "valueFrom": value} for key, value in secrets],
             "logConfiguration": {"logDriver": "awslogs", "options": {
@@ -81,8 +64,8 @@ def write(aws, service, task_arn, *messages, at=None):
                                    for i, message in enumerate(messages)])
 
 
-def test_logs_since_by_text_and_by_task(aws, network):
-    service = make_service(aws, network)
+def test_logs_since_by_text_and_by_task(aws, make_service):
+    service = make_service()
     first, second = running_tasks(aws("ecs"), service)
     write(aws, service, first["taskArn"], "old line", at=time.time() - 7200)
     write(aws, service, first["taskArn"], "GET / 200", "GET /health 200")
@@ -101,8 +84,8 @@ def test_logs_since_by_text_and_by_task(aws, network):
     assert len(one_task) == 1 and "500" in one_task[0]
 
 
-def test_logs_follow_prints_new_lines_once(aws, network):
-    service = make_service(aws, network)
+def test_logs_follow_prints_new_lines_once(aws, make_service):
+    service = make_service()
     task = running_tasks(aws("ecs"), service)[0]["taskArn"]
     write(aws, service, task, "before")
     rounds = []
@@ -124,8 +107,8 @@ def test_logs_of_a_missing_group_is_one_line(aws):
         log_lines(aws("logs"), missing, since_seconds=60)
 
 
-def test_exec_hands_the_session_to_the_plugin(aws, network):
-    service = make_service(aws, network)
+def test_exec_hands_the_session_to_the_plugin(aws, make_service):
+    service = make_service()
     calls = []
     code = open_shell(aws("ecs"), service, region=REGION, command="ls /", plugin="/opt/smp",
                       run=lambda argv: calls.append(argv) or 0)
@@ -137,26 +120,26 @@ def test_exec_hands_the_session_to_the_plugin(aws, network):
     assert json.loads(argv[5])["Target"].startswith(f"ecs:{service.cluster}_{newest}_")
 
 
-def test_exec_without_the_plugin_or_with_exec_off_says_what_to_do(aws, network):
-    service = make_service(aws, network)
+def test_exec_without_the_plugin_or_with_exec_off_says_what_to_do(aws, make_service):
+    service = make_service()
     with pytest.raises(BadInput, match="session-manager-plugin is not installed"):
         open_shell(aws("ecs"), service, region=REGION, plugin="")
     said = []
     assert open_shell(aws("ecs"), service, region=REGION, emulator=True, plugin="",
                       say=said.append) == 0
     assert "no shell to attach to" in said[0]
-    off = make_service(aws, network, exec_enabled=False)
+    off = make_service(exec_enabled=False)
     with pytest.raises(Refused, match="ECS Exec is off for"):
         open_shell(aws("ecs"), off, region=REGION, plugin="/opt/smp", run=lambda argv: 0)
     with pytest.raises(BadInput, match="not a running task of"):
         open_shell(aws("ecs"), service, region=REGION, task="nope", plugin="/opt/smp")
-    unreachable = make_service(aws, network, role_actions=("s3:GetObject",))
+    unreachable = make_service(role_actions=("s3:GetObject",))
     with pytest.raises(Failed, match="ECS Exec agent could not connect: its task role needs"):
         open_shell(aws("ecs"), unreachable, region=REGION, plugin="/opt/smp", run=lambda a: 0)
 
 
-def test_run_streams_the_task_log_and_returns_its_exit_code(aws, network):
-    service = make_service(aws, network)
+def test_run_streams_the_task_log_and_returns_its_exit_code(aws, make_service):
+    service = make_service()
     said = []
     code = run_one_off(aws("ecs"), aws("logs"), service,
                        ["sh", "-c", "echo migrating; echo 2 tables; exit 4"], poll=0.02,
@@ -167,8 +150,8 @@ def test_run_streams_the_task_log_and_returns_its_exit_code(aws, network):
     assert len(started) == 1
 
 
-def test_run_that_cannot_start_or_has_no_service_is_one_line(aws, network):
-    broken = make_service(aws, network, secrets=[("DB", "/nowhere/db")])
+def test_run_that_cannot_start_or_has_no_service_is_one_line(aws, make_service):
+    broken = make_service(secrets=[("DB", "/nowhere/db")])
     with pytest.raises(Failed, match="failed to start: ResourceInitializationError"):
         run_one_off(aws("ecs"), aws("logs"), broken, ["true"], poll=0.02, say=lambda _: None)
     missing = Service("nocluster", "nothing", "web", "/ecs/nothing", "web")
