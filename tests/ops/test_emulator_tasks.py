@@ -162,3 +162,28 @@ def test_exec_needs_execute_command_enabled_and_the_agent_permissions(aws, place
         ecs.execute_command(cluster="tasks", task=disabled["taskArn"], interactive=True,
                             command="/bin/sh")
     assert "execute command was not enabled" in str(not_enabled.value)
+
+
+def test_a_service_whose_secret_cannot_be_read_fails_its_deployment(aws, place, task_role):
+    aws("ssm").put_parameter(Name="/uat/service-secret", Value="x", Type="SecureString")
+    family = task_definition(aws, secrets=[("S", "/uat/service-secret")],
+                             execution_role=task_role("logs:CreateLogStream"))
+    ecs = aws("ecs")
+    ecs.create_service(cluster="tasks", serviceName="locked-out", taskDefinition=family,
+                       desiredCount=1, launchType="FARGATE", networkConfiguration=place,
+                       deploymentConfiguration={"deploymentCircuitBreaker": {
+                           "enable": True, "rollback": False}})
+    deadline = time.monotonic() + 20
+    while True:
+        deployment = ecs.describe_services(cluster="tasks", services=["locked-out"])[
+            "services"][0]["deployments"][0]
+        if deployment["rolloutState"] != "IN_PROGRESS" or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert deployment["rolloutState"] == "FAILED" and deployment["failedTasks"] >= 3
+    stopped = ecs.list_tasks(cluster="tasks", serviceName="locked-out",
+                             desiredStatus="STOPPED")["taskArns"]
+    reasons = {task["stoppedReason"] for task in ecs.describe_tasks(
+        cluster="tasks", tasks=stopped)["tasks"]}
+    assert len(reasons) == 1
+    assert "ssm:GetParameters on resource" in reasons.pop()

@@ -39,8 +39,8 @@ import uuid
 from dataclasses import dataclass, field
 
 from ops.emulator.patches import clock, wrap
-from ops.emulator.patches.ecs import (TASK_START_SECONDS, failing, health_seconds,
-                                      service_event, target_group, task_definition_images)
+from ops.emulator.patches.ecs import (TASK_START_SECONDS, health_seconds, service_event,
+                                      start_failure, target_group)
 
 # CodeDeploy's predefined ECS deployment configs: the traffic shift as (AWS seconds after it
 # starts, percent of production traffic on the replacement task set) steps.
@@ -418,8 +418,8 @@ def run_ecs_deployments() -> None:
             return False
         seconds = clock.aws_seconds_since(deployment.ops_started)
         ecs_backend = ecs(backend)
-        if seconds >= rollout.install_seconds and failing(
-                task_definition_images(ecs_backend, rollout.task_definition)):
+        if seconds >= rollout.install_seconds and start_failure(
+                ecs_backend, rollout.task_definition, deployment.deployment_id):
             end(backend, deployment, "Failed", "ECS_UPDATE_ERROR", "The ECS replacement task "
                 "set failed its health checks: tasks failed to start",
                 rollout.install_seconds, rolls_back_on(deployment, "DEPLOYMENT_FAILURE"))

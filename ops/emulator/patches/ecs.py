@@ -9,8 +9,9 @@ starts one and takes the time ECS takes, in AWS seconds scaled by $EMULATOR_TIME
 the old deployment ACTIVE and still running), pass the health checks of the service's target
 group (healthy threshold x interval), then the old tasks drain for its deregistration delay;
 only then is the deployment COMPLETED, alone, and the service steady. A task whose image matches
-$EMULATOR_FAILING_IMAGES (comma-separated fnmatch patterns, e.g. `*:broken`) never starts: each
-launch fails after TASK_START_SECONDS, and the circuit breaker fails the deployment after ECS's
+$EMULATOR_FAILING_IMAGES (comma-separated fnmatch patterns, e.g. `*:broken`), or whose secrets
+the execution role cannot fetch (ecs_tasks.py), never starts: each launch fails after
+TASK_START_SECONDS (a stopped task giving ECS's reason), and the circuit breaker fails the deployment after ECS's
 threshold of failed tasks (half the desired count, at least 3, at most 200) and rolls back, as
 ECS does. The rollout helpers here serve the CodeDeploy ECS deployments too (codedeploy.py)."""
 
@@ -80,6 +81,25 @@ def failing(images: list[str]) -> bool:
     patterns = [pattern.strip() for pattern in
                 os.environ.get(FAILING_IMAGES_VARIABLE, "").split(",") if pattern.strip()]
     return any(fnmatchcase(image, pattern) for image in images for pattern in patterns)
+
+
+_secrets_failures: dict[str, str | None] = {}  # deployment id -> why its secrets cannot be had
+
+
+def start_failure(ecs_backend, task_definition: str | None, deployment: str) -> str | None:
+    """Why `deployment`'s tasks never start, or None: an image in $EMULATOR_FAILING_IMAGES (read
+    at each check), or secrets ECS cannot fetch with the execution role (ecs_tasks.py; checked
+    once per deployment)."""
+    images = task_definition_images(ecs_backend, task_definition)
+    if failing(images):
+        return (f"CannotPullContainerError: pull image manifest has been retried 5 time(s): "
+                f"failed to resolve ref {images[0]}: not found")
+    if task_definition and deployment not in _secrets_failures:
+        from ops.emulator.patches.ecs_tasks import secrets_of
+
+        definition = ecs_backend.describe_task_definition(task_definition)
+        _secrets_failures[deployment] = secrets_of(ecs_backend, definition, "ecs-agent")[1]
+    return _secrets_failures.get(deployment)
 
 
 def task_definition_images(ecs_backend, task_definition: str | None) -> list[str]:
@@ -210,8 +230,10 @@ def roll_out_deployments() -> None:
             return False
         seconds = clock.aws_seconds_since(primary["createdAt"])
         desired = primary["desiredCount"] = service.desired_count
-        if failing(task_definition_images(backend, primary["taskDefinition"])):
-            return fail(backend, service, primary, desired * int(seconds // TASK_START_SECONDS))
+        reason = start_failure(backend, primary["taskDefinition"], primary["id"])
+        if reason:
+            return fail(backend, service, primary, desired * int(seconds // TASK_START_SECONDS),
+                        reason)
         running = desired if seconds >= TASK_START_SECONDS else \
             int(desired * seconds / TASK_START_SECONDS)
         if running != primary["runningCount"]:
@@ -237,10 +259,15 @@ def roll_out_deployments() -> None:
         service_event(service, "has reached a steady state.")
         return False
 
-    def fail(backend, service, primary: dict[str, Any], failed: int) -> bool:
-        """A deployment whose tasks never start: `failed` launches so far. FAILED, and rolled
-        back, once the circuit breaker's threshold is reached; True while in progress."""
+    def fail(backend, service, primary: dict[str, Any], failed: int, reason: str) -> bool:
+        """A deployment whose tasks never start (`reason`): `failed` launches so far, each a
+        stopped task saying why. FAILED, and rolled back, once the circuit breaker's threshold
+        is reached; True while in progress."""
         if failed != primary["failedTasks"]:
+            from ops.emulator.patches.ecs_tasks import failed_to_start
+
+            for _ in range(failed - int(primary["failedTasks"] or 0)):
+                failed_to_start(backend, service, primary, reason)
             primary.update(failedTasks=failed, runningCount=0, updatedAt=utcnow())
         breaker = (service.deployment_configuration or {}).get("deploymentCircuitBreaker") or {}
         if not breaker.get("enable") or failed < circuit_breaker_threshold(

@@ -31,8 +31,11 @@ What the patch does (AWS seconds scaled by $EMULATOR_TIME_SCALE, clock.py):
   as AWS does; no shell opens (no container runs). With IAM enforced the task role must allow
   the ssmmessages actions the ECS Exec agent uses, else TargetNotConnectedException, which is how
   AWS answers when the agent cannot connect.
-Not modelled: a service task's secrets (a deployment still starts), the ECS Exec agent's KMS
-session encryption and logging settings, task exit codes of service tasks.
+- A service's deployment whose task definition's secrets cannot be fetched (as above) fails
+  like an image that never starts (ecs.py: the circuit breaker), its stopped tasks giving the
+  reason.
+Not modelled: the ECS Exec agent's KMS session encryption and logging settings, exit codes of a
+service's tasks.
 """
 
 from __future__ import annotations
@@ -114,11 +117,6 @@ def _stop(task, code: str, reason: str, exit_code: int | None = None) -> None:
             container.reason = reason
 
 
-def _container_definition(backend, task) -> dict[str, Any]:
-    definition = backend.describe_task_definition(task.task_definition_arn)
-    return definition.container_definitions[0]
-
-
 def _secret_checks(account: str, region: str, value_from: str) -> tuple[list, str, str | None]:
     """(IAM checks, resolved value, error) for one secret's valueFrom."""
     from moto.secretsmanager.models import secretsmanager_backends
@@ -169,10 +167,38 @@ def _key_arn(account: str, region: str, key: str) -> str:
     return f"arn:aws:kms:{region}:{account}:key/{key}"
 
 
-def _prepare(backend, task, overrides: dict[str, Any]) -> tuple[Run | None, str | None]:
-    """The run of a new task, or why ECS would not start it."""
+def secrets_of(backend, definition, session: str) -> tuple[dict[str, str], str | None]:
+    """The values of the task definition's secrets as ECS fetches them with its execution role
+    (`session`: the task's id), or ECS's ResourceInitializationError reason."""
     from ops.emulator.iam import enforce
 
+    account, region = backend.account_id, backend.region_name
+    values: dict[str, str] = {}
+    checks: list = []
+    for secret in definition.container_definitions[0].get("secrets") or []:
+        secret_checks, value, error = _secret_checks(account, region, secret["valueFrom"])
+        if error:
+            return {}, f"ResourceInitializationError: unable to pull secrets or registry " \
+                       f"auth: execution resource retrieval failed: {error}"
+        checks += secret_checks
+        values[secret["name"]] = value
+    enforcer = enforce.current()
+    role = getattr(definition, "execution_role_arn", None)
+    if checks and enforcer is not None:
+        if not role:
+            return {}, ("ResourceInitializationError: unable to pull secrets or registry auth: "
+                        "the task definition has no execution role to fetch its secrets with")
+        denied = enforcer.denial(enforcer.service_principal(account, role, session), checks,
+                                 region)
+        if denied:
+            return {}, ("ResourceInitializationError: unable to pull secrets or registry auth: "
+                        "execution resource retrieval failed: service call has been retried 1 "
+                        f"time(s): AccessDeniedException: {denied}")
+    return values, None
+
+
+def _prepare(backend, task, overrides: dict[str, Any]) -> tuple[Run | None, str | None]:
+    """The run of a new task, or why ECS would not start it."""
     account, region = backend.account_id, backend.region_name
     definition = backend.describe_task_definition(task.task_definition_arn)
     container = definition.container_definitions[0]
@@ -180,26 +206,10 @@ def _prepare(backend, task, overrides: dict[str, Any]) -> tuple[Run | None, str 
                      if one.get("name") == container.get("name")), {})
     environment = {one["name"]: one["value"] for one in container.get("environment") or []}
     environment.update({one["name"]: one["value"] for one in override.get("environment") or []})
-    checks: list = []
-    for secret in container.get("secrets") or []:
-        secret_checks, value, error = _secret_checks(account, region, secret["valueFrom"])
-        if error:
-            return None, f"ResourceInitializationError: unable to pull secrets or registry " \
-                         f"auth: execution resource retrieval failed: {error}"
-        checks += secret_checks
-        environment[secret["name"]] = value
-    enforcer = enforce.current()
-    role = getattr(definition, "execution_role_arn", None)
-    if checks and enforcer is not None:
-        if not role:
-            return None, ("ResourceInitializationError: unable to pull secrets or registry auth: "
-                          "the task definition has no execution role to fetch its secrets with")
-        denied = enforcer.denial(enforcer.service_principal(account, role, task.id), checks,
-                                 region)
-        if denied:
-            return None, ("ResourceInitializationError: unable to pull secrets or registry "
-                          "auth: execution resource retrieval failed: service call has been "
-                          f"retried 1 time(s): AccessDeniedException: {denied}")
+    secrets, error = secrets_of(backend, definition, task.id)
+    if error:
+        return None, error
+    environment.update(secrets)
     log = None
     options = (container.get("logConfiguration") or {}).get("options") or {}
     if (container.get("logConfiguration") or {}).get("logDriver") == "awslogs":
@@ -354,6 +364,22 @@ def _sync_service_tasks(backend, cluster_name: str | None = None) -> None:
                                                            False))
                 _agent(task)
                 tasks[task.task_arn] = task
+
+
+def failed_to_start(backend, service, deployment: dict[str, Any], reason: str) -> None:
+    """A task of `deployment` that stopped before it ran, saying why (DescribeTasks)."""
+    from moto.ecs.models import Task
+
+    cluster = backend.clusters.get(service.cluster_name)
+    definition = backend.describe_task_definition(deployment["taskDefinition"])
+    if cluster is None or (definition.network_mode == "awsvpc"
+                           and not service.network_configuration):
+        return
+    task = Task(cluster, definition, None, None, backend, f"service:{service.name}",
+                launch_type="FARGATE", started_by=deployment["id"],
+                networking_configuration=service.network_configuration)
+    _stop(task, "TaskFailedToStart", reason)
+    backend.tasks.setdefault(service.cluster_name, {})[task.task_arn] = task
 
 
 def _agent(task) -> None:
