@@ -3,6 +3,7 @@ references parse or are refused with what is allowed; `set` writes a new version
 printing the value; `list` shows names and when each changed, never a value."""
 
 import io
+import uuid
 
 import pytest
 
@@ -56,16 +57,17 @@ def test_the_value_comes_from_a_pipe_or_a_hidden_prompt():
 
 def test_set_and_list_never_show_the_value(admin_client):
     ssm, manager = admin_client("ssm"), admin_client("secretsmanager")
-    arn = manager.create_secret(Name="uat/token", SecretString="first")["ARN"]
-    said = [set_value(ssm, manager, parse("/uat/db-password"), "s3cret-1"),
-            set_value(ssm, manager, parse("/uat/db-password"), "s3cret-2"),
+    run = uuid.uuid4().hex[:6]  # the emulator's state outlives this module
+    password, gone = f"/{run}/db-password", f"/{run}/gone"
+    arn = manager.create_secret(Name=f"{run}/token", SecretString="first")["ARN"]
+    said = [set_value(ssm, manager, parse(password), "s3cret-1"),
+            set_value(ssm, manager, parse(password), "s3cret-2"),
             set_value(ssm, manager, parse(arn), "t0ken")]
-    parameter = ssm.get_parameter(Name="/uat/db-password", WithDecryption=True)["Parameter"]
+    parameter = ssm.get_parameter(Name=password, WithDecryption=True)["Parameter"]
     assert (parameter["Type"], parameter["Value"], parameter["Version"]) == \
         ("SecureString", "s3cret-2", 2)
     assert manager.get_secret_value(SecretId=arn)["SecretString"] == "t0ken"
-    rows = listing(ssm, manager, {"DB_PASSWORD": "/uat/db-password", "TOKEN": arn,
-                                  "GONE": "/uat/gone"})
+    rows = listing(ssm, manager, {"DB_PASSWORD": password, "TOKEN": arn, "GONE": gone})
     assert [(name, when == "missing") for name, _, when in rows] == \
         [("DB_PASSWORD", False), ("GONE", True), ("TOKEN", False)]
     shown = " ".join(said) + " ".join(" ".join(row) for row in rows)

@@ -25,8 +25,8 @@ def make_service(aws, awsvpc, task_role):
 
 
 def running_service(aws, network, role, exec_enabled=True, secrets=(),
-                    role_actions=("ssmmessages:*",)) -> Service:
-    """A service shaped like the app stack's (Fargate, awsvpc, awslogs), running."""
+                    role_actions=("ssmmessages:*",), running=2) -> Service:
+    """A service shaped like the app stack's (Fargate, awsvpc, awslogs) with `running` tasks."""
     name = f"svc-{uuid.uuid4().hex[:6]}"
     service = Service(cluster=name, name=name, container="web", log_group=f"/ecs/{name}",
                       stream_prefix="web")
@@ -45,7 +45,7 @@ def running_service(aws, network, role, exec_enabled=True, secrets=(),
                        launchType="FARGATE", networkConfiguration=network,
                        enableExecuteCommand=exec_enabled)
     deadline = time.monotonic() + 20
-    while len(running_tasks(ecs, service)) < 2:
+    while len(running_tasks(ecs, service)) < running:
         assert time.monotonic() < deadline, "the service's tasks never ran"
         time.sleep(0.05)
     return service
@@ -151,7 +151,7 @@ def test_run_streams_the_task_log_and_returns_its_exit_code(aws, make_service):
 
 
 def test_run_that_cannot_start_or_has_no_service_is_one_line(aws, make_service):
-    broken = make_service(secrets=[("DB", "/nowhere/db")])
+    broken = make_service(secrets=[("DB", "/nowhere/db")], running=0)  # its tasks cannot start
     with pytest.raises(Failed, match="failed to start: ResourceInitializationError"):
         run_one_off(aws("ecs"), aws("logs"), broken, ["true"], poll=0.02, say=lambda _: None)
     missing = Service("nocluster", "nothing", "web", "/ecs/nothing", "web")

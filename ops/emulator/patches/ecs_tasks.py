@@ -349,8 +349,8 @@ def _sync_service_tasks(backend, cluster_name: str | None = None) -> None:
             for task in running[count:]:
                 _stop(task, "ServiceSchedulerInitiated",
                       f"Scaling activity initiated by (deployment {started_by})")
-            if len(running) >= count or cluster is None:
-                continue
+            if len(running) >= count or cluster is None or not definition_arn:
+                continue  # a CODE_DEPLOY service has no task definition until its task set
             definition = backend.describe_task_definition(definition_arn)
             if definition.network_mode == "awsvpc" and not service.network_configuration:
                 continue  # moto cannot make its ENI; AWS refused such a service at creation
