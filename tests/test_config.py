@@ -78,7 +78,8 @@ BAD_INPUT = {
     "cpu Fargate does not have": changed("service.cpu", 2048, 3000,
                                          "Fargate allows 256, 512, 1024"),
     "memory not allowed for the cpu": changed(
-        "service.memory", 4096, 2048, "with cpu=2048 Fargate allows 4096-16384 MiB in steps of 1024"),
+        "service.memory", 4096, 2048,
+        "with cpu=2048 Fargate allows 4096-16384 MiB in steps of 1024"),
     "min above max": changed("service.scaling.min_capacity", 1, 5,
                              "must not exceed max_capacity=3"),
     "target above 100": changed("service.scaling.cpu_target_percent", 70, 170, "between 1 and 100"),

@@ -84,7 +84,8 @@ def test_the_props_load_no_cdktf():
     modules = ["constructs_lib.props." + path.stem
                for path in sorted((CONSTRUCTS / "props").glob("[!_]*.py"))]
     code = (f"import sys, {', '.join(modules)}, constructs_lib.ci_policies, stacks.props, config\n"
-            "print(sorted({m.split('.')[0] for m in sys.modules} & {'cdktf', 'jsii', 'constructs'}))")
+            "print(sorted({m.split('.')[0] for m in sys.modules}\n"
+            "             & {'cdktf', 'jsii', 'constructs'}))")
     result = subprocess.run([sys.executable, "-c", code], cwd=CONSTRUCTS.parent,
                             capture_output=True, text=True, check=True)
     assert len(modules) >= 8 and result.stdout == "[]\n"

@@ -11,7 +11,8 @@ from . import require_range
 class StateBucketProps:
     bucket: str  # the bucket's name, globally unique
     noncurrent_version_expiration_days: int = 90  # @default 90: how long old state versions stay
-    lock_table_name: str | None = None  # @default None: S3 lock files only; a name: a DynamoDB table
+    # @default None: S3 lock files only; a name: a DynamoDB lock table too
+    lock_table_name: str | None = None
 
     def __post_init__(self) -> None:
         require_range(self, "noncurrent_version_expiration_days", 1, 3650)
