@@ -24,7 +24,7 @@ def synth(environments: list, outdir: str | None = None) -> dict:
     activate()
     from cdktf import App
 
-    from constructs_lib.stacks import build
+    from stacks import build
 
     app = App(outdir=outdir) if outdir else App()
     stacks = build(app, environments)

@@ -6,7 +6,7 @@
 Each run is a new Python process doing what `python main.py` does (load environments/, synth
 every stack), writing into a temporary CDKTF_OUTDIR, so cdktf.out/ is never touched. Prints
 min/median/max wall time, peak memory, and the median split of a run into: interpreter start,
-config load, provider import (cdktf + jsii kernel + AWS provider bindings + constructs_lib),
+config load, provider import (cdktf + jsii kernel + AWS provider bindings + constructs_lib, stacks),
 construct tree, synth/write, exit. Environment variables (ENVIRONMENTS, CDKTF_FAST_IMPORT, ...)
 pass through to the runs.
 """
@@ -81,7 +81,8 @@ def child(result_file: str) -> int:
     lazy_provider_import.activate()  # what main.synth() does first
     import cdktf  # noqa: F401
 
-    import constructs_lib.stacks as stacks
+    import stacks
+    import stacks.app  # noqa: F401 (the construct modules load here; build imports them)
 
     marks["imports"] = time.time()
     build = stacks.build

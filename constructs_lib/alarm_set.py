@@ -18,7 +18,7 @@ class Alarm:
     # summed over blue and green with blue/green) or "service" (ECS cluster + service)
     dimensions: str
     statistic: str  # Sum, Maximum, Average, or a percentile like p90
-    threshold: str  # the AlarmsConfig field holding the threshold
+    threshold: str  # the AlarmsProps field holding the threshold
     rolls_back: bool = False  # a blue/green deploy rolls back when it fires
 
     @property

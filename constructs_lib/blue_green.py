@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from constructs import Construct
 from cdktf_cdktf_provider_aws.codedeploy_app import CodedeployApp
 from cdktf_cdktf_provider_aws.codedeploy_deployment_group import (
@@ -12,27 +10,8 @@ from cdktf_cdktf_provider_aws.codedeploy_deployment_group import (
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 
-from config import TRAFFIC_SHIFTS
 from .iam import assume_role_policy
-
-
-@dataclass(frozen=True)
-class BlueGreenProps:
-    """The service CodeDeploy deploys and the two target groups and listeners it switches."""
-
-    name: str  # names the CodeDeploy application, deployment group and role
-    partition: str  # the AWS partition, for the managed policy ARN
-    cluster_name: str  # the ECS cluster of the service
-    service_name: str  # the service, with the CODE_DEPLOY deployment controller
-    production_listener_arn: str  # the listener production traffic comes through
-    test_listener_arn: str  # the listener that reaches the new task set before the shift
-    blue_target_group_name: str  # the target group the service starts behind
-    green_target_group_name: str  # the idle target group a new task set starts behind
-    rollback_alarm_names: list[str]  # a deploy rolls back when any of these fires
-    # @default "all_at_once": a key of TRAFFIC_SHIFTS (linear, canary ...).
-    traffic_shift: str = "all_at_once"
-    termination_wait_minutes: int = 5  # @default 5: the old task set stays for a rollback
-    permissions_boundary: str | None = None  # @default None: the role's boundary policy ARN
+from .props.blue_green import TRAFFIC_SHIFTS, BlueGreenProps  # noqa: F401 (its props)
 
 
 class BlueGreenDeployment(Construct):

@@ -4,9 +4,6 @@ assume. What each role may do for this project comes from constructs_lib/ci_poli
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Mapping
-
 from constructs import Construct
 from cdktf_cdktf_provider_aws.data_aws_iam_openid_connect_provider import \
     DataAwsIamOpenidConnectProvider
@@ -16,27 +13,9 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 
-from config import CI_SESSION_SECONDS, GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST
 from .iam import policy_document
-
-
-@dataclass(frozen=True)
-class CiRole:
-    """One role GitHub Actions assumes."""
-
-    name: str  # the IAM role's name
-    subjects: list[str]  # the token `sub` values it trusts, e.g. repo:OWNER/REPO:pull_request
-    statements: list[dict[str, Any]]  # its inline policy
-    policies: tuple[str, ...] = ()  # @default (): keys of CiAccessProps.policies it attaches
-
-
-@dataclass(frozen=True)
-class CiAccessProps:
-    roles: Mapping[str, CiRole]  # by kind (plan, deploy, image): the inline policy's name
-    # @default {}: customer managed policies to create, by key: (name, statements)
-    policies: Mapping[str, tuple[str, list[dict[str, Any]]]] = field(default_factory=dict)
-    # @default "create": make the account's provider; "lookup": find it; or its ARN.
-    oidc_provider: str = "create"
+from .props.ci_access import (GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST,  # noqa: F401
+                               CiAccessProps, CiRole)
 
 
 def trust_policy(provider_arn: str, subjects: list[str]) -> str:
@@ -48,7 +27,6 @@ def trust_policy(provider_arn: str, subjects: list[str]) -> str:
             f"{GITHUB_OIDC_HOST}:aud": GITHUB_OIDC_AUDIENCE,
             f"{GITHUB_OIDC_HOST}:sub": subjects[0] if len(subjects) == 1 else subjects}},
     }])
-
 
 
 class CiAccess(Construct):
@@ -72,7 +50,7 @@ class CiAccess(Construct):
         for kind, definition in props.roles.items():
             role = self.roles[kind] = IamRole(
                 self, f"{kind}_role", name=definition.name,
-                max_session_duration=CI_SESSION_SECONDS,
+                max_session_duration=props.max_session_seconds,
                 description=f"GitHub Actions ({', '.join(definition.subjects)}): {kind}",
                 assume_role_policy=trust_policy(self.provider_arn, definition.subjects))
             IamRolePolicy(self, f"{kind}_role_policy", name=kind, role=role.id,

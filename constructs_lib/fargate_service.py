@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Mapping
-
-from cdktf import TerraformResource
 from constructs import Construct
 from cdktf_cdktf_provider_aws.appautoscaling_policy import AppautoscalingPolicy
 from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
@@ -20,58 +16,13 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 
-from config import ScalingConfig
+from .props.fargate_service import (FARGATE_SIZES, FargateServiceProps,  # noqa: F401
+                                     ScalingProps, ServiceLoadBalancer)
 from .iam import assume_role_policy, policy_document
 from .json_document import json_document
 from .load_balancer import ANYWHERE
 
 ECS_TASKS = "ecs-tasks.amazonaws.com"
-
-
-@dataclass(frozen=True)
-class ServiceLoadBalancer:
-    """The load balancer a service registers with (as terraform-aws-ecs's `load_balancer`)."""
-
-    target_group_arn: str  # where the service registers its tasks
-    security_group_id: str  # the load balancer's: admitted on the container port, given egress
-    listener: TerraformResource | None = None  # @default None: created before the service when set
-
-
-@dataclass(frozen=True)
-class FargateServiceProps:
-    """What a FargateService needs. Sizes and deploy settings default to this project's."""
-
-    name: str  # names the cluster, service, task family, roles and security group
-    log_group_name: str  # the container's CloudWatch log group
-    region: str  # where the awslogs driver sends logs
-    partition: str  # the AWS partition (aws, aws-cn, ...), for managed policy ARNs
-    vpc_id: str  # the VPC of the service's security group
-    private_subnet_ids: list[str]  # where the tasks run (no public IPs)
-    load_balancer: ServiceLoadBalancer  # the target group to register with, and its ALB
-    image: str  # the container image reference (e.g. the version of record's value)
-    # @default None: no ECR permissions (a public image). The ECR repository to pull from.
-    image_repository_arn: str | None = None
-    # @default None: none. The repositories of an ECR pull-through cache the image comes
-    # through (arn:...:repository/<prefix>/*), which the first pull creates and fills.
-    pull_through_cache_arn: str | None = None
-    container_name: str = "web"  # @default "web"
-    container_port: int = 8000  # @default 8000
-    cpu: int = 2048  # @default 2048: Fargate CPU units (1024 = 1 vCPU)
-    memory: int = 4096  # @default 4096: MiB, a size Fargate allows for `cpu`
-    environment: Mapping[str, str] = field(default_factory=dict)  # @default none: container env
-    read_only_root_filesystem: bool = True  # @default True
-    task_role_managed_policies: tuple[str, ...] = ()  # @default none: AWS managed policy names
-    permissions_boundary: str | None = None  # @default None: the roles' boundary policy ARN
-    log_retention_days: int = 30  # @default 30
-    container_insights: bool = True  # @default True
-    # @default False: rolling deploys by ECS. True: CodeDeploy (blue/green) owns each deploy's
-    # task definition and target group, and Terraform leaves them alone.
-    code_deploy: bool = False
-    deployment_minimum_healthy_percent: int = 100  # @default 100: never below full capacity
-    deployment_maximum_percent: int = 200  # @default 200: new tasks start before old ones stop
-    deployment_circuit_breaker: bool = True  # @default True: roll back a deploy that never settles
-    health_check_grace_period_seconds: int = 60  # @default 60
-    scaling: ScalingConfig = ScalingConfig()  # @default 1-3 tasks at 70% CPU
 
 
 class FargateService(Construct):
@@ -175,7 +126,7 @@ class FargateService(Construct):
                                                   container_port=props.container_port)],
             depends_on=[alb.listener] if alb.listener else None)
         self.autoscaling = CpuAutoscaling(
-            self, "autoscaling", config=props.scaling, name=name,
+            self, "autoscaling", props=props.scaling, name=name,
             resource_id=f"service/{self.cluster.name}/{self.service.name}")
 
     def _execution_statements(self, repository_arn: str | None,
@@ -204,9 +155,10 @@ class FargateService(Construct):
 class CpuAutoscaling(Construct):
     """Keeps an ECS service's average CPU near a target by changing its desired count."""
 
-    def __init__(self, scope: Construct, id: str, *, config: ScalingConfig, name: str,
+    def __init__(self, scope: Construct, id: str, *, props: ScalingProps, name: str,
                  resource_id: str) -> None:
         super().__init__(scope, id)
+        config = props
         # No role_arn: Application Auto Scaling uses its service-linked role.
         self.target = AppautoscalingTarget(
             self, "target", service_namespace="ecs", scalable_dimension="ecs:service:DesiredCount",

@@ -6,19 +6,20 @@ from constructs import Construct
 from cdktf_cdktf_provider_aws.ecr_lifecycle_policy import EcrLifecyclePolicy
 from cdktf_cdktf_provider_aws.ecr_repository import EcrRepository, EcrRepositoryEncryptionConfiguration
 
-from config import RELEASE_TAG_PREFIX
 from .json_document import json_document
+from .props.image_repository import ImageRepositoryProps
 
 
 class ImageRepository(Construct):
     """Immutable tags (a tag names one image forever), scanned on push, encrypted. Expires
     untagged layers after a day; keeps the last `keep_released_images` images tagged
-    RELEASE_TAG_PREFIX (what environments run and roll back to, in any environment sharing
+    `release_tag_prefix` (what environments run and roll back to, in any environment sharing
     the repository) and, of the others, the last `keep_images`."""
 
-    def __init__(self, scope: Construct, id: str, *, name: str, keep_images: int,
-                 keep_released_images: int) -> None:
+    def __init__(self, scope: Construct, id: str, props: ImageRepositoryProps) -> None:
         super().__init__(scope, id)
+        name, keep_images = props.name, props.keep_images
+        keep_released_images = props.keep_released_images
         self.repository = EcrRepository(
             self, "repository", name=name, image_tag_mutability="IMMUTABLE",
             image_scanning_configuration={"scan_on_push": True},
@@ -37,7 +38,7 @@ class ImageRepository(Construct):
                                 "description": f"keep the last {keep_released_images} released "
                                                "images",
                                 "selection": {"tagStatus": "tagged",
-                                              "tagPrefixList": [RELEASE_TAG_PREFIX],
+                                              "tagPrefixList": [props.release_tag_prefix],
                                               "countType": "imageCountMoreThan",
                                               "countNumber": keep_released_images},
                                 "action": {"type": "expire"}},

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from constructs import Construct
 from cdktf_cdktf_provider_aws.lb import Lb
 from cdktf_cdktf_provider_aws.lb_listener import LbListener, LbListenerDefaultAction
@@ -12,38 +10,10 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 
 from .access_logs import AccessLogBucket
-from config import HealthCheckConfig
+from .props.load_balancer import HTTPS_PORT, HealthCheckProps, LoadBalancerProps  # noqa: F401
 
 ANYWHERE = "0.0.0.0/0"
-HTTPS_PORT = 443
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
-
-
-@dataclass(frozen=True)
-class LoadBalancerProps:
-    """What a LoadBalancer needs: where it lives, what it listens on, what its targets are."""
-
-    name: str  # the load balancer's name (at most 32 characters); prefixes its other names
-    vpc_id: str  # the VPC of the load balancer and its target groups
-    public_subnet_ids: list[str]  # where the load balancer's nodes are (one per AZ)
-    target_port: int  # the port the targets (containers) listen on
-    # Target group names are generated from this prefix (6 characters at most), so a changed
-    # port can replace a target group before the old one is deleted.
-    target_group_name_prefix: str
-    listener_port: int = 80  # @default 80: the HTTP listener, open to the internet
-    # @default None: HTTP only. An ACM certificate ARN: HTTPS on 443, and HTTP redirects to it.
-    certificate_arn: str | None = None
-    # @default None: no blue/green. A port: a test listener and a second (green) target group
-    # for CodeDeploy, which then owns the listeners' forwarding.
-    test_listener_port: int | None = None
-    # @default (): with a test listener, who may reach it: `vpc_cidr` (inside the VPC) and
-    # these IPv4 CIDRs; never the whole internet, as it serves a version not yet released.
-    test_listener_cidrs: tuple[str, ...] = ()
-    vpc_cidr: str | None = None  # @default None: the VPC's CIDR, needed with a test listener
-    health_check: HealthCheckConfig = HealthCheckConfig()  # @default the ELB defaults, written out
-    deregistration_delay_seconds: int = 30  # @default 30: connection draining of a leaving target
-    deletion_protection: bool = False  # @default False
-    access_logs: bool = False  # @default False: access logs to an encrypted private bucket
 
 
 class LoadBalancer(Construct):
@@ -71,8 +41,6 @@ class LoadBalancer(Construct):
                 description=f"port {port} from the internet", ip_protocol="tcp",
                 cidr_ipv4=ANYWHERE, from_port=port, to_port=port)
         if blue_green:
-            if props.vpc_cidr is None:
-                raise ValueError("LoadBalancerProps.vpc_cidr is needed with a test listener")
             port = props.test_listener_port
             VpcSecurityGroupIngressRule(
                 self, f"ingress_{port}", security_group_id=self.security_group.id,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from constructs import Construct
 from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import (CloudwatchMetricAlarm,
@@ -17,28 +15,11 @@ from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 
 from .alarm_set import METRIC_ALARMS, TASKS_BELOW_DESIRED, Alarm
-from config import AlarmsConfig
 from .iam import policy_document
 from .json_document import json_document
+from .props.monitoring import AlarmsProps, ServiceMonitoringProps  # noqa: F401
 
 CLOUDWATCH = "cloudwatch.amazonaws.com"
-
-
-@dataclass(frozen=True)
-class ServiceMonitoringProps:
-    """What ServiceMonitoring watches and how loudly."""
-
-    name: str  # prefixes the topic, the alarms (<name>-<suffix>) and names the dashboard
-    region: str  # the dashboard's metrics region
-    cluster_name: str  # the ECS service's cluster (ECS and Container Insights metrics)
-    service_name: str  # the ECS service watched
-    load_balancer_arn_suffix: str  # the ALB in front of it (ApplicationELB metrics)
-    target_group_arn_suffix: str  # the service's target group (blue, with blue/green)
-    # @default None: one target group. Blue/green's second one: per-target-group metrics are
-    # then summed over both, so the alarms see whichever serves (and the replacement).
-    green_target_group_arn_suffix: str | None = None
-    # @default the AlarmsConfig defaults: thresholds, evaluation minutes, optional email.
-    alarms: AlarmsConfig = AlarmsConfig()
 
 
 class ServiceMonitoring(Construct):

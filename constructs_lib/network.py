@@ -13,7 +13,7 @@ from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociati
 from cdktf_cdktf_provider_aws.subnet import Subnet
 from cdktf_cdktf_provider_aws.vpc import Vpc
 
-from config import NetworkConfig
+from .props.network import NatGateways, NetworkProps  # noqa: F401 (the construct's props)
 from .flow_logs import VpcFlowLogs
 from .vpc_endpoints import VpcEndpoints
 
@@ -30,10 +30,9 @@ class Network(Construct):
     removing an AZ from the config destroys that AZ's resources and replaces nothing else.
     """
 
-    def __init__(self, scope: Construct, id: str, config: NetworkConfig, region: str,
-                 permissions_boundary: str | None = None) -> None:
+    def __init__(self, scope: Construct, id: str, props: NetworkProps) -> None:
         super().__init__(scope, id)
-        self.config = config
+        self.props = config = props
         self.vpc = Vpc(self, "vpc", cidr_block=config.cidr, enable_dns_support=True,
                        enable_dns_hostnames=True, tags={"Name": config.vpc_name})
         # Managed with no rules: nothing can use the default group by accident.
@@ -69,9 +68,9 @@ class Network(Construct):
         if config.flow_logs:
             VpcFlowLogs(self, "flow_logs", vpc_id=self.vpc.id, name=config.vpc_name,
                         retention_days=config.flow_logs_retention_days,
-                        permissions_boundary=permissions_boundary)
+                        permissions_boundary=config.permissions_boundary)
         if config.vpc_endpoints:
-            VpcEndpoints(self, "endpoints", name=config.vpc_name, region=region,
+            VpcEndpoints(self, "endpoints", name=config.vpc_name, region=config.region,
                          vpc_id=self.vpc.id, vpc_cidr=config.cidr,
                          private_subnet_ids=[s.id for s in self.private_subnets.values()],
                          private_route_table_ids=[t.id for t in
@@ -80,11 +79,11 @@ class Network(Construct):
     def _subnet(self, tier: str, zone: str, cidr: str) -> Subnet:
         return Subnet(self, f"{tier}_subnet_{zone}", vpc_id=self.vpc.id, cidr_block=cidr,
                       availability_zone=zone, map_public_ip_on_launch=False,
-                      tags={"Name": f"{self.config.vpc_name}-{tier}-{zone}", TIER_TAG: tier})
+                      tags={"Name": f"{self.props.vpc_name}-{tier}-{zone}", TIER_TAG: tier})
 
     def _route_out(self, tier: str, zone: str, subnet: Subnet, **target: str) -> RouteTable:
         table = RouteTable(self, f"{tier}_route_table_{zone}", vpc_id=self.vpc.id,
-                           tags={"Name": f"{self.config.vpc_name}-{tier}-{zone}"})
+                           tags={"Name": f"{self.props.vpc_name}-{tier}-{zone}"})
         RouteTableAssociation(self, f"{tier}_route_table_association_{zone}",
                               route_table_id=table.id, subnet_id=subnet.id)
         Route(self, f"{tier}_default_route_{zone}", route_table_id=table.id,

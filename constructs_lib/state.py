@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from cdktf import S3Backend, TerraformStack
 from constructs import Construct
 from cdktf_cdktf_provider_aws.dynamodb_table import DynamodbTable, DynamodbTableAttribute
@@ -16,19 +14,12 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
 from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA
 
-from config import StateConfig
 from .iam import policy_document
 from .private_bucket import deny_insecure_transport, make_private
+from .props.state import S3BackendProps, StateBucketProps
 
 # Terraform refuses to destroy these: losing the state bucket loses track of every resource.
 PROTECTED = {"prevent_destroy": True}
-
-
-@dataclass(frozen=True)
-class StateBucketProps:
-    bucket: str  # the bucket's name, globally unique
-    noncurrent_version_expiration_days: int = 90  # @default 90: how long old state versions stay
-    lock_table_name: str | None = None  # @default None: S3 lock files only; a name: a DynamoDB table
 
 
 class StateBucket(Construct):
@@ -64,11 +55,10 @@ class StateBucket(Construct):
                 deletion_protection_enabled=True, lifecycle=PROTECTED)
 
 
-def use_s3_backend(stack: TerraformStack, config: StateConfig, key: str) -> S3Backend:
+def use_s3_backend(stack: TerraformStack, props: S3BackendProps) -> S3Backend:
     """Keep `stack`'s state at s3://<bucket>/<key>, encrypted, locked with a lock file."""
-    backend = S3Backend(stack, bucket=config.bucket, key=key, region=config.region,
-                        encrypt=True,
-                        dynamodb_table=config.lock_table_name if config.lock_table else None)
+    backend = S3Backend(stack, bucket=props.bucket, key=props.key, region=props.region,
+                        encrypt=True, dynamodb_table=props.lock_table_name)
     # cdktf 0.21's S3Backend predates Terraform 1.10's S3-native locking.
     stack.add_override("terraform.backend.s3.use_lockfile", True)
     return backend

@@ -7,7 +7,9 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 
-from config import INTERFACE_ENDPOINT_SERVICES
+# What VpcEndpoints creates besides the free S3 gateway endpoint: what a Fargate task pulling
+# from ECR, logging, assuming roles and reading secrets calls.
+INTERFACE_ENDPOINT_SERVICES = ("ecr.api", "ecr.dkr", "logs", "sts", "secretsmanager")
 
 
 class VpcEndpoints(Construct):

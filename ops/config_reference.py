@@ -1,5 +1,6 @@
 """The configuration reference in docs/configuration.md, written from the config dataclasses'
-own field comments (config/__init__.py), so the documented keys, types and defaults cannot
+own field comments (config/schema.py) and, for a key the constructs use, its props' default
+(stacks/props.py maps the key onto the prop), so the documented keys, types and defaults cannot
 drift from the code: `python -m ops.config_reference` (or `make docs`) rewrites the table between
 the markers; tests/test_config_reference.py fails while the committed file differs.
 
@@ -19,6 +20,9 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import config
+from config import schema
+from config.loading import unset_allowed
+from stacks.props import SOURCES
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "configuration.md"
@@ -60,6 +64,7 @@ def field_comments(source: str) -> dict[tuple[str, str], str]:
 
 
 def _type(hint) -> str:
+    hint = unset_allowed(hint)
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         return " or ".join(f'`"{member.value}"`' for member in hint)
     if hint in (str, int, float, bool):
@@ -72,8 +77,26 @@ def _type(hint) -> str:
     raise ReferenceError(f"ops/config_reference.py: no TOML type for {hint!r}; add it to _type")
 
 
-def _default(f: dataclasses.Field) -> str:
-    if f.default is not dataclasses.MISSING:
+def props_default(path: str) -> tuple[bool, object]:
+    """(True, the default) of the prop the config key `path` maps onto; (False, None) when the
+    key maps onto no prop with a default."""
+    for cls, sources in SOURCES.items():
+        for prop, source in sources.items():
+            if source == path:
+                f = cls.__dataclass_fields__[prop]
+                if f.default is not dataclasses.MISSING:
+                    return True, f.default
+                if f.default_factory is not dataclasses.MISSING:
+                    return True, f.default_factory()
+    return False, None
+
+
+def _default(f: dataclasses.Field, path: str = "") -> str:
+    if f.default is None:  # unset: the prop's default applies
+        found, value = props_default(path)
+        if not found or value is None:
+            return "unset"
+    elif f.default is not dataclasses.MISSING:
         value = f.default
     elif f.default_factory is not dataclasses.MISSING:
         value = f.default_factory()
@@ -102,7 +125,7 @@ def rows(cls=config.EnvironmentConfig, prefix: str = "",
          comments: dict[tuple[str, str], str] | None = None) -> Iterator[tuple[str, ...]]:
     """(key, type, default, description) for every field of cls and the dataclasses in it."""
     if comments is None:
-        comments = field_comments(Path(config.__file__).read_text())
+        comments = field_comments(Path(schema.__file__).read_text())
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
         hint = hints[f.name]
@@ -111,12 +134,13 @@ def rows(cls=config.EnvironmentConfig, prefix: str = "",
             continue
         description = comments.get((cls.__name__, f.name), "")
         if not description:
-            raise ReferenceError(f"config/__init__.py: {cls.__name__}.{f.name} has no "
+            raise ReferenceError(f"config/schema.py: {cls.__name__}.{f.name} has no "
                                  "comment; write what it controls as a comment on or above it")
         if cls is config.EnvironmentConfig and f.name == "name":
             yield "(file name)", _type(hint), "the file name", _markdown(description)
             continue
-        yield (f"`{prefix}{f.name}`", _type(hint), _default(f), _markdown(description))
+        yield (f"`{prefix}{f.name}`", _type(hint), _default(f, f"{prefix}{f.name}"),
+               _markdown(description))
 
 
 def table() -> str:

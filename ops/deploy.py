@@ -119,7 +119,7 @@ class StackResult:
 
 # What a synth's output depends on besides the environment's config: the construct code, the
 # entry point, the locked library versions (and the interpreter, added in _synth_inputs).
-SYNTH_SOURCES = ("main.py", "constructs_lib", "Pipfile.lock")
+SYNTH_SOURCES = ("main.py", "config", "constructs_lib", "stacks", "Pipfile.lock")
 
 
 def _synth_inputs(environment: EnvironmentConfig) -> str:

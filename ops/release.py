@@ -61,6 +61,7 @@ from config import (RELEASE_TAG_PREFIX, TRAFFIC_SHIFTS, ConfigError,
 from ops.aws import client, target_environment
 from ops.deploy import DeployError, Deployment, synthesize
 from ops.image import git_commit
+from stacks import props
 from ops.terraform import PlannedChange
 
 DONE, FAILED, REFUSED = 0, 1, 2
@@ -442,9 +443,9 @@ def traffic_shift_minutes(traffic_shift: str) -> int:
 def release_wait(target: Target) -> float:
     """Seconds a release waits for its rollout: blue/green, CodeDeploy reports Succeeded only
     after the traffic shift and the termination wait, so those plus START_MARGIN_SECONDS."""
-    blue_green = target.environment.service.blue_green
-    if not blue_green.enabled:
+    if not target.environment.service.blue_green.enabled:
         return ROLLING_WAIT_SECONDS
+    blue_green = props.blue_green(target.environment)
     return 60 * (traffic_shift_minutes(blue_green.traffic_shift)
                  + blue_green.termination_wait_minutes) + START_MARGIN_SECONDS
 
@@ -454,13 +455,14 @@ def deploy_with_codedeploy(target: Target, outputs: dict, description: str, time
     """Create the blue/green deployment of the new task definition and wait for it; returns
     the final state, RolloutFailed when CodeDeploy fails or stops (rolls back) it."""
     codedeploy = target.client("codedeploy")
+    container = props.fargate_service(target.environment)
     deployment = codedeploy.create_deployment(
         applicationName=outputs["codedeploy_application"],
         deploymentGroupName=outputs["codedeploy_deployment_group"],
         description=description[:100],
         revision={"revisionType": "AppSpecContent", "appSpecContent": {"content": appspec(
-            outputs["task_definition_arn"], outputs["container_name"],
-            outputs["container_port"])}})["deploymentId"]
+            outputs["task_definition_arn"], container.container_name,
+            container.container_port)}})["deploymentId"]
     say(f"{target.name}: CodeDeploy deployment {deployment} created; waiting up to "
         f"{timeout:.0f}s (traffic shift, termination wait, task start)")
     deadline, shifted = time.monotonic() + timeout, False
@@ -474,7 +476,7 @@ def deploy_with_codedeploy(target: Target, outputs: dict, description: str, time
         if info.get("instanceTerminationWaitTimeStarted") and not shifted:
             shifted = True  # all traffic on the new version; the old one kept for a rollback
             say(f"{target.name}: traffic fully shifted; the original task set stays "
-                f"{target.environment.service.blue_green.termination_wait_minutes} min for a "
+                f"{props.blue_green(target.environment).termination_wait_minutes} min for a "
                 "rollback before CodeDeploy reports Succeeded")
         if time.monotonic() > deadline:
             if shifted:
@@ -580,7 +582,8 @@ def check_healthy(target: Target, image: Image) -> None:
     definition = target.client("ecs").describe_task_definition(
         taskDefinition=service["taskDefinition"])["taskDefinition"]
     running = [container["image"] for container in definition["containerDefinitions"]
-               if container["name"] == target.environment.service.container_name]
+               if container["name"]
+               == props.fargate_service(target.environment).container_name]
     if image.reference not in running and not any(
             reference.endswith(f":{tag}") for reference in running for tag in image.tags):
         raise Refused(f"{target.name}: not healthy on its version of record {image.label}: "

@@ -26,7 +26,7 @@ def synth_variant(environment) -> dict:
 
     from cdktf import App, Testing
 
-    from constructs_lib.stacks import build
+    from stacks import build
 
     stacks = build(Testing.stub_version(App(stack_traces=False)), [environment])
     return {name: json.loads(Testing.synth(stack)) for name, stack in stacks.items()}

@@ -316,13 +316,15 @@ def concrete(environment):
     """{kind: every statement the role holds (inline and attached)}, the boundary statements
     and the managed policies, spelled in partition aws and account ACCOUNT."""
     from constructs_lib.ci_policies import ci_policies, ci_roles
+    from stacks.props import ci_policy
 
     def arn(service, resource, region=environment.region):
         return f"arn:aws:{service}:{region}:{ACCOUNT}:{resource}"
 
     bucket = f"arn:aws:s3:::{environment.state.bucket}"
-    policies = ci_policies(environment, bucket, arn, "aws")
-    roles = ci_roles(environment, bucket, arn, "aws")
+    props = ci_policy(environment)
+    policies = ci_policies(props, bucket, arn, "aws")
+    roles = ci_roles(props, bucket, arn, "aws")
     held = {kind: role.statements + [s for key in role.policies for s in policies[key][1]]
             for kind, role in roles.items()}
     return held, roles, policies

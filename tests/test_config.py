@@ -1,10 +1,11 @@
-"""config/__init__.py: loading, defaults, and one test per kind of bad input.
+"""config/: loading, defaults, and one test per kind of bad input.
 
 Bad input is tested through main.py in a subprocess (it fails before cdktf loads, so these are
 fast): exit code 2, one line on stderr naming the file, the field, the value and what is allowed.
 """
 
 import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -12,9 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from config import (ConfigError, FieldError, NatGateways, NetworkConfig,
-                                   ScalingConfig, ServiceConfig, load_environment,
-                                   load_environments, select_environments)
+from config import (ConfigError, FieldError, NatGateways, ServiceConfig, load_environment,
+                    load_environments, select_environments)
+from constructs_lib.props import PropError
+from constructs_lib.props.fargate_service import ScalingProps
+from constructs_lib.props.network import NetworkProps
+from helpers import with_service
+from stacks.props import check, fargate_service, network
 
 ROOT = Path(__file__).resolve().parent.parent
 UAT = (ROOT / "environments" / "uat.toml").read_text()
@@ -36,26 +41,29 @@ def edited(old: str, new: str, text: str = UAT) -> str:
     return text.replace(old, new, 1)
 
 
+def changed(path: str, old, new, allowed: str) -> tuple[str, str, str]:
+    """uat.toml with `<key> = old` set to `new`, and what the error line must say: the dotted
+    `path` (ending in the key) = new, and what is allowed."""
+    key = path.rsplit(".", 1)[-1]
+    return (edited(f"{key} = {json.dumps(old)}", f"{key} = {json.dumps(new)}"),
+            f"{path} = {new!r}", allowed)
+
+
 BAD_INPUT = {
-    "invalid CIDR": (edited('cidr = "10.0.0.0/16"', 'cidr = "10.0.0.300/16"'),
-                     "network.cidr = '10.0.0.300/16'", "IPv4 network"),
-    "CIDR with host bits": (edited('cidr = "10.0.0.0/16"', 'cidr = "10.0.0.1/16"'),
-                            "network.cidr = '10.0.0.1/16'", "no host bits"),
+    "invalid CIDR": changed("network.cidr", "10.0.0.0/16", "10.0.0.300/16", "IPv4 network"),
+    "CIDR with host bits": changed("network.cidr", "10.0.0.0/16", "10.0.0.1/16", "no host bits"),
     "subnets do not fit the VPC": (
         edited('cidr = "10.0.0.0/16"', 'cidr = "10.0.0.0/22"'),
         "network.subnet_prefix_length = 24", "must be between 25 and 28: 6 subnets (2 tiers x "
                                              "max_availability_zones=3) fit in 10.0.0.0/22"),
-    "subnet mask larger than the VPC": (
-        edited("subnet_prefix_length = 24", "subnet_prefix_length = 12"),
-        "network.subnet_prefix_length = 12", "must be between 19 and 28: 6 subnets"),
-    "a VPC too small for any subnets": (
-        edited('cidr = "10.0.0.0/16"', 'cidr = "10.0.0.0/27"'),
-        "network.cidr = '10.0.0.0/27'", "6 subnets (2 tiers x max_availability_zones=3) of at "
-                                        "least /28 do not fit in a /27; use /25 or larger "
-                                        "(e.g. 10.0.0.0/25)"),
-    "a region that does not exist": (
-        edited('region = "ap-south-1"', 'region = "ap-soth-1"'),
-        "region = 'ap-soth-1'", "not an AWS region; did you mean 'ap-south-1'?"),
+    "subnet mask larger than the VPC": changed("network.subnet_prefix_length", 24, 12,
+                                               "must be between 19 and 28: 6 subnets"),
+    "a VPC too small for any subnets": changed(
+        "network.cidr", "10.0.0.0/16", "10.0.0.0/27",
+        "6 subnets (2 tiers x max_availability_zones=3) of at least /28 do not fit in a /27; use "
+        "/25 or larger (e.g. 10.0.0.0/25)"),
+    "a region that does not exist": changed("region", "ap-south-1", "ap-soth-1",
+                                            "not an AWS region; did you mean 'ap-south-1'?"),
     "fewer than 2 AZs": (
         edited('["ap-south-1a", "ap-south-1b", "ap-south-1c"]', '["ap-south-1a"]'),
         "network.availability_zones = ['ap-south-1a']", "at least 2"),
@@ -65,23 +73,19 @@ BAD_INPUT = {
     "AZ beyond the reserved slots": (
         edited('"ap-south-1c"]', '"ap-south-1d"]'),
         "network.availability_zones = 'ap-south-1d'", "first max_availability_zones=3 letters"),
-    "NAT choice": (edited('nat_gateways = "single"', 'nat_gateways = "two"'),
-                   "network.nat_gateways = 'two'", "one of 'single', 'one_per_az'"),
-    "cpu Fargate does not have": (edited("cpu = 2048", "cpu = 3000"),
-                                  "service.cpu = 3000", "Fargate allows 256, 512, 1024"),
-    "memory not allowed for the cpu": (
-        edited("memory = 4096", "memory = 2048"),
-        "service.memory = 2048", "with cpu=2048 Fargate allows 4096-16384 MiB in steps of 1024"),
-    "min above max": (edited("min_capacity = 1", "min_capacity = 5"),
-                      "service.scaling.min_capacity = 5", "must not exceed max_capacity=3"),
-    "target above 100": (edited("cpu_target_percent = 70", "cpu_target_percent = 170"),
-                         "service.scaling.cpu_target_percent = 170", "between 1 and 100"),
-    "target below 1": (edited("cpu_target_percent = 70", "cpu_target_percent = 0"),
-                       "service.scaling.cpu_target_percent = 0", "between 1 and 100"),
-    "port above 65535": (edited("container_port = 8000", "container_port = 70000"),
-                         "service.container_port = 70000", "between 1 and 65535"),
-    "port 0": (edited("container_port = 8000", "container_port = 0"),
-               "service.container_port = 0", "between 1 and 65535"),
+    "NAT choice": changed("network.nat_gateways", "single", "two",
+                          "one of 'single', 'one_per_az'"),
+    "cpu Fargate does not have": changed("service.cpu", 2048, 3000,
+                                         "Fargate allows 256, 512, 1024"),
+    "memory not allowed for the cpu": changed(
+        "service.memory", 4096, 2048,
+        "with cpu=2048 Fargate allows 4096-16384 MiB in steps of 1024"),
+    "min above max": changed("service.scaling.min_capacity", 1, 5,
+                             "must not exceed max_capacity=3"),
+    "target above 100": changed("service.scaling.cpu_target_percent", 70, 170, "between 1 and 100"),
+    "target below 1": changed("service.scaling.cpu_target_percent", 70, 0, "between 1 and 100"),
+    "port above 65535": changed("service.container_port", 8000, 70000, "between 1 and 65535"),
+    "port 0": changed("service.container_port", 8000, 0, "between 1 and 65535"),
     "typo in a key": (edited("container_port = 8000", "containr_port = 8000"),
                       "service.containr_port = 8000", "did you mean 'container_port'?"),
     "unknown section": (UAT + "\n[servce]\nname = 'x'\n", "servce = ", "did you mean 'service'?"),
@@ -92,9 +96,14 @@ BAD_INPUT = {
     "log retention CloudWatch lacks": (
         edited("memory = 4096", "memory = 4096\nlog_retention_days = 31"),
         "service.log_retention_days = 31", "CloudWatch Logs allows 1, 3, 5"),
-    "state bucket name S3 refuses": (
-        edited('bucket = "hello-world-uat-tfstate"', 'bucket = "Hello_World"'),
-        "state.bucket = 'Hello_World'", "an S3 bucket name"),
+    "an environment variable name": (
+        edited('environment = { NODE_ENV = "uat" }', 'environment = { "1X" = "uat" }'),
+        "service.environment.1X = 'uat'", "variable names are letters, digits and '_'"),
+    "a health check timeout not below the interval": (
+        UAT + "\n[service.health_check]\ntimeout_seconds = 30\n",
+        "service.health_check.timeout_seconds = 30", "must be less than interval_seconds=30"),
+    "state bucket name S3 refuses": changed("state.bucket", "hello-world-uat-tfstate",
+                                            "Hello_World", "an S3 bucket name"),
     "not TOML": (UAT + "\nthis is not toml\n", "not valid TOML", ""),
 }
 
@@ -171,7 +180,7 @@ def test_shipped_environments_load(environments):
     assert (uat.network.vpc_name, uat.network.cidr) == ("uat-vpc", "10.0.0.0/16")
     assert uat.network.nat_gateways is NatGateways.SINGLE
     assert prod.network.nat_gateways is NatGateways.ONE_PER_AZ
-    assert not uat.network.network.overlaps(prod.network.network)
+    assert not network(uat).network.overlaps(network(prod).network)
     assert uat.service.task_role_managed_policies == ("SecretsManagerReadWrite",
                                                       "AmazonS3FullAccess")
     assert prod.service.task_role_managed_policies == ()
@@ -185,34 +194,38 @@ def test_defaults_apply_to_keys_left_out(tmp_path):
     env = load_environment(path)
     assert env.name == "dev"
     assert env.service == ServiceConfig()
-    assert env.service.log_retention_days == 30
-    assert env.network.nat_gateways is NatGateways.SINGLE
+    assert env.service.log_retention_days is None  # unset: the props' default applies
+    assert fargate_service(env).log_retention_days == 30
+    assert network(env).nat_gateways is NatGateways.SINGLE
     assert env.state.region == "us-east-1" and env.state.lock_table is False
-    assert env.network.public_subnet_cidr("us-east-1b") == "10.9.1.0/24"
-    assert env.network.private_subnet_cidr("us-east-1a") == "10.9.3.0/24"
+    assert network(env).public_subnet_cidr("us-east-1b") == "10.9.1.0/24"
+    assert network(env).private_subnet_cidr("us-east-1a") == "10.9.3.0/24"
 
 
 def test_subnet_cidrs_follow_the_az_letter_not_the_list_position():
-    network = NetworkConfig(vpc_name="x-vpc", cidr="10.0.0.0/16",
-                            availability_zones=("eu-west-1a", "eu-west-1c"))
-    assert network.public_subnet_cidr("eu-west-1c") == "10.0.2.0/24"
-    assert network.private_subnet_cidr("eu-west-1c") == "10.0.5.0/24"
+    props = NetworkProps(vpc_name="x-vpc", cidr="10.0.0.0/16", region="eu-west-1",
+                         availability_zones=("eu-west-1a", "eu-west-1c"))
+    assert props.public_subnet_cidr("eu-west-1c") == "10.0.2.0/24"
+    assert props.private_subnet_cidr("eu-west-1c") == "10.0.5.0/24"
 
 
 def test_nat_zone_for_each_choice():
     zones = ("eu-west-1a", "eu-west-1b", "eu-west-1c")
-    single = NetworkConfig(vpc_name="x-vpc", availability_zones=zones)
+    single = NetworkProps(vpc_name="x-vpc", availability_zones=zones, region="eu-west-1")
     per_az = dataclasses.replace(single, nat_gateways=NatGateways.ONE_PER_AZ)
     assert [single.nat_zone_for(z) for z in zones] == ["eu-west-1a"] * 3
     assert [per_az.nat_zone_for(z) for z in zones] == list(zones)
     assert single.nat_zones == ("eu-west-1a",) and per_az.nat_zones == zones
 
 
-def test_config_objects_validate_when_built_in_code_too():
-    with pytest.raises(FieldError, match=r"min_capacity = 4: must not exceed max_capacity=2"):
-        ScalingConfig(min_capacity=4, max_capacity=2)
-    with pytest.raises(FieldError, match=r"memory = 512"):
-        ServiceConfig(cpu=1024, memory=512)
+def test_props_and_configs_built_in_code_are_checked_too(environments):
+    with pytest.raises(PropError, match=r"^ScalingProps.min_capacity = 4: must not exceed "
+                                        r"max_capacity=2"):
+        ScalingProps(min_capacity=4, max_capacity=2)
+    with pytest.raises(FieldError, match=r"^service.memory = 512: with cpu=1024"):
+        check(with_service(environments["uat"], cpu=1024, memory=512))
+    with pytest.raises(FieldError, match=r"^service.scaling.max_capacity = 0: must be between"):
+        check(with_service(environments["uat"], scaling={"max_capacity": 0}))
 
 
 def test_ecr_images_are_recognised():

@@ -1,5 +1,6 @@
 """docs/configuration.md's reference table is what ops.config_reference writes from the config
-dataclasses' field comments: it cannot drift from the code."""
+dataclasses' field comments and the props' defaults: it cannot drift from the code. And no
+default is written twice: a key the constructs use has its default on the prop only."""
 
 import dataclasses
 import typing
@@ -8,6 +9,7 @@ import pytest
 
 import config
 from ops import config_reference
+from stacks.props import SOURCES
 
 
 def test_the_committed_reference_is_what_the_generator_writes():
@@ -34,6 +36,11 @@ def test_every_field_appears_with_its_default():
                    None)
         assert row, f"docs/configuration.md does not document {path}"
         default = f.default
+        if default is None:  # unset: the prop's default, when the prop has one
+            found, default = config_reference.props_default(path)
+            if not found or default is None:
+                assert "| unset |" in row, row
+                continue
         if default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
             assert "| required |" in row, row
         elif isinstance(default, (int, str)) and not isinstance(default, bool):
@@ -61,7 +68,7 @@ class Example:
         bare: int = 3
 
     with pytest.raises(config_reference.ReferenceError,
-                       match=r"^config/__init__.py: Example.bare has no comment"):
+                       match=r"^config/schema.py: Example.bare has no comment"):
         list(config_reference.rows(Example, comments=comments))
 
 
@@ -76,3 +83,24 @@ def test_a_stale_table_is_reported_in_one_line(tmp_path, monkeypatch, capsys):
     assert capsys.readouterr().err == "error: configuration.md is out of date; run make docs\n"
     assert config_reference.main([]) == 0
     assert doc.read_text() == config_reference.render(stale) != stale
+
+
+def test_no_default_is_written_twice():
+    """Every config key a prop takes is unset (None) in the config when the prop has a default,
+    so the prop's default is the only one; every prop a key maps onto exists."""
+    fields = dict(_leaves(config.EnvironmentConfig))
+    mapped = set()
+    for cls, sources in SOURCES.items():
+        for prop, path in sources.items():
+            props_field = cls.__dataclass_fields__[prop]  # KeyError: a prop that is not there
+            has_default = (props_field.default is not dataclasses.MISSING
+                           or props_field.default_factory is not dataclasses.MISSING)
+            if has_default:
+                assert fields[path].default is None, (
+                    f"{path} has its own default; {cls.__name__}.{prop} already has one: make "
+                    f"the key unset (None) so that the prop's default applies")
+            mapped.add(path)
+    # Keys with a default of their own are the config's: no prop takes them (but the AZ list,
+    # empty until a file lists them, which NetworkProps, requiring them, then refuses).
+    own = {path for path, f in fields.items() if f.default not in (None, dataclasses.MISSING)}
+    assert own & mapped == {"network.availability_zones"}

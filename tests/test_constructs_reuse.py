@@ -58,30 +58,57 @@ def test_two_services_from_the_same_constructs_in_one_stack():
     assert api["deployment_circuit_breaker"] == {"enable": True, "rollback": True}
 
 
-def test_no_construct_reads_the_service_config_or_creates_a_provider():
-    for path in CONSTRUCTS.glob("*.py"):
-        # The modules that map the environment config: the config itself, the stacks, and
-        # what CI may do in an environment (derived from all its names).
-        if path.name in ("config.py", "stacks.py", "ci_policies.py", "__init__.py"):
-            continue
-        names = {node.id for node in ast.walk(ast.parse(path.read_text()))
-                 if isinstance(node, ast.Name)}
-        assert not names & {"ServiceConfig", "EnvironmentConfig", "AwsProvider"}, path.name
+def _imports(tree: ast.AST) -> set[str]:
+    return {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+            for alias in node.names} | {
+        node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
 
 
-def test_every_props_field_is_documented():
-    for path in CONSTRUCTS.glob("*.py"):
-        lines = path.read_text().splitlines()
-        for number, line in enumerate(lines):
-            if line.startswith("class ") and line.rstrip(":").endswith("Props"):
-                body = []
-                for field_line in lines[number + 1:]:
-                    if field_line and not field_line.startswith(" "):
-                        break
-                    body.append(field_line)
-                fields = [i for i, text in enumerate(body)
-                          if text.startswith("    ") and not text.startswith("     ")
-                          and ": " in text and not text.strip().startswith(("#", '"'))]
-                for i in fields:
-                    documented = "#" in body[i] or body[i - 1].strip().startswith("#")
-                    assert documented, f"{path.name}: {body[i].strip()} has no description"
+def test_no_construct_module_imports_the_config_or_creates_a_provider():
+    modules = sorted(CONSTRUCTS.rglob("*.py"))
+    assert len(modules) > 20 and CONSTRUCTS / "ci_policies.py" in modules
+    for path in modules:
+        tree = ast.parse(path.read_text())
+        imported = _imports(tree)
+        assert not {name for name in imported if name.split(".")[0] in ("config", "stacks")}, (
+            f"{path.relative_to(CONSTRUCTS)} imports the environment config or the stacks")
+        names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+        assert "AwsProvider" not in names, path.name
+
+
+def test_the_props_load_no_cdktf():
+    """The config loader checks a file by building props: that must not start jsii."""
+    import subprocess
+    import sys
+
+    modules = ["constructs_lib.props." + path.stem
+               for path in sorted((CONSTRUCTS / "props").glob("[!_]*.py"))]
+    code = (f"import sys, {', '.join(modules)}, constructs_lib.ci_policies, stacks.props, config\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules}\n"
+            "             & {'cdktf', 'jsii', 'constructs'}))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=CONSTRUCTS.parent,
+                            capture_output=True, text=True, check=True)
+    assert len(modules) >= 8 and result.stdout == "[]\n"
+
+
+def test_every_prop_is_documented_with_its_default():
+    """Each props field has a comment; a field with a default says it (`@default ...`), as
+    aws-cdk-lib documents its props."""
+    from ops.config_reference import field_comments
+
+    classes = 0
+    for path in CONSTRUCTS.rglob("*.py"):
+        source = path.read_text()
+        tree = ast.parse(source)
+        comments = field_comments(source)
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.ClassDef) and node.name.endswith("Props")):
+                continue
+            classes += 1
+            for item in node.body:
+                if isinstance(item, ast.AnnAssign):
+                    comment = comments[(node.name, item.target.id)]
+                    assert comment, f"{path.name}: {node.name}.{item.target.id} has no comment"
+                    assert item.value is None or "@default" in comment, (
+                        f"{path.name}: {node.name}.{item.target.id}: say its @default")
+    assert classes >= 12

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def _synth_variant(tmp_path, environment):
     from cdktf import App
 
-    from constructs_lib.stacks import build
+    from stacks import build
 
     app = App(outdir=str(tmp_path))
     build(app, [environment])

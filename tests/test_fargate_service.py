@@ -10,6 +10,7 @@ from cdktf_cdktf_provider_aws.ecs_task_definition import EcsTaskDefinition
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 
 from helpers import document, ref, rules_of
+from stacks.props import fargate_service as service_props
 
 PARTITION = "${data.aws_partition.partition.partition}"
 
@@ -39,8 +40,8 @@ def test_task_definition_is_a_fargate_task_of_the_configured_size(synthesized, e
         "family": f"hello-world-{env.name}",
         "requires_compatibilities": ["FARGATE"],
         "network_mode": "awsvpc",
-        "cpu": str(env.service.cpu),
-        "memory": str(env.service.memory),
+        "cpu": str(service_props(env).cpu),
+        "memory": str(service_props(env).memory),
         "execution_role_arn": ref("aws_iam_role", "service_execution_role", "arn"),
         "task_role_arn": ref("aws_iam_role", "service_task_role", "arn"),
     })
@@ -77,8 +78,8 @@ def test_log_group_keeps_logs_for_the_configured_days(synthesized, env):
     assert Testing.to_have_resource_with_properties(
         app_json(synthesized, env), CloudwatchLogGroup.TF_RESOURCE_TYPE,
         {"name": f"/ecs/hello-world-{env.name}",
-         "retention_in_days": env.service.log_retention_days})
-    assert env.service.log_retention_days > 0
+         "retention_in_days": service_props(env).log_retention_days})
+    assert service_props(env).log_retention_days > 0
 
 
 def test_roles_trust_only_ecs_tasks(synthesized, env):
@@ -125,8 +126,14 @@ def test_the_version_of_record_is_seeded_once_and_then_left_to_releases(synthesi
         "aws_ssm_parameter", "image_version_parameter", "name")
     assert outputs["task_definition_arn"]["value"] == ref(
         "aws_ecs_task_definition", "service_task_definition", "arn")
-    assert (outputs["container_name"]["value"], outputs["container_port"]["value"]) == (
-        "web", 8000)
+    # Releases take the container's name and port from the config (stacks.props), as the task
+    # definition does: no output echoes them back.
+    assert not {"container_name", "container_port"} & set(outputs)
+    (container,) = document(only(synthesized, env, "aws_ecs_task_definition")
+                            ["container_definitions"])
+    settings = service_props(env)
+    assert (container["name"], container["portMappings"][0]["containerPort"]) == (
+        settings.container_name, settings.container_port) == ("web", 8000)
 
 
 def test_only_uats_state_stack_creates_the_shared_repository(synthesized):
@@ -199,7 +206,7 @@ def test_service_runs_in_private_subnets_behind_the_target_group(synthesized, en
 
 def test_service_count_starts_at_the_minimum_and_is_left_to_autoscaling(synthesized, env):
     service = only(synthesized, env, "aws_ecs_service")
-    assert service["desired_count"] == env.service.scaling.min_capacity
+    assert service["desired_count"] == service_props(env).scaling.min_capacity
     assert service["lifecycle"] == {"ignore_changes": ["desired_count"]}
 
 
@@ -213,7 +220,7 @@ def test_rolling_deploys_keep_full_capacity_and_roll_back(synthesized, env):
 
 
 def test_autoscaling_targets_the_service_count_between_min_and_max(synthesized, env):
-    scaling = env.service.scaling
+    scaling = service_props(env).scaling
     assert Testing.to_have_resource_with_properties(app_json(synthesized, env), AppautoscalingTarget.TF_RESOURCE_TYPE, {
         "service_namespace": "ecs",
         "scalable_dimension": "ecs:service:DesiredCount",
@@ -227,7 +234,7 @@ def test_autoscaling_targets_the_service_count_between_min_and_max(synthesized, 
 
 
 def test_autoscaling_tracks_average_cpu_with_both_cooldowns(synthesized, env):
-    scaling = env.service.scaling
+    scaling = service_props(env).scaling
     assert Testing.to_have_resource_with_properties(app_json(synthesized, env), AppautoscalingPolicy.TF_RESOURCE_TYPE, {
         "policy_type": "TargetTrackingScaling",
         "resource_id": ref("aws_appautoscaling_target", "service_autoscaling_target",
@@ -243,7 +250,7 @@ def test_autoscaling_tracks_average_cpu_with_both_cooldowns(synthesized, env):
 
 
 def test_uat_scales_like_the_guide(environments):
-    scaling = environments["uat"].service.scaling
+    scaling = service_props(environments["uat"]).scaling
     assert (scaling.min_capacity, scaling.max_capacity, scaling.cpu_target_percent,
             scaling.scale_in_cooldown_seconds, scaling.scale_out_cooldown_seconds) == (
         1, 3, 70, 60, 60)

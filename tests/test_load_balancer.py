@@ -8,6 +8,7 @@ from cdktf_cdktf_provider_aws.lb_listener import LbListener
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup
 
 from helpers import ref, rules_of
+from stacks.props import load_balancer as load_balancer_props
 
 
 def app_json(synthesized, env) -> str:
@@ -37,7 +38,7 @@ def test_alb_is_internet_facing_in_the_public_subnets(synthesized, env):
         "ip_address_type": "ipv4",
         "subnets": ref("data.aws_subnets", "network_public_subnets", "ids"),
         "security_groups": [ref("aws_security_group", "load_balancer_security_group")],
-        "enable_deletion_protection": env.service.alb_deletion_protection,
+        "enable_deletion_protection": load_balancer_props(env).deletion_protection,
     })
 
 
@@ -50,14 +51,14 @@ def test_alb_security_group_opens_only_the_listener_port_to_the_internet(synthes
     rules = synthesized.resources(f"app-{env.name}", "aws_vpc_security_group_ingress_rule")
     (ingress,) = rules_of(rules, "load_balancer_security_group")
     assert (ingress["ip_protocol"], ingress["cidr_ipv4"], ingress["from_port"],
-            ingress["to_port"]) == ("tcp", "0.0.0.0/0", env.service.listener_port,
-                                    env.service.listener_port)
+            ingress["to_port"]) == ("tcp", "0.0.0.0/0", load_balancer_props(env).listener_port,
+                                    load_balancer_props(env).listener_port)
 
 
 def test_listener_forwards_http_to_the_target_group(synthesized, env):
     assert Testing.to_have_resource_with_properties(app_json(synthesized, env), LbListener.TF_RESOURCE_TYPE, {
         "load_balancer_arn": ref("aws_lb", "load_balancer_alb", "arn"),
-        "port": env.service.listener_port,
+        "port": load_balancer_props(env).listener_port,
         "protocol": "HTTP",
         "default_action": [{"type": "forward", "target_group_arn": ref(
             "aws_lb_target_group", "load_balancer_target_group", "arn")}],
@@ -65,13 +66,13 @@ def test_listener_forwards_http_to_the_target_group(synthesized, env):
 
 
 def test_target_group_targets_task_ips_on_the_container_port_with_a_health_check(synthesized, env):
-    health = env.service.health_check
+    health = load_balancer_props(env).health_check
     assert Testing.to_have_resource_with_properties(app_json(synthesized, env), LbTargetGroup.TF_RESOURCE_TYPE, {
         "port": 8000,
         "protocol": "HTTP",
         "target_type": "ip",
         "vpc_id": ref("data.aws_vpc", "network_vpc"),
-        "deregistration_delay": str(env.service.deregistration_delay_seconds),
+        "deregistration_delay": str(load_balancer_props(env).deregistration_delay_seconds),
         "health_check": {
             "enabled": True, "path": health.path, "matcher": health.matcher,
             "interval": health.interval_seconds, "timeout": health.timeout_seconds,

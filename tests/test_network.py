@@ -1,4 +1,5 @@
-"""constructs_lib/network.py, through the synthesized network-<env> stacks."""
+"""constructs_lib/network.py, through the synthesized network-<env> stacks (the settings they
+use: NetworkProps as stacks/props.py maps the config onto them)."""
 
 import dataclasses
 import json
@@ -13,9 +14,9 @@ from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociati
 from cdktf_cdktf_provider_aws.subnet import Subnet
 from cdktf_cdktf_provider_aws.vpc import Vpc
 
-from config import NatGateways
-from constructs_lib.network import Network
+from constructs_lib.network import NatGateways, Network, NetworkProps
 from helpers import document, ref
+from stacks.props import network as network_props
 
 
 def network_json(synthesized, env) -> str:
@@ -24,10 +25,10 @@ def network_json(synthesized, env) -> str:
 
 def test_vpc_has_cidr_dns_and_name(synthesized, env):
     assert Testing.to_have_resource_with_properties(network_json(synthesized, env), Vpc.TF_RESOURCE_TYPE, {
-        "cidr_block": env.network.cidr,
+        "cidr_block": network_props(env).cidr,
         "enable_dns_support": True,
         "enable_dns_hostnames": True,
-        "tags": {"Name": env.network.vpc_name},
+        "tags": {"Name": network_props(env).vpc_name},
     })
 
 
@@ -46,25 +47,25 @@ def test_internet_gateway_is_attached_to_the_vpc(synthesized, env):
 
 @pytest.mark.parametrize("tier", ["public", "private"])
 def test_one_subnet_per_zone_and_tier_carved_from_the_vpc(synthesized, env, tier):
-    cidr_of = getattr(env.network, f"{tier}_subnet_cidr")
-    for zone in env.network.availability_zones:
+    cidr_of = getattr(network_props(env), f"{tier}_subnet_cidr")
+    for zone in network_props(env).availability_zones:
         assert Testing.to_have_resource_with_properties(
             network_json(synthesized, env), Subnet.TF_RESOURCE_TYPE, {
                 "availability_zone": zone,
                 "cidr_block": cidr_of(zone),
                 "map_public_ip_on_launch": False,
                 "vpc_id": ref("aws_vpc", "network_vpc"),
-                "tags": {"Tier": tier, "Name": f"{env.network.vpc_name}-{tier}-{zone}"},
+                "tags": {"Tier": tier, "Name": f"{network_props(env).vpc_name}-{tier}-{zone}"},
             })
     subnets = synthesized.resources(f"network-{env.name}", "aws_subnet").values()
-    assert len(subnets) == 2 * len(env.network.availability_zones)
+    assert len(subnets) == 2 * len(network_props(env).availability_zones)
 
 
 def test_subnets_do_not_overlap(synthesized, env):
     import ipaddress
     blocks = [ipaddress.ip_network(s["cidr_block"])
               for s in synthesized.resources(f"network-{env.name}", "aws_subnet").values()]
-    vpc = env.network.network
+    vpc = network_props(env).network
     assert all(block.subnet_of(vpc) for block in blocks)
     assert all(not a.overlaps(b) for i, a in enumerate(blocks) for b in blocks[i + 1:])
 
@@ -79,44 +80,38 @@ def test_uat_subnets_are_the_guides(synthesized, environments):
     }
 
 
+def assert_routes_out(synthesized, env, tier: str, zone: str, **target: str) -> None:
+    """`zone`'s `tier` subnet has its own route table, whose default route goes to `target`."""
+    table = ref("aws_route_table", f"network_{tier}_route_table_{zone}")
+    assert Testing.to_have_resource_with_properties(
+        network_json(synthesized, env), Route.TF_RESOURCE_TYPE,
+        {"destination_cidr_block": "0.0.0.0/0", "route_table_id": table, **target})
+    assert Testing.to_have_resource_with_properties(
+        network_json(synthesized, env), RouteTableAssociation.TF_RESOURCE_TYPE,
+        {"subnet_id": ref("aws_subnet", f"network_{tier}_subnet_{zone}"), "route_table_id": table})
+
+
 def test_public_subnets_route_to_the_internet_gateway(synthesized, env):
-    for zone in env.network.availability_zones:
-        assert Testing.to_have_resource_with_properties(
-            network_json(synthesized, env), Route.TF_RESOURCE_TYPE, {
-                "destination_cidr_block": "0.0.0.0/0",
-                "gateway_id": ref("aws_internet_gateway", "network_internet_gateway"),
-                "route_table_id": ref("aws_route_table", f"network_public_route_table_{zone}"),
-            })
-        assert Testing.to_have_resource_with_properties(
-            network_json(synthesized, env), RouteTableAssociation.TF_RESOURCE_TYPE, {
-                "subnet_id": ref("aws_subnet", f"network_public_subnet_{zone}"),
-                "route_table_id": ref("aws_route_table", f"network_public_route_table_{zone}"),
-            })
+    for zone in network_props(env).availability_zones:
+        assert_routes_out(synthesized, env, "public", zone,
+                          gateway_id=ref("aws_internet_gateway", "network_internet_gateway"))
 
 
 def test_private_subnets_route_to_their_nat_gateway(synthesized, env):
-    for zone in env.network.availability_zones:
-        nat_zone = zone if env.network.nat_gateways is NatGateways.ONE_PER_AZ \
-            else env.network.availability_zones[0]
-        assert Testing.to_have_resource_with_properties(
-            network_json(synthesized, env), Route.TF_RESOURCE_TYPE, {
-                "destination_cidr_block": "0.0.0.0/0",
-                "nat_gateway_id": ref("aws_nat_gateway", f"network_nat_gateway_{nat_zone}"),
-                "route_table_id": ref("aws_route_table", f"network_private_route_table_{zone}"),
-            })
-        assert Testing.to_have_resource_with_properties(
-            network_json(synthesized, env), RouteTableAssociation.TF_RESOURCE_TYPE, {
-                "subnet_id": ref("aws_subnet", f"network_private_subnet_{zone}"),
-                "route_table_id": ref("aws_route_table", f"network_private_route_table_{zone}"),
-            })
+    network = network_props(env)
+    for zone in network.availability_zones:
+        nat_zone = zone if network.nat_gateways is NatGateways.ONE_PER_AZ \
+            else network.availability_zones[0]
+        assert_routes_out(synthesized, env, "private", zone,
+                          nat_gateway_id=ref("aws_nat_gateway", f"network_nat_gateway_{nat_zone}"))
 
 
 def test_nat_gateways_sit_in_public_subnets_with_their_own_elastic_ip(synthesized, env):
-    expected = {"single": 1, "one_per_az": len(env.network.availability_zones)}
+    expected = {"single": 1, "one_per_az": len(network_props(env).availability_zones)}
     nats = synthesized.resources(f"network-{env.name}", "aws_nat_gateway")
     eips = synthesized.resources(f"network-{env.name}", "aws_eip")
-    assert len(nats) == len(eips) == expected[env.network.nat_gateways.value]
-    for zone in env.network.nat_zones:
+    assert len(nats) == len(eips) == expected[network_props(env).nat_gateways.value]
+    for zone in network_props(env).nat_zones:
         assert Testing.to_have_resource_with_properties(
             network_json(synthesized, env), NatGateway.TF_RESOURCE_TYPE, {
                 "allocation_id": ref("aws_eip", f"network_nat_eip_{zone}"),
@@ -158,7 +153,7 @@ def test_flow_logs_record_all_traffic_to_a_log_group_with_retention(synthesized,
     assert flow_log["log_destination"] == ref("aws_cloudwatch_log_group",
                                               "network_flow_logs_log_group", "arn")
     (group,) = synthesized.resources(f"network-{env.name}", "aws_cloudwatch_log_group").values()
-    assert group["retention_in_days"] == env.network.flow_logs_retention_days
+    assert group["retention_in_days"] == network_props(env).flow_logs_retention_days
 
 
 def test_only_this_accounts_flow_logs_may_assume_the_flow_logs_role(synthesized, env):
@@ -174,13 +169,13 @@ def test_only_this_accounts_flow_logs_may_assume_the_flow_logs_role(synthesized,
 
 
 def test_flow_logs_can_be_turned_off(environments):
-    off = _synth_network(dataclasses.replace(environments["uat"].network, flow_logs=False))
+    off = _synth_network(dataclasses.replace(network_props(environments["uat"]), flow_logs=False))
     assert "aws_flow_log" not in off["resource"]
     assert "aws_cloudwatch_log_group" not in off["resource"]
 
 
 def test_vpc_endpoints_when_enabled(environments):
-    uat = environments["uat"].network
+    uat = network_props(environments["uat"])
     assert "aws_vpc_endpoint" not in _synth_network(uat)["resource"]
     on = _synth_network(dataclasses.replace(uat, vpc_endpoints=True))["resource"]
     endpoints = {e["service_name"]: e for e in on["aws_vpc_endpoint"].values()}
@@ -204,21 +199,21 @@ def test_outputs_vpc_and_subnet_ids(synthesized, env):
     for tier in ("public", "private"):
         assert sorted(outputs[f"{tier}_subnet_ids"]["value"]) == sorted(
             ref("aws_subnet", f"network_{tier}_subnet_{zone}")
-            for zone in env.network.availability_zones)
+            for zone in network_props(env).availability_zones)
 
 
-def _synth_network(config) -> dict:
+def _synth_network(props: NetworkProps) -> dict:
     stack = TerraformStack(Testing.app(), "network")
-    Network(stack, "network", config, "eu-west-1")
+    Network(stack, "network", dataclasses.replace(props, region="eu-west-1"))
     return json.loads(Testing.synth(stack))
 
 
 def test_removing_an_availability_zone_changes_nothing_else(environments):
     for env in environments.values():
-        full = _synth_network(env.network)
-        zones = env.network.availability_zones
+        full = _synth_network(network_props(env))
+        zones = network_props(env).availability_zones
         fewer = _synth_network(dataclasses.replace(
-            env.network, availability_zones=tuple(z for z in zones if z != zones[1])))
+            network_props(env), availability_zones=tuple(z for z in zones if z != zones[1])))
         for resource_type, resources in fewer["resource"].items():
             for name, body in resources.items():
                 assert zones[1] not in name

@@ -15,7 +15,11 @@ from cdktf_cdktf_provider_aws.lb_listener import LbListener
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 
 from config import ALARM_NAMES, FieldError, ServiceConfig
+from constructs_lib.props import PropError
+from constructs_lib.props.load_balancer import LoadBalancerProps
+from constructs_lib.props.monitoring import AlarmsProps
 from helpers import document, ref, synth_variant, with_service
+from stacks.props import check, image_repository
 
 COMMIT = "3f9c2e1a7b4d"
 SECRET = ("arn:aws:secretsmanager:ap-south-1:123456789012:secret:"
@@ -88,14 +92,14 @@ def test_ecr_lifecycle_keeps_released_images_apart_and_expires_untagged(ecr_stat
     rules = document(policy["policy"])["rules"]
     assert [rule["rulePriority"] for rule in rules] == [1, 2, 3]
     assert rules[0]["selection"]["tagStatus"] == "untagged"
-    service = environments["uat"].service
+    service = image_repository(environments["uat"])
     # An image a rule selects is never expired by a later one: released images (what prod
     # runs and rolls back to) do not count among the last ecr_keep_images pushes.
     assert rules[1]["selection"] == {"tagStatus": "tagged", "tagPrefixList": ["release-"],
                                      "countType": "imageCountMoreThan",
-                                     "countNumber": service.ecr_keep_released_images}
+                                     "countNumber": service.keep_released_images}
     assert rules[2]["selection"] == {"tagStatus": "any", "countType": "imageCountMoreThan",
-                                     "countNumber": service.ecr_keep_images}
+                                     "countNumber": service.keep_images}
     assert all(rule["action"] == {"type": "expire"} for rule in rules)
 
 
@@ -314,10 +318,19 @@ def test_only_the_vpc_and_the_configured_cidrs_reach_the_test_listener(variants)
         (80, "0.0.0.0/0"), (8080, vpc), (8080, "198.51.100.7/32"), (8080, "203.0.113.0/24")]
 
 
-def test_a_bad_test_listener_cidr_is_refused():
-    from config import BlueGreenConfig
-    with pytest.raises(FieldError, match=r"test_listener_cidrs\[1\] = '10.0.0.1/8': an IPv4 "):
-        BlueGreenConfig(test_listener_cidrs=("10.0.0.0/8", "10.0.0.1/8"))
+def load_balancer_props(**settings) -> LoadBalancerProps:
+    return LoadBalancerProps(name="web", vpc_id="vpc-1", public_subnet_ids=["subnet-a"],
+                             target_port=8000, target_group_name_prefix="web-", **settings)
+
+
+def test_a_bad_test_listener_cidr_is_refused(environments):
+    with pytest.raises(PropError, match=r"^LoadBalancerProps.test_listener_cidrs\[1\] = "
+                                        r"'10.0.0.1/8': an IPv4 "):
+        load_balancer_props(test_listener_cidrs=("10.0.0.0/8", "10.0.0.1/8"))
+    with pytest.raises(FieldError, match=r"^service.blue_green.test_listener_cidrs\[1\] = "
+                                         r"'10.0.0.1/8': an IPv4 "):
+        check(with_service(environments["uat"], blue_green={
+            "test_listener_cidrs": ("10.0.0.0/8", "10.0.0.1/8")}))
 
 
 def test_blue_green_deployment_group_shifts_traffic_and_rolls_back_on_alarm(variants):
@@ -368,25 +381,40 @@ def test_bad_service_settings_are_refused(settings, field, allowed):
     assert field in str(error.value) and allowed in str(error.value)
 
 
-def test_blue_green_needs_a_second_listener_port():
+def test_blue_green_needs_a_second_listener_port(environments):
     from config import BlueGreenConfig
-    with pytest.raises(FieldError, match="test_listener_port = 0: blue/green needs a second"):
+    with pytest.raises(FieldError, match="test_listener_port = None: blue/green needs a second"):
         BlueGreenConfig(enabled=True)
-    with pytest.raises(FieldError, match="must differ from the production listener"):
-        ServiceConfig(blue_green=BlueGreenConfig(enabled=True, test_listener_port=80))
-    with pytest.raises(FieldError, match="traffic_shift = 'slowly': one of all_at_once"):
-        BlueGreenConfig(traffic_shift="slowly")
+    # The construct refuses two listeners on one port by itself, as the config does through it.
+    with pytest.raises(PropError, match=r"^LoadBalancerProps.test_listener_port = 80: must "
+                                        r"differ from the production listener port\(s\) \[80\]"):
+        load_balancer_props(listener_port=80, test_listener_port=80, vpc_cidr="10.0.0.0/16")
+    with pytest.raises(PropError, match=r"test_listener_port = 443: must differ from the "
+                                        r"production listener port\(s\) \[80, 443\]"):
+        load_balancer_props(certificate_arn=CERTIFICATE, test_listener_port=443,
+                            vpc_cidr="10.0.0.0/16")
+    with pytest.raises(PropError, match=r"^LoadBalancerProps.vpc_cidr = None: needed with a "):
+        load_balancer_props(test_listener_port=8080)
+    uat = environments["uat"]
+    with pytest.raises(FieldError, match=r"^service.blue_green.test_listener_port = 80: must "
+                                         "differ from the production listener"):
+        check(with_service(uat, blue_green={"enabled": True, "test_listener_port": 80}))
+    with pytest.raises(FieldError, match=r"^service.blue_green.traffic_shift = 'slowly': one of "
+                                         "all_at_once"):
+        check(with_service(uat, blue_green={"traffic_shift": "slowly"}))
 
 
 @pytest.mark.parametrize("settings, message", [
     (dict(cpu_percent=150), "cpu_percent = 150: must be between 1 and 100"),
     (dict(p90_latency_seconds=0), "p90_latency_seconds = 0: must be between 0.01 and 60"),
     (dict(email="not-an-address"),
-     "email = 'not-an-address': an email address, or empty for no subscription"),
+     "email = 'not-an-address': an email address, or unset for no subscription"),
     (dict(evaluation_minutes=0), "evaluation_minutes = 0: must be between 1 and 60"),
 ])
-def test_bad_alarm_thresholds_are_refused(settings, message):
-    from config import AlarmsConfig
-    with pytest.raises(FieldError) as error:
-        AlarmsConfig(**settings)
-    assert str(error.value) == message
+def test_bad_alarm_thresholds_are_refused(environments, settings, message):
+    with pytest.raises(PropError) as error:
+        AlarmsProps(**settings)
+    assert str(error.value) == f"AlarmsProps.{message}"
+    with pytest.raises(FieldError) as error:  # from the config: the key's path
+        check(with_service(environments["uat"], alarms=settings))
+    assert str(error.value) == f"service.alarms.{message}"

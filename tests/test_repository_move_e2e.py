@@ -1,6 +1,6 @@
 """The ECR repository moves from the app stack to the state stack without losing an image,
-with plain Terraform against the emulator (constructs_lib/stacks.py StateStack and
-ApplicationStack._repository).
+with plain Terraform against the emulator (stacks/state.py StateStack and
+stacks/app.py ApplicationStack._repository).
 
 A deployment made before the move is built from the real synth of that layout
 (tests/fixtures/repository-in-app-stack): its state stack, and of its app stack only the
@@ -40,7 +40,7 @@ def adopt(uat):
 def synth_new(tmp_path: Path, environment) -> Deployment:
     from cdktf import App
 
-    from constructs_lib.stacks import build
+    from stacks import build
 
     outdir = tmp_path / "cdktf.out"
     app = App(outdir=str(outdir))

@@ -1,12 +1,16 @@
-"""constructs_lib/stacks.py and main.py: what every stack shares, and how they are wired."""
+"""stacks/ and main.py: what every stack shares, and how they are wired."""
 
 import json
 import re
+from pathlib import Path
 
+import pytest
 from cdktf import Testing
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 
 from helpers import ref
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_one_synth_writes_both_stacks_of_every_environment(synthesized):
@@ -77,3 +81,47 @@ def test_the_hcl_repairs_fail_loudly_once_cdktf_writes_it_right():
     for written_right in (fixed, 'terraform {\n  required_version = ">= 1.10"\n}\n'):
         with pytest.raises(CdktfHclChanged, match="remove this workaround"):
             repair(written_right, {"required_version": ">= 1.10"}, [], [], {"adopt"})
+
+
+def test_every_output_is_in_the_contract_and_read_where_it_says(synthesized, environments):
+    """config/naming.py OUTPUTS names every output the stacks declare, by stack kind, with who
+    reads it: the tool named reads it by that name, and the variants together declare them all."""
+    import dataclasses
+
+    from config import OUTPUTS, ci_role_output
+    from config.naming import PEOPLE
+    from helpers import synth_variant, with_service
+
+    uat = environments["uat"]
+    everything = with_service(dataclasses.replace(
+        uat, ci=dataclasses.replace(uat.ci, github_repository="acme/app"),
+        state=dataclasses.replace(uat.state, lock_table=True)),
+        blue_green={"enabled": True, "test_listener_port": 8080})
+    stacks = {name: synthesized.parsed(name) for name in synthesized.json}
+    stacks.update(synth_variant(everything))
+    declared = {kind: set() for kind in OUTPUTS}
+    for name, stack in stacks.items():
+        kind = name.split("-")[0]
+        outputs = set(stack.get("output", {}))
+        assert outputs <= set(OUTPUTS[kind]), f"{name} declares {outputs - set(OUTPUTS[kind])}"
+        declared[kind] |= outputs
+    assert declared == {kind: set(names) for kind, names in OUTPUTS.items()}
+    role_outputs = {ci_role_output(kind) for kind in ("plan", "deploy", "image")}
+    for kind, names in OUTPUTS.items():
+        for name, reader in names.items():
+            if reader != PEOPLE:
+                spelled = "ci_role_output" if name in role_outputs else f'"{name}"'
+                assert spelled in (ROOT / reader).read_text(), f"{reader} does not read {name}"
+
+
+def test_the_stacks_declare_outputs_only_through_the_contract(environments):
+    from cdktf import App, Testing
+
+    from stacks.network import NetworkStack
+
+    stack = NetworkStack(Testing.stub_version(App(stack_traces=False)), "network-uat",
+                         environments["uat"])
+    with pytest.raises(ValueError, match=r"output 'container_port' is not in config/naming.py"):
+        stack.output("container_port", 8000)
+    for path in (ROOT / "stacks").glob("*.py"):
+        assert path.name == "base.py" or "TerraformOutput(" not in path.read_text(), path.name

@@ -10,6 +10,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration imp
 from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA
 
 from helpers import document, ref, synth_variant
+from stacks.props import state_bucket
 
 BUCKET = ref("aws_s3_bucket", "state_bucket")
 
@@ -71,7 +72,7 @@ def test_old_state_versions_expire_after_the_configured_days(synthesized, env):
             "bucket": BUCKET, "rule": [{
                 "status": "Enabled",
                 "noncurrent_version_expiration": [{
-                    "noncurrent_days": env.state.noncurrent_version_expiration_days}],
+                    "noncurrent_days": state_bucket(env).noncurrent_version_expiration_days}],
             }]})
 
 

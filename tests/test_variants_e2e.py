@@ -48,7 +48,7 @@ def synth(tmp_path: Path, environment) -> Deployment:
     tmp_path (its backend path is ../../../ from the stack folder)."""
     from cdktf import App
 
-    from constructs_lib.stacks import build
+    from stacks import build
 
     outdir = tmp_path / "cdktf.out"
     app = App(outdir=str(outdir))

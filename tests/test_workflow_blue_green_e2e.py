@@ -95,7 +95,7 @@ def without_a_statement(project, later_release, tmp_path_factory, monkeypatch_mo
     import dataclasses
 
     import main
-    from constructs_lib import stacks
+    from stacks import state as stacks
     from ops.deploy import Deployment
 
     def fewer(*args, **kwargs):

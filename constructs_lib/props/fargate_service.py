@@ -1,0 +1,126 @@
+"""ScalingProps, ServiceLoadBalancer and FargateServiceProps (constructs_lib/fargate_service.py),
+and the task sizes Fargate allows."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Mapping
+
+from . import require, require_range, require_retention
+
+if TYPE_CHECKING:
+    from cdktf import TerraformResource
+
+# Fargate's allowed task sizes: cpu units -> memory MiB values.
+FARGATE_SIZES: Mapping[int, tuple[int, ...]] = MappingProxyType({
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4096 + 1, 1024)),
+    1024: tuple(range(2048, 8192 + 1, 1024)),
+    2048: tuple(range(4096, 16384 + 1, 1024)),
+    4096: tuple(range(8192, 30720 + 1, 1024)),
+    8192: tuple(range(16384, 61440 + 1, 4096)),
+    16384: tuple(range(32768, 122880 + 1, 8192)),
+})
+_CONTAINER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+_ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_MANAGED_POLICY = re.compile(r"^([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]+$")
+
+
+@dataclass(frozen=True)
+class ScalingProps:
+    """CPU target tracking on the service's desired count."""
+
+    min_capacity: int = 1  # @default 1: fewest tasks (and the count the service starts with)
+    max_capacity: int = 3  # @default 3: most tasks
+    cpu_target_percent: float = 70  # @default 70: the service's average CPU to hold
+    scale_in_cooldown_seconds: int = 60  # @default 60: wait after scaling in
+    scale_out_cooldown_seconds: int = 60  # @default 60: wait after scaling out
+
+    def __post_init__(self) -> None:
+        require_range(self, "min_capacity", 1, 1000)
+        require_range(self, "max_capacity", 1, 1000)
+        require(self.min_capacity <= self.max_capacity, self, "min_capacity",
+                f"must not exceed max_capacity={self.max_capacity}")
+        require_range(self, "cpu_target_percent", 1, 100)
+        require_range(self, "scale_in_cooldown_seconds", 0, 3600)
+        require_range(self, "scale_out_cooldown_seconds", 0, 3600)
+
+
+@dataclass(frozen=True)
+class ServiceLoadBalancer:
+    """The load balancer a service registers with (as terraform-aws-ecs's `load_balancer`)."""
+
+    target_group_arn: str  # where the service registers its tasks
+    security_group_id: str  # the load balancer's: admitted on the container port, given egress
+    listener: TerraformResource | None = None  # @default None: created before the service when set
+
+
+@dataclass(frozen=True)
+class FargateServiceProps:
+    """What a FargateService needs. Sizes and deploy settings default to this project's."""
+
+    name: str  # names the cluster, service, task family, roles and security group
+    log_group_name: str  # the container's CloudWatch log group
+    region: str  # where the awslogs driver sends logs
+    partition: str  # the AWS partition (aws, aws-cn, ...), for managed policy ARNs
+    vpc_id: str  # the VPC of the service's security group
+    private_subnet_ids: list[str]  # where the tasks run (no public IPs)
+    load_balancer: ServiceLoadBalancer  # the target group to register with, and its ALB
+    image: str  # the container image reference (e.g. the version of record's value)
+    # @default None: no ECR permissions (a public image). The ECR repository to pull from.
+    image_repository_arn: str | None = None
+    # @default None: none. The repositories of an ECR pull-through cache the image comes
+    # through (arn:...:repository/<prefix>/*), which the first pull creates and fills.
+    pull_through_cache_arn: str | None = None
+    container_name: str = "web"  # @default "web": the container's name in the task definition
+    container_port: int = 8000  # @default 8000: the port the container listens on
+    cpu: int = 2048  # @default 2048: Fargate CPU units (1024 = 1 vCPU), a key of FARGATE_SIZES
+    memory: int = 4096  # @default 4096: MiB, a size Fargate allows for `cpu`
+    # @default {}: the container's environment variables
+    environment: Mapping[str, str] = field(default_factory=dict)
+    # @default True: turn off only for images that write to their disk
+    read_only_root_filesystem: bool = True
+    # @default (): AWS managed policy names (e.g. "AmazonS3ReadOnlyAccess") for the task role
+    task_role_managed_policies: tuple[str, ...] = ()
+    permissions_boundary: str | None = None  # @default None: the roles' boundary policy ARN
+    log_retention_days: int = 30  # @default 30: days the container's logs are kept
+    container_insights: bool = True  # @default True: ECS Container Insights on the cluster
+    # @default False: rolling deploys by ECS. True: CodeDeploy (blue/green) owns each deploy's
+    # task definition and target group, and Terraform leaves them alone.
+    code_deploy: bool = False
+    # @default 100: rolling deploys never drop below full capacity
+    deployment_minimum_healthy_percent: int = 100
+    deployment_maximum_percent: int = 200  # @default 200: new tasks start before old ones stop
+    # @default True: roll back a rolling deploy whose tasks never get healthy
+    deployment_circuit_breaker: bool = True
+    # @default 60: a new task's time before load balancer health checks count
+    health_check_grace_period_seconds: int = 60
+    scaling: ScalingProps = field(default_factory=ScalingProps)  # @default 1-3 tasks at 70% CPU
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "environment", MappingProxyType(dict(self.environment)))
+        object.__setattr__(self, "task_role_managed_policies",
+                           tuple(self.task_role_managed_policies))
+        require(bool(_CONTAINER_NAME.match(self.container_name)), self, "container_name",
+                "letters, digits, '_' and '-'")
+        require_range(self, "container_port", 1, 65535)
+        require(self.cpu in FARGATE_SIZES, self, "cpu",
+                f"Fargate allows {', '.join(map(str, FARGATE_SIZES))}")
+        allowed = FARGATE_SIZES[self.cpu]
+        require(self.memory in allowed, self, "memory",
+                f"with cpu={self.cpu} Fargate allows {allowed[0]}-{allowed[-1]} MiB in steps of "
+                f"{allowed[1] - allowed[0]}")
+        for key, value in self.environment.items():
+            require(bool(_ENV_VAR.match(key)), self, f"environment.{key}",
+                    "variable names are letters, digits and '_', not starting with a digit",
+                    value)
+        for policy in self.task_role_managed_policies:
+            require(bool(_MANAGED_POLICY.match(policy)), self, "task_role_managed_policies",
+                    "an AWS managed policy name like AmazonS3ReadOnlyAccess or service-role/X",
+                    policy)
+        require_retention(self, "log_retention_days")
+        require_range(self, "health_check_grace_period_seconds", 0, 2147483647)
+        require_range(self, "deployment_minimum_healthy_percent", 0, 100)
+        require_range(self, "deployment_maximum_percent", 100, 200)

@@ -1,0 +1,121 @@
+"""app-<env>: the service, its load balancer, monitoring and (blue/green) CodeDeploy."""
+
+from __future__ import annotations
+
+from constructs import Construct
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+from cdktf_cdktf_provider_aws.ecr_pull_through_cache_rule import EcrPullThroughCacheRule
+
+from config import EnvironmentConfig, image_reference
+from constructs_lib.alarm_set import ROLLBACK_ALARMS
+from constructs_lib.blue_green import BlueGreenDeployment
+from constructs_lib.fargate_service import FargateService, ServiceLoadBalancer
+from constructs_lib.image_repository import addresses
+from constructs_lib.image_version import ImageVersion
+from constructs_lib.load_balancer import LoadBalancer
+from constructs_lib.monitoring import ServiceMonitoring
+from constructs_lib.network_lookup import NetworkLookup
+
+from . import props
+from .base import EnvironmentStack
+from .state import IMAGES
+
+
+class ApplicationStack(EnvironmentStack):
+    kind = "app"
+
+    def __init__(self, scope: Construct, id: str, environment: EnvironmentConfig) -> None:
+        super().__init__(scope, id, environment)
+        config, names = environment.service, environment.names
+        aws = DataAwsPartition(self, "partition")
+        partition = aws.partition
+        network = NetworkLookup(self, "network", environment.network.vpc_name)
+        repository_url, repository_arn = self._repository(environment, aws)
+        seed, cache_arn = config.image, None
+        if names.docker_hub_cache:
+            seed, cache_arn = self._docker_hub_cache(environment, aws)
+        image = ImageVersion(self, "image_version", name=names.image_parameter, seed_image=(
+            image_reference(repository_url, config.image_tag) if config.image_tag else seed))
+        alb = LoadBalancer(self, "load_balancer", props.load_balancer(
+            environment, vpc_id=network.vpc.id, public_subnet_ids=network.public_subnet_ids,
+            vpc_cidr=network.vpc.cidr_block))
+        service = FargateService(self, "service", props.fargate_service(
+            environment, partition=partition, vpc_id=network.vpc.id,
+            private_subnet_ids=network.private_subnet_ids,
+            load_balancer=ServiceLoadBalancer(target_group_arn=alb.target_group.arn,
+                                              security_group_id=alb.security_group.id,
+                                              listener=alb.listener),
+            image=image.image, image_repository_arn=repository_arn,
+            pull_through_cache_arn=cache_arn, permissions_boundary=self.permissions_boundary()))
+        monitoring = ServiceMonitoring(self, "monitoring", props.service_monitoring(
+            environment, cluster_name=service.cluster.name, service_name=service.service.name,
+            load_balancer_arn_suffix=alb.load_balancer.arn_suffix,
+            target_group_arn_suffix=alb.target_group.arn_suffix,
+            green_target_group_arn_suffix=(alb.green_target_group.arn_suffix
+                                           if alb.green_target_group else None)))
+        blue_green = None
+        if config.blue_green.enabled:
+            blue_green = BlueGreenDeployment(self, "blue_green", props.blue_green(
+                environment, partition=partition,
+                cluster_name=service.cluster.name, service_name=service.service.name,
+                production_listener_arn=alb.listener.arn,
+                test_listener_arn=alb.test_listener.arn,
+                blue_target_group_name=alb.target_group.name,
+                green_target_group_name=alb.green_target_group.name,
+                rollback_alarm_names=[monitoring.alarms[key].alarm_name
+                                      for key in ROLLBACK_ALARMS],
+                permissions_boundary=self.permissions_boundary()))
+        scheme = "https" if config.https else "http"
+        port = 443 if config.https else alb.props.listener_port
+        self.output("alb_dns_name", alb.load_balancer.dns_name)
+        self.output("alb_url", f"{scheme}://{alb.load_balancer.dns_name}"
+                    + ("" if port in (80, 443) else f":{port}"))
+        self.output("cluster_name", service.cluster.name)
+        self.output("service_name", service.service.name)
+        self.output("log_group_name", service.log_group.name)
+        self.output("alarm_topic_arn", monitoring.topic.arn)
+        # What releases (python -m ops.release) read.
+        self.output("image_parameter_name", image.parameter.name)
+        self.output("task_definition_family", service.task_definition.family)
+        self.output("task_definition_arn", service.task_definition.arn)
+        if repository_url is not None:
+            self.output("ecr_repository_url", repository_url)
+        if blue_green is not None:
+            self.output("codedeploy_application", blue_green.application.name)
+            self.output("codedeploy_deployment_group",
+                        blue_green.deployment_group.deployment_group_name)
+
+    def _docker_hub_cache(self, environment: EnvironmentConfig, aws: DataAwsPartition
+                          ) -> tuple[str, str]:
+        """An ECR pull-through cache of Docker Hub, authenticated with the configured secret:
+        (the image's reference through it, the ARN of its repositories). Tasks then pull
+        from ECR, not anonymously from Docker Hub (10 pulls an hour per address)."""
+        prefix, region = environment.names.docker_hub_cache, environment.region
+        EcrPullThroughCacheRule(
+            self, "docker_hub_cache", ecr_repository_prefix=prefix,
+            upstream_registry_url="registry-1.docker.io",
+            credential_arn=environment.service.docker_hub_credentials_secret)
+        account = self.account_id()
+        return (f"{account}.dkr.ecr.{region}.{aws.dns_suffix}/{prefix}/"
+                f"{environment.service.docker_hub_image}",
+                f"arn:{aws.partition}:ecr:{region}:{account}:repository/{prefix}/*")
+
+    def _repository(self, environment: EnvironmentConfig, aws: DataAwsPartition
+                    ) -> tuple[str | None, str | None]:
+        """(URL, ARN) of the ECR repository the service pulls from, or (None, ARN or None)."""
+        config, name, partition = environment.service, environment.names.repository, aws.partition
+        if config.ecr_repository:
+            # Made here before it moved to the state stack, which adopts it: forget, not destroy.
+            for address in addresses(IMAGES):
+                self.forget(address)
+        if config.has_repository:
+            # Created by the (owner environment's) state stack; built from the name, not looked
+            # up, so this stack plans before the repository exists.
+            account = self.account_id()
+            region = environment.region
+            return (f"{account}.dkr.ecr.{region}.{aws.dns_suffix}/{name}",
+                    f"arn:{partition}:ecr:{region}:{account}:repository/{name}")
+        if config.external_ecr_image is not None:
+            account, region, external = config.external_ecr_image
+            return None, f"arn:{partition}:ecr:{region}:{account}:repository/{external}"
+        return None, None  # a public image needs no ECR permissions

@@ -1,0 +1,227 @@
+"""The environment config mapped onto the constructs' props: each props class's table names the
+config key (its dotted path) each prop comes from, and only keys that are set are passed, so
+the props' own defaults apply to the rest. Wiring that Terraform resolves (ids, ARNs) is given
+by the stacks; left out, it is UNRESOLVED, which no props check looks into: the loader builds
+every props object that way to check a file (`check`), and the tools read the settings a stack
+would use the same way (e.g. `fargate_service(environment).container_port`).
+
+No cdktf here: the config loader imports this before the provider loads."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Mapping
+
+from config.naming import CI_SESSION_SECONDS, RELEASE_TAG_PREFIX, target_group_name_prefix
+from config.schema import EnvironmentConfig, FieldError
+from constructs_lib.ci_policies import CiPolicyProps
+from constructs_lib.props import PropError
+from constructs_lib.props.blue_green import BlueGreenProps
+from constructs_lib.props.ci_access import CiAccessProps, CiRole
+from constructs_lib.props.fargate_service import (FargateServiceProps, ScalingProps,
+                                                  ServiceLoadBalancer)
+from constructs_lib.props.image_repository import ImageRepositoryProps
+from constructs_lib.props.load_balancer import HealthCheckProps, LoadBalancerProps
+from constructs_lib.props.monitoring import AlarmsProps, ServiceMonitoringProps
+from constructs_lib.props.network import NetworkProps
+from constructs_lib.props.state import S3BackendProps, StateBucketProps
+
+# A value Terraform resolves when it applies (like a cdktf token): never checked.
+UNRESOLVED = "${unresolved}"
+
+
+def _same(prefix: str, cls: type) -> dict[str, str]:
+    return {name: f"{prefix}.{name}" for name in cls.__dataclass_fields__}
+
+
+# props class -> {prop: the config key it comes from}
+SOURCES: dict[type, dict[str, str]] = {
+    NetworkProps: {name: f"network.{name}" for name in (
+        "vpc_name", "availability_zones", "cidr", "subnet_prefix_length",
+        "max_availability_zones", "nat_gateways", "flow_logs", "flow_logs_retention_days",
+        "vpc_endpoints")},
+    HealthCheckProps: _same("service.health_check", HealthCheckProps),
+    ScalingProps: _same("service.scaling", ScalingProps),
+    AlarmsProps: _same("service.alarms", AlarmsProps),
+    LoadBalancerProps: {
+        "listener_port": "service.listener_port",
+        "deregistration_delay_seconds": "service.deregistration_delay_seconds",
+        "deletion_protection": "service.alb_deletion_protection",
+        "access_logs": "service.alb_access_logs",
+        "test_listener_cidrs": "service.blue_green.test_listener_cidrs",
+        "test_listener_port": "service.blue_green.test_listener_port"},
+    FargateServiceProps: {name: f"service.{name}" for name in (
+        "container_name", "container_port", "cpu", "memory", "environment",
+        "read_only_root_filesystem", "task_role_managed_policies", "log_retention_days",
+        "container_insights", "deployment_minimum_healthy_percent", "deployment_maximum_percent",
+        "deployment_circuit_breaker", "health_check_grace_period_seconds")},
+    BlueGreenProps: {name: f"service.blue_green.{name}"
+                     for name in ("traffic_shift", "termination_wait_minutes")},
+    ImageRepositoryProps: {"keep_images": "service.ecr_keep_images",
+                           "keep_released_images": "service.ecr_keep_released_images"},
+    StateBucketProps: {"noncurrent_version_expiration_days":
+                       "state.noncurrent_version_expiration_days"},
+}
+
+
+def _lookup(environment: EnvironmentConfig, path: str) -> Any:
+    value: Any = environment
+    for part in path.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def _props(cls: type, environment: EnvironmentConfig, skip: tuple[str, ...] = (), **given: Any):
+    """cls built from `given` and the set config keys of SOURCES[cls] (except `skip`); a bad
+    value becomes a FieldError at its key's path."""
+    sources = SOURCES[cls]
+    settings = {prop: value for prop, path in sources.items()
+                if prop not in skip and (value := _lookup(environment, path)) is not None}
+    try:
+        return cls(**given, **settings)
+    except PropError as error:
+        prop, rest = error.prop, ""
+        for mark in ".[":  # an item of the prop: environment.KEY, test_listener_cidrs[0]
+            if mark in prop:
+                prop, _, tail = prop.partition(mark)
+                rest = mark + tail
+        path = sources.get(prop, f"{cls.__name__}.{prop}")
+        raise FieldError(path + rest, error.value, error.allowed) from None
+
+
+def network(environment: EnvironmentConfig, permissions_boundary: str | None = None
+            ) -> NetworkProps:
+    return _props(NetworkProps, environment, region=environment.region,
+                  permissions_boundary=permissions_boundary)
+
+
+def health_check(environment: EnvironmentConfig) -> HealthCheckProps:
+    return _props(HealthCheckProps, environment)
+
+
+def scaling(environment: EnvironmentConfig) -> ScalingProps:
+    return _props(ScalingProps, environment)
+
+
+def alarms(environment: EnvironmentConfig) -> AlarmsProps:
+    return _props(AlarmsProps, environment)
+
+
+def load_balancer(environment: EnvironmentConfig, vpc_id: str = UNRESOLVED,
+                  public_subnet_ids: Any = (UNRESOLVED,), vpc_cidr: str = UNRESOLVED
+                  ) -> LoadBalancerProps:
+    service = environment.service
+    return _props(
+        LoadBalancerProps, environment,
+        skip=() if service.blue_green.enabled else ("test_listener_port",),
+        name=environment.names.service, vpc_id=vpc_id, public_subnet_ids=public_subnet_ids,
+        target_port=fargate_service(environment).container_port,
+        target_group_name_prefix=target_group_name_prefix(service.name),
+        certificate_arn=service.certificate_arn if service.https else None,
+        vpc_cidr=vpc_cidr, health_check=health_check(environment))
+
+
+def fargate_service(environment: EnvironmentConfig, partition: str = UNRESOLVED,
+                    vpc_id: str = UNRESOLVED, private_subnet_ids: Any = (UNRESOLVED,),
+                    load_balancer: ServiceLoadBalancer = ServiceLoadBalancer(UNRESOLVED,
+                                                                             UNRESOLVED),
+                    image: str = UNRESOLVED, **optional: Any) -> FargateServiceProps:
+    """`optional`: image_repository_arn, pull_through_cache_arn, permissions_boundary."""
+    names = environment.names
+    return _props(FargateServiceProps, environment, name=names.service,
+                  log_group_name=names.log_group, region=environment.region,
+                  partition=partition, vpc_id=vpc_id, private_subnet_ids=private_subnet_ids,
+                  load_balancer=load_balancer, image=image,
+                  code_deploy=environment.service.blue_green.enabled,
+                  scaling=scaling(environment), **optional)
+
+
+def service_monitoring(environment: EnvironmentConfig, cluster_name: str = UNRESOLVED,
+                       service_name: str = UNRESOLVED, load_balancer_arn_suffix: str = UNRESOLVED,
+                       target_group_arn_suffix: str = UNRESOLVED,
+                       green_target_group_arn_suffix: str | None = None
+                       ) -> ServiceMonitoringProps:
+    return ServiceMonitoringProps(
+        name=environment.names.service, region=environment.region, cluster_name=cluster_name,
+        service_name=service_name, load_balancer_arn_suffix=load_balancer_arn_suffix,
+        target_group_arn_suffix=target_group_arn_suffix,
+        green_target_group_arn_suffix=green_target_group_arn_suffix, alarms=alarms(environment))
+
+
+def blue_green(environment: EnvironmentConfig, partition: str = UNRESOLVED,
+               cluster_name: str = UNRESOLVED, service_name: str = UNRESOLVED,
+               production_listener_arn: str = UNRESOLVED, test_listener_arn: str = UNRESOLVED,
+               blue_target_group_name: str = UNRESOLVED,
+               green_target_group_name: str = UNRESOLVED,
+               rollback_alarm_names: Any = (), permissions_boundary: str | None = None
+               ) -> BlueGreenProps:
+    return _props(BlueGreenProps, environment, name=environment.names.service,
+                  partition=partition, cluster_name=cluster_name, service_name=service_name,
+                  production_listener_arn=production_listener_arn,
+                  test_listener_arn=test_listener_arn,
+                  blue_target_group_name=blue_target_group_name,
+                  green_target_group_name=green_target_group_name,
+                  rollback_alarm_names=rollback_alarm_names,
+                  permissions_boundary=permissions_boundary)
+
+
+def image_repository(environment: EnvironmentConfig) -> ImageRepositoryProps:
+    return _props(ImageRepositoryProps, environment, name=environment.names.repository or "",
+                  release_tag_prefix=RELEASE_TAG_PREFIX)
+
+
+def _lock_table_name(environment: EnvironmentConfig) -> str | None:
+    state = environment.state
+    return state.lock_table_name if state.lock_table else None
+
+
+def state_bucket(environment: EnvironmentConfig) -> StateBucketProps:
+    return _props(StateBucketProps, environment, bucket=environment.state.bucket,
+                  lock_table_name=_lock_table_name(environment))
+
+
+def s3_backend(environment: EnvironmentConfig, stack: str) -> S3BackendProps:
+    """Where `stack` keeps its state: <env>/<stack>.tfstate in the environment's bucket."""
+    state = environment.state
+    return S3BackendProps(bucket=state.bucket, key=f"{environment.name}/{stack}.tfstate",
+                          region=state.region, lock_table_name=_lock_table_name(environment))
+
+
+def ci_policy(environment: EnvironmentConfig) -> CiPolicyProps:
+    names, service = environment.names, environment.service
+    source = environment.delivery.promote_from
+    return CiPolicyProps(
+        environment=environment.name, github_repository=environment.ci.github_repository,
+        role_names=environment.ci_role_names, service=names.service,
+        target_group_name_prefix=target_group_name_prefix(service.name),
+        log_group=names.log_group, image_parameter=names.image_parameter,
+        release_lock_parameter=names.release_lock_parameter, task_role=names.task_role,
+        execution_role=names.execution_role, codedeploy_role=names.codedeploy_role,
+        flow_logs_role=names.flow_logs_role, permissions_boundary=names.permissions_boundary,
+        ci_read_policy=names.ci_read_policy, ci_write_policy=names.ci_write_policy,
+        vpc_name=environment.network.vpc_name,
+        vpc_endpoints=network(environment).vpc_endpoints,
+        blue_green=service.blue_green.enabled,
+        task_role_managed_policies=fargate_service(environment).task_role_managed_policies,
+        repository=names.repository, docker_hub_cache=names.docker_hub_cache,
+        lock_table_name=_lock_table_name(environment), state_region=environment.state.region,
+        # The same project and service (one repository): the source's version of record.
+        promote_from_image_parameter=(dataclasses.replace(environment, name=source)
+                                      .names.image_parameter if source else None))
+
+
+def ci_access(environment: EnvironmentConfig, roles: Mapping[str, CiRole],
+              policies: Mapping[str, tuple[str, list]]) -> CiAccessProps:
+    return CiAccessProps(roles=roles, policies=policies, oidc_provider=environment.ci.oidc_provider,
+                         max_session_seconds=CI_SESSION_SECONDS)
+
+
+def check(environment: EnvironmentConfig) -> None:
+    """Build every props object the environment's stacks would: FieldError for a bad value."""
+    network(environment)
+    load_balancer(environment)
+    fargate_service(environment)
+    service_monitoring(environment)
+    blue_green(environment)
+    image_repository(environment)
+    state_bucket(environment)
