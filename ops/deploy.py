@@ -36,8 +36,8 @@ from typing import Callable
 from config import ConfigError, EnvironmentConfig
 from ops import emulator
 from ops.aws import target_environment
-from ops.core import OUTDIR, environments, outputs
-from ops.core.environments import select_stacks
+from ops.core import OUTDIR, outputs
+from ops.core.environments import load, load_one, select_stacks
 from ops.core.runner import Runner
 from ops.core.synth import synthesize
 from ops.core.terraform import mirror_in_use
@@ -275,7 +275,7 @@ def down(environment: EnvironmentConfig, target: str, outdir: Path = OUTDIR,
     # Everything but the protected state stack, in reverse deploy order.
     stacks = [name for kind, name in reversed(names.items()) if kind != "state"]
     check_protections(deployment, stacks, environments if environments is not None
-                      else environments.load(), target,
+                      else load(), target,
                       say=lambda line: print(line, flush=True))
     for stack in stacks:
         print(f"{stack} ...", flush=True)
@@ -304,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stack", action="append", help="only these stacks (default: all)")
     args = parser.parse_args(argv)
     try:
-        environment = environments.load_one(args.env)
+        environment = load_one(args.env)
         stacks = select_stacks(environment, args.stack)
         if args.command == "up":
             return up(environment, stacks, args.target)

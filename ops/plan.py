@@ -445,8 +445,8 @@ def _preview(deployment: Runner, stack: str) -> tuple[str, dict]:
         with tempfile.TemporaryDirectory() as folder:
             plan_file = str(Path(folder) / "preview.tfplan")
             text = preview.plan(stack, plan_file).text
-            shown = json.loads(preview.show(stack, plan_file, "-json"))
-    shown["resource_changes"] = [change for change in shown.get("resource_changes", [])
+            shown = preview.show_json(stack, plan_file)
+    shown["resource_changes"] = [change for change in resource_changes(shown)
                                  if change["address"] != PREVIEW_PLACEHOLDER]
     return text, shown
 

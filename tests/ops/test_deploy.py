@@ -162,3 +162,18 @@ def test_another_environments_repository_or_no_permission_is_one_line(ecr_with, 
     with pytest.raises(runner.TerraformError) as error:
         deployment.terraform("state-uat", "plan", "-input=false")
     assert str(error.value) == message and seen == []
+
+
+def test_down_reads_the_other_environments_from_the_environment_files(monkeypatch, tmp_path,
+                                                                      environments):
+    """Without `environments`, down finds those that may run from this one's repository in
+    environments/ (what `python -m ops.deploy down` does)."""
+    uat = environments["uat"]
+    (tmp_path / "stacks" / uat.stack_names["app"]).mkdir(parents=True)
+    seen = []
+    monkeypatch.setattr(deploy, "check_protections", lambda runner_, stacks, every, target, say:
+                        seen.append(sorted(environment.name for environment in every)))
+    monkeypatch.setattr(Runner, "destroy", lambda self, stack: runner.StackResult(
+        stack, {"destroy": 0}, 0.0))
+    assert deploy.down(uat, "aws", tmp_path, env={}) == 0
+    assert seen == [["prod", "uat"]]
