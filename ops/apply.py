@@ -39,6 +39,7 @@ from pathlib import Path
 from config import ConfigError, EnvironmentConfig
 from ops.aws import target_environment
 from ops.core import OUTDIR, ROOT, environments, planned
+from ops.core.planned import saved_prior_state  # noqa: F401  (read here by the e2e tests)
 from ops.core.environments import select_stacks
 from ops.core.runner import PlanRefused, Runner
 from ops.core.synth import synthesize
@@ -62,6 +63,12 @@ def pending_stacks(plans: Path, stacks: list[str]) -> dict[str, dict]:
 
     return {stack: found for stack, found in read_records(plans, stacks).items()
             if found["status"] == "pending" and not (plans / f"{stack}.tfplan").exists()}
+
+
+def current_state(runner: Runner, stack: str) -> tuple[str, int]:
+    """(lineage, serial) of `stack`'s state now (Runner.current_state, as check_state reads
+    it)."""
+    return runner.current_state(stack)
 
 
 def require_plans(environment: EnvironmentConfig, stacks: list[str], plans: Path) -> None:

@@ -4,8 +4,8 @@ every command that touches a stack uses (up/down, plan, apply, release, smoke, c
 - init (skipped when nothing it reads changed), plan (-out, or -json for the changes alone),
   show, output, destroy;
 - apply: of what the configuration changes (`up`), or of exactly a saved plan (apply_saved, the
-  one path for ops.apply and ops.release), after check_saved refused a plan that is missing,
-  was made from another synth, or is stale (the state changed after planning);
+  one path for ops.apply and ops.release), after check_synth and check_state refused a plan
+  that is missing, was made from another synth, or is stale (the state changed after planning);
 - the state stack's bootstrap (its state starts local, then moves into the bucket it made) and
   the recovery of one interrupted after it made the bucket;
 - a preview of a stack whose dependencies do not exist yet (lookups deferred, never applied);
@@ -319,13 +319,6 @@ class Runner:
 
     # --- Saved plans: applied exactly as reviewed, or refused --------------------------------
 
-    def check_saved(self, stack: str, plan_file: Path) -> None:
-        """PlanRefused unless `plan_file` is a plan Terraform saved from what this checkout
-        synthesized for `stack`, against the state as it is now (check_state: Terraform checks
-        it too, but not when it was empty at plan time, hashicorp/terraform issue 27721)."""
-        self.check_synth(stack, plan_file)
-        self.check_state(stack, plan_file)
-
     def check_synth(self, stack: str, plan_file: Path) -> None:
         """PlanRefused unless `plan_file` is a plan Terraform saved from what this checkout
         synthesized for `stack`."""
@@ -341,7 +334,9 @@ class Runner:
                               "review it")
 
     def check_state(self, stack: str, plan_file: Path) -> None:
-        """PlanRefused when `stack`'s state changed after `plan_file` was planned."""
+        """PlanRefused when `stack`'s state changed after `plan_file` was planned. Terraform
+        checks it too (apply_saved), but not when the state was empty at plan time
+        (hashicorp/terraform issue 27721)."""
         self.init(stack)
         then, now = planned.saved_prior_state(plan_file), self.current_state(stack)
         if then != now:
