@@ -92,13 +92,13 @@ class Estimate(_Monthly):
     def to_markdown(self) -> str:
         """A Markdown table (for pull request comments); same figures as format_estimate."""
         rows = [f"USD, on-demand prices for {self.region} as recorded on "
-                f"{self.prices_recorded_on}{_caveat(self)}; {self.min_tasks}-{self.max_tasks} tasks "
+                f"{self.prices_recorded_on}{caveat(self)}; {self.min_tasks}-{self.max_tasks} tasks "
                 f"(figures at min-max tasks); 30 days = {HOURS} h.", "",
                 "| line | per 30 days x USD | per hour | per 30 days |", "|---|---|--:|--:|"]
-        rows += [f"| {line.item} | {_quantity(line)} | {_range(line.hourly_min, line.hourly_max, 4)}"
-                 f" | {_range(line.monthly_min, line.monthly_max, 2)} |" for line in self.lines]
-        rows.append(f"| **total** | | **{_range(self.hourly_min, self.hourly_max, 4)}** | "
-                    f"**{_range(self.monthly_min, self.monthly_max, 2)}** |")
+        rows += [f"| {line.item} | {quantity(line)} | {span(line.hourly_min, line.hourly_max, 4)}"
+                 f" | {span(line.monthly_min, line.monthly_max, 2)} |" for line in self.lines]
+        rows.append(f"| **total** | | **{span(self.hourly_min, self.hourly_max, 4)}** | "
+                    f"**{span(self.monthly_min, self.monthly_max, 2)}** |")
         rows += [""] + [f"- {line.item}: {line.basis}" for line in self.lines]
         rows += [f"- {note}" for note in self.notes]
         return "\n".join(rows)
@@ -254,9 +254,9 @@ class EstimateDiff:
             return f"No change in the 30-day estimate for `{self.env}`."
         rows = ["| line | before (30 days) | after | change |", "|---|--:|--:|--:|"]
         for c in self.changes + (self.total,):
-            rows.append(f"| {c.item} | {_range(c.before_monthly_min, c.before_monthly_max, 2)} | "
-                        f"{_range(c.after_monthly_min, c.after_monthly_max, 2)} | "
-                        f"{_range(c.delta_monthly_min, c.delta_monthly_max, 2)} |")
+            rows.append(f"| {c.item} | {span(c.before_monthly_min, c.before_monthly_max, 2)} | "
+                        f"{span(c.after_monthly_min, c.after_monthly_max, 2)} | "
+                        f"{span(c.delta_monthly_min, c.delta_monthly_max, 2)} |")
         return "\n".join(rows)
 
 
@@ -278,12 +278,12 @@ def diff(before: Estimate, after: Estimate, tolerance: float = 0.005) -> Estimat
     return EstimateDiff(after.env, tuple(changes), total)
 
 
-def _range(low: float, high: float, digits: int) -> str:
+def span(low: float, high: float, digits: int) -> str:
     return f"{low:.{digits}f}" if round(low, digits) == round(high, digits) \
         else f"{low:.{digits}f}-{high:.{digits}f}"
 
 
-def _quantity(line: Line) -> str:
+def quantity(line: Line) -> str:
     def number(value: float) -> str:
         return f"{value:.0f}" if abs(value - round(value)) < 1e-9 else f"{value:.2f}"
     low, high = line.per_hour_min * HOURS, line.per_hour_max * HOURS
@@ -291,7 +291,7 @@ def _quantity(line: Line) -> str:
     return f"{amount} {line.unit} x {line.unit_price:g}"
 
 
-def _caveat(est: Estimate) -> str:
+def caveat(est: Estimate) -> str:
     return (f" (not confirmed for this region: {', '.join(est.unconfirmed)})"
             if est.unconfirmed else "")
 

@@ -11,8 +11,8 @@ from pathlib import Path
 from config import ConfigError
 from ops.core import OUTDIR, ROOT, environments
 from ops.core.synth import synthesize
-from ops.cost.estimate import (HOURS, Assumptions, Estimate, EstimateDiff, LineChange, _caveat,
-                               _quantity, _range, estimate_synthesized, plan_change)
+from ops.cost.estimate import (HOURS, Assumptions, Estimate, EstimateDiff, LineChange, caveat,
+                                quantity, span, estimate_synthesized, plan_change)
 from ops.cost.prices import PRICES_DIR, PriceError, refresh_prices
 from ops.errors import OpsError
 
@@ -22,17 +22,17 @@ def format_estimate(est: Estimate, explain: bool = False) -> str:
     how each quantity follows from the config and the assumptions."""
     a = est.assumptions
     out = [f"{est.env} ({est.region}): USD, on-demand prices as recorded on "
-           f"{est.prices_recorded_on}{_caveat(est)}; {est.min_tasks}-{est.max_tasks} tasks, "
+           f"{est.prices_recorded_on}{caveat(est)}; {est.min_tasks}-{est.max_tasks} tasks, "
            f"figures are at min-max tasks; 30 days = {HOURS} h",
            f"  {'line':<34} {'per 30 days x USD':<34} {'per hour':>15} {'per 30 days':>15}"]
     for line in est.lines:
-        out.append(f"  {line.item:<34} {_quantity(line):<34} "
-                   f"{_range(line.hourly_min, line.hourly_max, 4):>15} "
-                   f"{_range(line.monthly_min, line.monthly_max, 2):>15}")
+        out.append(f"  {line.item:<34} {quantity(line):<34} "
+                   f"{span(line.hourly_min, line.hourly_max, 4):>15} "
+                   f"{span(line.monthly_min, line.monthly_max, 2):>15}")
         if explain:
             out.append(f"      {line.basis}")
-    out.append(f"  {'total':<34} {'':<34} {_range(est.hourly_min, est.hourly_max, 4):>15} "
-               f"{_range(est.monthly_min, est.monthly_max, 2):>15}")
+    out.append(f"  {'total':<34} {'':<34} {span(est.hourly_min, est.hourly_max, 4):>15} "
+               f"{span(est.monthly_min, est.monthly_max, 2):>15}")
     crossing = est.line("data.cross_az").per_hour_min
     out.append(f"  assumed: {a.nat_gb_per_month:g} GB/month through NAT"
                + (" (spread evenly over the private subnets; the share routed to another AZ's"
@@ -50,9 +50,9 @@ def format_estimate(est: Estimate, explain: bool = False) -> str:
 
 def format_diff(change: EstimateDiff) -> str:
     def row(c: LineChange) -> str:
-        return (f"  {c.item:<36} {_range(c.before_monthly_min, c.before_monthly_max, 2):>15} -> "
-                f"{_range(c.after_monthly_min, c.after_monthly_max, 2):>15}  "
-                f"({_range(c.delta_monthly_min, c.delta_monthly_max, 2)})")
+        return (f"  {c.item:<36} {span(c.before_monthly_min, c.before_monthly_max, 2):>15} -> "
+                f"{span(c.after_monthly_min, c.after_monthly_max, 2):>15}  "
+                f"({span(c.delta_monthly_min, c.delta_monthly_max, 2)})")
     if not change:
         return f"{change.env}: no change in the 30-day estimate"
     return "\n".join([f"{change.env}: 30-day estimate, USD, before -> after (change)"]
