@@ -20,8 +20,9 @@ from constructs_lib.props.network import NatGateways
 
 from .delivery import delivery_order
 from .loading import environments_dir, load_environment, load_environments, select_environments
-from .naming import (ADOPT_REPOSITORY_VARIABLE, CI_ROLES, CI_SESSION_SECONDS, OUTPUTS,
+from .naming import (ADOPT_REPOSITORY_VARIABLE, CI_ROLES, CI_SESSION_SECONDS,
                      RELEASE_TAG_PREFIX, STACK_KINDS, Names, ci_role_output, github_variable)
+from .outputs import OUTPUTS
 from .schema import (DOCKER_HUB_HOSTS, AlarmsConfig, BlueGreenConfig, CiConfig, ConfigError,
                      DeliveryConfig, EnvironmentConfig, FieldError, HealthCheckConfig,
                      NetworkConfig, ScalingConfig, ServiceConfig, StateConfig, image_reference)

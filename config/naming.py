@@ -1,6 +1,5 @@
 """Every name derived from an environment's config, written once: the stacks, the ops commands,
-the workflows and the tools read them from here. Also the output contract: every output the
-stacks declare, by stack kind (the stacks write outputs only through `output`)."""
+the workflows and the tools read them from here. The stacks' outputs are config/outputs.py's."""
 
 from __future__ import annotations
 
@@ -44,33 +43,6 @@ def github_variable(kind: str, environment: str) -> str:
     there is one image role (the repository owner's)."""
     suffix = f"_{re.sub('[^A-Z0-9]', '_', environment.upper())}" if kind == "plan" else ""
     return f"AWS_{kind.upper()}_ROLE_ARN{suffix}"
-
-
-# The output contract: every output a stack may declare, by stack kind, with who reads it: a
-# tool (its file, which tests/test_stacks.py greps for the name) or PEOPLE (`terraform output`,
-# the stack's documented interface, as a Terraform module's outputs). The stacks declare outputs
-# only through `output_name`; tests/test_stacks.py checks the synthesized stacks against this.
-PEOPLE = "terraform output"
-OUTPUTS: dict[str, dict[str, str]] = {
-    "state": {"state_bucket": PEOPLE, "state_bucket_arn": PEOPLE, "lock_table": PEOPLE,
-              "ecr_repository_url": PEOPLE, "github_oidc_provider_arn": PEOPLE,
-              **{ci_role_output(kind): "ops/ci_access.py" for kind in CI_ROLES}},
-    "network": {"vpc_id": PEOPLE, "vpc_cidr": PEOPLE, "public_subnet_ids": PEOPLE,
-                "private_subnet_ids": PEOPLE, "nat_gateway_public_ips": PEOPLE},
-    "app": {"alb_dns_name": "ops/smoke.py", "alb_url": "ops/smoke.py", "cluster_name": PEOPLE,
-            "service_name": PEOPLE, "log_group_name": PEOPLE, "alarm_topic_arn": PEOPLE,
-            "image_parameter_name": PEOPLE, "task_definition_family": PEOPLE,
-            "task_definition_arn": "ops/release.py", "ecr_repository_url": PEOPLE,
-            "codedeploy_application": "ops/release.py",
-            "codedeploy_deployment_group": "ops/release.py"},
-}
-
-
-def output_name(kind: str, name: str) -> str:
-    """`name`, if the contract lets a `kind` stack declare it; else ValueError."""
-    if name not in OUTPUTS[kind]:
-        raise ValueError(f"output {name!r} is not in config/naming.py's OUTPUTS[{kind!r}]")
-    return name
 
 
 @dataclass(frozen=True)

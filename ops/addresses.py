@@ -17,34 +17,33 @@ import json
 import sys
 from pathlib import Path
 
-from config import ConfigError, environments_dir, load_environments
-from ops.deploy import OUTDIR, synthesize
+from config import ConfigError
+from ops.core import OUTDIR, environments, synthesized
+from ops.core.synth import synthesize
 
 
 def addresses(stack_json: dict) -> dict[str, str]:
     """Construct path -> Terraform address, for every resource and data source of a stack's
     synthesized JSON, sorted by path."""
     found = {}
-    for block, prefix in (("resource", ""), ("data", "data.")):
-        for resource_type, resources in stack_json.get(block, {}).items():
-            for name, body in resources.items():
-                path = body.get("//", {}).get("metadata", {}).get("path")
-                found[path or f"(no construct path) {prefix}{resource_type}.{name}"] = \
-                    f"{prefix}{resource_type}.{name}"
+    for section, prefix in (("resource", ""), ("data", "data.")):
+        for resource_type, name, body in synthesized.blocks(stack_json, section):
+            path = body.get("//", {}).get("metadata", {}).get("path")
+            found[path or f"(no construct path) {prefix}{resource_type}.{name}"] = \
+                f"{prefix}{resource_type}.{name}"
     return dict(sorted(found.items()))
 
 
 def stack_addresses(stack: str, outdir: Path = OUTDIR) -> dict[str, str]:
     """addresses() of `stack`, synthesizing its environment into outdir when needed."""
-    synthesized = Path(outdir) / "stacks" / stack / "cdk.tf.json"
-    if not synthesized.exists():
-        environments = {env.name: env for env in load_environments(environments_dir())}
-        owners = [env for env in environments.values() if stack in env.stack_names.values()]
+    if not synthesized.exists(stack, outdir):
+        every = environments.load()
+        owners = [env for env in every if stack in env.stack_names.values()]
         if not owners:
-            allowed = sorted(s for env in environments.values() for s in env.stack_names.values())
+            allowed = sorted(s for env in every for s in env.stack_names.values())
             raise ConfigError(f"{stack}: no such stack; stacks: {', '.join(allowed)}")
         synthesize(owners[0], Path(outdir))
-    return addresses(json.loads(synthesized.read_text()))
+    return addresses(synthesized.read(stack, outdir))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -32,25 +32,23 @@ Terraform error while applying, 2 refused.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
-import zipfile
 from pathlib import Path
 
-from config import ConfigError, environments_dir, EnvironmentConfig, load_environments, \
-    select_environments
-from ops.deploy import OUTDIR, Deployment, DeployError, add_environment_options, \
-    select_stacks, synthesize, terraform_environment
-from ops.terraform import ROOT
+from config import ConfigError, EnvironmentConfig
+from ops.aws import target_environment
+from ops.core import OUTDIR, ROOT, environments, planned
+from ops.core.planned import saved_prior_state  # noqa: F401  (read here by the e2e tests)
+from ops.core.environments import select_stacks
+from ops.core.runner import PlanRefused, Runner
+from ops.core.synth import synthesize
+from ops.deploy import add_environment_options
+from ops.errors import EXIT_DONE as APPLIED, EXIT_FAILED as ERROR, EXIT_REFUSED as REFUSED
+from ops.errors import OpsError, Refused
 
-APPLIED, ERROR, REFUSED = 0, 1, 2
 # The stack kinds CI applies: state-<env> is an administrator's (CI's roles live in it).
 CI_KINDS = ("network", "app")
-
-
-class Refused(Exception):
-    """A plan that must not be applied; the message is the one line shown."""
 
 
 def ci_stacks(environment: EnvironmentConfig) -> list[str]:
@@ -67,81 +65,41 @@ def pending_stacks(plans: Path, stacks: list[str]) -> dict[str, dict]:
             if found["status"] == "pending" and not (plans / f"{stack}.tfplan").exists()}
 
 
-def _created(changes: list[dict], actions_of=lambda change: change["actions"]) -> set[str]:
-    return {change["address"] for change in changes if actions_of(change) == ["create"]}
-
-
-def saved_config(plan_file: Path) -> dict:
-    """The root module's configuration Terraform keeps inside a saved plan."""
-    with zipfile.ZipFile(plan_file) as saved:
-        return json.loads(saved.read("tfconfig/m-/cdk.tf.json"))
-
-
-def saved_prior_state(plan_file: Path) -> tuple[str, int]:
-    """(lineage, serial) of the state the plan was made against; ("", 0) for no state."""
-    with zipfile.ZipFile(plan_file) as saved:
-        state = json.loads(saved.read("tfstate"))
-    return state.get("lineage", ""), state.get("serial", 0)
-
-
-def current_state(deployment: Deployment, stack: str) -> tuple[str, int]:
-    pulled = deployment.terraform(stack, "state", "pull")
-    if pulled.returncode:
-        raise deployment.explain(stack, pulled.stdout + pulled.stderr)
-    state = json.loads(pulled.stdout or "{}")
-    return state.get("lineage", ""), state.get("serial", 0)
+def current_state(runner: Runner, stack: str) -> tuple[str, int]:
+    """(lineage, serial) of `stack`'s state now (Runner.current_state, as check_state reads
+    it)."""
+    return runner.current_state(stack)
 
 
 def require_plans(environment: EnvironmentConfig, stacks: list[str], plans: Path) -> None:
-    """Raise Refused for the first of `stacks` with no saved plan in `plans`."""
+    """Refused for the first of `stacks` with no saved plan in `plans`."""
     for stack in stacks:
         plan_file = plans / f"{stack}.tfplan"
         if not plan_file.is_file():
-            raise Refused(f"{stack}: no saved plan {plan_file}; run `python -m ops.plan --env "
-                          f"{environment.name} --out {plans}` (and review it) first")
+            raise PlanRefused(f"{stack}: no saved plan {plan_file}; run `python -m ops.plan "
+                              f"--env {environment.name} --out {plans}` (and review it) first")
 
 
-def check(deployment: Deployment, stacks: list[str], plans: Path, synthesized: Path) -> None:
-    """Raise Refused for the first plan that is missing, from another synth, or stale."""
-    require_plans(deployment.environment, stacks, plans)
+def check(runner: Runner, stacks: list[str], plans: Path) -> None:
+    """Refused for the first plan that is missing, from another synth, or stale: every plan's
+    synth first (no Terraform run), then every state."""
+    require_plans(runner.environment, stacks, plans)
     for stack in stacks:
-        plan_file = plans / f"{stack}.tfplan"
-        try:
-            planned = saved_config(plan_file)
-        except (zipfile.BadZipFile, KeyError, ValueError):
-            raise Refused(f"{stack}: {plan_file} is not a plan Terraform saved") from None
-        now = json.loads((synthesized / "stacks" / stack / "cdk.tf.json").read_text())
-        if planned != now:
-            raise Refused(f"{stack}: {plan_file} was made from another synth than this checkout "
-                          f"(another commit or environment file); plan again and review it")
+        runner.check_synth(stack, plans / f"{stack}.tfplan")
     for stack in stacks:
-        plan_file = plans / f"{stack}.tfplan"
-        deployment.init(stack)
-        then, now = saved_prior_state(plan_file), current_state(deployment, stack)
-        if then != now:
-            raise Refused(f"{stack}: {plan_file} is stale: the state changed after planning "
-                          f"(serial {then[1]} then, {now[1]} now; another apply ran); plan again "
-                          "and review it")
+        runner.check_state(stack, plans / f"{stack}.tfplan")
 
 
-def apply_saved(deployment: Deployment, stack: str, plan_file: Path,
+def apply_saved(runner: Runner, stack: str, plan_file: Path,
                 progress=lambda line: None) -> None:
-    started = time.monotonic()
-    shown = json.loads(deployment.show(stack, str(plan_file), "-json"))
-    if not shown.get("applyable", True):
+    """Apply the saved plan, or say there is nothing to apply."""
+    if not planned.applyable(runner.show_json(stack, plan_file)):
         progress(f"  {stack}: nothing to apply")
         return
-    result = deployment.terraform(stack, "apply", "-input=false", "-no-color", str(plan_file))
-    output = result.stdout + result.stderr
-    if "Saved plan is stale" in output or "does not match the given state" in output:
-        raise Refused(f"{stack}: Terraform refused {plan_file}: the state changed after "
-                      "planning; plan again and review it")
-    if result.returncode:
-        raise deployment.explain(stack, output)
-    progress(f"  {stack}: applied ({time.monotonic() - started:.1f}s)")
+    progress(f"  {stack}: applied ({runner.apply_saved(stack, plan_file).seconds:.1f}s)")
 
 
-def plan_pending(deployment: Deployment, stack: str, plans: Path, record: dict,
+def plan_pending(runner: Runner, stack: str, plans: Path, record: dict,
                  progress=lambda line: None) -> str:
     """Plan `stack`, which ops.plan left pending (`record`), now that the stacks before it are
     applied, and apply that plan if it only creates (a first deploy) and, when ops.plan could
@@ -149,37 +107,37 @@ def plan_pending(deployment: Deployment, stack: str, plans: Path, record: dict,
     Markdown line that records it."""
     reason = record["message"]
     plan_file = plans / f"{stack}.tfplan"
-    deployment.init(stack)
+    runner.init(stack)
     try:
-        deployment.plan(stack, str(plan_file))
-        shown = json.loads(deployment.show(stack, str(plan_file), "-json"))
-    except DeployError:
+        runner.plan(stack, str(plan_file))
+        changes = planned.resource_changes(runner.show_json(stack, plan_file))
+    except OpsError:
         plan_file.unlink(missing_ok=True)
         raise
-    others = [f"{change['address']} ({'/'.join(change['change']['actions'])})"
-              for change in shown.get("resource_changes", [])
-              if change["change"]["actions"] not in (["create"], ["no-op"], ["read"])]
+    others = [f"{change['address']} ({'/'.join(planned.actions(change))})" for change in changes
+              if planned.actions(change) not in (["create"], ["no-op"], ["read"])]
     if others:
         plan_file.unlink()
-        raise Refused(f"{stack}: was pending when planned for review ({reason}); planned now, it "
-                      f"does more than create: {', '.join(others[:3])}"
-                      f"{' ...' if len(others) > 3 else ''}; plan again with `python -m ops.plan "
-                      f"--env {deployment.environment.name}` and review it")
-    created = _created(shown.get("resource_changes", []), lambda c: c["change"]["actions"])
-    previewed = None if record.get("changes") is None else _created(record["changes"])
+        raise PlanRefused(f"{stack}: was pending when planned for review ({reason}); planned "
+                          f"now, it does more than create: {', '.join(others[:3])}"
+                          f"{' ...' if len(others) > 3 else ''}; plan again with `python -m "
+                          f"ops.plan --env {runner.environment.name}` and review it")
+    created = planned.created(changes)
+    previewed = None if record.get("changes") is None else planned.created(
+        record["changes"], lambda change: change["actions"])
     if previewed is not None and created != previewed:
         plan_file.unlink()
         extra, missing = sorted(created - previewed), sorted(previewed - created)
-        raise Refused(f"{stack}: planned now, it would not create what its reviewed preview "
-                      "showed: " + "; ".join(
-                          part for part in (f"not previewed: {', '.join(extra[:3])}" if extra
-                                            else "", f"previewed, not planned: "
-                                            f"{', '.join(missing[:3])}" if missing else "")
-                          if part) + f"; plan again with `python -m ops.plan --env "
-                      f"{deployment.environment.name}` and review it")
+        raise PlanRefused(f"{stack}: planned now, it would not create what its reviewed preview "
+                          "showed: " + "; ".join(
+                              part for part in (f"not previewed: {', '.join(extra[:3])}"
+                                                if extra else "", f"previewed, not planned: "
+                                                f"{', '.join(missing[:3])}" if missing else "")
+                              if part) + f"; plan again with `python -m ops.plan --env "
+                          f"{runner.environment.name}` and review it")
     progress(f"  {stack}: was pending ({reason}); planned now: {len(created)} to create, "
              "nothing else")
-    apply_saved(deployment, stack, plan_file, progress)
+    apply_saved(runner, stack, plan_file, progress)
     return (f"- `{stack}` was planned at apply time: ops.plan had it pending ({reason}). "
             f"Planned once the stacks before it were applied, it only creates ({len(created)} "
             "resources), as a first deploy does, " + (
@@ -196,19 +154,19 @@ def apply(environment: EnvironmentConfig, env: dict[str, str], plans: Path,
     its turn. Returns Markdown lines about what was not applied from a reviewed plan."""
     stacks = stacks or list(environment.stack_names.values())
     plans = Path(plans).resolve()
-    deployment = Deployment(environment, env, outdir)
+    runner = Runner(environment, env, outdir)
     later = pending_stacks(plans, stacks) if pending else {}
     reviewed = [stack for stack in stacks if stack not in later]
     require_plans(environment, reviewed, plans)  # before the synth: a refusal costs nothing
     progress(f"synthesizing {environment.name} to compare with the saved plans ...")
     synthesize(environment, Path(outdir), reuse=True)  # what this checkout makes, to apply in
-    check(deployment, reviewed, plans, Path(outdir))
+    check(runner, reviewed, plans)
     notes = []
     for stack in stacks:
         if stack in later:
-            notes.append(plan_pending(deployment, stack, plans, later[stack], progress))
+            notes.append(plan_pending(runner, stack, plans, later[stack], progress))
         else:
-            apply_saved(deployment, stack, plans / f"{stack}.tfplan", progress)
+            apply_saved(runner, stack, plans / f"{stack}.tfplan", progress)
     return notes
 
 
@@ -230,13 +188,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.monotonic()
     try:
-        (environment,) = select_environments(load_environments(environments_dir()), args.env)
-        try:
-            stacks = ci_stacks(environment) if args.ci else select_stacks(environment,
-                                                                          args.stack)
-        except DeployError as error:
-            raise Refused(str(error)) from None
-        notes = apply(environment, terraform_environment(args.target, environment.region),
+        environment = environments.load_one(args.env)
+        stacks = ci_stacks(environment) if args.ci else select_stacks(environment, args.stack)
+        notes = apply(environment, target_environment(args.target, environment.region),
                       args.plans or ROOT / "plans" / environment.name, stacks,
                       progress=lambda line: print(line, flush=True), pending=args.plan_pending)
         if args.summary and notes:
@@ -246,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, Refused) as error:
         print(f"error: refused: {error}", file=sys.stderr)
         return REFUSED
-    except DeployError as error:
+    except OpsError as error:
         print(f"error: {error}", file=sys.stderr)
         return ERROR
     print(f"applied the saved plans of {environment.name} ({time.monotonic() - started:.1f}s)")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from ops import emulator
-from ops.terraform import cli_environment
+from ops.core.terraform import cli_environment
 
 
 def target_environment(target: str, region: str, port: int | None = None) -> dict[str, str]:

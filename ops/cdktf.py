@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 import sys
 
-from ops.terraform import ROOT, cli_environment, mirror_in_use
+from ops.core import ROOT
+from ops.core.terraform import cli_environment, mirror_in_use
 
 # The cdktf commands that run `terraform providers lock` unless told not to.
 LOCKING_COMMANDS = ("deploy", "diff", "destroy")

@@ -26,10 +26,12 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from config import ConfigError, environments_dir, load_environments, select_environments
-from ops.inventory import Inventory, from_synthesized, load_stacks
+from config import ConfigError
+from ops.core import OUTDIR, ROOT, environments, synthesized
+from ops.core.synth import synthesize
+from ops.errors import OpsError
+from ops.inventory import Inventory, from_synthesized
 
-ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 
 CROSS_AZ = "cross_az"  # the style of an edge from a private subnet to another AZ's NAT
@@ -390,9 +392,22 @@ def render(graph: Graph, outfile: Path, formats: tuple[str, ...] = ("png", "svg"
 
 def synthesized_architecture(env, outdir: Path) -> Graph:
     """The picture of `env`'s stacks as synthesized in `outdir` (cdktf.out)."""
-    stacks = load_stacks(outdir, env.stack_names.values())
+    stacks = synthesized.read_stacks(env.stack_names.values(), outdir)
     return architecture(from_synthesized(stacks, env.region), env.name,
                         env.service.ecr_repository_owner)
+
+
+def draw(envs: list, out: Path, formats: tuple[str, ...], synth_outdir: Path = OUTDIR,
+         synth: bool = True) -> list[Path]:
+    """Each environment's picture as out/architecture-<env>.<format>, from its stacks in
+    `synth_outdir` (synthesized first unless synth=False, skipped when current); the files."""
+    written = []
+    for env in envs:
+        if synth:
+            synthesize(env, synth_outdir, reuse=True)
+        graph = synthesized_architecture(env, synth_outdir)
+        written += render(graph, out / f"architecture-{env.name}", formats)
+    return written
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -400,22 +415,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--env", help="comma-separated environments (default: all)")
     parser.add_argument("--outdir", type=Path, default=DOCS, help="where to write (default docs/)")
     parser.add_argument("--format", default="png,svg", help="comma-separated (default png,svg)")
-    parser.add_argument("--synth-outdir", type=Path, default=ROOT / "cdktf.out",
+    parser.add_argument("--synth-outdir", type=Path, default=OUTDIR,
                         help="where the stacks are synthesized (default cdktf.out)")
     parser.add_argument("--no-synth", action="store_true",
                         help="read the stacks already in --synth-outdir instead of synthesizing")
     args = parser.parse_args(argv)
     try:
-        envs = select_environments(load_environments(environments_dir()), args.env)
+        envs = environments.load(args.env)
         formats = tuple(fmt.strip() for fmt in args.format.split(",") if fmt.strip())
-        if not args.no_synth:
-            import main as app
-            app.synth(envs, str(args.synth_outdir))
-        for env in envs:
-            graph = synthesized_architecture(env, args.synth_outdir)
-            for path in render(graph, args.outdir / f"architecture-{env.name}", formats):
-                print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
-    except (ConfigError, RuntimeError, FileNotFoundError) as error:
+        for path in draw(envs, args.outdir, formats, args.synth_outdir, not args.no_synth):
+            print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+    except (ConfigError, OpsError, RuntimeError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0

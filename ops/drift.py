@@ -19,11 +19,10 @@ import os
 import sys
 from pathlib import Path
 
-from config import ConfigError, environments_dir, EnvironmentConfig, load_environments, \
-    select_environments
+from config import ConfigError, EnvironmentConfig
+from ops.core import ROOT, environments, planned
+from ops.errors import OpsError
 from ops.github import GitHub, GitHubError, report
-from ops.plan import analyse
-from ops.terraform import ROOT
 
 
 def marker(environment_name: str) -> str:
@@ -38,7 +37,7 @@ def drifted(environment: EnvironmentConfig, plans: Path) -> list[str]:
         if not shown.is_file():
             found.append(f"{stack}: not planned (see the summary)")
             continue
-        counts = analyse(json.loads(shown.read_text()))[0]
+        counts = planned.counts(json.loads(shown.read_text()))
         if any(counts.values()):
             found.append(f"{stack}: " + ", ".join(f"{n} to {action}"
                                                    for action, n in counts.items()))
@@ -83,13 +82,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-url", default="", help="link to the run, shown in the issue")
     args = parser.parse_args(argv)
     try:
-        (environment,) = select_environments(load_environments(environments_dir()), args.env)
+        environment = environments.load_one(args.env)
         plans = args.plans or ROOT / "plans" / environment.name
         if not plans.is_dir():
             raise ConfigError(f"--plans {plans}: no such folder; run `python -m ops.plan "
                               f"--env {environment.name} --out {plans}` first")
         github = GitHub.from_environment()
-    except (ConfigError, GitHubError) as error:
+    except (ConfigError, OpsError, GitHubError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return report(lambda: reconcile(github, environment, plans, args.run_url))

@@ -23,7 +23,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ops.terraform import ROOT, terraform
+from ops.core import ROOT
+from ops.core.synth import synthesize_hcl
+from ops.core.terraform import terraform
 
 DEFAULT_OUT = ROOT / "hcl"
 
@@ -34,9 +36,7 @@ def export(out: Path = DEFAULT_OUT, env: dict[str, str] | None = None
     environment) as HCL under `out`; main.py's exit code and stderr (its `error:` line)."""
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)  # cdktf creates only the last level
-    env = dict(os.environ if env is None else env, SYNTH_HCL_OUTPUT="true", CDKTF_OUTDIR=str(out))
-    result = subprocess.run([sys.executable, str(ROOT / "main.py")], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    result = synthesize_hcl(out, env)
     if result.returncode == 0:  # cdktf writes one attribute per line, unindented
         terraform(out, "fmt", "-recursive", "stacks", env=env)
     return result

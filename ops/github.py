@@ -36,9 +36,10 @@ import urllib.request
 from pathlib import Path
 
 from config import ConfigError
+from ops.errors import BadInput, Failed, Refused
 
 
-class GitHubError(Exception):
+class GitHubError(Failed):
     """A failed call or missing setting; the message is the one line shown."""
 
 
@@ -122,20 +123,16 @@ def bot_comment(github: GitHub, pull_request: int, marker: str) -> str | None:
     return comments[-1]["body"] if comments else None
 
 
-class Refused(Exception):
-    """The plans must not be applied; the message is the one line shown."""
-
-
 def compare_with_review(github_of, environment: str, commit: str, plans: Path,
                         allow_unreviewed: bool) -> str:
     """What deploy.yml's plan job checks before any apply: the plans in `plans` plan the changes
     the merged pull request of `commit` showed (ops.plan.differences). Returns the Markdown to
     report; raises Refused (its first line the reason, then the differences)."""
-    from config import environments_dir, load_environments, select_environments
     from ops import plan  # here: `comment` needs no Terraform tooling
     from ops.apply import ci_stacks
+    from ops.core import environments
 
-    (config,) = select_environments(load_environments(environments_dir()), environment)
+    config = environments.load_one(environment)
     stacks = ci_stacks(config)
     now = plan.read_records(plans, stacks)
     if set(now) != set(stacks):
@@ -247,6 +244,9 @@ def _reviewed(args) -> int:
     try:
         text = compare_with_review(GitHub.from_environment, args.env, args.commit, args.plans,
                                    args.allow_unreviewed == "true")
+    except (ConfigError, BadInput) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     except Refused as refused:
         _append(args.summary, "**Not applied: refused.** " + str(refused).replace(
             "\n  ", "\n- "))
@@ -255,9 +255,6 @@ def _reviewed(args) -> int:
     except GitHubError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
     _append(args.summary, text)
     print(text)
     return 0

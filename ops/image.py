@@ -23,17 +23,17 @@ import shlex
 import subprocess
 import sys
 
-from config import (ConfigError, EnvironmentConfig, environments_dir,
-                                   load_environments, select_environments)
+from config import ConfigError, EnvironmentConfig
 from ops.aws import client, target_environment
-from ops.terraform import ROOT
+from ops.core import ROOT, environments
+from ops.errors import BadInput, Failed
 
 
-class ImageError(Exception):
+class ImageError(Failed):
     """A failed step (exit 1); the message is the one line shown to the user."""
 
 
-class ImageRefused(ImageError):
+class ImageRefused(ImageError, BadInput):
     """Bad input, nothing done (exit 2)."""
 
 
@@ -126,11 +126,10 @@ def main(argv: list[str] | None = None) -> int:
                         default=os.environ.get("DEPLOY_TARGET", "emulator"))
     args = parser.parse_args(argv)
     try:
-        every = load_environments(environments_dir())
-        (environment,) = select_environments(every, args.env)
-        owner = next(one for one in every if one.name == (
-            environment.service.ecr_repository_owner or environment.name))
-    except ConfigError as error:
+        environment = environments.load_one(args.env)
+        owner = environments.load_one(environment.service.ecr_repository_owner
+                                      or environment.name)
+    except (ConfigError, BadInput) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     try:

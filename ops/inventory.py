@@ -3,8 +3,8 @@ that must agree with them (ops/cost.py, ops/diagram.py).
 
 Two sources, one reading:
 
-- `from_synthesized(stacks)`: the stacks' `cdk.tf.json` (`load_stacks(outdir, names)`), where a
-  reference is still a `${aws_subnet.x.id}` string;
+- `from_synthesized(stacks)`: the stacks' `cdk.tf.json` (ops/core/synthesized.py reads them),
+  where a reference is still a `${aws_subnet.x.id}` string;
 - `plan_sides(plans)`: each stack's `terraform show -json`, read like plan-based estimators
   (infracost) do: every `resource_changes[].change.before` is one side, every `.after` the
   other; a reference there is a known id, or, for what is still to be created, the plan's
@@ -22,10 +22,10 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Iterable
 
 from constructs_lib.json_document import decode
+from ops.core import planned, synthesized
 
 REFERENCE = re.compile(r"\$\{((?:data\.)?[\w-]+\.[\w-]+)(?:\.[\w\[\]\"-]+)*\}")
 
@@ -45,6 +45,11 @@ FREE = {"aws_vpc", "aws_subnet", "aws_route", "aws_route_table", "aws_route_tabl
         "aws_sns_topic_policy", "aws_ssm_parameter", "aws_ecr_lifecycle_policy",
         "aws_codedeploy_app", "aws_codedeploy_deployment_group"}  # CodeDeploy to ECS is free
 
+
+
+def total(attribute: str, items: str) -> property:
+    """A property: the sum of `attribute` over the object's `items` (e.g. its services)."""
+    return property(lambda self: sum(getattr(item, attribute) for item in getattr(self, items)))
 
 @dataclass(frozen=True)
 class Resource:
@@ -184,13 +189,8 @@ class Inventory:
     def zones(self) -> tuple[str, ...]:
         return tuple(sorted({zone for zone, _, _ in self.subnets}))
 
-    @property
-    def min_tasks(self) -> int:
-        return sum(s.min_tasks for s in self.services)
-
-    @property
-    def max_tasks(self) -> int:
-        return sum(s.max_tasks for s in self.services)
+    min_tasks = total("min_tasks", "services")
+    max_tasks = total("max_tasks", "services")
 
     @property
     def cross_az_routes(self) -> tuple[tuple[str, str], ...]:
@@ -421,36 +421,16 @@ def inventory(side: Side, region: str) -> Inventory:
 # Reading synthesized stacks and plans.
 
 
-def load_stacks(outdir: Path, names: Iterable[str]) -> dict[str, dict]:
-    """Each stack's `cdk.tf.json` from a cdktf output directory."""
-    stacks = {}
-    for name in names:
-        path = Path(outdir) / "stacks" / name / "cdk.tf.json"
-        if not path.is_file():
-            raise FileNotFoundError(f"{path} does not exist: synthesize first (make synth)")
-        stacks[name] = json.loads(path.read_text())
-    return stacks
-
-
-def _region(document: dict) -> str:
-    providers = document.get("provider", {}).get("aws") or [{}]
-    provider = providers[0] if isinstance(providers, list) else providers
-    return provider.get("region", "")
-
-
 def synthesized_side(stacks: dict[str, dict]) -> Side:
-    resources = []
-    for stack, document in stacks.items():
-        for prefix, section in (("", "resource"), ("data.", "data")):
-            for type_, named in document.get(section, {}).items():
-                for name, values in named.items():
-                    resources.append(Resource(stack, f"{prefix}{type_}.{name}", type_, values))
-    return Side(resources)
+    return Side([Resource(stack, f"{prefix}{type_}.{name}", type_, values)
+                 for stack, document in stacks.items()
+                 for prefix, section in (("", "resource"), ("data.", "data"))
+                 for type_, name, values in synthesized.blocks(document, section)])
 
 
 def from_synthesized(stacks: dict[str, dict], region: str = "") -> Inventory:
     """The inventory of synthesized stacks (stack name -> parsed cdk.tf.json)."""
-    region = region or next((r for r in map(_region, stacks.values()) if r), "")
+    region = region or next((r for r in map(synthesized.region, stacks.values()) if r), "")
     return inventory(synthesized_side(stacks), region)
 
 
@@ -481,7 +461,7 @@ def plan_sides(plans: dict[str, dict]) -> tuple[Side, Side]:
     before, after, configured = [], [], {}
     for stack, plan in plans.items():
         configured.update(_configured(stack, plan))
-        for change in plan.get("resource_changes", []):
+        for change in planned.resource_changes(plan):
             if change.get("mode", "managed") != "managed":
                 continue
             for side, values in ((before, change["change"].get("before")),

@@ -48,13 +48,16 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from constructs_lib.json_document import decode
-from config import (ConfigError, EnvironmentConfig, environments_dir,
-                                   load_environments, select_environments)
-from ops.deploy import (OUTDIR, PREVIEW_PLACEHOLDER, DependencyMissing, Deployment, DeployError,
-                        StateBucketMissing, synthesize, terraform_environment)
-from ops.terraform import ROOT
+from config import ConfigError, EnvironmentConfig
+from ops.aws import target_environment
+from ops.core import OUTDIR, ROOT, environments, synthesized
+from ops.core.planned import actions, analyse, resource_changes
+from ops.core.runner import (PREVIEW_PLACEHOLDER, DependencyMissing, Runner, StateBucketMissing,
+                             TerraformError)
+from ops.core.synth import synthesize
+from ops.errors import OpsError
 
-NO_CHANGES, CHANGES, ERROR = 0, 2, 1
+NO_CHANGES, CHANGES, ERROR = 0, 2, 1  # this command's own: "changes" is not an error
 # GitHub refuses comments longer than 65536 characters; the plan texts get what is left.
 COMMENT_LIMIT = 60000
 
@@ -80,35 +83,6 @@ class StackPlan:
     seconds: float = 0.0
     security: list[str] = field(default_factory=list)  # Markdown lines, security_changes()
     changes: list[dict] | None = None  # reviewed_changes(); None when not planned
-
-
-def _path(parts: Iterable[Any]) -> str:
-    """["ingress", 0, "cidr_blocks"] -> "ingress[0].cidr_blocks"."""
-    text = ""
-    for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
-def analyse(shown: dict) -> tuple[dict[str, int], list[tuple[str, list[str]]], list[str]]:
-    """Counts (as Terraform prints them: a replacement is one add and one destroy), the
-    replacements with the attribute paths forcing them, and the plain destroys of a plan's
-    `terraform show -json`."""
-    counts = {"add": 0, "change": 0, "destroy": 0}
-    replacements, destroys = [], []
-    for change in shown.get("resource_changes", []):
-        actions = change["change"]["actions"]
-        counts["add"] += "create" in actions
-        counts["destroy"] += "delete" in actions
-        counts["change"] += actions == ["update"]
-        if "create" in actions and "delete" in actions:
-            paths = [_path(p) for p in change["change"].get("replace_paths") or []]
-            if not paths and change.get("action_reason"):
-                paths = [change["action_reason"]]  # e.g. replace_because_tainted
-            replacements.append((change["address"], paths))
-        elif actions == ["delete"]:
-            destroys.append(change["address"])
-    return counts, replacements, destroys
 
 
 # --- What a reviewer must see, and what deploy.yml compares ----------------------------------
@@ -143,12 +117,12 @@ def reviewed_changes(shown: dict) -> list[dict]:
     """What a plan would do, as a reviewer saw it and as deploy.yml compares it: each resource
     change (address, actions, after values normalized), by address; not the state's serial or
     lineage, which any apply moves."""
-    return sorted(({"address": change["address"], "actions": change["change"]["actions"],
+    return sorted(({"address": change["address"], "actions": actions(change),
                     "after": _normalized(change["change"].get("after"),
                                          change["change"].get("after_unknown"),
                                          change["change"].get("after_sensitive"))}
-                   for change in shown.get("resource_changes", [])
-                   if change["change"]["actions"] != ["no-op"]), key=lambda c: c["address"])
+                   for change in resource_changes(shown)
+                   if actions(change) != ["no-op"]), key=lambda c: c["address"])
 
 
 def _document(value: Any) -> dict | None:
@@ -285,16 +259,16 @@ def security_changes(stack: str, shown: dict, config: dict | None = None) -> lis
     only after apply (a policy naming a resource of the same apply) is read from the stack's
     synthesized configuration, its references shown as `${...}`."""
     lines = []
-    for change in shown.get("resource_changes", []):
-        kind, actions = change.get("type"), change["change"]["actions"]
+    for change in resource_changes(shown):
+        kind, planned = change.get("type"), actions(change)
         if kind not in SECURITY or change.get("mode", "managed") != "managed" \
-                or actions in (["no-op"], ["read"]):
+                or planned in (["no-op"], ["read"]):
             continue
         label, describe = SECURITY[kind]
-        before = describe(change["change"].get("before") or {}) if "delete" in actions or \
-            actions == ["update"] else []
+        before = describe(change["change"].get("before") or {}) if "delete" in planned or \
+            planned == ["update"] else []
         after = []
-        if "create" in actions or actions == ["update"]:
+        if "create" in planned or planned == ["update"]:
             configured = _configured(config, change["address"])
             values = _normalized(change["change"].get("after"),
                                  change["change"].get("after_unknown"),
@@ -305,8 +279,8 @@ def security_changes(stack: str, shown: dict, config: dict | None = None) -> lis
         added = [line for line in after if line not in before]
         if not removed and not added:
             continue
-        verb = ("replace" if len(actions) == 2 else {"create": "create", "update": "update",
-                                                      "delete": "destroy"}[actions[0]])
+        verb = ("replace" if len(planned) == 2 else {"create": "create", "update": "update",
+                                                      "delete": "destroy"}[planned[0]])
         lines.append(f"- **{verb}** `{change['address']}` in `{stack}` ({label})")
         lines += [f"  - removed: {line}" for line in removed]
         lines += [f"  - {'added: ' if before else ''}{line}" for line in added]
@@ -418,7 +392,7 @@ def differences(reviewed: dict[str, dict], now: dict[str, dict], stacks: Iterabl
     return lines
 
 
-def plan_stack(deployment: Deployment, stack: str, out: Path) -> StackPlan:
+def plan_stack(deployment: Runner, stack: str, out: Path) -> StackPlan:
     started = time.monotonic()
     out.mkdir(parents=True, exist_ok=True)
     plan_file, json_file = (out / f"{stack}.tfplan").resolve(), (out / f"{stack}.json").resolve()
@@ -433,7 +407,7 @@ def plan_stack(deployment: Deployment, stack: str, out: Path) -> StackPlan:
             return preview_stack(deployment, stack, out, started)
         shown = deployment.show(stack, str(plan_file), "-json")
         json_file.write_text(shown)
-    except DeployError as error:
+    except TerraformError as error:
         plan_file.unlink(missing_ok=True)  # Terraform saves an errored plan too: never apply it
         if isinstance(error, DependencyMissing):
             return pending_stack(deployment, stack, started, str(error))
@@ -443,17 +417,18 @@ def plan_stack(deployment: Deployment, stack: str, out: Path) -> StackPlan:
     return StackPlan(stack, "changes" if any(counts.values()) else "no changes", counts,
                      replacements, destroys, text, plan_file=plan_file, json_file=json_file,
                      seconds=time.monotonic() - started,
-                     security=security_changes(stack, shown, synthesized(deployment, stack)),
+                     security=security_changes(stack, shown, configuration(deployment, stack)),
                      changes=reviewed_changes(shown))
 
 
-def synthesized(deployment: Deployment, stack: str) -> dict | None:
-    path = deployment.stack_dir(stack) / "cdk.tf.json"
-    return json.loads(path.read_text()) if path.is_file() else None
+def configuration(runner: Runner, stack: str) -> dict | None:
+    """`stack`'s synthesized JSON, None when it is not synthesized."""
+    return (synthesized.read(stack, runner.outdir) if synthesized.exists(stack, runner.outdir)
+            else None)
 
 
 def _without_placeholder(text: str, counts: dict[str, int]) -> str:
-    """A preview's plan text without the placeholder resource Deployment.preview adds, its
+    """A preview's plan text without the placeholder resource Runner.preview adds, its
     `Plan:` line counting the stack's own resources, as the table does."""
     text = re.sub(rf"  # {re.escape(PREVIEW_PLACEHOLDER)} will be created\n.*?\n    }}\n\n?",
                   "", text, count=1, flags=re.S)
@@ -462,43 +437,43 @@ def _without_placeholder(text: str, counts: dict[str, int]) -> str:
                   text)
 
 
-def _preview(deployment: Deployment, stack: str) -> tuple[str, dict]:
+def _preview(deployment: Runner, stack: str) -> tuple[str, dict]:
     """What `stack` would create, planned in a throw-away copy against an empty state with its
-    lookups deferred (Deployment.preview): the text and the JSON, without the placeholder."""
+    lookups deferred (Runner.preview): the text and the JSON, without the placeholder."""
     with deployment.preview(stack) as preview:
         preview.init(stack)
         with tempfile.TemporaryDirectory() as folder:
             plan_file = str(Path(folder) / "preview.tfplan")
             text = preview.plan(stack, plan_file).text
-            shown = json.loads(preview.show(stack, plan_file, "-json"))
-    shown["resource_changes"] = [change for change in shown.get("resource_changes", [])
+            shown = preview.show_json(stack, plan_file)
+    shown["resource_changes"] = [change for change in resource_changes(shown)
                                  if change["address"] != PREVIEW_PLACEHOLDER]
     return text, shown
 
 
-def pending_stack(deployment: Deployment, stack: str, started: float, reason: str) -> StackPlan:
+def pending_stack(deployment: Runner, stack: str, started: float, reason: str) -> StackPlan:
     """A stack whose dependency is not deployed yet (the app before its VPC): pending, with a
     preview of what it would create, so that a first deploy's app is reviewed too (ops.apply
     --plan-pending applies its plan only if it creates exactly the previewed resources)."""
     try:
         text, shown = _preview(deployment, stack)
-    except DeployError:  # the reason it is pending says what to do; the preview is a bonus
+    except TerraformError:  # the reason it is pending says what to do; the preview is a bonus
         return StackPlan(stack, "pending", message=reason, seconds=time.monotonic() - started)
     counts, replacements, destroys = analyse(shown)
     return StackPlan(stack, "pending", counts, replacements, destroys,
                      _without_placeholder(text, counts), message=reason,
-                     security=security_changes(stack, shown, synthesized(deployment, stack)),
+                     security=security_changes(stack, shown, configuration(deployment, stack)),
                      changes=reviewed_changes(shown), seconds=time.monotonic() - started)
 
 
-def preview_stack(deployment: Deployment, stack: str, out: Path, started: float) -> StackPlan:
+def preview_stack(deployment: Runner, stack: str, out: Path, started: float) -> StackPlan:
     """The environment's state bucket does not exist yet: what `stack` would create, planned in
-    a throw-away copy against an empty state (Deployment.preview). Only the JSON and the text
+    a throw-away copy against an empty state (Runner.preview). Only the JSON and the text
     are kept: a preview plan is never applied."""
     json_file = (out / f"{stack}.json").resolve()
     try:
         text, shown = _preview(deployment, stack)
-    except DeployError as error:
+    except TerraformError as error:
         return StackPlan(stack, "error", message=f"preview: {error}",
                          seconds=time.monotonic() - started)
     json_file.write_text(json.dumps(shown))
@@ -506,7 +481,7 @@ def preview_stack(deployment: Deployment, stack: str, out: Path, started: float)
     bootstrap = deployment.environment.stack_names["state"]
     return StackPlan(stack, "preview", counts, replacements, destroys,
                      _without_placeholder(text, counts), json_file=json_file,
-                     security=security_changes(stack, shown, synthesized(deployment, stack)),
+                     security=security_changes(stack, shown, configuration(deployment, stack)),
                      changes=reviewed_changes(shown),
                      message=f"state bucket '{deployment.environment.state.bucket}' does not "
                      "exist yet: planned against an empty state, with lookups of other stacks "
@@ -525,7 +500,7 @@ def plan_environment(environment: EnvironmentConfig, env: dict[str, str], out: P
         progress(f"synthesizing {environment.name} ...")
         if not synthesize(environment, outdir, reuse=True):
             progress(f"  skipped: {os.path.relpath(outdir)} holds it, from the same inputs")
-    deployment = Deployment(environment, env, outdir)
+    deployment = Runner(environment, env, outdir)
     stacks = list(environment.stack_names.values())
     progress(f"planning {', '.join(stacks)} ...")
     with ThreadPoolExecutor(max_workers=len(stacks)) as pool:
@@ -680,13 +655,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.monotonic()
     try:
-        (environment,) = select_environments(load_environments(environments_dir()), args.env)
-    except ConfigError as error:
+        environment = environments.load_one(args.env)
+    except (ConfigError, OpsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return ERROR
     out = args.out or ROOT / "plans" / environment.name
     code, plans, summary = plan(environment,
-                                terraform_environment(args.target, environment.region), out,
+                                target_environment(args.target, environment.region), out,
                                 progress=lambda line: print(line, flush=True))
     for failed in (p for p in plans if p.status == "error"):
         print(f"error: {failed.message}", file=sys.stderr)

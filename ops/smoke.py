@@ -27,10 +27,13 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from config import (ConfigError, ServiceConfig, environments_dir,
-                                   load_environments, select_environments)
-from ops.deploy import Deployment, DeployError, add_environment_options, \
-    terraform_environment
+from config import ConfigError, ServiceConfig
+from ops.aws import target_environment
+from config import outputs
+from ops.core import environments
+from ops.core.runner import Runner
+from ops.deploy import add_environment_options
+from ops.errors import OpsError
 
 HELLO = "Hello World"  # what the crccheck/hello-world image serves
 
@@ -106,12 +109,13 @@ def check(url: str, expect: str = HELLO, attempts: int = 10, interval: float = 6
     return failure
 
 
-def smoke_target(service: ServiceConfig, outputs: dict) -> tuple[str | None, str | None]:
+def smoke_target(service: ServiceConfig, stack_outputs: dict
+                 ) -> tuple[str | None, str | None]:
     """(URL, address) to check for an app stack's outputs: with https the site's domain (its
     certificate covers nothing else) at the ALB's address, else the ALB's URL."""
     if service.https:
-        return f"https://{service.domain_name}/", outputs.get("alb_dns_name")
-    return outputs.get("alb_url"), None
+        return f"https://{service.domain_name}/", stack_outputs.get(outputs.ALB_DNS_NAME)
+    return stack_outputs.get(outputs.ALB_URL), None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,18 +140,16 @@ def main(argv: list[str] | None = None) -> int:
                               "and an interval of 0 s or more")
         url, address = args.url, args.address
         if not url:
-            (environment,) = select_environments(load_environments(environments_dir()),
-                                                 args.env)
+            environment = environments.load_one(args.env)
             app = environment.stack_names["app"]
-            deployment = Deployment(environment,
-                                    terraform_environment(args.target, environment.region))
-            url, alb = smoke_target(environment.service, deployment.outputs(app))
+            runner = Runner(environment, target_environment(args.target, environment.region))
+            url, alb = smoke_target(environment.service, runner.outputs(app))
             address = address or alb
             if not url:
-                raise ConfigError(f"{app} has no alb_url output; apply it first")
+                raise ConfigError(f"{app} has no {outputs.ALB_URL} output; apply it first")
         if not url.startswith(("http://", "https://")):
             raise ConfigError(f"--url {url}: expected an http:// or https:// URL")
-    except (ConfigError, DeployError) as error:
+    except (ConfigError, OpsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     failure = check(url, args.expect, args.attempts, args.interval, args.timeout,

@@ -6,7 +6,7 @@ from constructs import Construct
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.ecr_pull_through_cache_rule import EcrPullThroughCacheRule
 
-from config import EnvironmentConfig, image_reference
+from config import EnvironmentConfig, image_reference, outputs
 from constructs_lib.alarm_set import ROLLBACK_ALARMS
 from constructs_lib.blue_green import BlueGreenDeployment
 from constructs_lib.fargate_service import FargateService, ServiceLoadBalancer
@@ -67,8 +67,8 @@ class ApplicationStack(EnvironmentStack):
                 permissions_boundary=self.permissions_boundary()))
         scheme = "https" if config.https else "http"
         port = 443 if config.https else alb.props.listener_port
-        self.output("alb_dns_name", alb.load_balancer.dns_name)
-        self.output("alb_url", f"{scheme}://{alb.load_balancer.dns_name}"
+        self.output(outputs.ALB_DNS_NAME, alb.load_balancer.dns_name)
+        self.output(outputs.ALB_URL, f"{scheme}://{alb.load_balancer.dns_name}"
                     + ("" if port in (80, 443) else f":{port}"))
         self.output("cluster_name", service.cluster.name)
         self.output("service_name", service.service.name)
@@ -77,12 +77,12 @@ class ApplicationStack(EnvironmentStack):
         # What releases (python -m ops.release) read.
         self.output("image_parameter_name", image.parameter.name)
         self.output("task_definition_family", service.task_definition.family)
-        self.output("task_definition_arn", service.task_definition.arn)
+        self.output(outputs.TASK_DEFINITION_ARN, service.task_definition.arn)
         if repository_url is not None:
             self.output("ecr_repository_url", repository_url)
         if blue_green is not None:
-            self.output("codedeploy_application", blue_green.application.name)
-            self.output("codedeploy_deployment_group",
+            self.output(outputs.CODEDEPLOY_APPLICATION, blue_green.application.name)
+            self.output(outputs.CODEDEPLOY_DEPLOYMENT_GROUP,
                         blue_green.deployment_group.deployment_group_name)
 
     def _docker_hub_cache(self, environment: EnvironmentConfig, aws: DataAwsPartition

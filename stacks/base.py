@@ -14,7 +14,7 @@ from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 
 from config import EnvironmentConfig
-from config.naming import output_name
+from config.outputs import output_name
 from constructs_lib.cdktf_hcl import repaired
 from constructs_lib.state import use_s3_backend
 
@@ -53,7 +53,7 @@ class EnvironmentStack(TerraformStack):
         })])
 
     def output(self, name: str, value: Any) -> TerraformOutput:
-        """Declare the output `name`, which config/naming.py's OUTPUTS must list for this kind."""
+        """Declare the output `name`, which config/outputs.py's OUTPUTS must list for this kind."""
         return TerraformOutput(self, output_name(self.kind, name), value=value)
 
     def account_id(self) -> str:

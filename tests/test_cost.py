@@ -14,13 +14,14 @@ import pytest
 from botocore.stub import Stubber
 
 from ops import cost, inventory
+from ops.core.synthesized import read_stacks
 
 PLANS = Path(__file__).parent / "fixtures" / "plans"
 
 
 def synthesized_inventory(synthesized, env) -> inventory.Inventory:
     return inventory.from_synthesized(
-        inventory.load_stacks(synthesized.outdir, env.stack_names.values()), env.region)
+        read_stacks(env.stack_names.values(), synthesized.outdir), env.region)
 
 
 def declared(synthesized, env, resource_type) -> dict:

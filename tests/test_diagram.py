@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from ops import diagram, inventory
+from ops.core.synthesized import read_stacks
 from ops.diagram import CROSS_AZ, architecture
 
 ZONES = ("ap-south-1a", "ap-south-1b", "ap-south-1c")
@@ -98,7 +99,7 @@ def test_a_planned_nat_per_az_removes_the_cross_az_edges(environments):
 
 
 def test_endpoints_and_an_ecr_image_get_their_nodes(synthesized, environments):
-    stacks = inventory.load_stacks(synthesized.outdir, environments["uat"].stack_names.values())
+    stacks = read_stacks(environments["uat"].stack_names.values(), synthesized.outdir)
     inv = inventory.from_synthesized(stacks)
     assert architecture(inv, "uat").of_kind("endpoint") == []
     assert architecture(inv, "uat").node("image").kind == "registry"

@@ -84,12 +84,12 @@ def test_the_hcl_repairs_fail_loudly_once_cdktf_writes_it_right():
 
 
 def test_every_output_is_in_the_contract_and_read_where_it_says(synthesized, environments):
-    """config/naming.py OUTPUTS names every output the stacks declare, by stack kind, with who
+    """config/outputs.py OUTPUTS names every output the stacks declare, by stack kind, with who
     reads it: the tool named reads it by that name, and the variants together declare them all."""
     import dataclasses
 
     from config import OUTPUTS, ci_role_output
-    from config.naming import PEOPLE
+    from config.outputs import PEOPLE
     from helpers import synth_variant, with_service
 
     uat = environments["uat"]
@@ -110,7 +110,7 @@ def test_every_output_is_in_the_contract_and_read_where_it_says(synthesized, env
     for kind, names in OUTPUTS.items():
         for name, reader in names.items():
             if reader != PEOPLE:
-                spelled = "ci_role_output" if name in role_outputs else f'"{name}"'
+                spelled = "ci_role_output" if name in role_outputs else f"outputs.{name.upper()}"
                 assert spelled in (ROOT / reader).read_text(), f"{reader} does not read {name}"
 
 
@@ -121,7 +121,7 @@ def test_the_stacks_declare_outputs_only_through_the_contract(environments):
 
     stack = NetworkStack(Testing.stub_version(App(stack_traces=False)), "network-uat",
                          environments["uat"])
-    with pytest.raises(ValueError, match=r"output 'container_port' is not in config/naming.py"):
+    with pytest.raises(ValueError, match=r"output 'container_port' is not in config/outputs.py"):
         stack.output("container_port", 8000)
     for path in (ROOT / "stacks").glob("*.py"):
         assert path.name == "base.py" or "TerraformOutput(" not in path.read_text(), path.name

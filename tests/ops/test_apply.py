@@ -8,17 +8,17 @@ import os
 import pytest
 
 from ops import apply as saved
-from ops.deploy import Deployment
+from ops.core.runner import Runner
 
 STACK = "mini"
 
 
 @pytest.fixture
 def mini(tmp_path, environments):
-    """A Deployment of one stack whose configuration is one output; `write(value)` changes it."""
+    """A Runner of one stack whose configuration is one output; `write(value)` changes it."""
     folder = tmp_path / "cdktf.out" / "stacks" / STACK
     folder.mkdir(parents=True)
-    deployment = Deployment(environments["uat"], dict(os.environ), tmp_path / "cdktf.out")
+    deployment = Runner(environments["uat"], dict(os.environ), tmp_path / "cdktf.out")
 
     def write(value, resource=None):
         config = {"output": {"x": {"value": value}}}
@@ -41,20 +41,20 @@ def plan_into(deployment, folder, value):
 
 def test_a_plan_checked_against_the_state_it_was_made_from_applies(mini, tmp_path):
     plans = plan_into(mini, tmp_path / "p1", 1)
-    saved.check(mini, [STACK], plans, mini.outdir)  # nothing raised: same synth, same state
+    saved.check(mini, [STACK], plans)  # nothing raised: same synth, same state
     saved.apply_saved(mini, STACK, plans / f"{STACK}.tfplan")
     assert mini.outputs(STACK) == {"x": 1}
-    assert saved.current_state(mini, STACK)[1] == 1
+    assert mini.current_state(STACK)[1] == 1
 
 
 def test_a_plan_made_stale_by_an_apply_in_between_is_refused_by_both_checks(mini, tmp_path):
     saved.apply_saved(mini, STACK, plan_into(mini, tmp_path / "p0", 1) / f"{STACK}.tfplan")
     stale = plan_into(mini, tmp_path / "stale", 2)
     saved.apply_saved(mini, STACK, plan_into(mini, tmp_path / "other", 3) / f"{STACK}.tfplan")
-    lineage, serial = saved.current_state(mini, STACK)
+    lineage, serial = mini.current_state(STACK)
     mini.write(2)  # the synth the stale plan was made from
     with pytest.raises(saved.Refused) as refused:
-        saved.check(mini, [STACK], stale, mini.outdir)
+        saved.check(mini, [STACK], stale)
     assert str(refused.value) == (
         f"{STACK}: {stale / 'mini.tfplan'} is stale: the state changed after planning (serial "
         f"{serial - 1} then, {serial} now; another apply ran); plan again and review it")
@@ -64,17 +64,17 @@ def test_a_plan_made_stale_by_an_apply_in_between_is_refused_by_both_checks(mini
     assert str(refused.value) == (f"{STACK}: Terraform refused {stale / 'mini.tfplan'}: the "
                                   "state changed after planning; plan again and review it")
     assert mini.outputs(STACK) == {"x": 3}
-    assert saved.current_state(mini, STACK) == (lineage, serial)
+    assert mini.current_state(STACK) == (lineage, serial)
 
 
 def test_a_plan_of_another_synth_or_not_a_plan_is_refused(mini, tmp_path):
     plans = plan_into(mini, tmp_path / "p", 1)
     mini.write(5)
     with pytest.raises(saved.Refused, match="was made from another synth than this checkout"):
-        saved.check(mini, [STACK], plans, mini.outdir)
+        saved.check(mini, [STACK], plans)
     (plans / f"{STACK}.tfplan").write_text("not a zip")
     with pytest.raises(saved.Refused, match="is not a plan Terraform saved"):
-        saved.check(mini, [STACK], plans, mini.outdir)
+        saved.check(mini, [STACK], plans)
 
 
 def pending_in(folder, reason="VPC 'uat-vpc' not found", previewed=None):
@@ -103,7 +103,7 @@ def test_a_pending_stack_is_planned_at_apply_and_applied_only_when_it_only_creat
         "create, nothing else"
     assert mini.outputs(STACK) == {"x": 1}
     # Later, a pending record must not let through a plan that changes what exists.
-    state = saved.current_state(mini, STACK)
+    state = mini.current_state(STACK)
     mini.write(1, resource="two")
     again = tmp_path / "again"
     with pytest.raises(saved.Refused) as refused:
@@ -112,7 +112,7 @@ def test_a_pending_stack_is_planned_at_apply_and_applied_only_when_it_only_creat
         f"{STACK}: was pending when planned for review (stale record); planned now, it does "
         "more than create: terraform_data.made (update); plan again with `python -m ops.plan "
         "--env uat` and review it")
-    assert saved.current_state(mini, STACK) == state
+    assert mini.current_state(STACK) == state
     assert not (again / f"{STACK}.tfplan").exists()
     # A stack that has a saved plan, or was not pending, is not planned again.
     (again / f"{STACK}.tfplan").write_text("x")
@@ -145,7 +145,7 @@ def test_a_pending_stack_creating_other_than_its_preview_is_refused(mini, tmp_pa
         f"{STACK}: planned now, it would not create what its reviewed preview showed: not "
         "previewed: terraform_data.made; previewed, not planned: terraform_data.x; plan again "
         "with `python -m ops.plan --env uat` and review it")
-    assert saved.current_state(mini, STACK)[1] == 0 and not (plans / f"{STACK}.tfplan").exists()
+    assert mini.current_state(STACK)[1] == 0 and not (plans / f"{STACK}.tfplan").exists()
     # Without a preview (ops.plan could not make one) only the creating is checked.
     note = saved.plan_pending(mini, STACK, plans, pending_in(plans))
     assert "with no preview to compare (only its creating was checked)" in note

@@ -1,4 +1,4 @@
-"""ops/deploy.py's Deployment with real Terraform on a stack of built-in `terraform_data`
+"""ops/core/runner.py's Runner with real Terraform on a stack of built-in `terraform_data`
 resources (local state, no provider, no AWS): init runs only when what it depends on changed,
 and an apply reports what it changed."""
 
@@ -8,26 +8,27 @@ import os
 import pytest
 
 from ops import deploy
-from ops.deploy import Deployment
+from ops.core import runner
+from ops.core.runner import Runner
 
 STACK = "tiny"
 
 
 @pytest.fixture
 def tiny(tmp_path, environments, monkeypatch):
-    """A Deployment of one stack; `write(**resources)` rewrites its configuration, `runs` lists
+    """A Runner of one stack; `write(**resources)` rewrites its configuration, `runs` lists
     the Terraform commands run (their first argument)."""
     folder = tmp_path / "cdktf.out" / "stacks" / STACK
     folder.mkdir(parents=True)
-    deployment = Deployment(environments["uat"], dict(os.environ), tmp_path / "cdktf.out")
+    deployment = Runner(environments["uat"], dict(os.environ), tmp_path / "cdktf.out")
     runs = []
-    real = deploy.terraform
+    real = runner.terraform
 
     def counted(stack_dir, *args, **kwargs):
         runs.append(args[0])
         return real(stack_dir, *args, **kwargs)
 
-    monkeypatch.setattr(deploy, "terraform", counted)
+    monkeypatch.setattr(runner, "terraform", counted)
 
     def write(backend="state.tfstate", **resources):
         (folder / "cdk.tf.json").write_text(json.dumps({
@@ -51,7 +52,7 @@ def test_init_runs_again_only_when_what_it_depends_on_changed(tiny):
     assert tiny.runs == ["init"] * 2
 
     tiny.write(backend="other.tfstate", one="b")  # the backend: init must run (-reconfigure)
-    with pytest.raises(deploy.DeployError):
+    with pytest.raises(runner.TerraformError):
         tiny.init(STACK)
     assert not (tiny.folder / ".terraform" / "ops-init.sha256").exists()  # a failed init: again
     tiny.write(one="b")
@@ -118,17 +119,17 @@ class _Ecr:
 
 @pytest.fixture
 def ecr_with(monkeypatch, environments, tmp_path):
-    """A uat Deployment whose ECR client answers from the given repositories; terraform is not
+    """A uat Runner whose ECR client answers from the given repositories; terraform is not
     run, its environment is recorded."""
     import ops.aws
 
     seen = []
-    monkeypatch.setattr(deploy, "terraform", lambda stack_dir, *args, env, check: seen.append(
+    monkeypatch.setattr(runner, "terraform", lambda stack_dir, *args, env, check: seen.append(
         env.get("TF_VAR_adopt_image_repository")))
 
     def make(repositories: dict) -> tuple:
         monkeypatch.setattr(ops.aws, "client", lambda service, env: _Ecr(repositories))
-        return Deployment(environments["uat"], dict(os.environ), tmp_path), seen
+        return Runner(environments["uat"], dict(os.environ), tmp_path), seen
     return make
 
 
@@ -158,6 +159,21 @@ def test_the_state_stack_adopts_the_repository_only_when_it_exists(ecr_with, rep
 def test_another_environments_repository_or_no_permission_is_one_line(ecr_with, repositories,
                                                                        message):
     deployment, seen = ecr_with(repositories)
-    with pytest.raises(deploy.DeployError) as error:
+    with pytest.raises(runner.TerraformError) as error:
         deployment.terraform("state-uat", "plan", "-input=false")
     assert str(error.value) == message and seen == []
+
+
+def test_down_reads_the_other_environments_from_the_environment_files(monkeypatch, tmp_path,
+                                                                      environments):
+    """Without `environments`, down finds those that may run from this one's repository in
+    environments/ (what `python -m ops.deploy down` does)."""
+    uat = environments["uat"]
+    (tmp_path / "stacks" / uat.stack_names["app"]).mkdir(parents=True)
+    seen = []
+    monkeypatch.setattr(deploy, "check_protections", lambda runner_, stacks, every, target, say:
+                        seen.append(sorted(environment.name for environment in every)))
+    monkeypatch.setattr(Runner, "destroy", lambda self, stack: runner.StackResult(
+        stack, {"destroy": 0}, 0.0))
+    assert deploy.down(uat, "aws", tmp_path, env={}) == 0
+    assert seen == [["prod", "uat"]]

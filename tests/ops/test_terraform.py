@@ -12,9 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from ops import terraform as tf
-from ops.terraform import (GOGC, MirrorError, applied_counts, cli_environment, mirror_in_use,
-                           plan_text, planned_changes, readable, terraform, unpack_mirror)
+from ops import terraform as provider
+from ops.core import terraform as tf
+from ops.core.planned import planned_changes
+from ops.core.terraform import (GOGC, MirrorError, applied_counts, cli_environment,
+                                mirror_in_use, plan_text, readable, terraform)
+from ops.terraform import unpack_mirror
 
 
 def test_terraform_runs_with_a_lazier_go_collector_unless_one_is_set():
@@ -145,7 +148,7 @@ Path(sys.argv[0]).with_name("ran-in").write_text(str(Path.cwd()))
     monkeypatch.delenv("TF_PROVIDER_MIRROR", raising=False)
     said = []
 
-    assert tf.fill_project_mirror(said.append, outdir=tmp_path / "cdktf.out") == \
+    assert provider.fill_project_mirror(said.append, outdir=tmp_path / "cdktf.out") == \
         mirrors["project"]
     assert (bin_dir / "ran-in").read_text() == str(stack)
     assert (mirrors["project"] / PLATFORM_FOLDER / "terraform-provider-aws_v5.100.0_x5").stat(
@@ -154,7 +157,7 @@ Path(sys.argv[0]).with_name("ran-in").write_text(str(Path.cwd()))
     assert said[-1] == f"unpacked {mirrors['project'] / PLATFORM_FOLDER}"
     assert [path.name for path in mirrors["project"].parent.iterdir()] == ["providers"]
 
-    tf.fill_project_mirror(said.append, outdir=tmp_path / "cdktf.out")  # now: nothing to do
+    provider.fill_project_mirror(said.append, outdir=tmp_path / "cdktf.out")  # now: nothing to do
     assert said[-1].endswith(f"mirror at {mirrors['project']}; nothing to do")
 
 
