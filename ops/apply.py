@@ -31,7 +31,6 @@ Terraform error while applying, 2 refused.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -40,7 +39,7 @@ from pathlib import Path
 
 from config import ConfigError, environments_dir, EnvironmentConfig, load_environments, \
     select_environments
-from ops.deploy import OUTDIR, Deployment, DeployError, add_environment_options, \
+from ops.deploy import OUTDIR, Deployment, DeployError, \
     select_stacks, synthesize, terraform_environment
 from ops.terraform import ROOT
 
@@ -213,44 +212,10 @@ def apply(environment: EnvironmentConfig, env: dict[str, str], plans: Path,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.apply", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_environment_options(parser)
-    parser.add_argument("--plans", type=Path, help="where ops.plan saved the plans "
-                        "(default: plans/<env>)")
-    chosen = parser.add_mutually_exclusive_group()
-    chosen.add_argument("--stack", action="append", help="only these stacks (default: all)")
-    chosen.add_argument("--ci", action="store_true", help="the stacks CI applies: all but "
-                        "state-<env> (an administrator's)")
-    parser.add_argument("--plan-pending", action="store_true", help="plan a stack ops.plan "
-                        "left pending once the stacks before it are applied, and apply it if "
-                        "it only creates (a first deploy)")
-    parser.add_argument("--summary", type=Path, help="append what was applied without a "
-                        "reviewed plan here as Markdown (GITHUB_STEP_SUMMARY)")
-    args = parser.parse_args(argv)
-    started = time.monotonic()
-    try:
-        (environment,) = select_environments(load_environments(environments_dir()), args.env)
-        try:
-            stacks = ci_stacks(environment) if args.ci else select_stacks(environment,
-                                                                          args.stack)
-        except DeployError as error:
-            raise Refused(str(error)) from None
-        notes = apply(environment, terraform_environment(args.target, environment.region),
-                      args.plans or ROOT / "plans" / environment.name, stacks,
-                      progress=lambda line: print(line, flush=True), pending=args.plan_pending)
-        if args.summary and notes:
-            with args.summary.open("a") as summary:
-                summary.write("\n### Applied without a reviewed plan\n\n" + "\n".join(notes)
-                              + "\n")
-    except (ConfigError, Refused) as error:
-        print(f"error: refused: {error}", file=sys.stderr)
-        return REFUSED
-    except DeployError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return ERROR
-    print(f"applied the saved plans of {environment.name} ({time.monotonic() - started:.1f}s)")
-    return APPLIED
+    """Deprecated for one release: `python -m ops apply` (docs/commands.md)."""
+    from ops.cli import alias
+
+    return alias(argv, command="apply")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ Exit status: 0 printed, 1 the outputs could not be read, 2 bad input (one `error
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
@@ -67,29 +66,10 @@ def _environments(name: str) -> tuple[EnvironmentConfig, EnvironmentConfig | Non
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.ci_access", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["vars"])
-    parser.add_argument("--env", default=os.environ.get("ENV", "uat"))
-    parser.add_argument("--target", choices=["emulator", "aws"],
-                        default=os.environ.get("DEPLOY_TARGET", "emulator"))
-    args = parser.parse_args(argv)
-    try:
-        environment, owner = _environments(args.env)
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    deployments = [None if env is None else
-                   Deployment(env, terraform_environment(args.target, env.region))
-                   for env in (environment, owner)]
-    try:
-        variables = github_variables(*deployments)
-    except DeployError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    for name, value in variables.items():
-        print(f"{name}={value}")
-    return 0
+    """Deprecated for one release: `python -m ops ci-vars` (docs/commands.md)."""
+    from ops.cli import alias
+
+    return alias(argv, commands={"vars": "ci-vars"})
 
 
 if __name__ == "__main__":

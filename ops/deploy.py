@@ -21,7 +21,6 @@ to do.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import hashlib
 import json
@@ -493,13 +492,6 @@ def terraform_environment(target: str, region: str) -> dict[str, str]:
     return target_environment(target, region)
 
 
-def add_environment_options(parser: argparse.ArgumentParser) -> None:
-    """--env and --target, as every ops command that runs Terraform for an environment takes."""
-    parser.add_argument("--env", default=os.environ.get("ENV", "uat"))
-    parser.add_argument("--target", choices=["emulator", "aws"],
-                        default=os.environ.get("DEPLOY_TARGET", "emulator"))
-
-
 def select_stacks(environment: EnvironmentConfig, names: list[str] | None) -> list[str]:
     """The named stacks of `environment` (all when none), in deploy order."""
     known = list(environment.stack_names.values())
@@ -770,21 +762,10 @@ def down(environment: EnvironmentConfig, target: str, outdir: Path = OUTDIR,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.deploy", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["up", "down"])
-    add_environment_options(parser)
-    parser.add_argument("--stack", action="append", help="only these stacks (default: all)")
-    args = parser.parse_args(argv)
-    try:
-        (environment,) = select_environments(load_environments(environments_dir()), args.env)
-        stacks = select_stacks(environment, args.stack)
-        if args.command == "up":
-            return up(environment, stacks, args.target)
-        return down(environment, args.target)
-    except (ConfigError, DeployError, emulator.EmulatorError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2 if isinstance(error, DownRefused) else 1
+    """Deprecated for one release: `python -m ops up, down` (docs/commands.md)."""
+    from ops.cli import alias
+
+    return alias(argv, commands={"up": "up", "down": "down"})
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ anywhere, not only on the machine that drew it.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import re
 import shutil
@@ -396,29 +395,10 @@ def synthesized_architecture(env, outdir: Path) -> Graph:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.diagram", description=__doc__.split("\n")[0])
-    parser.add_argument("--env", help="comma-separated environments (default: all)")
-    parser.add_argument("--outdir", type=Path, default=DOCS, help="where to write (default docs/)")
-    parser.add_argument("--format", default="png,svg", help="comma-separated (default png,svg)")
-    parser.add_argument("--synth-outdir", type=Path, default=ROOT / "cdktf.out",
-                        help="where the stacks are synthesized (default cdktf.out)")
-    parser.add_argument("--no-synth", action="store_true",
-                        help="read the stacks already in --synth-outdir instead of synthesizing")
-    args = parser.parse_args(argv)
-    try:
-        envs = select_environments(load_environments(environments_dir()), args.env)
-        formats = tuple(fmt.strip() for fmt in args.format.split(",") if fmt.strip())
-        if not args.no_synth:
-            import main as app
-            app.synth(envs, str(args.synth_outdir))
-        for env in envs:
-            graph = synthesized_architecture(env, args.synth_outdir)
-            for path in render(graph, args.outdir / f"architecture-{env.name}", formats):
-                print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
-    except (ConfigError, RuntimeError, FileNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    return 0
+    """Deprecated for one release: `python -m ops diagram` (docs/commands.md)."""
+    from ops.cli import alias
+
+    return alias(argv, command="diagram", renames={"--outdir": "--out", "--synth-outdir": "--stacks"})
 
 
 if __name__ == "__main__":

@@ -30,3 +30,39 @@ class Refused(OpsError):
 
 class BadInput(Refused):
     """The input is wrong (a flag, an environment file, a tag not in ECR): exit 2."""
+
+
+# The errors the modules still raise that are not OpsErrors, by "module.Class", each with its
+# exit code (0 done, 1 failed, 2 refused or bad input). Looked up by name along the error's class
+# hierarchy, most specific first, so this table imports nothing (`python -S -m ops` runs where
+# only Python is installed). tests/test_cli.py checks that every name still resolves.
+EXIT_CODES = {
+    "config.ConfigError": EXIT_REFUSED,
+    "ops.terraform.MirrorError": EXIT_FAILED,
+    "ops.deploy.DeployError": EXIT_FAILED,
+    "ops.deploy.DownRefused": EXIT_REFUSED,
+    "ops.apply.Refused": EXIT_REFUSED,
+    "ops.release.Refused": EXIT_REFUSED,
+    "ops.release.RolloutFailed": EXIT_FAILED,
+    "ops.image.ImageError": EXIT_FAILED,
+    "ops.image.ImageRefused": EXIT_REFUSED,
+    "ops.github.GitHubError": EXIT_FAILED,
+    "ops.github.Refused": EXIT_REFUSED,
+    "ops.cost.PriceError": EXIT_FAILED,
+    "ops.config_reference.ReferenceError": EXIT_REFUSED,
+    "ops.emulator.EmulatorError": EXIT_FAILED,
+    "lazy_provider_import.FastImportError": EXIT_FAILED,
+    "botocore.exceptions.BotoCoreError": EXIT_FAILED,
+    "botocore.exceptions.ClientError": EXIT_FAILED,
+}
+
+
+def exit_code(error: BaseException) -> int | None:
+    """The exit code of an expected error; None for anything else (a bug: its traceback shows)."""
+    if isinstance(error, OpsError):
+        return error.exit_code
+    for kind in type(error).__mro__:
+        code = EXIT_CODES.get(f"{kind.__module__}.{kind.__qualname__}")
+        if code is not None:
+            return code
+    return None

@@ -32,7 +32,6 @@ it would create, planned in a throw-away copy against an empty state, never appl
 
 from __future__ import annotations
 
-import argparse
 import base64
 import gzip
 import hashlib
@@ -670,29 +669,10 @@ def plan(environment: EnvironmentConfig, env: dict[str, str], out: Path,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.plan", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--env", default=os.environ.get("ENV", "uat"))
-    parser.add_argument("--out", type=Path, help="where plans and summary.md go "
-                        "(default: plans/<env>)")
-    parser.add_argument("--target", choices=["emulator", "aws"],
-                        default=os.environ.get("DEPLOY_TARGET", "emulator"))
-    args = parser.parse_args(argv)
-    started = time.monotonic()
-    try:
-        (environment,) = select_environments(load_environments(environments_dir()), args.env)
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return ERROR
-    out = args.out or ROOT / "plans" / environment.name
-    code, plans, summary = plan(environment,
-                                terraform_environment(args.target, environment.region), out,
-                                progress=lambda line: print(line, flush=True))
-    for failed in (p for p in plans if p.status == "error"):
-        print(f"error: {failed.message}", file=sys.stderr)
-    print(f"summary: {os.path.relpath(summary)} "
-          f"({['no changes', 'error', 'changes'][code]}, {time.monotonic() - started:.1f}s)")
-    return code
+    """Deprecated for one release: `python -m ops plan` (docs/commands.md)."""
+    from ops.cli import alias
+
+    return alias(argv, command="plan")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import dataclasses
 import json
 import threading
 import time
+from unittest import mock
 
 import boto3
 import pytest
@@ -124,18 +125,23 @@ def reference(envs, digest: str) -> str:
 
 
 def cli(capsys, envs, *argv: str) -> tuple[int, str, str]:
-    """The command line (`python -m ops.release ...`) on the module's environments:
-    (exit status, stdout, stderr)."""
-    args = release.parser().parse_args(["--poll", "0.3", "--timeout", "120", *argv])
+    """The command line (`python -m ops <command> ...`, `deploy` standing for `release`) on the
+    module's environments: (exit status, stdout, stderr)."""
+    from ops import commands
+    from ops.cli import main
 
-    def targets(names):
+    def targets(args, names):
         wanted = (names or ",".join(envs)).split(",")
         for name in wanted:
             if name not in envs:
                 raise Refused(f"unknown environment {name!r}; allowed: {', '.join(envs)}")
         return [envs[name].target for name in wanted]
 
-    code = release.run(args, targets)
+    command = {"deploy": "release"}.get(argv[0], argv[0])
+    timing = ["--poll", "0.3", "--timeout", "120"] if command in (
+        "release", "promote", "rollback") else []
+    with mock.patch.object(commands, "release_targets", targets):
+        code = main([command, *argv[1:], *timing])
     out, err = capsys.readouterr()
     return code, out, err
 

@@ -131,7 +131,7 @@ def test_the_command_refuses_before_synthesizing_and_records_nothing(tmp_path, c
     assert saved.main(["--env", "uat", "--ci", "--plan-pending", "--plans", str(tmp_path),
                        "--summary", str(summary)]) == saved.REFUSED
     assert capsys.readouterr().err == (
-        f"error: refused: network-uat: no saved plan {tmp_path / 'network-uat.tfplan'}; run "
+        f"error: network-uat: no saved plan {tmp_path / 'network-uat.tfplan'}; run "
         f"`python -m ops.plan --env uat --out {tmp_path}` (and review it) first\n")
     assert not summary.exists()
 

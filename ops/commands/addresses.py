@@ -1,0 +1,26 @@
+"""List a synthesized stack's Terraform addresses by construct path (for moved blocks)."""
+
+from pathlib import Path
+
+ENV, TARGET, OUT = None, False, None
+
+
+def arguments(parser):
+    parser.add_argument("stack")
+    parser.add_argument("--stacks", type=Path, metavar="DIR",
+                        help="where the stacks are synthesized (default cdktf.out)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def run(args):
+    import json
+
+    from ops import addresses
+
+    found = addresses.stack_addresses(args.stack, args.stacks or addresses.OUTDIR)
+    if args.json:
+        print(json.dumps(found, indent=2))
+        return
+    width = max(map(len, found), default=0)
+    for path, address in found.items():
+        print(f"{path:<{width}}  {address}")

@@ -1,0 +1,17 @@
+"""Print the GitHub variables (role ARNs) the workflows need, from the applied state stacks."""
+
+from ops.cli import ONE
+from ops.commands import env_name
+
+ENV, TARGET, OUT = ONE, True, None
+
+
+def run(args):
+    from ops import ci_access
+    from ops.deploy import Deployment, terraform_environment
+
+    deployments = [None if env is None else
+                   Deployment(env, terraform_environment(args.target, env.region))
+                   for env in ci_access._environments(env_name(args))]
+    for name, value in ci_access.github_variables(*deployments).items():
+        print(f"{name}={value}")
