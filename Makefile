@@ -31,7 +31,7 @@ help:
 	@echo "make bench-tests  the test suite's time per module and tier, CPU share, slowest resources"
 	@echo "make diagram docs/architecture-<env>.png/.svg for every environment"
 	@echo "make cost    hourly and 30-day cost estimate per environment"
-	@echo "make docs    rewrite docs/configuration.md's reference from config/__init__.py"
+	@echo "make docs    rewrite docs/configuration.md's reference and docs/commands.md's table"
 	@echo "make image   build app/, push it to $(ENV)'s ECR repository, print the digest"
 	@echo "make provider  hashicorp/aws unpacked once in terraform/providers/ (unless a mirror is there)"
 
@@ -119,7 +119,8 @@ image: setup
 cost: setup
 	$(RUN) -m ops cost
 
-# docs/configuration.md's reference table, from the config dataclasses' field comments.
+# The generated parts of docs/: configuration.md's reference (from the config dataclasses' field
+# comments) and commands.md's command table (from ops/commands/).
 docs: $(VENV)/.synced
 	$(RUN) -m ops docs
 

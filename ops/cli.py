@@ -64,6 +64,18 @@ def summary(module: ModuleType) -> str:
     return module.__doc__.strip().splitlines()[0]
 
 
+def reference() -> str:
+    """docs/commands.md's table of every command, from the command modules themselves."""
+    takes = {ONE: "one", MANY: "a list (all by default)", None: ""}
+    rows = ["| command | --env | --target | --out | what it does |", "|---|---|---|---|---|"]
+    for name in COMMANDS:
+        module = command_module(name)
+        cells = [f"`{name}`", takes[module.ENV], "yes" if module.TARGET else "",
+                 module.OUT or "", summary(module)]
+        rows.append("| " + " | ".join(cell.replace("<", "&lt;") for cell in cells) + " |")
+    return "\n".join(rows)
+
+
 def add_global_options(parser: argparse.ArgumentParser, module: ModuleType | None = None) -> None:
     """--env, --target and --out on the main parser (module None: all three) or on a command's
     (those it takes). SUPPRESS: an option left out after the name keeps one given before it."""
