@@ -1,6 +1,6 @@
 """Plan an environment's stacks for review, without applying anything.
 
-    python -m ops.plan [--env uat] [--out plans/uat] [--target emulator|aws]
+    python -m ops plan --env uat [--out plans/uat] [--target emulator|aws]
 
 Synthesizes once, then per stack in deploy order (state, network, app) runs `terraform init` and
 `terraform plan -out`, and keeps in --out (default `plans/<env>/`):
@@ -19,11 +19,12 @@ Synthesizes once, then per stack in deploy order (state, network, app) runs `ter
                          <details> (only these are cut to fit a comment), and last, hidden,
                          the reviewed changes of every stack (`reviewed_in()` reads them back)
 
-Exit status: 0 no changes, 2 changes, 1 an error (details in summary.md and on stderr). A stack
+`python -m ops plan` exits 0 when it planned and 1 on an error (details in summary.md and on
+stderr); whether there are changes is an output (ops/commands/plan.py), not the status. A stack
 whose dependency is not deployed yet (the app before its network, anything before the state
 bucket) is reported in the summary with the one-line reason and counts as pending, not as an
 error: applying the stacks before it is what creates what it needs. An environment whose state
-bucket does not exist yet gets a preview of every stack instead (status "preview", exit 2): what
+bucket does not exist yet gets a preview of every stack instead (status "preview"): what
 it would create, planned in a throw-away copy against an empty state, never applied.
 
 `--target aws` (the default in CI) uses whatever AWS credentials the environment has;

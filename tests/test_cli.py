@@ -207,7 +207,7 @@ def test_bad_input_is_one_line_exit_2_and_no_traceback(tmp_path, argv, env, mess
 
 def alias_rows() -> list[tuple[str, str]]:
     text = (ROOT / "docs" / "commands.md").read_text()
-    return re.findall(r"^\| `(?:ENVIRONMENTS=\w+ )?python -m (ops\.\w+[^`]*)` \| `python -m ops ([^`]*)` \|$",
+    return re.findall(r"^\| `python -m (ops\.\w+[^`]*)` \| `python -m ops ([^`]*)` \|$",
                       text, re.M)
 
 
@@ -293,3 +293,53 @@ def test_the_command_table_is_generated_from_the_commands(capsys):
     page = (ROOT / "docs" / "commands.md").read_text()
     for name in cli.COMMANDS:
         assert f"| `{name}` |" in page
+
+
+# --- What the glue does with a command's outcome -------------------------------------------------
+
+def test_plan_exits_0_with_changes_and_says_so_in_its_outputs(tmp_path, monkeypatch, capsys):
+    from ops import plan
+
+    outcome = {"code": plan.CHANGES, "plans": [plan.StackPlan("network-uat", "changes")]}
+
+    def fake_plan(environment, env, out, progress):
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "summary.md").write_text("## the summary\n")
+        return outcome["code"], outcome["plans"], out / "summary.md"
+
+    monkeypatch.setattr(plan, "plan", fake_plan)
+    output, summary = tmp_path / "github_output", tmp_path / "step_summary"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(output))
+    argv = ["plan", "--env", "uat", "--out", str(tmp_path / "plans"), "--summary", str(summary),
+            "--github-output"]
+    assert cli.main(argv) == 0
+    assert output.read_text() == "changes=true\n"
+    assert "(changes, " in capsys.readouterr().out
+    assert summary.read_text() == "\n## the summary\n"
+    outcome["code"] = plan.NO_CHANGES
+    assert cli.main(argv) == 0
+    assert output.read_text() == "changes=true\nchanges=false\n"
+    outcome.update(code=plan.ERROR, plans=[plan.StackPlan(
+        "app-uat", "error", message="app-uat: terraform plan failed")])
+    assert cli.main(argv) == 1
+    assert capsys.readouterr().err == "error: app-uat: terraform plan failed\n"
+    assert summary.read_text().count("## the summary") == 3  # shown even when it failed
+    monkeypatch.delenv("GITHUB_OUTPUT")
+    assert cli.main(argv) == 2
+    assert "GITHUB_OUTPUT is not set" in capsys.readouterr().err
+
+
+def test_an_aws_error_on_the_emulator_is_one_line_with_the_likely_cause(monkeypatch, capsys):
+    from botocore.exceptions import EndpointConnectionError
+
+    from ops import commands
+
+    def unreachable(args, names):
+        raise EndpointConnectionError(endpoint_url="http://127.0.0.1:9")
+
+    monkeypatch.setattr(commands, "release_targets", unreachable)
+    assert cli.main(["status", "--env", "uat"]) == 1
+    assert capsys.readouterr().err == ('error: Could not connect to the endpoint URL: '
+                                       '"http://127.0.0.1:9" (is the emulator running? make up)\n')
+    assert cli.main(["status", "--env", "uat", "--target", "aws"]) == 1
+    assert "make up" not in capsys.readouterr().err

@@ -30,8 +30,9 @@ def run(args):
     started = time.monotonic()
     found = environment(args)
     chosen = apply.ci_stacks(found) if args.ci else stacks(found, args.stack)
-    notes = apply.apply(found, terraform_env(args, found), args.plans or ROOT / "plans" / found.name,
-                        chosen, progress=say, pending=args.plan_pending)
+    plans = args.plans or ROOT / "plans" / found.name
+    notes = apply.apply(found, terraform_env(args, found), plans, chosen, progress=say,
+                        pending=args.plan_pending)
     if notes:
         append(args.summary, "### Applied without a reviewed plan\n\n" + "\n".join(notes))
     print(f"applied the saved plans of {found.name} ({time.monotonic() - started:.1f}s)")

@@ -23,15 +23,14 @@ def run(args):
 
     found = environments(args)
     formats = tuple(fmt.strip() for fmt in args.format.split(",") if fmt.strip())
-    stacks = args.stacks or ROOT / "cdktf.out"
+    stacks, out = args.stacks or ROOT / "cdktf.out", args.out or diagram.DOCS
     try:
         if not args.no_synth:
             import main as app
             app.synth(found, str(stacks))
         for env in found:
             graph = diagram.synthesized_architecture(env, stacks)
-            for path in diagram.render(graph, (args.out or diagram.DOCS) / f"architecture-{env.name}",
-                                       formats):
+            for path in diagram.render(graph, out / f"architecture-{env.name}", formats):
                 print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
     except (RuntimeError, FileNotFoundError) as error:  # no Graphviz; stacks not synthesized
         raise Failed(str(error)) from None
