@@ -133,7 +133,10 @@ def resolve(args: argparse.Namespace, module: ModuleType) -> argparse.Namespace:
 
 def parse(argv: list[str]) -> argparse.Namespace:
     """The command line as its command reads it, without running anything (BadInput if bad)."""
-    args = parser(argv).parse_args(argv)
+    args, unknown = parser(argv).parse_known_args(argv)
+    if unknown:
+        raise BadInput(f"unrecognized arguments: {' '.join(unknown)} "
+                       f"({PROG} {args.command} --help)")
     return resolve(args, command_module(args.command))
 
 

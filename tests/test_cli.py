@@ -192,7 +192,8 @@ def bad_environments(tmp_path) -> Path:
      "--env uat,prod: release acts on one environment; name one"),
     (["--env", "uat,prod", "smoke"], None, "--env uat,prod: smoke acts on one environment"),
     (["status", "--env", "qa"], None, "ENVIRONMENTS = 'qa': unknown environment"),
-    (["plan", "--env", "uat", "--frobnicate"], None, "unrecognized arguments: --frobnicate"),
+    (["plan", "--env", "uat", "--frobnicate"], None,
+     "unrecognized arguments: --frobnicate (python -m ops plan --help)"),
     (["sideways"], None, "invalid choice: 'sideways'"),
 ])
 def test_bad_input_is_one_line_exit_2_and_no_traceback(tmp_path, argv, env, message):
