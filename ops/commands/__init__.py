@@ -102,5 +102,15 @@ def github_output() -> Path:
     return Path(os.environ["GITHUB_OUTPUT"])
 
 
+def github():
+    """The GitHub API client from the workflow's variables (a missing one is bad input)."""
+    from ops.github import GitHub, GitHubError
+
+    try:
+        return GitHub.from_environment()
+    except GitHubError as error:
+        raise BadInput(str(error)) from None
+
+
 def say(line: str) -> None:
     print(line, flush=True)

@@ -11,18 +11,8 @@ def arguments(parser):
                         help="Markdown whose first line is the comment's hidden marker")
 
 
-def github():
-    """The GitHub API client from the workflow's variables (a missing one is bad input)."""
-    from ops.errors import BadInput
-    from ops.github import GitHub, GitHubError
-
-    try:
-        return GitHub.from_environment()
-    except GitHubError as error:
-        raise BadInput(str(error)) from None
-
-
 def run(args):
+    from ops.commands import github
     from ops.errors import BadInput
     from ops.github import keep_one_comment
 

@@ -16,7 +16,7 @@ def arguments(parser):
 
 def run(args):
     from ops import drift
-    from ops.commands.comment import github
+    from ops.commands import github
     from ops.errors import BadInput
     from ops.terraform import ROOT
 
