@@ -37,11 +37,8 @@ import time
 import zipfile
 from pathlib import Path
 
-from config import ConfigError, environments_dir, EnvironmentConfig, load_environments, \
-    select_environments
-from ops.deploy import OUTDIR, Deployment, DeployError, \
-    select_stacks, synthesize, terraform_environment
-from ops.terraform import ROOT
+from config import EnvironmentConfig
+from ops.deploy import OUTDIR, Deployment, DeployError, synthesize
 
 APPLIED, ERROR, REFUSED = 0, 1, 2
 # The stack kinds CI applies: state-<env> is an administrator's (CI's roles live in it).

@@ -16,13 +16,12 @@ Exit status: 0 printed, 1 the outputs could not be read, 2 bad input (one `error
 
 from __future__ import annotations
 
-import os
 import sys
 
 from config import (CI_ROLES, ConfigError, EnvironmentConfig, ci_role_output,
                                    environments_dir, github_variable, load_environments,
                                    select_environments)
-from ops.deploy import Deployment, DeployError, synthesize, terraform_environment
+from ops.deploy import Deployment, DeployError, synthesize
 
 
 def role_arns(deployment: Deployment) -> dict[str, str]:

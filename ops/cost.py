@@ -30,8 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from config import ConfigError, environments_dir, EnvironmentConfig, load_environments, \
-    select_environments
+from config import EnvironmentConfig
 from ops.inventory import (Inventory, from_synthesized, inventory, load_stacks, merge, plan_sides,
                            synthesized_side)
 

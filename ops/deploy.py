@@ -37,8 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, NamedTuple
 
-from config import (ADOPT_REPOSITORY_VARIABLE, ConfigError, environments_dir,
-                                   EnvironmentConfig, load_environments, select_environments)
+from config import ADOPT_REPOSITORY_VARIABLE, environments_dir, EnvironmentConfig, load_environments
 from ops import emulator
 from ops.aws import target_environment
 from ops.terraform import (ROOT, PlannedChange, applied_counts, mirror_in_use, plan_text,

@@ -25,7 +25,6 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from config import ConfigError, environments_dir, load_environments, select_environments
 from ops.inventory import Inventory, from_synthesized, load_stacks
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,15 +14,12 @@ input.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
-from config import ConfigError, environments_dir, EnvironmentConfig, load_environments, \
-    select_environments
-from ops.github import GitHub, GitHubError
+from config import EnvironmentConfig
+from ops.github import GitHub
 from ops.plan import analyse
-from ops.terraform import ROOT
 
 
 def marker(environment_name: str) -> str:

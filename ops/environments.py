@@ -14,13 +14,10 @@ A bad file: one line, exit 2.
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 from pathlib import Path
 
-from config import (ConfigError, delivery_order, environments_dir, github_variable,
-                                   load_environments)
+from config import delivery_order, github_variable, load_environments
 
 
 def matrix(directory: Path) -> dict:

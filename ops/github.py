@@ -34,7 +34,6 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from config import ConfigError
 
 
 class GitHubError(Exception):

@@ -17,14 +17,12 @@ push to (nothing built or pushed).
 
 from __future__ import annotations
 
-import os
 import shlex
 import subprocess
 import sys
 
-from config import (ConfigError, EnvironmentConfig, environments_dir,
-                                   load_environments, select_environments)
-from ops.aws import client, target_environment
+from config import EnvironmentConfig
+from ops.aws import client
 from ops.terraform import ROOT
 
 

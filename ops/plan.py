@@ -48,11 +48,9 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from constructs_lib.json_document import decode
-from config import (ConfigError, EnvironmentConfig, environments_dir,
-                                   load_environments, select_environments)
+from config import EnvironmentConfig
 from ops.deploy import (OUTDIR, PREVIEW_PLACEHOLDER, DependencyMissing, Deployment, DeployError,
-                        StateBucketMissing, synthesize, terraform_environment)
-from ops.terraform import ROOT
+                        StateBucketMissing, synthesize)
 
 NO_CHANGES, CHANGES, ERROR = 0, 2, 1
 # GitHub refuses comments longer than 65536 characters; the plan texts get what is left.

@@ -53,11 +53,8 @@ from typing import Callable, Iterator
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from config import (RELEASE_TAG_PREFIX, TRAFFIC_SHIFTS, ConfigError,
-                                   EnvironmentConfig, delivery_order, environments_dir,
-                                   load_environments,
-                                   select_environments)
-from ops.aws import client, target_environment
+from config import RELEASE_TAG_PREFIX, TRAFFIC_SHIFTS, EnvironmentConfig, delivery_order
+from ops.aws import client
 from ops.deploy import DeployError, Deployment, synthesize
 from ops.image import git_commit
 from ops.terraform import PlannedChange

@@ -26,10 +26,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from config import (ConfigError, ServiceConfig, environments_dir,
-                                   load_environments, select_environments)
-from ops.deploy import Deployment, DeployError, \
-    terraform_environment
+from config import ServiceConfig
 
 HELLO = "Hello World"  # what the crccheck/hello-world image serves
 
