@@ -3,8 +3,8 @@
 Global options mean the same for every command, before or after its name:
 
   --env NAMES    the environments to act on, comma separated (environments/<name>.toml);
-                 default $ENV. A command that acts on one environment refuses a list; the
-                 read-only ones (status, cost, diagram, synth, hcl) default to all of them.
+                 default $ENV. A command that acts on one environment refuses a list; one
+                 that takes a list (status, cost, ...: its --help says) defaults to all.
   --target T     emulator (the local AWS emulator `make up` starts) or aws (the credentials
                  the shell has); default $DEPLOY_TARGET, else emulator.
   --out DIR      where the command writes (plans, pictures, HCL, stacks); its --help gives
@@ -164,7 +164,7 @@ def alias(argv: list[str] | None, command: str | None = None,
     if commands:
         old = next((word for word in argv if word in commands), None)
         if old not in commands:
-            print(f"error: expected one of {', '.join(commands)} (python -m ops --help)",
+            print(f"error: expected one of {', '.join(commands)} ({PROG} --help)",
                   file=sys.stderr)
             return BadInput.exit_code
         argv.remove(old)
