@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RUN = uuid.uuid4().hex[:6]
 BUCKET = f"g2a{RUN}-tfstate"
 PROJECT_FILES = ["main.py", "cdktf.json", "package.json", "package-lock.json", "Pipfile",
-                 "Pipfile.lock", "constructs_lib", "ops", "lazy_provider_import", "terraform"]
+                 "Pipfile.lock", "config", "constructs_lib", "ops", "lazy_provider_import",
+                 "terraform"]
 
 
 def aws(service: str):
