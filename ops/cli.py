@@ -147,6 +147,9 @@ def main(argv: list[str] | None = None) -> int:
         return command_module(args.command).run(args) or 0
     except SystemExit as done:  # --help
         return done.code or 0
+    except BrokenPipeError:  # the reader stopped early (| head): not a failure
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as error:
         code = exit_code(error)
         if code is None:

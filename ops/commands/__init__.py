@@ -63,6 +63,31 @@ def release_targets(args: argparse.Namespace, names: str | None) -> list:
     return [Target(env, target_environment(args.target, env.region)) for env in select(names)]
 
 
+def add_stacks(parser: argparse.ArgumentParser, *, synthesizes: bool = True) -> None:
+    parser.add_argument("--stacks", type=Path, metavar="DIR",
+                        help="where the stacks are synthesized (default cdktf.out)")
+    if synthesizes:
+        parser.add_argument("--no-synth", action="store_true",
+                            help="read the stacks already in --stacks instead of synthesizing")
+
+
+def stacks_dir(args: argparse.Namespace) -> Path:
+    """Where the stacks are synthesized: --stacks, else cdktf.out."""
+    from ops.deploy import OUTDIR
+
+    return args.stacks or OUTDIR
+
+
+def synthesized(args: argparse.Namespace, found: list) -> Path:
+    """The folder of the environments' synthesized stacks, synthesized there unless
+    --no-synth."""
+    stacks = stacks_dir(args)
+    if not args.no_synth:
+        import main as app
+        app.synth(found, str(stacks))
+    return stacks
+
+
 def add_timing(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=None,
                         help="seconds to wait for the rollout (default: rolling, the service's "

@@ -1,14 +1,13 @@
 """List a synthesized stack's Terraform addresses by construct path (for moved blocks)."""
 
-from pathlib import Path
+from ops.commands import add_stacks, stacks_dir
 
 ENV, TARGET, OUT = None, False, None
 
 
 def arguments(parser):
     parser.add_argument("stack")
-    parser.add_argument("--stacks", type=Path, metavar="DIR",
-                        help="where the stacks are synthesized (default cdktf.out)")
+    add_stacks(parser, synthesizes=False)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -17,7 +16,7 @@ def run(args):
 
     from ops import addresses
 
-    found = addresses.stack_addresses(args.stack, args.stacks or addresses.OUTDIR)
+    found = addresses.stack_addresses(args.stack, stacks_dir(args))
     if args.json:
         print(json.dumps(found, indent=2))
         return

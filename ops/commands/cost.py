@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from ops.cli import MANY
-from ops.commands import environments
+from ops.commands import add_stacks, environments, stacks_dir, synthesized
 
 ENV, TARGET, OUT = MANY, False, None
 
@@ -16,10 +16,7 @@ def arguments(parser):
     parser.add_argument("--json", action="store_true", help="print the estimates as JSON")
     parser.add_argument("--explain", action="store_true",
                         help="say how each quantity follows from the stacks and assumptions")
-    parser.add_argument("--stacks", type=Path, metavar="DIR",
-                        help="where the stacks are synthesized (default cdktf.out)")
-    parser.add_argument("--no-synth", action="store_true",
-                        help="read the stacks already in --stacks instead of synthesizing")
+    add_stacks(parser)
     parser.add_argument("--plans", type=Path, metavar="DIR",
                         help="show the cost change of the plans in DIR (<stack>.json, as "
                         "`plan` writes them) instead")
@@ -38,23 +35,19 @@ def run(args):
 
     from ops import cost
     from ops.errors import Failed
-    from ops.terraform import ROOT
 
     if args.refresh_prices:
         return refresh(args.region)
     assumptions = cost.Assumptions(**{field.name: getattr(args, field.name)
                                       for field in dataclasses.fields(cost.Assumptions)})
-    stacks = args.stacks or ROOT / "cdktf.out"
     found = environments(args)
     try:
         if args.plans:
             for env in found:
-                change, notes = cost.plan_change(env, args.plans, stacks, assumptions)
+                change, notes = cost.plan_change(env, args.plans, stacks_dir(args), assumptions)
                 print("\n".join([cost.format_diff(change)] + [f"  {n}" for n in notes]))
             return
-        if not args.no_synth:
-            import main as app
-            app.synth(found, str(stacks))
+        stacks = synthesized(args, found)
         estimates = [cost.estimate_synthesized(env, stacks, assumptions) for env in found]
     except FileNotFoundError as error:
         raise Failed(str(error)) from None
