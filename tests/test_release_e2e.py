@@ -251,7 +251,7 @@ def test_a_failing_rollout_is_rolled_back(envs, images, capsys, monkeypatch):
     # What the release saw depends on when it polled: the FAILED deployment, or (the rollback
     # already done) ECS's event saying why.
     again = f"; the version of record is {reference(envs, images['v2'])} again\n"
-    assert err.startswith("rolled back: relroll: ") and err.endswith(again), err
+    assert err.startswith("error: rolled back: relroll: ") and err.endswith(again), err
     assert "tasks failed to start" in err, err
     assert roll.record() == reference(envs, images["v2"])
     assert roll.image_running() == reference(envs, images["v2"])
@@ -302,7 +302,7 @@ def test_blue_green_release_that_fails_is_rolled_back(envs, images, capsys, monk
     monkeypatch.setenv("EMULATOR_FAILING_IMAGES", f"*@{images['broken']}")
     code, _, err = cli(capsys, envs, "deploy", "--env", "relbg", "--version", "broken")
     assert code == 1
-    assert err.startswith("rolled back: relbg: CodeDeploy deployment ")
+    assert err.startswith("error: rolled back: relbg: CodeDeploy deployment ")
     assert "Failed: The ECS replacement task set failed its health checks" in err
     assert bg.record() == reference(envs, images["v1"])
     assert bg.service()["taskDefinition"] == running
