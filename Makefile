@@ -31,7 +31,7 @@ help:
 	@echo "make bench-tests  the test suite's time per module and tier, CPU share, slowest resources"
 	@echo "make diagram docs/architecture-<env>.png/.svg for every environment"
 	@echo "make cost    hourly and 30-day cost estimate per environment"
-	@echo "make docs    rewrite docs/configuration.md's reference from config/schema.py"
+	@echo "make docs    rewrite docs/configuration.md's reference and docs/commands.md's table"
 	@echo "make image   build app/, push it to $(ENV)'s ECR repository, print the digest"
 	@echo "make provider  hashicorp/aws unpacked once in terraform/providers/ (unless a mirror is there)"
 
@@ -53,29 +53,28 @@ node_modules/.synced: package-lock.json
 # it), which every `terraform init` then links instead of copying ~675 MB (ops/terraform.py); does
 # nothing where a mirror already is ($TF_PROVIDER_MIRROR, terraform/providers/, /opt/tf-plugins).
 provider: deps
-	$(RUN) -m ops.terraform provider
+	$(RUN) -m ops provider
 
 synth: setup
-	$(RUN) main.py
+	$(RUN) -m ops synth
 
 # Every stack as plain Terraform HCL (docs/cdktf-sunset.md): hcl/stacks/<stack>/cdk.tf.
 hcl: setup
-	$(RUN) -m ops.export_hcl
+	$(RUN) -m ops hcl
 
 # Starts the emulator if it is not running, then applies state-, network- and app-$(ENV).
 up: setup
-	$(RUN) -m ops.deploy up --env $(ENV)
+	$(RUN) -m ops up --env $(ENV)
 
 # Destroys app- and network-$(ENV), then stops the emulator (and the state bucket with it)
 # unless another environment still has stacks in it.
 down: setup
-	$(RUN) -m ops.deploy down --env $(ENV)
+	$(RUN) -m ops down --env $(ENV)
 
 # Plans every $(ENV) stack without applying (plans/$(ENV)/: plan files, their JSON, summary.md),
-# against the emulator `make up` started, or AWS with DEPLOY_TARGET=aws. `python -m ops.plan`
-# exits 0 (no changes), 2 (changes) or 1 (error); `make plan` fails only on an error.
+# against the emulator `make up` started, or AWS with DEPLOY_TARGET=aws; fails only on an error.
 plan: setup
-	@$(RUN) -m ops.plan --env $(ENV); code=$$?; if [ $$code -eq 2 ]; then exit 0; fi; exit $$code
+	$(RUN) -m ops plan --env $(ENV)
 
 # pytest-xdist workers, each with its own emulator and synth: the end-to-end modules run side by
 # side, mostly waiting on the AWS provider, while the unit tests fill the CPUs
@@ -109,32 +108,33 @@ graphviz:
 # docs/architecture-<env>.png and .svg, drawn from the synthesized stacks (cdktf.out); the same
 # stacks give byte-identical files.
 diagram: setup graphviz
-	$(RUN) -m ops.diagram
+	$(RUN) -m ops diagram
 
 # Build app/, tag it with the git commit, push it to $(ENV)'s ECR repository, print the digest.
 image: setup
-	$(RUN) -m ops.image push --env $(ENV)
+	$(RUN) -m ops image --env $(ENV)
 
 # Hourly and 30-day on-demand estimate of the synthesized stacks per environment, prices (each
 # with its source) from ops/prices/<region>.toml.
 cost: setup
-	$(RUN) -m ops.cost
+	$(RUN) -m ops cost
 
-# docs/configuration.md's reference table, from the config dataclasses' field comments.
+# The generated parts of docs/: configuration.md's reference (from the config dataclasses' field
+# comments) and commands.md's command table (from ops/commands/).
 docs: $(VENV)/.synced
-	$(RUN) -m ops.config_reference
+	$(RUN) -m ops docs
 
-# Ship a version (docs/releases.md; python -m ops.release --help). Against the emulator
+# Ship a version (docs/releases.md; python -m ops --help). Against the emulator
 # `make up` started, or AWS with DEPLOY_TARGET=aws. Exit 0 done, 1 rolled back, 2 refused.
 release: deps
-	$(RUN) -m ops.release deploy --env $(ENV) --version $(VERSION)
+	$(RUN) -m ops release --env $(ENV) --version $(VERSION)
 
 promote: deps
-	$(RUN) -m ops.release promote --from $(or $(FROM),uat) --to $(or $(TO),prod)
+	$(RUN) -m ops promote --from $(or $(FROM),uat) --to $(or $(TO),prod)
 
 rollback: deps
-	$(RUN) -m ops.release rollback --env $(ENV)
+	$(RUN) -m ops rollback --env $(ENV)
 
 # Every environment, unless ENV is given on the command line.
 status: deps
-	$(RUN) -m ops.release status $(if $(filter command line environment,$(origin ENV)),--env $(ENV))
+	$(RUN) -m ops status $(if $(filter command line environment,$(origin ENV)),--env $(ENV))

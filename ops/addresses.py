@@ -12,7 +12,6 @@ yet, its environment is synthesized first (the stack name ends in the environmen
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -47,24 +46,10 @@ def stack_addresses(stack: str, outdir: Path = OUTDIR) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.addresses", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("stack")
-    parser.add_argument("--outdir", type=Path, default=OUTDIR)
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    args = parser.parse_args(argv)
-    try:
-        found = stack_addresses(args.stack, args.outdir)
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    if args.json:
-        print(json.dumps(found, indent=2))
-    else:
-        width = max(map(len, found), default=0)
-        for path, address in found.items():
-            print(f"{path:<{width}}  {address}")
-    return 0
+    """Deprecated for one release: `python -m ops addresses` (docs/commands.md)."""
+    from ops.cli import alias
+
+    return alias(argv, command="addresses", renames={"--outdir": "--stacks"})
 
 
 if __name__ == "__main__":

@@ -31,21 +31,15 @@ Terraform error while applying, 2 refused.
 
 from __future__ import annotations
 
-import argparse
 import sys
-import time
 from pathlib import Path
 
-from config import ConfigError, EnvironmentConfig
-from ops.aws import target_environment
-from ops.core import OUTDIR, ROOT, environments, planned
+from config import EnvironmentConfig
+from ops.core import OUTDIR, planned
 from ops.core.planned import saved_prior_state  # noqa: F401  (read here by the e2e tests)
-from ops.core.environments import select_stacks
 from ops.core.runner import PlanRefused, Runner
 from ops.core.synth import synthesize
-from ops.deploy import add_environment_options
-from ops.errors import EXIT_DONE as APPLIED, EXIT_FAILED as ERROR, EXIT_REFUSED as REFUSED
-from ops.errors import OpsError, Refused
+from ops.errors import OpsError
 
 # The stack kinds CI applies: state-<env> is an administrator's (CI's roles live in it).
 CI_KINDS = ("network", "app")
@@ -171,40 +165,10 @@ def apply(environment: EnvironmentConfig, env: dict[str, str], plans: Path,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.apply", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_environment_options(parser)
-    parser.add_argument("--plans", type=Path, help="where ops.plan saved the plans "
-                        "(default: plans/<env>)")
-    chosen = parser.add_mutually_exclusive_group()
-    chosen.add_argument("--stack", action="append", help="only these stacks (default: all)")
-    chosen.add_argument("--ci", action="store_true", help="the stacks CI applies: all but "
-                        "state-<env> (an administrator's)")
-    parser.add_argument("--plan-pending", action="store_true", help="plan a stack ops.plan "
-                        "left pending once the stacks before it are applied, and apply it if "
-                        "it only creates (a first deploy)")
-    parser.add_argument("--summary", type=Path, help="append what was applied without a "
-                        "reviewed plan here as Markdown (GITHUB_STEP_SUMMARY)")
-    args = parser.parse_args(argv)
-    started = time.monotonic()
-    try:
-        environment = environments.load_one(args.env)
-        stacks = ci_stacks(environment) if args.ci else select_stacks(environment, args.stack)
-        notes = apply(environment, target_environment(args.target, environment.region),
-                      args.plans or ROOT / "plans" / environment.name, stacks,
-                      progress=lambda line: print(line, flush=True), pending=args.plan_pending)
-        if args.summary and notes:
-            with args.summary.open("a") as summary:
-                summary.write("\n### Applied without a reviewed plan\n\n" + "\n".join(notes)
-                              + "\n")
-    except (ConfigError, Refused) as error:
-        print(f"error: refused: {error}", file=sys.stderr)
-        return REFUSED
-    except OpsError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return ERROR
-    print(f"applied the saved plans of {environment.name} ({time.monotonic() - started:.1f}s)")
-    return APPLIED
+    """Deprecated for one release: `python -m ops apply` (docs/commands.md)."""
+    from ops.cli import alias
+
+    return alias(argv, command="apply")
 
 
 if __name__ == "__main__":

@@ -16,17 +16,15 @@ Exit status: 0 printed, 1 the outputs could not be read, 2 bad input (one `error
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 
-from config import (CI_ROLES, ConfigError, EnvironmentConfig, ci_role_output,
-                                   environments_dir, github_variable, load_environments,
-                                   select_environments)
-from ops.deploy import Deployment, DeployError, synthesize, terraform_environment
+from config import (CI_ROLES, ConfigError, EnvironmentConfig, ci_role_output, environments_dir,
+                    github_variable, load_environments, select_environments)
+from ops.core.runner import Runner, TerraformError
+from ops.core.synth import synthesize
 
 
-def role_arns(deployment: Deployment) -> dict[str, str]:
+def role_arns(deployment: Runner) -> dict[str, str]:
     """Role kind -> ARN, from the applied state stack's outputs."""
     environment = deployment.environment
     stack = environment.stack_names["state"]
@@ -37,12 +35,12 @@ def role_arns(deployment: Deployment) -> dict[str, str]:
     missing = [ci_role_output(kind) for kind in environment.ci_role_names
                if ci_role_output(kind) not in outputs]
     if missing:
-        raise DeployError(f"{stack} has no output {missing[0]}: apply it first "
-                          f"(python -m ops.deploy up --env {environment.name} --stack {stack})")
+        raise TerraformError(f"{stack} has no output {missing[0]}: apply it first "
+                             f"(python -m ops up --env {environment.name} --stack {stack})")
     return {kind: outputs[ci_role_output(kind)] for kind in environment.ci_role_names}
 
 
-def github_variables(deployment: Deployment, owner: Deployment | None = None) -> dict[str, str]:
+def github_variables(deployment: Runner, owner: Runner | None = None) -> dict[str, str]:
     """Variable name -> role ARN. An environment sharing another's ECR repository pushes with
     the image role of the repository's owner (`owner`)."""
     arns = role_arns(deployment)
@@ -67,29 +65,10 @@ def _environments(name: str) -> tuple[EnvironmentConfig, EnvironmentConfig | Non
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.ci_access", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["vars"])
-    parser.add_argument("--env", default=os.environ.get("ENV", "uat"))
-    parser.add_argument("--target", choices=["emulator", "aws"],
-                        default=os.environ.get("DEPLOY_TARGET", "emulator"))
-    args = parser.parse_args(argv)
-    try:
-        environment, owner = _environments(args.env)
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    deployments = [None if env is None else
-                   Deployment(env, terraform_environment(args.target, env.region))
-                   for env in (environment, owner)]
-    try:
-        variables = github_variables(*deployments)
-    except DeployError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    for name, value in variables.items():
-        print(f"{name}={value}")
-    return 0
+    """Deprecated for one release: `python -m ops ci-vars` (docs/commands.md)."""
+    from ops.cli import alias
+
+    return alias(argv, commands={"vars": "ci-vars"})
 
 
 if __name__ == "__main__":

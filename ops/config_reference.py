@@ -160,26 +160,10 @@ def render(document: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
-    parser = argparse.ArgumentParser(prog="python -m ops.config_reference", description=__doc__)
-    parser.add_argument("--check", action="store_true",
-                        help="exit 1 if docs/configuration.md is not what would be written")
-    args = parser.parse_args(argv)
-    try:
-        current = DOC.read_text()
-        wanted = render(current)
-    except (ReferenceError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    if args.check:
-        if current != wanted:
-            print(f"error: {DOC.relative_to(ROOT)} is out of date; run make docs", file=sys.stderr)
-            return 1
-        return 0
-    if current != wanted:
-        DOC.write_text(wanted)
-        print(f"wrote {DOC.relative_to(ROOT)}")
-    return 0
+    """Deprecated for one release: `python -m ops docs` (docs/commands.md)."""
+    from ops.cli import alias
+
+    return alias(argv, command="docs")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ to do.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import os
@@ -54,11 +53,6 @@ Deployment = Runner
 terraform_environment = target_environment  # the old name, for callers not yet moved
 
 
-def add_environment_options(parser: argparse.ArgumentParser) -> None:
-    """--env and --target, as every ops command that runs Terraform for an environment takes."""
-    parser.add_argument("--env", default=os.environ.get("ENV", "uat"))
-    parser.add_argument("--target", choices=["emulator", "aws"],
-                        default=os.environ.get("DEPLOY_TARGET", "emulator"))
 
 
 def up(environment: EnvironmentConfig, stacks: list[str], target: str) -> int:
@@ -298,21 +292,10 @@ def down(environment: EnvironmentConfig, target: str, outdir: Path = OUTDIR,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.deploy", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["up", "down"])
-    add_environment_options(parser)
-    parser.add_argument("--stack", action="append", help="only these stacks (default: all)")
-    args = parser.parse_args(argv)
-    try:
-        environment = load_one(args.env)
-        stacks = select_stacks(environment, args.stack)
-        if args.command == "up":
-            return up(environment, stacks, args.target)
-        return down(environment, args.target)
-    except (ConfigError, OpsError, emulator.EmulatorError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2 if isinstance(error, DownRefused) else 1
+    """Deprecated for one release: `python -m ops up, down` (docs/commands.md)."""
+    from ops.cli import alias
+
+    return alias(argv, commands={"up": "up", "down": "down"})
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ anywhere, not only on the machine that drew it.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import re
 import shutil
@@ -26,10 +25,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from config import ConfigError
-from ops.core import OUTDIR, ROOT, environments, synthesized
+from ops.core import OUTDIR, ROOT, synthesized
 from ops.core.synth import synthesize
-from ops.errors import OpsError
 from ops.inventory import Inventory, from_synthesized
 
 DOCS = ROOT / "docs"
@@ -411,24 +408,10 @@ def draw(envs: list, out: Path, formats: tuple[str, ...], synth_outdir: Path = O
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.diagram", description=__doc__.split("\n")[0])
-    parser.add_argument("--env", help="comma-separated environments (default: all)")
-    parser.add_argument("--outdir", type=Path, default=DOCS, help="where to write (default docs/)")
-    parser.add_argument("--format", default="png,svg", help="comma-separated (default png,svg)")
-    parser.add_argument("--synth-outdir", type=Path, default=OUTDIR,
-                        help="where the stacks are synthesized (default cdktf.out)")
-    parser.add_argument("--no-synth", action="store_true",
-                        help="read the stacks already in --synth-outdir instead of synthesizing")
-    args = parser.parse_args(argv)
-    try:
-        envs = environments.load(args.env)
-        formats = tuple(fmt.strip() for fmt in args.format.split(",") if fmt.strip())
-        for path in draw(envs, args.outdir, formats, args.synth_outdir, not args.no_synth):
-            print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
-    except (ConfigError, OpsError, RuntimeError, FileNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    return 0
+    """Deprecated for one release: `python -m ops diagram` (docs/commands.md)."""
+    from ops.cli import alias
+
+    return alias(argv, command="diagram", renames={"--outdir": "--out", "--synth-outdir": "--stacks"})
 
 
 if __name__ == "__main__":

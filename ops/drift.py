@@ -13,16 +13,13 @@ input.
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
-from config import ConfigError, EnvironmentConfig
-from ops.core import ROOT, environments, planned
-from ops.errors import OpsError
-from ops.github import GitHub, GitHubError, report
+from config import EnvironmentConfig
+from ops.core import planned
+from ops.github import GitHub
 
 
 def marker(environment_name: str) -> str:
@@ -75,23 +72,10 @@ def reconcile(github: GitHub, environment: EnvironmentConfig, plans: Path,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.drift", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--env", default=os.environ.get("ENV", "uat"))
-    parser.add_argument("--plans", type=Path, help="where ops.plan wrote (default plans/<env>)")
-    parser.add_argument("--run-url", default="", help="link to the run, shown in the issue")
-    args = parser.parse_args(argv)
-    try:
-        environment = environments.load_one(args.env)
-        plans = args.plans or ROOT / "plans" / environment.name
-        if not plans.is_dir():
-            raise ConfigError(f"--plans {plans}: no such folder; run `python -m ops.plan "
-                              f"--env {environment.name} --out {plans}` first")
-        github = GitHub.from_environment()
-    except (ConfigError, OpsError, GitHubError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    return report(lambda: reconcile(github, environment, plans, args.run_url))
+    """Deprecated for one release: `python -m ops drift` (docs/commands.md)."""
+    from ops.cli import alias
+
+    return alias(argv, command="drift")
 
 
 if __name__ == "__main__":

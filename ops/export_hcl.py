@@ -16,7 +16,6 @@ tests/test_deploy_e2e.py that it plans the same resources and attributes as its 
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -50,18 +49,10 @@ def stack_files(out: Path) -> dict[str, Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.export_hcl",
-                                     description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
-                        help="where stacks/<stack>/cdk.tf go (default: hcl/)")
-    args = parser.parse_args(argv)
-    result = export(args.out)
-    if result.returncode:
-        sys.stderr.write(result.stderr)
-        return result.returncode
-    for name, path in sorted(stack_files(args.out).items()):
-        print(f"{name}: {os.path.relpath(path)}")
-    return 0
+    """Deprecated for one release: `python -m ops hcl` (docs/commands.md)."""
+    from ops.cli import alias
+
+    return alias(argv, command="hcl")
 
 
 if __name__ == "__main__":

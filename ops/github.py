@@ -26,7 +26,6 @@ https://api.github.com), which GitHub Actions sets. Exit 0 done, 1 the API refus
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
@@ -35,8 +34,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from config import ConfigError
-from ops.errors import BadInput, Failed, Refused
+from ops.errors import Failed, Refused
 
 
 class GitHubError(Failed):
@@ -176,88 +174,11 @@ def fork_skipped(environment: str, fork: str) -> str:
             "plan, push the branch to this repository and open the pull request from there.\n")
 
 
-def report(action) -> int:
-    """Print what `action()` did and return 0; or, when GitHub refused, one line and 1."""
-    try:
-        print(action())
-    except GitHubError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    return 0
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.github", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(dest="command", required=True)
-    comment = commands.add_parser("comment", help="add or update the pull request's comment")
-    comment.add_argument("--pr", type=int, required=True, help="pull request number")
-    comment.add_argument("--body-file", type=Path, required=True,
-                         help="Markdown whose first line is the comment's hidden marker")
-    reviewed = commands.add_parser("reviewed", help="refuse plans that differ from what the "
-                                   "merged pull request showed")
-    reviewed.add_argument("--env", required=True, help="the environment")
-    reviewed.add_argument("--commit", required=True, help="the commit planned (GITHUB_SHA)")
-    reviewed.add_argument("--plans", type=Path, required=True, help="where ops.plan wrote them")
-    reviewed.add_argument("--allow-unreviewed", choices=["true", "false"], default="false",
-                          help="true: compare nothing (a run started by hand says so)")
-    reviewed.add_argument("--summary", type=Path, help="append the result here as Markdown "
-                          "(GITHUB_STEP_SUMMARY)")
-    skipped = commands.add_parser("fork-skipped", help="report a fork's pull request as a "
-                                  "skipped plan")
-    skipped.add_argument("--env", required=True, help="the environment")
-    skipped.add_argument("--fork", required=True, help="the fork (owner/name)")
-    skipped.add_argument("--summary", type=Path, help="append the report here as Markdown "
-                         "(GITHUB_STEP_SUMMARY)")
-    args = parser.parse_args(argv)
-    if args.command == "fork-skipped":
-        text = fork_skipped(args.env, args.fork)
-        _append(args.summary, text)
-        print(f"::notice::plan of {args.env} skipped: pull request from the fork {args.fork} "
-              "(no OIDC token)")
-        return 0
-    if args.command == "reviewed":
-        return _reviewed(args)
-    try:
-        body = args.body_file.read_text()
-        if not body.startswith("<!--"):
-            print(f"error: {args.body_file}: the first line must be a hidden marker "
-                  "(<!-- ... -->) that finds the comment again", file=sys.stderr)
-            return 2
-        github = GitHub.from_environment()
-    except OSError as error:
-        print(f"error: {args.body_file}: cannot read: {error.strerror}", file=sys.stderr)
-        return 2
-    except GitHubError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    return report(lambda: keep_one_comment(github, args.pr, body))
+    """Deprecated for one release: `python -m ops comment, reviewed, fork-skipped` (docs/commands.md)."""
+    from ops.cli import alias
 
-
-def _append(summary: Path | None, text: str) -> None:
-    if summary is not None:
-        with summary.open("a") as out:
-            out.write("\n" + text.rstrip() + "\n")
-
-
-def _reviewed(args) -> int:
-    try:
-        text = compare_with_review(GitHub.from_environment, args.env, args.commit, args.plans,
-                                   args.allow_unreviewed == "true")
-    except (ConfigError, BadInput) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except Refused as refused:
-        _append(args.summary, "**Not applied: refused.** " + str(refused).replace(
-            "\n  ", "\n- "))
-        print(f"error: refused: {refused}", file=sys.stderr)
-        return 2
-    except GitHubError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    _append(args.summary, text)
-    print(text)
-    return 0
+    return alias(argv, commands={"comment": "comment", "reviewed": "reviewed", "fork-skipped": "fork-skipped"})
 
 
 if __name__ == "__main__":

@@ -17,15 +17,13 @@ push to (nothing built or pushed).
 
 from __future__ import annotations
 
-import argparse
-import os
 import shlex
 import subprocess
 import sys
 
-from config import ConfigError, EnvironmentConfig
-from ops.aws import client, target_environment
-from ops.core import ROOT, environments
+from config import EnvironmentConfig
+from ops.aws import client
+from ops.core import ROOT
 from ops.errors import BadInput, Failed
 
 
@@ -112,43 +110,10 @@ def push(environment: EnvironmentConfig, *, tag: str, context: str, push_latest:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.image", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["push"])
-    parser.add_argument("--env", default=os.environ.get("ENV", "uat"))
-    parser.add_argument("--tag", help="default: the current git commit (12 characters)")
-    parser.add_argument("--context", default=str(ROOT / "app"),
-                        help="docker build context (default: app/)")
-    parser.add_argument("--account", help="AWS account id (default: from STS)")
-    parser.add_argument("--push-latest", action="store_true")
-    parser.add_argument("--dry-run", action="store_true")
-    parser.add_argument("--target", choices=["emulator", "aws"],
-                        default=os.environ.get("DEPLOY_TARGET", "emulator"))
-    args = parser.parse_args(argv)
-    try:
-        environment = environments.load_one(args.env)
-        owner = environments.load_one(environment.service.ecr_repository_owner
-                                      or environment.name)
-    except (ConfigError, BadInput) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    try:
-        tag = args.tag or git_commit()
-    except (OSError, subprocess.CalledProcessError) as error:
-        print(f"error: cannot read the git commit ({error}); pass --tag", file=sys.stderr)
-        return 2
-    try:
-        digest = push(environment, tag=tag, context=args.context, push_latest=args.push_latest,
-                      dry_run=args.dry_run,
-                      env=target_environment(args.target, environment.region),
-                      account=args.account, owner=owner)
-    except ImageError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2 if isinstance(error, ImageRefused) else 1
-    print(f"image: {environment.names.repository}:{tag}")
-    print(f"digest: {digest or '(known after the push)'}")
-    print(f"release it: python -m ops.release deploy --env {environment.name} --version {tag}")
-    return 0
+    """Deprecated for one release: `python -m ops image` (docs/commands.md)."""
+    from ops.cli import alias
+
+    return alias(argv, commands={"push": "image"})
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Plan an environment's stacks for review, without applying anything.
 
-    python -m ops.plan [--env uat] [--out plans/uat] [--target emulator|aws]
+    python -m ops plan --env uat [--out plans/uat] [--target emulator|aws]
 
 Synthesizes once, then per stack in deploy order (state, network, app) runs `terraform init` and
 `terraform plan -out`, and keeps in --out (default `plans/<env>/`):
@@ -19,11 +19,12 @@ Synthesizes once, then per stack in deploy order (state, network, app) runs `ter
                          <details> (only these are cut to fit a comment), and last, hidden,
                          the reviewed changes of every stack (`reviewed_in()` reads them back)
 
-Exit status: 0 no changes, 2 changes, 1 an error (details in summary.md and on stderr). A stack
+`python -m ops plan` exits 0 when it planned and 1 on an error (details in summary.md and on
+stderr); whether there are changes is an output (ops/commands/plan.py), not the status. A stack
 whose dependency is not deployed yet (the app before its network, anything before the state
 bucket) is reported in the summary with the one-line reason and counts as pending, not as an
 error: applying the stacks before it is what creates what it needs. An environment whose state
-bucket does not exist yet gets a preview of every stack instead (status "preview", exit 2): what
+bucket does not exist yet gets a preview of every stack instead (status "preview"): what
 it would create, planned in a throw-away copy against an empty state, never applied.
 
 `--target aws` (the default in CI) uses whatever AWS credentials the environment has;
@@ -32,7 +33,6 @@ it would create, planned in a throw-away copy against an empty state, never appl
 
 from __future__ import annotations
 
-import argparse
 import base64
 import gzip
 import hashlib
@@ -48,14 +48,12 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from constructs_lib.json_document import decode
-from config import ConfigError, EnvironmentConfig
-from ops.aws import target_environment
-from ops.core import OUTDIR, ROOT, environments, synthesized
+from config import EnvironmentConfig
+from ops.core import OUTDIR, synthesized
 from ops.core.planned import actions, analyse, resource_changes
 from ops.core.runner import (PREVIEW_PLACEHOLDER, DependencyMissing, Runner, StateBucketMissing,
                              TerraformError)
 from ops.core.synth import synthesize
-from ops.errors import OpsError
 
 NO_CHANGES, CHANGES, ERROR = 0, 2, 1  # this command's own: "changes" is not an error
 # GitHub refuses comments longer than 65536 characters; the plan texts get what is left.
@@ -645,29 +643,10 @@ def plan(environment: EnvironmentConfig, env: dict[str, str], out: Path,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.plan", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--env", default=os.environ.get("ENV", "uat"))
-    parser.add_argument("--out", type=Path, help="where plans and summary.md go "
-                        "(default: plans/<env>)")
-    parser.add_argument("--target", choices=["emulator", "aws"],
-                        default=os.environ.get("DEPLOY_TARGET", "emulator"))
-    args = parser.parse_args(argv)
-    started = time.monotonic()
-    try:
-        environment = environments.load_one(args.env)
-    except (ConfigError, OpsError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return ERROR
-    out = args.out or ROOT / "plans" / environment.name
-    code, plans, summary = plan(environment,
-                                target_environment(args.target, environment.region), out,
-                                progress=lambda line: print(line, flush=True))
-    for failed in (p for p in plans if p.status == "error"):
-        print(f"error: {failed.message}", file=sys.stderr)
-    print(f"summary: {os.path.relpath(summary)} "
-          f"({['no changes', 'error', 'changes'][code]}, {time.monotonic() - started:.1f}s)")
-    return code
+    """Deprecated for one release: `python -m ops plan` (docs/commands.md)."""
+    from ops.cli import alias
+
+    return alias(argv, command="plan")
 
 
 if __name__ == "__main__":

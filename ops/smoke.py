@@ -17,7 +17,6 @@ failure); 2 for bad input.
 
 from __future__ import annotations
 
-import argparse
 import http.client
 import socket
 import ssl
@@ -27,13 +26,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from config import ConfigError, ServiceConfig
-from ops.aws import target_environment
+from config import ServiceConfig
 from config import outputs
-from ops.core import environments
-from ops.core.runner import Runner
-from ops.deploy import add_environment_options
-from ops.errors import OpsError
 
 HELLO = "Hello World"  # what the crccheck/hello-world image serves
 
@@ -119,46 +113,10 @@ def smoke_target(service: ServiceConfig, stack_outputs: dict
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.smoke", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_environment_options(parser)
-    parser.add_argument("--url", help="check this URL instead of app-<env>'s alb_url output "
-                        "(https environments: https://<service.domain_name>/)")
-    parser.add_argument("--address", help="for an https URL whose host does not resolve: "
-                        "connect here, with the host as SNI and Host (default with --env: the "
-                        "ALB's DNS name)")
-    parser.add_argument("--expect", default=HELLO, help=f"text the body must contain "
-                        f"(default {HELLO!r})")
-    parser.add_argument("--attempts", type=int, default=10)
-    parser.add_argument("--interval", type=float, default=6, help="seconds between attempts")
-    parser.add_argument("--timeout", type=float, default=5, help="seconds per request")
-    args = parser.parse_args(argv)
-    try:
-        if not 1 <= args.attempts <= 100 or not 0 < args.timeout <= 60 or args.interval < 0:
-            raise ConfigError(f"--attempts {args.attempts} --timeout {args.timeout} --interval "
-                              f"{args.interval}: allowed 1-100 attempts, a timeout of 0-60 s "
-                              "and an interval of 0 s or more")
-        url, address = args.url, args.address
-        if not url:
-            environment = environments.load_one(args.env)
-            app = environment.stack_names["app"]
-            runner = Runner(environment, target_environment(args.target, environment.region))
-            url, alb = smoke_target(environment.service, runner.outputs(app))
-            address = address or alb
-            if not url:
-                raise ConfigError(f"{app} has no {outputs.ALB_URL} output; apply it first")
-        if not url.startswith(("http://", "https://")):
-            raise ConfigError(f"--url {url}: expected an http:// or https:// URL")
-    except (ConfigError, OpsError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    failure = check(url, args.expect, args.attempts, args.interval, args.timeout,
-                    progress=lambda line: print(line, flush=True), address=address)
-    if failure:
-        print(f"error: smoke check failed: {url}: {failure} after {args.attempts} attempts",
-              file=sys.stderr)
-        return 1
-    return 0
+    """Deprecated for one release: `python -m ops smoke` (docs/commands.md)."""
+    from ops.cli import alias
+
+    return alias(argv, command="smoke")
 
 
 if __name__ == "__main__":

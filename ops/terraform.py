@@ -83,16 +83,10 @@ def fill_project_mirror(say: Callable[[str], None] = print, outdir: Path = OUTDI
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if args != ["provider"]:
-        print("usage: python -m ops.terraform provider", file=sys.stderr)
-        return 2
-    try:
-        fill_project_mirror()
-    except (MirrorError, subprocess.CalledProcessError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    return 0
+    """Deprecated for one release: `python -m ops provider` (docs/commands.md)."""
+    from ops.cli import alias
+
+    return alias(argv, commands={"provider": "provider"})
 
 
 if __name__ == "__main__":

@@ -70,7 +70,7 @@ def test_deploy_cli_reports_a_taken_emulator_port_in_one_line():
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = subprocess.run([sys.executable, "-m", "ops.deploy", "up"], cwd=ROOT,
+        result = subprocess.run([sys.executable, "-m", "ops", "up", "--env", "uat"], cwd=ROOT,
                                 env=dict(os.environ, EMULATOR_PORT=str(port)),
                                 capture_output=True, text=True, timeout=120)
     assert result.returncode == 1

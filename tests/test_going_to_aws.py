@@ -6,7 +6,7 @@ Each command line is one of:
   `$VARIABLES` stand for any value (the workflow replay, tests/test_workflow_runs_e2e.py, runs
   those under the CI roles);
 - run as written against the emulator by tests/test_going_to_aws_e2e.py (RUN_BY_E2E);
-- a `python -m ops.<tool>` line that the tool's own parser accepts (parsed, not run), with
+- a `python -m ops <command>` line that ops/cli.py's parser accepts (parsed, not run), with
   `--env` / `--stack` / `--from` / `--to` naming environments and stacks that exist;
 - a cdktf CLI line whose flags the pinned CLI's `--help` for that command lists, naming
   synthesized stacks (the CLI has no parse-only mode);
@@ -40,12 +40,12 @@ ENVIRONMENTS = {env.name: env for env in load_environments(ROOT / "environments"
 
 # Run as written, in this order, by tests/test_going_to_aws_e2e.py (LOCK_ID: the lock's ID).
 RUN_BY_E2E = [
-    ".venv/bin/python -m ops.deploy up --env uat --stack state-uat --target aws",
-    ".venv/bin/python -m ops.ci_access vars --env uat --target aws",
+    ".venv/bin/python -m ops up --env uat --stack state-uat --target aws",
+    ".venv/bin/python -m ops ci-vars --env uat --target aws",
     "npm run cdktf -- synth",
     "terraform -chdir=cdktf.out/stacks/app-uat init",
     "terraform -chdir=cdktf.out/stacks/app-uat force-unlock -force LOCK_ID",
-    ".venv/bin/python -m ops.deploy down --env uat --target aws",
+    ".venv/bin/python -m ops down --env uat --target aws",
     "echo '{\"terraform\": {\"backend\": {\"local\": {\"path\": \"teardown.tfstate\"}}}}' > "
     "cdktf.out/stacks/state-uat/teardown_override.tf.json",
     "terraform -chdir=cdktf.out/stacks/state-uat init -migrate-state -force-copy",
@@ -150,17 +150,28 @@ def parsed(module: str, argv: list[str], env: dict[str, str]) -> argparse.Namesp
 
 
 def ops_problem(tokens: list[str], env: dict[str, str]) -> str | None:
-    """None when `python -m ops.<tool> ...` parses and names what exists; else why not."""
+    """None when `python -m ops <command> ...` (or the emulator's `python -m ops.emulator`)
+    parses and names what exists; else why not."""
     module, argv = tokens[2], tokens[3:]
-    if not module.startswith("ops."):
-        return f"{module}: not an ops tool"
-    args = parsed(module.removeprefix("ops."), argv, env)
+    if module == "ops":
+        from ops.cli import parse
+        from ops.errors import BadInput
+
+        try:
+            with mock.patch.dict(os.environ, env):
+                args = parse(argv)
+        except BadInput as error:
+            return str(error)
+    elif module == "ops.emulator":
+        args = parsed("emulator", argv, env)
+    else:
+        return f"{module}: not the command line (python -m ops <command>)"
     if isinstance(args, str):
         return args
     for name in ("env", "source", "to"):
-        value = getattr(args, name, None)
-        if value is not None and value not in ENVIRONMENTS:
-            return f"{value}: no environments/{value}.toml"
+        for value in (getattr(args, name, None) or "").split(","):
+            if value and value not in ENVIRONMENTS:
+                return f"{value}: no environments/{value}.toml"
     for stack in getattr(args, "stack", None) or []:
         if stack not in ENVIRONMENTS[args.env].stack_names.values():
             return f"--stack {stack}: not a stack of {args.env}"
@@ -273,12 +284,14 @@ def test_every_command_on_the_page_is_tested(line):
 
 @pytest.mark.parametrize("line, why", [
     ("terraform -chdir=cdktf.out/stacks/app-uat apply", "neither run by"),
-    (".venv/bin/python -m ops.deploy up --env staging", "no environments/staging.toml"),
-    (".venv/bin/python -m ops.deploy up --env uat --stack app-prod", "not a stack of uat"),
-    (".venv/bin/python -m ops.deploy sideways --env uat", "invalid choice"),
-    (".venv/bin/python -m ops.plan --env uat --out plans/uat --frobnicate", "unrecognized"),
-    (".venv/bin/python -m ops.release promote --from uat", "--to"),
-    (".venv/bin/python -m ops.apply --env uat --plans plans/uat --ci --summary x --bogus y",
+    (".venv/bin/python -m ops up --env staging", "no environments/staging.toml"),
+    (".venv/bin/python -m ops up --env uat --stack app-prod", "not a stack of uat"),
+    (".venv/bin/python -m ops sideways --env uat", "invalid choice"),
+    (".venv/bin/python -m ops.deploy up --env uat", "not the command line"),
+    (".venv/bin/python -m ops plan --env uat,prod", "acts on one environment"),
+    (".venv/bin/python -m ops plan --env uat --out plans/uat --frobnicate", "unrecognized"),
+    (".venv/bin/python -m ops promote --from uat", "--to"),
+    (".venv/bin/python -m ops apply --env uat --plans plans/uat --ci --summary x --bogus y",
      "unrecognized"),
     ("npm run cdktf -- deploy network-uat --yes", "no option --yes"),
     ("npm run cdktf -- deploy state-uat --auto-approve", "ops.deploy's bootstrap"),
@@ -294,9 +307,10 @@ def test_an_untested_or_wrong_command_is_named(line, why):
 
 
 def test_workflow_lines_match_with_their_variables_standing_for_values():
-    assert problem(".venv/bin/python -m ops.smoke --env prod --expect 'version abc'") is None
-    assert run_by_workflows(shlex.split(".venv/bin/python -m ops.plan --env uat --out plans/uat"))
-    assert not run_by_workflows(shlex.split(".venv/bin/python -m ops.plan --env uat"))
+    assert problem(".venv/bin/python -m ops smoke --env prod --expect 'version abc'") is None
+    assert run_by_workflows(shlex.split(".venv/bin/python -m ops plan --env uat --out plans/uat "
+                                        "--summary summary.md"))
+    assert not run_by_workflows(shlex.split(".venv/bin/python -m ops plan --env uat"))
 
 
 def required_checks() -> list[str]:

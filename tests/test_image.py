@@ -56,7 +56,7 @@ def test_dry_run_prints_the_steps_for_the_shared_repository(environments):
         f"+ docker push {name}:deadbeef1234",
         "image: hello-world/hello-world:deadbeef1234",
         "digest: (known after the push)",
-        "release it: python -m ops.release deploy --env prod --version deadbeef1234",
+        "release it: python -m ops release --env prod --version deadbeef1234",
     ]
 
 

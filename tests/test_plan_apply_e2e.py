@@ -205,7 +205,7 @@ def test_after_apply_the_plan_has_no_changes_and_exits_0(review, fresh_plans, tm
         [review_plan.describe(plan) for plan in plans]
     assert code == review_plan.NO_CHANGES
     assert "No changes." in summary.read_text()
-    assert review_plan.main(["--env", "no-such-env"]) == review_plan.ERROR
+    assert review_plan.main(["--env", "no-such-env"]) == 2
 
 
 def test_a_change_forcing_replacement_is_flagged_at_the_top(review, tmp_path):
@@ -229,9 +229,9 @@ def test_a_change_forcing_replacement_is_flagged_at_the_top(review, tmp_path):
 def test_the_apply_command_refuses_with_one_line_and_exit_2(tmp_path, capsys):
     assert saved.main(["--env", "uat", "--plans", str(tmp_path)]) == saved.REFUSED
     err = capsys.readouterr().err
-    assert err == (f"error: refused: state-uat: no saved plan {tmp_path / 'state-uat.tfplan'}; "
+    assert err == (f"error: state-uat: no saved plan {tmp_path / 'state-uat.tfplan'}; "
                    f"run `python -m ops.plan --env uat --out {tmp_path}` (and review it) "
                    "first\n")
     assert saved.main(["--env", "uat", "--stack", "app-prod"]) == saved.REFUSED
-    assert capsys.readouterr().err == ("error: refused: --stack app-prod: not a stack of uat; "
+    assert capsys.readouterr().err == ("error: --stack app-prod: not a stack of uat; "
                                        "allowed: state-uat, network-uat, app-uat\n")

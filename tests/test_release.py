@@ -15,12 +15,13 @@ from ops.release import Refused, Target
 
 
 def run_cli(capsys, *argv: str) -> tuple[int, str]:
-    """`python -m ops.release argv` in this process: (exit status, stderr)."""
-    try:
-        code = release.main(list(argv))
-    except SystemExit as exit:  # argparse
-        code = exit.code
-    return code, capsys.readouterr().err
+    """`python -m ops argv` in this process: (exit status, stderr)."""
+    from ops.cli import main
+
+    return main(list(argv)), capsys.readouterr().err
+
+
+UNKNOWN = "error: ENVIRONMENTS = {!r}: unknown environment; allowed: prod, uat\n"
 
 
 def unknown(name: str) -> str:
@@ -31,17 +32,19 @@ NOT_A_VERSION = "error: --version {!r}: not an image tag or sha256:<64 hex digit
 
 
 @pytest.mark.parametrize("argv, message", [
-    (("deploy", "--env", "nope", "--version", "v1"), unknown("nope")),
-    (("deploy", "--env", "uat", "--version", "not a tag!"), NOT_A_VERSION.format("not a tag!")),
-    (("deploy", "--env", "uat", "--version", "sha256:abc"), NOT_A_VERSION.format("sha256:abc")),
-    (("deploy", "--env", "uat"),
-     "error: the following arguments are required: --version (python -m ops.release --help)\n"),
-    (("promote", "--from", "uat", "--to", "uat"), "error: --from and --to are both 'uat'\n"),
-    (("promote", "--from", "uat", "--to", "staging"), unknown("staging")),
-    (("rollback", "--env", "qa"), unknown("qa")),
-    (("ship", "--env", "uat"),
-     "error: argument command: invalid choice: 'ship' (choose from 'deploy', 'promote', "
-     "'rollback', 'unlock', 'status') (python -m ops.release --help)\n"),
+    (("release", "--env", "nope", "--version", "v1"), UNKNOWN.format("nope")),
+    (("release", "--env", "uat", "--version", "not a tag!"),
+     "error: --version 'not a tag!': not an image tag or sha256:<64 hex digits>\n"),
+    (("release", "--env", "uat", "--version", "sha256:abc"),
+     "error: --version 'sha256:abc': not an image tag or sha256:<64 hex digits>\n"),
+    (("release", "--env", "uat"),
+     "error: the following arguments are required: --version (python -m ops release --help)\n"),
+    (("promote", "--from", "uat", "--to", "uat"),
+     "error: --from and --to are both 'uat'\n"),
+    (("promote", "--from", "uat", "--to", "staging"), UNKNOWN.format("staging")),
+    (("rollback", "--env", "qa"), UNKNOWN.format("qa")),
+    (("rollback", "--env", "uat,prod"),
+     "error: --env uat,prod: rollback acts on one environment; name one\n"),
 ])
 def test_bad_input_is_one_line_and_exit_2(capsys, argv, message):
     assert run_cli(capsys, *argv) == (2, message)
@@ -138,7 +141,9 @@ def test_a_blue_green_release_waits_for_the_shift_the_termination_wait_and_a_mar
         release.START_MARGIN_SECONDS
     assert release.release_wait(Target(environments["uat"], env={})) == \
         release.ROLLING_WAIT_SECONDS
-    assert release.parser().parse_args(["status"]).timeout is None  # derived unless given
+    from ops.cli import parser
+
+    assert parser().parse_args(["rollback"]).timeout is None  # derived unless given
 
 
 class FakeCodeDeploy:

@@ -13,6 +13,7 @@ import dataclasses
 import json
 import threading
 import time
+from unittest import mock
 
 import boto3
 import pytest
@@ -124,18 +125,23 @@ def reference(envs, digest: str) -> str:
 
 
 def cli(capsys, envs, *argv: str) -> tuple[int, str, str]:
-    """The command line (`python -m ops.release ...`) on the module's environments:
-    (exit status, stdout, stderr)."""
-    args = release.parser().parse_args(["--poll", "0.3", "--timeout", "120", *argv])
+    """The command line (`python -m ops <command> ...`, `deploy` standing for `release`) on the
+    module's environments: (exit status, stdout, stderr)."""
+    from ops import commands
+    from ops.cli import main
 
-    def targets(names):
+    def targets(args, names):
         wanted = (names or ",".join(envs)).split(",")
         for name in wanted:
             if name not in envs:
                 raise Refused(f"unknown environment {name!r}; allowed: {', '.join(envs)}")
         return [envs[name].target for name in wanted]
 
-    code = release.run(args, targets)
+    command = {"deploy": "release"}.get(argv[0], argv[0])
+    timing = ["--poll", "0.3", "--timeout", "120"] if command in (
+        "release", "promote", "rollback") else []
+    with mock.patch.object(commands, "release_targets", targets):
+        code = main([command, *argv[1:], *timing])
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -245,7 +251,7 @@ def test_a_failing_rollout_is_rolled_back(envs, images, capsys, monkeypatch):
     # What the release saw depends on when it polled: the FAILED deployment, or (the rollback
     # already done) ECS's event saying why.
     again = f"; the version of record is {reference(envs, images['v2'])} again\n"
-    assert err.startswith("rolled back: relroll: ") and err.endswith(again), err
+    assert err.startswith("error: rolled back: relroll: ") and err.endswith(again), err
     assert "tasks failed to start" in err, err
     assert roll.record() == reference(envs, images["v2"])
     assert roll.image_running() == reference(envs, images["v2"])
@@ -296,7 +302,7 @@ def test_blue_green_release_that_fails_is_rolled_back(envs, images, capsys, monk
     monkeypatch.setenv("EMULATOR_FAILING_IMAGES", f"*@{images['broken']}")
     code, _, err = cli(capsys, envs, "deploy", "--env", "relbg", "--version", "broken")
     assert code == 1
-    assert err.startswith("rolled back: relbg: CodeDeploy deployment ")
+    assert err.startswith("error: rolled back: relbg: CodeDeploy deployment ")
     assert "Failed: The ECS replacement task set failed its health checks" in err
     assert bg.record() == reference(envs, images["v1"])
     assert bg.service()["taskDefinition"] == running

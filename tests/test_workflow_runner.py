@@ -502,14 +502,14 @@ def test_the_fake_github_keeps_one_comment_per_marker(tmp_path):
         for text in ("<!-- ops.plan:uat -->\nfirst", "<!-- ops.plan:prod -->\nother",
                      "<!-- ops.plan:uat -->\nsecond"):
             body.write_text(text)
-            done = subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "ops.github",
+            done = subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "ops",
                                    "comment", "--pr", str(number), "--body-file", str(body)],
                                   cwd=ROOT, env=env, capture_output=True, text=True)
             assert done.returncode == 0, done.stderr
         assert github.comments(number) == ["<!-- ops.plan:uat -->\nsecond",
                                            "<!-- ops.plan:prod -->\nother"]
         env["GITHUB_TOKEN"] = "wrong"
-        refused = subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "ops.github", "comment",
+        refused = subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "ops", "comment",
                                   "--pr", str(number), "--body-file", str(body)], cwd=ROOT,
                                  env=env, capture_output=True, text=True)
         assert refused.returncode == 1 and "HTTP 401: Bad credentials" in refused.stderr
@@ -571,12 +571,12 @@ def test_the_smoke_check_sees_the_version_the_service_runs(image, passes):
     with FakeLoadBalancers(lambda service: Emulated(image)) as balancers:
         env = {**os.environ, "HTTP_PROXY": balancers.url, "NO_PROXY": "127.0.0.1,localhost"}
         done = subprocess.run(
-            [str(ROOT / ".venv/bin/python"), "-m", "ops.smoke", "--url",
+            [str(ROOT / ".venv/bin/python"), "-m", "ops", "smoke", "--url",
              "http://app-1.ap-south-1.elb.amazonaws.com", "--expect", "version c0ffee",
              "--attempts", "1"], cwd=ROOT, env=env, capture_output=True, text=True)
         assert (done.returncode == 0) == passes, done.stdout + done.stderr
         unknown = subprocess.run(
-            [str(ROOT / ".venv/bin/python"), "-m", "ops.smoke", "--url",
+            [str(ROOT / ".venv/bin/python"), "-m", "ops", "smoke", "--url",
              "http://other.elb.amazonaws.com", "--attempts", "1"], cwd=ROOT, env=env,
             capture_output=True, text=True)
         assert "HTTP 502" in unknown.stderr

@@ -5,6 +5,7 @@ steps that are commands of this repository, actions pinned by commit."""
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -122,36 +123,46 @@ def test_pinned_commits_are_the_ones_the_version_comments_name():
     assert used == expected
 
 
-# --- Thin workflows: each step a make target or a `python -m ops.*` command. -------------------
+# --- Thin workflows: each step one make target or one `python -m ops <command>`, no shims. ------
 
-def test_every_run_step_is_a_make_target_or_an_ops_command():
-    for path in WORKFLOWS:
-        for name, job in load(path.name)["jobs"].items():
-            for step in steps(job):
-                command = step.get("run")
-                if command is None or step.get("name") == "Fail on a plan error":
-                    continue
-                assert re.search(r"(^|\s)(make \w+|(\.venv/bin/)?python -m ops\.\w+)", command), \
-                    f"{path.name} {name}: {command}"
+ONE_COMMAND = re.compile(r"(make \w+|(\.venv/bin/)?python -m ops [a-z][\w-]*( [^\n]*)?)")
 
 
-def test_the_ops_commands_the_workflows_run_exist_with_the_options_they_use():
-    commands = set()
-    for path in WORKFLOWS:
-        for match in re.finditer(r"python -m (ops\.\w+)(?: ([a-z][\w-]*))?([^\n]*)",
-                                 path.read_text()):
-            commands.add((match.group(1), match.group(2) or "",
-                          tuple(re.findall(r"(--[\w-]+)", match.group(3)))))
-    modules = {module for module, _, _ in commands}
-    assert modules >= {"ops.environments", "ops.plan", "ops.apply", "ops.smoke", "ops.drift",
-                       "ops.github", "ops.image", "ops.release"}
-    for module, subcommand, options in sorted(commands):
-        helped = subprocess.run([sys.executable, "-m", module,
-                                 *([subcommand] if subcommand else []), "--help"],
-                                cwd=ROOT, capture_output=True, text=True)
-        assert helped.returncode == 0, helped.stderr
-        for option in options:
-            assert option in helped.stdout, f"{module} {subcommand}: {option}"
+def run_lines() -> list[tuple[str, str]]:
+    """(workflow and job, the step's run text) of every step that runs something."""
+    return [(f"{path.name} {name}", step["run"]) for path in WORKFLOWS
+            for name, job in load(path.name)["jobs"].items() for step in steps(job)
+            if "run" in step]
+
+
+def test_every_run_step_is_one_make_target_or_one_ops_command():
+    for where, command in run_lines():
+        assert ONE_COMMAND.fullmatch(command.strip()), f"{where}: {command}"
+        assert "python -m ops." not in command, f"{where}: an old form: {command}"
+
+
+def test_the_run_step_check_refuses_a_shim_or_an_old_form():
+    for shim in ('set +e\n.venv/bin/python -m ops plan --env "$E"\n[ "$?" -ne 1 ]',
+                 ".venv/bin/python -m ops.plan --env uat", "echo hello"):
+        assert not (ONE_COMMAND.fullmatch(shim) and "python -m ops." not in shim), shim
+
+
+# What the workflows' variables hold where the options need a value of a kind.
+VALUES = {"$ALLOW_UNREVIEWED": "false", "$PULL_REQUEST": "7"}
+
+
+def test_the_ops_commands_the_workflows_run_parse():
+    from ops.cli import parse
+
+    used = set()
+    for where, command in run_lines():
+        if "python -m ops " in command:
+            words = [VALUES.get(word, word)
+                     for word in shlex.split(command.split("python -m ops ", 1)[1])]
+            used.add(words[0])
+            parse(words)  # raises BadInput, naming the problem, when it does not parse
+    assert used >= {"environments", "plan", "apply", "smoke", "drift", "comment", "reviewed",
+                    "fork-skipped", "image", "release", "promote"}
 
 
 # --- Environments from config: a first job lists them; matrices and regions come from it. -----
@@ -159,10 +170,11 @@ def test_the_ops_commands_the_workflows_run_exist_with_the_options_they_use():
 def listing(directory: Path, output: Path) -> dict:
     """What the workflows' first job outputs, run exactly as it runs there, on `directory`."""
     command = step_running(load("deploy.yml")["jobs"]["environments"],
-                           "python -m ops.environments")["run"]
+                           "python -m ops environments")["run"]
     output.write_text("")
     # -S: no site-packages, as in that job, which installs nothing but Python.
-    result = subprocess.run([sys.executable, "-S", *command.split()[1:], "--dir", str(directory)],
+    result = subprocess.run([sys.executable, "-S", *command.split()[1:], "--environments-dir",
+                             str(directory)],
                             cwd=ROOT, capture_output=True, text=True,
                             env={**os.environ, "GITHUB_OUTPUT": str(output)})
     assert result.returncode == 0, result.stderr
@@ -173,8 +185,8 @@ def test_each_environment_workflow_lists_the_environments_first_and_uses_them():
     for name in ENVIRONMENT_WORKFLOWS:
         jobs = load(name)["jobs"]
         first = jobs["environments"]
-        assert step_running(first, "python -m ops.environments")["run"] == \
-            "python -m ops.environments --github-output"
+        assert step_running(first, "python -m ops environments")["run"] == \
+            "python -m ops environments --github-output"
         assert first["outputs"]["matrix"] == "${{ steps.list.outputs.matrix }}"
         matrix_jobs = {job_name: job for job_name, job in jobs.items() if "strategy" in job}
         assert matrix_jobs, name
@@ -253,8 +265,11 @@ def test_plan_workflow_plans_each_environment_and_keeps_one_comment_each():
     (credentials,) = [step for step in steps(job)
                       if step.get("uses", "").startswith("aws-actions/configure-aws-credentials@")]
     assert credentials["with"]["role-to-assume"] == "${{ vars[matrix.plan_role_variable] }}"
-    assert 'python -m ops.plan --env "$ENVIRONMENT"' in runs(job)
-    comment = step_running(job, "python -m ops.github comment")
+    plan = step_running(job, "python -m ops plan")
+    # A failed plan fails the step; the steps after it that say always() still run.
+    assert plan["run"] == ('.venv/bin/python -m ops plan --env "$ENVIRONMENT" --out '
+                           '"plans/$ENVIRONMENT" --summary "$GITHUB_STEP_SUMMARY"')
+    comment = step_running(job, "python -m ops comment")
     assert comment["env"]["GITHUB_TOKEN"] == "${{ github.token }}"
     assert comment["env"]["PULL_REQUEST"] == "${{ github.event.pull_request.number }}"
     assert any(step.get("uses") == "./.github/actions/setup" for step in steps(job))
@@ -294,8 +309,8 @@ def test_deploy_workflow_plans_then_applies_the_reviewed_plan_one_environment_at
     image = jobs["image"]
     assert image["env"]["FIRST"] == "${{ needs.environments.outputs.first }}"
     assert workflow["env"]["VERSION"] == "${{ github.sha }}"
-    assert step_running(image, "ops.image")["run"] == \
-        '.venv/bin/python -m ops.image push --env "$FIRST" --tag "$VERSION"'
+    assert step_running(image, "ops image")["run"] == \
+        '.venv/bin/python -m ops image --env "$FIRST" --tag "$VERSION"'
     assert credentials_of(image)["role-to-assume"] == "${{ vars.AWS_IMAGE_ROLE_ARN }}"
     plan, apply = jobs["plan"], jobs["apply"]
     # The plan job: plan role, not in a GitHub environment (the approval comes after it).
@@ -304,12 +319,13 @@ def test_deploy_workflow_plans_then_applies_the_reviewed_plan_one_environment_at
     assert plan["permissions"] == {"id-token": "write", "contents": "read",
                                    "pull-requests": "read"}
     commands = [step["run"] for step in steps(plan) if "run" in step]
-    assert [re.search(r"python -m (ops\.\w+)", command).group(1) for command in commands] == \
-        ["ops.plan", "ops.github"]
-    assert 'cat "plans/$ENVIRONMENT/summary.md" >> "$GITHUB_STEP_SUMMARY"' in commands[0]
-    compare = step_running(plan, "ops.github reviewed")
+    assert [re.search(r"python -m ops ([\w-]+)", command).group(1) for command in commands] == \
+        ["plan", "reviewed"]
+    assert commands[0] == ('.venv/bin/python -m ops plan --env "$ENVIRONMENT" --out '
+                           '"plans/$ENVIRONMENT" --summary "$GITHUB_STEP_SUMMARY"')
+    compare = step_running(plan, "ops reviewed")
     assert compare["run"] == (
-        '.venv/bin/python -m ops.github reviewed --env "$ENVIRONMENT" --commit "$GITHUB_SHA" '
+        '.venv/bin/python -m ops reviewed --env "$ENVIRONMENT" --commit "$GITHUB_SHA" '
         '--plans "plans/$ENVIRONMENT" --allow-unreviewed "$ALLOW_UNREVIEWED" '
         '--summary "$GITHUB_STEP_SUMMARY"')
     assert compare["env"] == {
@@ -328,23 +344,21 @@ def test_deploy_workflow_plans_then_applies_the_reviewed_plan_one_environment_at
     assert credentials_of(apply)["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
     (download,) = [step for step in steps(apply) if "download-artifact@" in step.get("uses", "")]
     assert download["with"] == {"name": upload["with"]["name"], "path": upload["with"]["path"]}
-    assert steps(apply).index(download) < steps(apply).index(step_running(apply, "ops.apply"))
+    assert steps(apply).index(download) < steps(apply).index(step_running(apply, "ops apply"))
     # In order: apply those plans, release, smoke check.
     commands = [step["run"] for step in steps(apply) if "run" in step]
-    assert [re.search(r"python -m (ops\.\w+( deploy| promote)?)", command).group(1)
-            for command in commands] == ["ops.apply", "ops.release deploy",
-                                         "ops.release promote", "ops.smoke"]
-    assert commands[0] == ('.venv/bin/python -m ops.apply --env "$ENVIRONMENT" --plans '
+    assert [re.search(r"python -m ops ([\w-]+)", command).group(1)
+            for command in commands] == ["apply", "release", "promote", "smoke"]
+    assert commands[0] == ('.venv/bin/python -m ops apply --env "$ENVIRONMENT" --plans '
                            '"plans/$ENVIRONMENT" --ci --plan-pending --summary '
                            '"$GITHUB_STEP_SUMMARY"')
-    release, promote = (step_running(apply, f"ops.release {verb}")
-                        for verb in ("deploy", "promote"))
+    release, promote = (step_running(apply, f"ops {verb}") for verb in ("release", "promote"))
     assert release["if"] == "matrix.promote_from == ''"
     assert promote["if"] == "matrix.promote_from != ''"
     assert '--version "$VERSION"' in release["run"]
     # Every environment of this run ends up on the version just built (app/ serves it).
     assert commands[-1] == \
-        '.venv/bin/python -m ops.smoke --env "$ENVIRONMENT" --expect "version $VERSION"'
+        '.venv/bin/python -m ops smoke --env "$ENVIRONMENT" --expect "version $VERSION"'
 
 
 def test_no_workflow_applies_a_state_stack(environments):
@@ -353,8 +367,8 @@ def test_no_workflow_applies_a_state_stack(environments):
 
     for path in WORKFLOWS:
         text = path.read_text()
-        assert "ops.deploy" not in text and "--stack" not in text, path.name
-        for match in re.finditer(r"python -m ops\.apply[^\n]*", text):
+        assert "ops up" not in text and "--stack" not in text, path.name
+        for match in re.finditer(r"python -m ops apply[^\n]*", text):
             assert " --ci" in match.group(0), match.group(0)
     for environment in environments.values():
         assert environment.stack_names["state"] not in ci_stacks(environment)
@@ -382,15 +396,15 @@ def test_a_fork_pull_request_gets_a_skipped_plan_not_a_failure(tmp_path):
     job = load("plan.yml")["jobs"]["plan"]
     assert job["env"]["FORK"] == \
         "${{ github.event.pull_request.head.repo.full_name != github.repository }}"
-    skip = step_running(job, "ops.github fork-skipped")
+    skip = step_running(job, "ops fork-skipped")
     assert skip["if"] == "env.FORK == 'true'"
     # Every step that needs AWS or the pull request's write token is off for a fork.
     for step in steps(job):
         if "uses" in step and ("setup" in step["uses"] and "python" not in step["uses"]
                                or "configure-aws-credentials@" in step["uses"]) \
-                or "ops.plan" in step.get("run", ""):
+                or "ops plan" in step.get("run", ""):
             assert step["if"] == "env.FORK == 'false'", step
-        if "ops.github comment" in step.get("run", "") \
+        if "ops comment" in step.get("run", "") \
                 or "upload-artifact@" in step.get("uses", ""):
             assert "hashFiles(format('plans/{0}/summary.md', matrix.name))" in step["if"]
     # The step runs as it runs there: Python with nothing installed, and it succeeds.
@@ -411,7 +425,7 @@ def test_drift_workflow_plans_on_a_schedule_and_keeps_one_issue_per_environment(
     job = workflow["jobs"]["drift"]
     assert job["permissions"] == {"id-token": "write", "contents": "read", "issues": "write"}
     assert job["strategy"]["fail-fast"] is False
-    report = step_running(job, "python -m ops.drift")
+    report = step_running(job, "python -m ops drift")
     assert report["if"] == "${{ !cancelled() }}"  # also after a failed plan
     assert report["env"]["GITHUB_TOKEN"] == "${{ github.token }}"
     assert '--plans "plans/$ENVIRONMENT"' in report["run"]

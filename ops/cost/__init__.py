@@ -1,9 +1,9 @@
 """What an environment costs to run, line by line: an hourly and a 30-day on-demand estimate of
 what its stacks declare.
 
-    python -m ops.cost [--env uat[,prod]] [--explain] [--json] [--nat-gb-per-month 50 ...]
-    python -m ops.cost --env uat --plan plans/uat      # the cost change of a saved plan
-    python -m ops.cost --refresh-prices [--region ap-south-1]   # needs AWS credentials
+    python -m ops cost [--env uat[,prod]] [--explain] [--json] [--nat-gb-per-month 50 ...]
+    python -m ops cost --env uat --plans plans/uat      # the cost change of a saved plan
+    python -m ops cost --refresh-prices [--region ap-south-1]   # needs AWS credentials
 
 Quantities come from what is synthesized (each stack's cdk.tf.json, read by ops/inventory.py):
 NAT gateways and the AZs their private routes cross, Elastic IPs, load balancers and their
@@ -18,14 +18,22 @@ Fargate lines are priced at the services' minimum and at their maximum task coun
 line is the same at both. `diff(before, after)` compares two estimates.
 
 The package: prices (the price files and the Price List API), estimate (the arithmetic, and the
-difference of two estimates), report (the table, and the command line).
+difference of two estimates), report (the table); the command is ops/commands/cost.py.
 """
 
 from ops.cost.estimate import (HOURS, Assumptions, Estimate, EstimateDiff, Line, LineChange, diff,
                                estimate, estimate_synthesized, plan_change, stack_names)
 from ops.cost.prices import (PRICE_LIST, PRICES_DIR, REGION_FIELD, Price, PriceError, Prices,
                              fetch_price, load_prices, refresh_prices)
-from ops.cost.report import format_diff, format_estimate, main
+from ops.cost.report import format_diff, format_estimate
+
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Deprecated for one release: `python -m ops cost` (docs/commands.md)."""
+    from ops.cli import alias
+
+    return alias(argv, command="cost", renames={"--outdir": "--stacks", "--plan": "--plans"})
 
 __all__ = ["HOURS", "Assumptions", "Estimate", "EstimateDiff", "Line", "LineChange", "diff",
            "estimate", "estimate_synthesized", "plan_change", "stack_names", "PRICE_LIST",

@@ -1,7 +1,7 @@
-"""`python -m ops.cost ...`: the package's command line (ops/cost/report.py)."""
+"""`python -m ops.cost ...`: deprecated for one release (docs/commands.md)."""
 
 import sys
 
-from ops.cost.report import main
+from ops.cost import main
 
 sys.exit(main())

@@ -2,19 +2,8 @@
 
 from __future__ import annotations
 
-import argparse
-import dataclasses
-import json
-import sys
-from pathlib import Path
 
-from config import ConfigError
-from ops.core import OUTDIR, ROOT, environments
-from ops.core.synth import synthesize
-from ops.cost.estimate import (HOURS, Assumptions, Estimate, EstimateDiff, LineChange, caveat,
-                                quantity, span, estimate_synthesized, plan_change)
-from ops.cost.prices import PRICES_DIR, PriceError, refresh_prices
-from ops.errors import OpsError
+from ops.cost.estimate import HOURS, Estimate, EstimateDiff, LineChange, caveat, quantity, span
 
 
 def format_estimate(est: Estimate, explain: bool = False) -> str:
@@ -57,70 +46,3 @@ def format_diff(change: EstimateDiff) -> str:
         return f"{change.env}: no change in the 30-day estimate"
     return "\n".join([f"{change.env}: 30-day estimate, USD, before -> after (change)"]
                      + [row(c) for c in change.changes] + [row(change.total)])
-
-
-def main(argv: list[str] | None = None) -> int:
-    import ops.cost  # its docstring is the command's reference
-
-    parser = argparse.ArgumentParser(prog="python -m ops.cost",
-                                     description=ops.cost.__doc__.split("\n")[0])
-    parser.add_argument("--env", help="comma-separated environments (default: all)")
-    parser.add_argument("--json", action="store_true", help="print the estimates as JSON")
-    parser.add_argument("--explain", action="store_true",
-                        help="say how each quantity follows from the stacks and assumptions")
-    parser.add_argument("--outdir", type=Path, default=OUTDIR,
-                        help="where the stacks are synthesized (default cdktf.out)")
-    parser.add_argument("--no-synth", action="store_true",
-                        help="read the stacks already in --outdir instead of synthesizing")
-    parser.add_argument("--plan", type=Path, metavar="DIR",
-                        help="show the cost change of the plans in DIR (<stack>.json, as "
-                        "python -m ops.plan writes them) instead")
-    parser.add_argument("--refresh-prices", action="store_true",
-                        help="rewrite ops/prices/<region>.toml from the AWS Price List API "
-                        "(needs AWS credentials)")
-    parser.add_argument("--region", default="ap-south-1", help="for --refresh-prices")
-    for f in dataclasses.fields(Assumptions):
-        parser.add_argument(f"--{f.name.replace('_', '-')}", type=float, default=f.default,
-                            help=f"assumption (default {f.default:g})")
-    args = parser.parse_args(argv)
-    if args.refresh_prices:
-        return _refresh(args.region)
-    assumptions = Assumptions(**{f.name: getattr(args, f.name)
-                                 for f in dataclasses.fields(Assumptions)})
-    try:
-        envs = environments.load(args.env)
-        if args.plan:
-            for env in envs:
-                change, notes = plan_change(env, args.plan, args.outdir, assumptions)
-                print("\n".join([format_diff(change)] + [f"  {n}" for n in notes]))
-            return 0
-        if not args.no_synth:
-            for env in envs:
-                synthesize(env, args.outdir, reuse=True)
-        estimates = [estimate_synthesized(env, args.outdir, assumptions) for env in envs]
-    except (ConfigError, OpsError, FileNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    if args.json:
-        print(json.dumps([est.to_dict() for est in estimates], indent=2))
-    else:
-        print("\n\n".join(format_estimate(est, args.explain) for est in estimates))
-    return 0
-
-
-def _refresh(region: str) -> int:
-    import boto3
-    import botocore.exceptions
-
-    # The Price List API answers in us-east-1 (also eu-central-1, ap-south-1).
-    client = boto3.client("pricing", region_name="us-east-1")
-    try:
-        text = refresh_prices(client, region)
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError,
-            PriceError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    path = PRICES_DIR / f"{region}.toml"
-    path.write_text(text)
-    print(f"wrote {path.relative_to(ROOT)}")
-    return 0

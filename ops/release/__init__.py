@@ -1,10 +1,10 @@
 """Ship a version of the application: release, promote, roll back, and see what runs where.
 
-    python -m ops.release deploy   --env E --version V    (V: an image tag, or sha256:<digest>)
-    python -m ops.release promote  --from uat --to prod
-    python -m ops.release rollback --env E
-    python -m ops.release status   [--env E]
-    python -m ops.release unlock   --env E                 (clear the lock of a release that died)
+    python -m ops release  --env E --version V    (V: an image tag, or sha256:<digest>)
+    python -m ops promote  --from uat --to prod
+    python -m ops rollback --env E
+    python -m ops status   [--env E]
+    python -m ops unlock   --env E                 (clear the lock of a release that died)
     options: --target emulator|aws (default $DEPLOY_TARGET, else emulator), --timeout S, --poll S
 
 The version of record is the SSM parameter `/<project>/<env>/<service>/image`: the app stack
@@ -37,11 +37,11 @@ Exit status: 0 done, 1 the rollout failed and was rolled back (or did not finish
 The package, one module per concern (as ecspresso splits deploy/rollback/wait/appspec): target
 (the environment and image a release works on), record (the version of record, its history,
 the images), lock, deploy (a release and its rollout, the AppSpec), wait (ECS, CodeDeploy),
-promote, rollback, status, command (the command line).
+promote, rollback, status. Its commands are `python -m ops release|promote|rollback|status|
+unlock` (ops/commands/).
 """
 
 from ops.errors import Refused
-from ops.release.command import DONE, FAILED, REFUSED, main, parser, run
 from ops.release.deploy import (PLAN_FILE, RELEASE_ACTIONS, appspec, apply_version_of_record,
                                 check_release_applies, deploy, deploy_with_codedeploy,
                                 describe_release, refuse_unexpected, release,
@@ -60,8 +60,18 @@ from ops.release.wait import (BATCH_GET_DEPLOYMENTS, CODEDEPLOY_RUNNING, ROLLING
                               revision, revision_name, running_codedeploy_deployments,
                               traffic_shift_minutes, wait_for_ecs)
 
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Deprecated for one release: `python -m ops release, promote, rollback, unlock, status`
+    (docs/commands.md)."""
+    from ops.cli import alias
+
+    return alias(argv, commands={"deploy": "release", "promote": "promote",
+                                 "rollback": "rollback", "unlock": "unlock", "status": "status"})
+
 __all__ = [
-    "Refused", "DONE", "FAILED", "REFUSED", "main", "parser", "run", "PLAN_FILE",
+    "Refused", "main", "PLAN_FILE",
     "RELEASE_ACTIONS", "appspec", "apply_version_of_record", "check_release_applies", "deploy",
     "deploy_with_codedeploy", "describe_release", "refuse_unexpected", "release",
     "unexpected_changes", "describe_lock", "release_lock", "unlock", "check_healthy", "promote",

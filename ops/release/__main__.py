@@ -1,7 +1,7 @@
-"""`python -m ops.release ...`: the package's command line (ops/release/command.py)."""
+"""`python -m ops.release ...`: deprecated for one release (docs/commands.md)."""
 
 import sys
 
-from ops.release.command import main
+from ops.release import main
 
 sys.exit(main())

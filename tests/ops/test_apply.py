@@ -9,6 +9,7 @@ import pytest
 
 from ops import apply as saved
 from ops.core.runner import Runner
+from ops.errors import Refused
 
 STACK = "mini"
 
@@ -53,13 +54,13 @@ def test_a_plan_made_stale_by_an_apply_in_between_is_refused_by_both_checks(mini
     saved.apply_saved(mini, STACK, plan_into(mini, tmp_path / "other", 3) / f"{STACK}.tfplan")
     lineage, serial = mini.current_state(STACK)
     mini.write(2)  # the synth the stale plan was made from
-    with pytest.raises(saved.Refused) as refused:
+    with pytest.raises(Refused) as refused:
         saved.check(mini, [STACK], stale)
     assert str(refused.value) == (
         f"{STACK}: {stale / 'mini.tfplan'} is stale: the state changed after planning (serial "
         f"{serial - 1} then, {serial} now; another apply ran); plan again and review it")
     # Terraform refuses it too when asked directly; nothing is applied either way.
-    with pytest.raises(saved.Refused) as refused:
+    with pytest.raises(Refused) as refused:
         saved.apply_saved(mini, STACK, stale / f"{STACK}.tfplan")
     assert str(refused.value) == (f"{STACK}: Terraform refused {stale / 'mini.tfplan'}: the "
                                   "state changed after planning; plan again and review it")
@@ -70,10 +71,10 @@ def test_a_plan_made_stale_by_an_apply_in_between_is_refused_by_both_checks(mini
 def test_a_plan_of_another_synth_or_not_a_plan_is_refused(mini, tmp_path):
     plans = plan_into(mini, tmp_path / "p", 1)
     mini.write(5)
-    with pytest.raises(saved.Refused, match="was made from another synth than this checkout"):
+    with pytest.raises(Refused, match="was made from another synth than this checkout"):
         saved.check(mini, [STACK], plans)
     (plans / f"{STACK}.tfplan").write_text("not a zip")
-    with pytest.raises(saved.Refused, match="is not a plan Terraform saved"):
+    with pytest.raises(Refused, match="is not a plan Terraform saved"):
         saved.check(mini, [STACK], plans)
 
 
@@ -106,7 +107,7 @@ def test_a_pending_stack_is_planned_at_apply_and_applied_only_when_it_only_creat
     state = mini.current_state(STACK)
     mini.write(1, resource="two")
     again = tmp_path / "again"
-    with pytest.raises(saved.Refused) as refused:
+    with pytest.raises(Refused) as refused:
         saved.plan_pending(mini, STACK, again, pending_in(again, "stale record"))
     assert str(refused.value) == (
         f"{STACK}: was pending when planned for review (stale record); planned now, it does "
@@ -128,10 +129,12 @@ def test_ci_applies_every_stack_but_the_state_stack(environments):
 
 def test_the_command_refuses_before_synthesizing_and_records_nothing(tmp_path, capsys):
     summary = tmp_path / "summary.md"
-    assert saved.main(["--env", "uat", "--ci", "--plan-pending", "--plans", str(tmp_path),
-                       "--summary", str(summary)]) == saved.REFUSED
+    from ops.cli import main
+
+    assert main(["apply", "--env", "uat", "--ci", "--plan-pending", "--plans", str(tmp_path),
+                 "--summary", str(summary)]) == Refused.exit_code
     assert capsys.readouterr().err == (
-        f"error: refused: network-uat: no saved plan {tmp_path / 'network-uat.tfplan'}; run "
+        f"error: network-uat: no saved plan {tmp_path / 'network-uat.tfplan'}; run "
         f"`python -m ops.plan --env uat --out {tmp_path}` (and review it) first\n")
     assert not summary.exists()
 
@@ -139,7 +142,7 @@ def test_the_command_refuses_before_synthesizing_and_records_nothing(tmp_path, c
 def test_a_pending_stack_creating_other_than_its_preview_is_refused(mini, tmp_path):
     mini.write(1, resource="one")
     plans = tmp_path / "plans"
-    with pytest.raises(saved.Refused) as refused:
+    with pytest.raises(Refused) as refused:
         saved.plan_pending(mini, STACK, plans, pending_in(plans, previewed=["terraform_data.x"]))
     assert str(refused.value) == (
         f"{STACK}: planned now, it would not create what its reviewed preview showed: not "

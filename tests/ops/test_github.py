@@ -154,7 +154,7 @@ def test_drift_opens_then_updates_then_closes_one_issue(fake, tmp_path, environm
 def test_drift_refuses_bad_input_and_reports_api_errors(fake, tmp_path, monkeypatch, capsys):
     assert drift.main(["--env", "uat", "--plans", str(tmp_path / "none")]) == 2
     assert capsys.readouterr().err == (
-        f"error: --plans {tmp_path / 'none'}: no such folder; run `python -m ops.plan --env uat "
+        f"error: --plans {tmp_path / 'none'}: no such folder; run `python -m ops plan --env uat "
         f"--out {tmp_path / 'none'}` first\n")
     monkeypatch.setenv("GITHUB_REPOSITORY", "not a repo")
     assert drift.main(["--env", "uat", "--plans", str(tmp_path)]) == 2
@@ -232,7 +232,7 @@ def test_the_plan_on_main_is_compared_with_what_the_pull_request_showed(
     reviewed_plans(folder, uat, replicas=3)
     assert github.main(command) == 2
     assert capsys.readouterr().err == (
-        f"error: refused: the plan of uat at {SHA[:12]} differs from what pull request #7 "
+        f"error: the plan of uat at {SHA[:12]} differs from what pull request #7 "
         "showed; plan the change again in a pull request (or run deploy by hand with "
         "apply_unreviewed after reading this plan):\n"
         "  network-uat: aws_ecs_cluster.c.replicas: 2 reviewed, 3 now\n")
@@ -246,13 +246,13 @@ def test_nothing_reviewed_is_refused_unless_the_run_says_so(fake, tmp_path, envi
     command = ["reviewed", "--env", "uat", "--commit", SHA, "--plans", str(folder)]
     assert github.main(command) == 2
     assert capsys.readouterr().err.startswith(
-        f"error: refused: commit {SHA[:12]} has no merged pull request (a direct push?), so no "
+        f"error: commit {SHA[:12]} has no merged pull request (a direct push?), so no "
         "plan of it was reviewed; ")
     fake.pulls[SHA] = [{"number": 7, "merged_at": "2026-12-06T02:00:00Z",
                         "merge_commit_sha": SHA}]
     assert github.main(command) == 2
     assert capsys.readouterr().err.startswith(
-        "error: refused: pull request #7 has no plan comment for uat, so what is applied cannot "
+        "error: pull request #7 has no plan comment for uat, so what is applied cannot "
         "be compared with what was reviewed; ")
     fake.comments[1] = {"id": 1, "issue": 7, "body": "<!-- ops.plan:uat -->\nold\n",
                         "user": {"type": "Bot"}}
@@ -265,7 +265,7 @@ def test_nothing_reviewed_is_refused_unless_the_run_says_so(fake, tmp_path, envi
     assert github.main(["reviewed", "--env", "uat", "--commit", SHA, "--plans",
                         str(tmp_path / "none")]) == 2
     assert capsys.readouterr().err.startswith(
-        f"error: refused: {tmp_path / 'none'}: no plans of app-uat, network-uat; run ")
+        f"error: {tmp_path / 'none'}: no plans of app-uat, network-uat; run ")
     assert github.main(["reviewed", "--env", "nowhere", "--commit", SHA, "--plans",
                         str(folder)]) == 2
     assert capsys.readouterr().err.startswith("error: ")

@@ -1,0 +1,140 @@
+"""One module per command of `python -m ops` (ops/cli.py). Each declares the global options it
+takes (ENV: ONE, MANY or None; TARGET; OUT: the help of --out, or None), adds its own options
+in `arguments(parser)` and in `run(args)` calls the library and prints. What several commands
+do with the global options is here, once. Modules import the library inside `run`: listing the
+commands loads none of it (`python -S -m ops environments` runs where only Python is)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+from ops.errors import BadInput, Failed
+
+
+def select(names: str | None) -> list:
+    """The environments named (comma separated; all when empty), from environments/."""
+    from ops.core.environments import load
+
+    return load(names)
+
+
+def environments(args: argparse.Namespace) -> list:
+    """The environments --env names (all when it names none)."""
+    return select(args.env)
+
+
+def env_name(args: argparse.Namespace) -> str:
+    """The one environment a command acts on (ops/cli.py has refused a list)."""
+    if not args.env:
+        raise BadInput(f"--env: name the environment {args.command} acts on (or set $ENV)")
+    return args.env
+
+
+def environment(args: argparse.Namespace):
+    (found,) = select(env_name(args))
+    return found
+
+
+def stacks(environment, names: list[str] | None) -> list[str]:
+    """The --stack names (default all) of the environment, in deploy order."""
+    from ops.core.environments import select_stacks
+
+    return select_stacks(environment, names)
+
+
+def terraform_env(args: argparse.Namespace, environment) -> dict[str, str]:
+    """The process environment Terraform runs with for --target."""
+    from ops.aws import target_environment
+
+    return target_environment(args.target, environment.region)
+
+
+def release_targets(args: argparse.Namespace, names: str | None) -> list:
+    """What the release commands act on: the environments named, on --target."""
+    from ops.aws import target_environment
+    from ops.release import Target
+
+    return [Target(env, target_environment(args.target, env.region)) for env in select(names)]
+
+
+def add_stacks(parser: argparse.ArgumentParser, *, synthesizes: bool = True) -> None:
+    parser.add_argument("--stacks", type=Path, metavar="DIR",
+                        help="where the stacks are synthesized (default cdktf.out)")
+    if synthesizes:
+        parser.add_argument("--no-synth", action="store_true",
+                            help="read the stacks already in --stacks instead of synthesizing")
+
+
+def stacks_dir(args: argparse.Namespace) -> Path:
+    """Where the stacks are synthesized: --stacks, else cdktf.out."""
+    from ops.core import OUTDIR
+
+    return args.stacks or OUTDIR
+
+
+def synthesized(args: argparse.Namespace, found: list) -> Path:
+    """The folder of the environments' synthesized stacks, synthesized there unless
+    --no-synth."""
+    from ops.core.synth import synthesize
+
+    stacks = stacks_dir(args)
+    if not args.no_synth:
+        for one in found:
+            synthesize(one, stacks, reuse=True)  # skipped when its inputs are unchanged
+    return stacks
+
+
+def add_timing(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--timeout", type=float, default=None,
+                        help="seconds to wait for the rollout (default: rolling, the service's "
+                        "wait; blue/green, the traffic shift plus the termination wait plus a "
+                        "margin: docs/releases.md)")
+    parser.add_argument("--poll", type=float, default=5, help="seconds between checks")
+
+
+@contextmanager
+def on_aws(args: argparse.Namespace):
+    """An AWS API error in one line; on the emulator, with the likely cause."""
+    try:
+        yield
+    except Exception as error:
+        if type(error).__module__ != "botocore.exceptions":
+            raise
+        hint = " (is the emulator running? make up)" if args.target == "emulator" else ""
+        raise Failed(f"{error}{hint}") from error
+
+
+def add_summary(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--summary", type=Path, metavar="FILE",
+                        help=f"append {what} here as Markdown (GITHUB_STEP_SUMMARY)")
+
+
+def append(summary: Path | None, text: str) -> None:
+    """Add `text` to the --summary file, if one was given."""
+    if summary is not None and text:
+        with summary.open("a") as out:
+            out.write("\n" + text.rstrip() + "\n")
+
+
+def github_output() -> Path:
+    """The file $GITHUB_OUTPUT names, for --github-output."""
+    if not os.environ.get("GITHUB_OUTPUT"):
+        raise BadInput("--github-output: GITHUB_OUTPUT is not set (GitHub Actions sets it)")
+    return Path(os.environ["GITHUB_OUTPUT"])
+
+
+def github():
+    """The GitHub API client from the workflow's variables (a missing one is bad input)."""
+    from ops.github import GitHub, GitHubError
+
+    try:
+        return GitHub.from_environment()
+    except GitHubError as error:
+        raise BadInput(str(error)) from None
+
+
+def say(line: str) -> None:
+    print(line, flush=True)

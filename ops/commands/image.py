@@ -1,0 +1,37 @@
+"""Build app/, push it to the environment's ECR repository tagged with the commit, print it."""
+
+from ops.cli import ONE
+from ops.commands import environment, select
+
+ENV, TARGET, OUT = ONE, True, None
+
+
+def arguments(parser):
+    parser.add_argument("--tag", help="default: the current git commit (12 characters)")
+    parser.add_argument("--context", help="docker build context (default: app/)")
+    parser.add_argument("--account", help="AWS account id (default: from STS)")
+    parser.add_argument("--push-latest", action="store_true")
+    parser.add_argument("--dry-run", action="store_true")
+
+
+def run(args):
+    import subprocess
+
+    from ops import image
+    from ops.aws import target_environment
+    from ops.errors import BadInput
+    from ops.core import ROOT
+
+    found = environment(args)
+    owner, = select(found.service.ecr_repository_owner or found.name)
+    try:
+        tag = args.tag or image.git_commit()
+    except (OSError, subprocess.CalledProcessError) as error:
+        raise BadInput(f"cannot read the git commit ({error}); pass --tag") from None
+    digest = image.push(found, tag=tag, context=args.context or str(ROOT / "app"),
+                        push_latest=args.push_latest, dry_run=args.dry_run,
+                        env=target_environment(args.target, found.region),
+                        account=args.account, owner=owner)
+    print(f"image: {found.names.repository}:{tag}")
+    print(f"digest: {digest or '(known after the push)'}")
+    print(f"release it: python -m ops release --env {found.name} --version {tag}")

@@ -1,0 +1,25 @@
+"""Release a version (an image tag or sha256:<digest> already in ECR) to an environment."""
+
+from ops import commands
+from ops.cli import ONE
+from ops.commands import add_timing, env_name, on_aws
+
+ENV, TARGET, OUT = ONE, True, None
+
+
+def arguments(parser):
+    parser.add_argument("--version", required=True,
+                        help="an image tag (the git commit) or sha256:<digest>")
+    add_timing(parser)
+
+
+def run(args):
+    from ops import release
+    from ops.errors import BadInput
+
+    if not (release.TAG.match(args.version) or release.DIGEST.match(args.version)):
+        raise BadInput(f"--version {args.version!r}: not an image tag or "
+                       "sha256:<64 hex digits>")
+    with on_aws(args):
+        (target,) = commands.release_targets(args, env_name(args))
+        print(release.deploy(target, args.version, timeout=args.timeout, poll=args.poll))

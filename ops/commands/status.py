@@ -1,0 +1,14 @@
+"""What runs where: version, revision, tasks and deployment per environment, in deploy order."""
+
+from ops import commands
+from ops.cli import MANY
+from ops.commands import on_aws
+
+ENV, TARGET, OUT = MANY, True, None
+
+
+def run(args):
+    from ops import release
+
+    with on_aws(args):
+        print(release.status(commands.release_targets(args, args.env)))
