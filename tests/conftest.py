@@ -9,8 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-# Before cdktf loads: its jsii kernel copies this environment once, and Testing's
-# to_be_valid_terraform runs terraform with it.
+# Before cdktf loads: its jsii kernel copies this environment once.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 from ops.emulator import aws_environment  # noqa: E402
@@ -23,8 +22,8 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-# Every AWS client this session starts (Terraform, boto3, cdktf's to_be_valid_terraform, the
-# cdktf CLI) talks to the session's emulator, never to AWS.
+# Every AWS client this session starts (Terraform, boto3, the cdktf CLI) talks to the session's
+# emulator, never to AWS.
 EMULATOR_PORT = _free_port()
 os.environ.update(cli_environment())
 _environment = aws_environment(EMULATOR_PORT, "ap-south-1", base=os.environ)
