@@ -50,6 +50,22 @@ def aws(service: str):
     return boto3.client(service, region_name=REGION)
 
 
+def uat_toml_named(prefix: str) -> str:
+    """environments/uat.toml under names of `prefix` (project, service, state bucket, VPC), so a
+    module that runs its commands as written can keep the stack names (`state-uat`, ...) without
+    colliding with another module's uat in the same emulator."""
+    from pathlib import Path
+
+    uat = (Path(__file__).resolve().parent.parent / "environments" / "uat.toml").read_text()
+    for old, new in [('bucket = "hello-world-uat-tfstate"', f'bucket = "{prefix}-tfstate"'),
+                     ('vpc_name = "uat-vpc"', f'vpc_name = "{prefix}-vpc"'),
+                     ('region = "ap-south-1"\n', f'region = "ap-south-1"\nproject = "{prefix}"\n'),
+                     ("[service]\n", f'[service]\nname = "{prefix}"\n')]:
+        assert old in uat, f"environments/uat.toml no longer has {old!r}"
+        uat = uat.replace(old, new, 1)
+    return uat
+
+
 def resource_count(deployment, stack) -> int:
     """How many resources `stack` of `deployment` declares, from its synthesized JSON."""
     import json

@@ -10,18 +10,15 @@ import subprocess
 import uuid
 from pathlib import Path
 
-import boto3
 import pytest
+
+from helpers import aws, uat_toml_named
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parent.parent
 DOC = (ROOT / "docs" / "delivery.md").read_text()
 COMMANDS = re.findall(r"^\s*(npm run cdktf -- .+?)\s*$", DOC, re.M)
 RUN = uuid.uuid4().hex[:6]
-
-
-def aws(service: str):
-    return boto3.client(service, region_name="ap-south-1")
 
 
 def test_the_docs_document_deploy_diff_and_destroy():
@@ -38,15 +35,8 @@ def test_the_docs_document_deploy_diff_and_destroy():
 def cli(emulator, tmp_path_factory):
     """Runs a documented command in the project folder on a uat with unique names."""
     folder = tmp_path_factory.mktemp("cdktf-cli")
-    uat = (ROOT / "environments" / "uat.toml").read_text()
-    for old, new in [('bucket = "hello-world-uat-tfstate"', f'bucket = "cli{RUN}-tfstate"'),
-                     ('vpc_name = "uat-vpc"', f'vpc_name = "cli{RUN}-vpc"'),
-                     ('region = "ap-south-1"\n', f'region = "ap-south-1"\nproject = "cli{RUN}"\n'),
-                     ("[service]\n", f'[service]\nname = "cli{RUN}"\n')]:
-        assert old in uat
-        uat = uat.replace(old, new, 1)
     (folder / "environments").mkdir()
-    (folder / "environments" / "uat.toml").write_text(uat)
+    (folder / "environments" / "uat.toml").write_text(uat_toml_named(f"cli{RUN}"))
     # The state stack's bootstrap is ops.deploy's (tests/test_ci_access_e2e.py); cdktf needs only
     # the bucket to exist.
     aws("s3").create_bucket(Bucket=f"cli{RUN}-tfstate",

@@ -43,9 +43,11 @@ RUN = uuid.uuid4().hex[:6]
 REPOSITORY = "acme/hello-world"
 CREDENTIALS_ACTION = "aws-actions/configure-aws-credentials"
 # What the runner machine has: tools, and the emulator standing in for AWS's endpoints. No AWS
-# credentials: a job has those only from its role.
+# credentials: a job has those only from its role. (BENCH_*: bench/tests.py counts the jobs'
+# Terraform runs too.)
 RUNNER_VARIABLES = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "AWS_ENDPOINT_URL",
-                    "AWS_EC2_METADATA_DISABLED", "TERRAFORM_LOG_DIR")
+                    "AWS_EC2_METADATA_DISABLED", "TERRAFORM_LOG_DIR", "BENCH_TERRAFORM",
+                    "BENCH_TERRAFORM_CPU")
 
 
 def git(repo: Path, *args: str) -> str:
