@@ -6,7 +6,8 @@ for merging tests: moving a check keeps the total, dropping one lowers it.
     .venv/bin/python bench/assertions.py [PATHS...]     # default: tests/
 
 The tier (unit / e2e) of a test function is its collected items' (pytest's `e2e` marker); code
-outside test functions counts for the tier of most of the module's tests.
+outside test functions counts for the tier of most of the module's tests; the checks of the
+files the tests share (conftest, helpers, fakes) count as tier "share".
 """
 
 from __future__ import annotations
@@ -76,6 +77,14 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append((module, tier, tests[module][tier], found[tier]))
                 totals[tier]["tests"] += tests[module][tier]
                 totals[tier]["checks"] += found[tier]
+    # What the tests share (conftest, helpers, fakes): checks of no one test module's.
+    folders = {ROOT / path for path in args.paths if (ROOT / path).is_dir()}
+    for path in sorted(p for folder in folders for p in folder.rglob("*.py")
+                       if not p.name.startswith("test_")):
+        found = checks(ast.parse(path.read_text()))
+        if found:
+            rows.append((str(path.relative_to(ROOT)), "share", 0, found))
+            totals.setdefault("share", Counter())["checks"] += found
     print(f"{'module':48} {'tier':5} {'tests':>5} {'checks':>6}")
     for module, tier, count, found in rows:
         print(f"{module:48} {tier:5} {count:5d} {found:6d}")

@@ -159,3 +159,27 @@ def state_stacks(deployments):
     stacks = StateStacks(deployments)
     yield stacks
     stacks.close()  # before the emulator stops
+
+
+@dataclass
+class Rolling:
+    deployment: object  # ops.deploy.Deployment of uat (the session's synth), initialized
+    deployed: str  # what the documented deploy printed
+    cli_outdir: Path  # the cdktf CLI's synth, for the documented diff and destroy
+
+
+@pytest.fixture(scope="session")
+def rolling(deployments, state_stacks, tmp_path_factory) -> Rolling:
+    """The shared rolling environment: uat as docs/delivery.md deploys it, once per worker: the
+    state stack by ops (state_stacks), then network and app by the documented `npm run cdktf --
+    deploy` (one apply serves the cdktf CLI's checks and ops.deploy's)."""
+    from helpers import DELIVERY_COMMANDS, cdktf_cli
+
+    deployment = deployments["uat"]
+    state_stacks.bucket("uat")
+    outdir = tmp_path_factory.mktemp("rolling") / "cdktf.out"
+    deployed = cdktf_cli(DELIVERY_COMMANDS[0], outdir)
+    state_stacks.applied("uat")
+    for stack in ("network-uat", "app-uat"):
+        deployment.init(stack)  # the session's synth reads the state the CLI wrote
+    return Rolling(deployment, deployed, outdir)
