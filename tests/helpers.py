@@ -99,6 +99,19 @@ def cdktf_cli(command: str, outdir, environments: str = "uat") -> str:
     return output
 
 
+def deployable(environment, outdir):
+    """`environment`'s stacks synthesized into `outdir` (as main.py does), and its Deployment
+    against the session's emulator. A state stack's local bootstrap state lands three folders
+    up from its stack folder: in outdir's parent."""
+    import os
+
+    import main
+    from ops.deploy import Deployment
+
+    main.synth([environment], str(outdir))
+    return Deployment(environment, dict(os.environ), Path(outdir))
+
+
 def resource_count(deployment, stack) -> int:
     """How many resources `stack` of `deployment` declares, from its synthesized JSON."""
     import json

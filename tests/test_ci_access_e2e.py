@@ -6,14 +6,13 @@ runs beside the other e2e modules."""
 
 import dataclasses
 import json
-import os
 import uuid
 
 import pytest
 from botocore.exceptions import ClientError
 
 from config import CiConfig
-from helpers import aws, resource_count
+from helpers import aws, deployable, resource_count
 from ops.ci_access import github_variables
 from ops.deploy import BOOTSTRAP_OVERRIDE, Deployment
 from ops import plan as ops_plan
@@ -36,10 +35,7 @@ def variant(environments, name: str, cidr: str, service: dict | None = None, **c
 
 
 def synthesized(environment, folder) -> Deployment:
-    import main
-
-    main.synth([environment], str(folder / "cdktf.out"))
-    return Deployment(environment, dict(os.environ), folder / "cdktf.out")
+    return deployable(environment, folder / "cdktf.out")
 
 
 def tf(deployment, stack, *args):

@@ -10,29 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from helpers import aws
+from helpers import aws, deployable
 from ops.deploy import Deployment, DeployError
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _synth_variant(tmp_path, environment):
-    from cdktf import App
-
-    from constructs_lib.stacks import build
-
-    app = App(outdir=str(tmp_path))
-    build(app, [environment])
-    app.synth()
-    return Deployment(environment, dict(os.environ), tmp_path)
-
-
 def test_a_missing_state_bucket_says_to_deploy_the_state_stack(tmp_path, environments, emulator):
     uat = environments["uat"]
     ghost = dataclasses.replace(uat, state=dataclasses.replace(uat.state, bucket="no-such-bucket"))
     with pytest.raises(DeployError) as error:
-        _synth_variant(tmp_path, ghost).init("network-uat")
+        deployable(ghost, tmp_path).init("network-uat")
     assert str(error.value) == (
         f"network-uat: state bucket 'no-such-bucket' does not exist at "
         f"{os.environ['AWS_ENDPOINT_URL']}; deploy state-uat first (`make up` does, in order)")
@@ -60,7 +49,7 @@ def test_an_app_before_its_network_says_to_deploy_the_network(tmp_path, environm
     aws("s3").create_bucket(
         Bucket=lonely.state.bucket, CreateBucketConfiguration={"LocationConstraint": uat.region})
     with pytest.raises(DeployError) as error:
-        _synth_variant(tmp_path, lonely).apply("app-lonely")
+        deployable(lonely, tmp_path).apply("app-lonely")
     assert str(error.value) == ("app-lonely: VPC 'lonely-vpc' not found; deploy network-lonely "
                                 "first (`make up` deploys state, network, app in order)")
 
@@ -95,7 +84,7 @@ def test_a_bootstrap_interrupted_after_its_bucket_whose_local_state_is_gone_reco
         uat, name="lost", project="lost", network=dataclasses.replace(uat.network,
                                                                       vpc_name="lost-vpc"),
         state=dataclasses.replace(uat.state, bucket="hello-world-lost-tfstate"))
-    deployment = _synth_variant(tmp_path, lost)
+    deployment = deployable(lost, tmp_path)
     config = json.loads((deployment.stack_dir("state-lost") / "cdk.tf.json").read_text())
     (bucket,) = [f"aws_s3_bucket.{name}" for name in config["resource"]["aws_s3_bucket"]]
     local = deployment.bootstrap_state_file("state-lost")

@@ -22,7 +22,7 @@ import pytest
 
 from ops.deploy import Deployment
 from ops.emulator import put_test_image
-from helpers import aws
+from helpers import aws, deployable
 
 pytestmark = pytest.mark.e2e
 OLD_LAYOUT = Path(__file__).parent / "fixtures" / "repository-in-app-stack"
@@ -35,18 +35,6 @@ def adopt(uat):
         uat, name="adopt", project="adopt",
         network=dataclasses.replace(uat.network, vpc_name="adopt-vpc", cidr="10.60.0.0/16"),
         state=dataclasses.replace(uat.state, bucket="hello-world-adopt-tfstate"))
-
-
-def synth_new(tmp_path: Path, environment) -> Deployment:
-    from cdktf import App
-
-    from constructs_lib.stacks import build
-
-    outdir = tmp_path / "cdktf.out"
-    app = App(outdir=str(outdir))
-    build(app, [environment])
-    app.synth()
-    return Deployment(environment, dict(os.environ), outdir)
 
 
 def plan_json(deployment: Deployment, stack: str, *args: str) -> dict:
@@ -69,7 +57,7 @@ def changes(plan: dict) -> dict:
 @pytest.fixture(scope="module")
 def layouts(tmp_path_factory, environments, emulator):
     environment = adopt(environments["uat"])
-    new = synth_new(tmp_path_factory.mktemp("adopt"), environment)
+    new = deployable(environment, tmp_path_factory.mktemp("adopt") / "cdktf.out")
     old_out = tmp_path_factory.mktemp("adopt-old") / "cdktf.out"
     shutil.copytree(OLD_LAYOUT, old_out / "stacks", ignore=shutil.ignore_patterns("*.md"))
     old = Deployment(environment, dict(os.environ), old_out)
