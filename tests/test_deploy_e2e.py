@@ -150,15 +150,21 @@ def uat_resources() -> dict[str, list]:
     ec2, elbv2, ecs = aws("ec2"), aws("elbv2"), aws("ecs")
     scaling, service = aws("application-autoscaling"), "service/hello-world-uat/hello-world-uat"
     tagged = [{"Name": "tag:Environment", "Values": ["uat"]}]  # the provider's default_tags
+
+    def ours(found: list) -> list:  # not the workflow replays' uat (another project)
+        return [item for item in found
+                if {"Key": "Project", "Value": "hello-world"} in item.get("Tags", [])]
+
     return {
-        "vpc": ec2.describe_vpcs(Filters=tagged)["Vpcs"],
-        "subnet": ec2.describe_subnets(Filters=tagged)["Subnets"],
-        "internet gateway": ec2.describe_internet_gateways(Filters=tagged)["InternetGateways"],
-        "nat gateway": [n for n in ec2.describe_nat_gateways(Filter=tagged)["NatGateways"]
+        "vpc": ours(ec2.describe_vpcs(Filters=tagged)["Vpcs"]),
+        "subnet": ours(ec2.describe_subnets(Filters=tagged)["Subnets"]),
+        "internet gateway": ours(
+            ec2.describe_internet_gateways(Filters=tagged)["InternetGateways"]),
+        "nat gateway": [n for n in ours(ec2.describe_nat_gateways(Filter=tagged)["NatGateways"])
                         if n["State"] != "deleted"],
-        "elastic ip": ec2.describe_addresses(Filters=tagged)["Addresses"],
-        "route table": ec2.describe_route_tables(Filters=tagged)["RouteTables"],
-        "security group": ec2.describe_security_groups(Filters=tagged)["SecurityGroups"],
+        "elastic ip": ours(ec2.describe_addresses(Filters=tagged)["Addresses"]),
+        "route table": ours(ec2.describe_route_tables(Filters=tagged)["RouteTables"]),
+        "security group": ours(ec2.describe_security_groups(Filters=tagged)["SecurityGroups"]),
         "load balancer": [b for b in elbv2.describe_load_balancers()["LoadBalancers"]
                           if b["LoadBalancerName"] == "hello-world-uat"],
         "target group": [g for g in elbv2.describe_target_groups()["TargetGroups"]
