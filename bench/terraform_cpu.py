@@ -35,7 +35,11 @@ def main() -> int:
     if not os.environ.get("BENCH_TERRAFORM_CPU"):  # not logged: the caller cleared it
         return code if code >= 0 else 128 - code
     with open(os.environ["BENCH_TERRAFORM_CPU"], "a") as log:
+        # The test that ran it: pytest's own variable, or (where a caller cleared the
+        # environment) its worker's folder in dir and the time, matched in bench/tests.py.
         log.write(json.dumps({"command": command, "dir": os.getcwd(),
+                              "test": os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0],
+                              "end": round(time.time(), 3),
                               "seconds": round(time.monotonic() - started, 3),
                               "cpu": round(usage.ru_utime + usage.ru_stime, 3)}) + "\n")
     return code if code >= 0 else 128 - code

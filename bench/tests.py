@@ -278,6 +278,38 @@ def cpu_table(cpu_log: Path, suite_cpu: float) -> list[str]:
     return lines
 
 
+def owner(row: dict, tests: list[dict]) -> str:
+    """The test module that ran a Terraform command: from PYTEST_CURRENT_TEST, else (a caller
+    cleared the environment) the test running on the worker whose tmp folder holds it then."""
+    if row.get("test"):
+        return row["test"].split("::", 1)[0]
+    worker = re.search(r"popen-(gw\d+)", row["dir"])
+    for test in tests:
+        if (worker and test["worker"] == worker[1] and "end" in row
+                and test["start"] <= row["end"] <= test["stop"] + 1):
+            return test["nodeid"].split("::", 1)[0]
+    return "(no test)"
+
+
+def module_terraform_table(cpu_log: Path, report: Path) -> list[str]:
+    """Terraform commands and their CPU per test module: what sharing environments cuts."""
+    rows = [json.loads(line) for line in cpu_log.read_text().splitlines()] \
+        if cpu_log.exists() else []
+    tests = [json.loads(line) for line in report.read_text().splitlines()] \
+        if report.exists() else []
+    per: dict[str, dict] = defaultdict(lambda: {"cpu": 0.0, "commands": defaultdict(int)})
+    for row in rows:
+        entry = per[owner(row, tests)]
+        entry["cpu"] += row["cpu"]
+        entry["commands"][row["command"] or "(none)"] += 1
+    lines = ["terraform per test module:", f"  {'module':68} {'runs':>5} {'CPU-s':>7}  commands"]
+    for module, entry in sorted(per.items(), key=lambda item: -item[1]["cpu"]):
+        lines.append(f"  {module:68} {sum(entry['commands'].values()):5d} {entry['cpu']:7.0f}  "
+                     + ", ".join(f"{command} {count}" for command, count in
+                                 sorted(entry["commands"].items(), key=lambda kv: -kv[1])))
+    return lines
+
+
 def classify(resource_type: str, action: str, took: int) -> str:
     known = WAITS.get((resource_type, action))
     if known is None:
@@ -362,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             pytest_args.append(f"--basetemp={basetemp}")
         sys.path.insert(0, str(ROOT))
-        from ops.terraform import provider_mirror
+        from ops.core.terraform import provider_mirror
         # jsii unpacks each package (the AWS provider's ~400 MB) once into its cache, which
         # every kernel links from; a fresh runner fills it during the run.
         jsii_cache = Path(os.environ.get("JSII_RUNTIME_PACKAGE_CACHE_ROOT")
@@ -384,6 +416,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{figures['suite_cpu'] / (figures['wall'] * figures['cpus']):.0%}; load average "
             f"{load_before[0]:.2f} before, {load_after[0]:.2f} after", "",
             *cpu_table(cpu_log, figures["suite_cpu"]), "",
+            *module_terraform_table(cpu_log, report), "",
             *disk_table(disk, provider_mirror(os.environ)), ""]
         lines += ["terraform, per stack folder (seconds per command; apply/destroy with their "
                   "slowest resources):", *terraform_table(logs, args.top, args.slow)]

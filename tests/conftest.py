@@ -9,12 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-# Before cdktf loads: its jsii kernel copies this environment once, and Testing's
-# to_be_valid_terraform runs terraform with it.
+# Before cdktf loads: its jsii kernel copies this environment once.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 from ops.emulator import aws_environment  # noqa: E402
-from ops.terraform import cli_environment  # noqa: E402
+from ops.core.terraform import cli_environment  # noqa: E402
 
 
 def _free_port() -> int:
@@ -23,8 +22,8 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-# Every AWS client this session starts (Terraform, boto3, cdktf's to_be_valid_terraform, the
-# cdktf CLI) talks to the session's emulator, never to AWS.
+# Every AWS client this session starts (Terraform, boto3, the cdktf CLI) talks to the session's
+# emulator, never to AWS.
 EMULATOR_PORT = _free_port()
 os.environ.update(cli_environment())
 _environment = aws_environment(EMULATOR_PORT, "ap-south-1", base=os.environ)
@@ -116,9 +115,9 @@ def emulator():
 @pytest.fixture(scope="session")
 def deployments(synthesized, environments, emulator) -> dict:
     """uat's and prod's stacks as synthesized for the session, deployable to its emulator."""
-    from ops.deploy import Deployment
+    from ops.core.runner import Runner
 
-    return {name: Deployment(env, dict(os.environ), synthesized.outdir)
+    return {name: Runner(env, dict(os.environ), synthesized.outdir)
             for name, env in environments.items()}
 
 
@@ -160,3 +159,27 @@ def state_stacks(deployments):
     stacks = StateStacks(deployments)
     yield stacks
     stacks.close()  # before the emulator stops
+
+
+@dataclass
+class Rolling:
+    deployment: object  # ops.core.runner.Runner of uat (the session's synth), initialized
+    deployed: str  # what the documented deploy printed
+    cli_outdir: Path  # the cdktf CLI's synth, for the documented diff and destroy
+
+
+@pytest.fixture(scope="session")
+def rolling(deployments, state_stacks, tmp_path_factory) -> Rolling:
+    """The shared rolling environment: uat as docs/delivery.md deploys it, once per worker: the
+    state stack by ops (state_stacks), then network and app by the documented `npm run cdktf --
+    deploy` (one apply serves the cdktf CLI's checks and ops.deploy's)."""
+    from helpers import DELIVERY_COMMANDS, cdktf_cli
+
+    deployment = deployments["uat"]
+    state_stacks.bucket("uat")
+    outdir = tmp_path_factory.mktemp("rolling") / "cdktf.out"
+    deployed = cdktf_cli(DELIVERY_COMMANDS[0], outdir)
+    state_stacks.applied("uat")
+    for stack in ("network-uat", "app-uat"):
+        deployment.init(stack)  # the session's synth reads the state the CLI wrote
+    return Rolling(deployment, deployed, outdir)

@@ -5,7 +5,7 @@ attribute constants and references."""
 
 import json
 
-from ops.deploy import Deployment
+from ops.core.runner import Runner
 
 
 def _expression(value):
@@ -36,19 +36,19 @@ def configuration(plan: dict) -> dict:
                           for resource in root.get("resources", [])}}
 
 
-def synthesized_resources(deployment: Deployment, stack: str) -> set[str]:
+def synthesized_resources(deployment: Runner, stack: str) -> set[str]:
     synthesized = json.loads((deployment.stack_dir(stack) / "cdk.tf.json").read_text())
     return {f"{type_}.{name}" for type_, blocks in synthesized["resource"].items()
             for name in blocks}
 
 
-def planned(deployment: Deployment, stack: str) -> tuple[bool, dict]:
+def planned(deployment: Runner, stack: str) -> tuple[bool, dict]:
     deployment.init(stack)
     changes = deployment.plan(stack, "export-check.tfplan").changes
     return changes, json.loads(deployment.show(stack, "export-check.tfplan", "-json"))
 
 
-def compare(from_json: Deployment, from_hcl: Deployment, stack: str) -> None:
+def compare(from_json: Runner, from_hcl: Runner, stack: str) -> None:
     """Assert that `stack` plans the same from the JSON and from its HCL export."""
     json_changes, json_plan = planned(from_json, stack)
     hcl_changes, hcl_plan = planned(from_hcl, stack)

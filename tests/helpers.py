@@ -2,11 +2,15 @@
 
 import json
 import re
+from pathlib import Path
 
 from constructs_lib.json_document import decode as document  # noqa: F401 (tests read documents)
 
 
 REGION = "ap-south-1"
+# The xdist group of the modules that use conftest's `rolling` environment (a session fixture is
+# per worker: they must run on the same one). Its last test destroys it (test_deploy_e2e.py).
+ROLLING_GROUP = "rolling"
 
 
 def ref(resource_type: str, name: str, attribute: str = "id") -> str:
@@ -50,6 +54,64 @@ def aws(service: str):
     return boto3.client(service, region_name=REGION)
 
 
+def uat_toml_named(prefix: str) -> str:
+    """environments/uat.toml under names of `prefix` (project, service, state bucket, VPC), so a
+    module that runs its commands as written can keep the stack names (`state-uat`, ...) without
+    colliding with another module's uat in the same emulator."""
+    uat = (Path(__file__).resolve().parent.parent / "environments" / "uat.toml").read_text()
+    for old, new in [('bucket = "hello-world-uat-tfstate"', f'bucket = "{prefix}-tfstate"'),
+                     ('vpc_name = "uat-vpc"', f'vpc_name = "{prefix}-vpc"'),
+                     ('region = "ap-south-1"\n', f'region = "ap-south-1"\nproject = "{prefix}"\n'),
+                     ("[service]\n", f'[service]\nname = "{prefix}"\n')]:
+        assert old in uat, f"environments/uat.toml no longer has {old!r}"
+        uat = uat.replace(old, new, 1)
+    return uat
+
+
+# Every cdktf command docs/delivery.md documents (test_deploy_e2e.py runs them as written).
+DELIVERY_COMMANDS = re.findall(
+    r"^\s*(npm run cdktf -- .+?)\s*$",
+    (Path(__file__).resolve().parent.parent / "docs" / "delivery.md").read_text(), re.M)
+
+
+def cdktf_cli(command: str, outdir, environments: str = "uat") -> str:
+    """A documented `npm run cdktf -- ...` line run as written in the project folder (plus
+    --auto-approve where it would ask, and --output `outdir`) for these environments, with the
+    telemetry switch and Terraform's CLI config unset (the wrapper must set them); asserts it
+    succeeded without the offline telemetry errors. Its output."""
+    import os
+    import shlex
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("CHECKPOINT_DISABLE", "TF_CLI_CONFIG_FILE")}
+    env.update(ENVIRONMENTS=environments, PIPENV_VENV_IN_PROJECT="1", PIPENV_VERBOSITY="-1",
+               CI="1")
+    extra = ["--output", str(outdir)]
+    if command.split()[4] in ("deploy", "destroy"):
+        extra.append("--auto-approve")
+    result = subprocess.run(shlex.split(command) + extra, cwd=root, env=env,
+                            capture_output=True, text=True, timeout=900)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "ENOTFOUND" not in output and "[ERROR]" not in output, output
+    return output
+
+
+def deployable(environment, outdir):
+    """`environment`'s stacks synthesized into `outdir` (as main.py does), and its Runner
+    against the session's emulator. A state stack's local bootstrap state lands three folders
+    up from its stack folder: in outdir's parent."""
+    import os
+
+    import main
+    from ops.core.runner import Runner
+
+    main.synth([environment], str(outdir))
+    return Runner(environment, dict(os.environ), Path(outdir))
+
+
 def resource_count(deployment, stack) -> int:
     """How many resources `stack` of `deployment` declares, from its synthesized JSON."""
     import json
@@ -78,7 +140,7 @@ def validate_together(stack_dirs, folder) -> dict:
     diagnostics of no stack's file go under ""."""
     import os
 
-    from ops.terraform import terraform
+    from ops.core.terraform import terraform
 
     folder.mkdir()
     sources, imports = {}, []

@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from ops.terraform import ROOT
+from ops.core import ROOT
 
 
 @pytest.fixture(scope="module")

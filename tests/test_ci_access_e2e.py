@@ -6,26 +6,21 @@ runs beside the other e2e modules."""
 
 import dataclasses
 import json
-import os
 import uuid
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from config import CiConfig
+from helpers import aws, deployable, resource_count
 from ops.ci_access import github_variables
-from ops.deploy import BOOTSTRAP_OVERRIDE, Deployment
+from ops.core.runner import BOOTSTRAP_OVERRIDE, Runner
 from ops import plan as ops_plan
 
 pytestmark = pytest.mark.e2e
 RUN = uuid.uuid4().hex[:6]
 REPO = "acme/hello-world"
 OIDC_URL = "token.actions.githubusercontent.com"
-
-
-def aws(service: str):
-    return boto3.client(service, region_name="ap-south-1")
 
 
 def variant(environments, name: str, cidr: str, service: dict | None = None, **ci):
@@ -39,16 +34,8 @@ def variant(environments, name: str, cidr: str, service: dict | None = None, **c
         ci=CiConfig(github_repository=REPO, **ci))
 
 
-def synthesized(environment, folder) -> Deployment:
-    import main
-
-    main.synth([environment], str(folder / "cdktf.out"))
-    return Deployment(environment, dict(os.environ), folder / "cdktf.out")
-
-
-def resource_count(deployment, stack) -> int:
-    config = json.loads((deployment.stack_dir(stack) / "cdk.tf.json").read_text())
-    return sum(len(group) for group in config["resource"].values())
+def synthesized(environment, folder) -> Runner:
+    return deployable(environment, folder / "cdktf.out")
 
 
 def tf(deployment, stack, *args):
@@ -145,6 +132,9 @@ def test_the_github_variables_name_the_roles(owner):
 
 def test_an_environment_without_a_bucket_gets_a_preview_of_every_stack(environments, emulator,
                                                                        tmp_path):
+    """ops.plan's preview (the one of the suite: CI on, images from another environment's
+    repository, so the lookups of the network, the OIDC provider and the repository are all
+    deferred)."""
     deployment = synthesized(variant(environments, "cic", "10.52.0.0/16", service={
         "ecr_repository": False, "ecr_repository_owner": "cia"}, oidc_provider="lookup"),
         tmp_path)
@@ -153,21 +143,40 @@ def test_an_environment_without_a_bucket_gets_a_preview_of_every_stack(environme
                                          deployment.outdir, synth=False)
     assert code == ops_plan.CHANGES
     assert [(p.stack, p.status) for p in plans] == [
-        ("state-cic", "preview"), ("network-cic", "preview"), ("app-cic", "preview")]
+        ("state-cic", "preview"), ("network-cic", "preview"), ("app-cic", "preview")], \
+        [ops_plan.describe(plan) for plan in plans]
     for stack_plan in plans:
         # Everything the stack declares is to be created: the app's lookups of the network
         # are deferred, not failed.
         assert stack_plan.counts == {"add": resource_count(deployment, stack_plan.stack),
                                      "change": 0, "destroy": 0}, stack_plan.stack
+        assert stack_plan.plan_file is None  # a preview is never applied
         shown = json.loads((out / f"{stack_plan.stack}.json").read_text())
         assert ops_plan.PREVIEW_PLACEHOLDER not in {c["address"]
                                                     for c in shown["resource_changes"]}
+        # Resources are created; data sources (deferred in a preview) are read at apply.
+        assert {(c["mode"], tuple(c["change"]["actions"])) for c in shown["resource_changes"]
+                } <= {("managed", ("create",)), ("data", ("read",))}
+        # The text counts what the table counts (the placeholder that defers lookups is not
+        # shown).
+        assert ("Plan: {add} to add, {change} to change, {destroy} to destroy.".format(
+            **stack_plan.counts)) in stack_plan.text, stack_plan.stack
+        assert ops_plan.PREVIEW_PLACEHOLDER not in stack_plan.text
     assert sorted(path.name for path in out.iterdir()) == [  # no plan to apply
         "app-cic.changes.json", "app-cic.json", "network-cic.changes.json", "network-cic.json",
         "state-cic.changes.json", "state-cic.json", "summary.md"]
     text = summary.read_text()
+    assert text.startswith(ops_plan.marker("cic"))
     assert "Preview: the state bucket does not exist yet; nothing here can be applied." in text
     assert "| `app-cic` | preview |" in text
+    # Who may assume the task roles and what reaches the load balancer come first.
+    security = text.index("### Security-relevant changes")
+    assert security < text.index("| stack |")
+    assert "`ecs-tasks.amazonaws.com`" in text[security:text.index("| stack |")]
+    assert ".tfplan" not in text
+    assert f"- **preview** (every stack marked so): state bucket " \
+        f"'{deployment.environment.state.bucket}' does not exist yet" in text
+    assert "<details><summary>app-cic: preview" in text
     with pytest.raises(ClientError):  # nothing was created
         aws("s3").head_bucket(Bucket=deployment.environment.state.bucket)
     assert not aws("ec2").describe_vpcs(

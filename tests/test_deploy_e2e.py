@@ -1,8 +1,11 @@
-"""ops/deploy.py end to end: the uat stacks applied with real Terraform to the local AWS emulator,
-re-planned, inspected, locked, deployed again by the cdktf CLI, compared with their HCL export
-(ops/export_hcl.py) and destroyed. The tests run in file order and share one deployment; the
-last one destroys it. (prod's interrupted apply and
-cdktf's validation: test_deploy_prod_e2e.py; the one-line errors: test_deploy_errors_e2e.py.)"""
+"""The shared rolling environment end to end (tests/conftest.py `rolling`: uat deployed by the
+documented `npm run cdktf -- deploy` after ops.deploy's state stack), against the local AWS
+emulator: what the deploy created, re-planned and re-applied by ops/deploy.py, inspected with
+the plain Terraform CLI, locked, compared with its HCL export (ops/export_hcl.py), diffed and
+destroyed by the documented cdktf commands (every one in docs/delivery.md, run as written, with
+the telemetry switch unset: the `npm run cdktf --` wrapper must silence it). The tests run in
+file order; the last one destroys the environment. (prod's interrupted apply:
+test_deploy_prod_e2e.py; the one-line errors: test_deploy_errors_e2e.py.)"""
 
 import json
 import subprocess
@@ -13,27 +16,31 @@ from pathlib import Path
 import pytest
 
 from hcl_equivalence import compare
-from helpers import aws, resource_count, tf
-from ops.deploy import Deployment
+from helpers import DELIVERY_COMMANDS, ROLLING_GROUP, aws, cdktf_cli, resource_count, tf
+from ops.core.runner import Runner
 from ops.export_hcl import export
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group(ROLLING_GROUP)]
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def uat(deployments, state_stacks):
-    """uat's stacks applied: the network as soon as the state bucket exists (the state stack's
-    apply goes on meanwhile, waiting for its lifecycle configuration), then the app."""
-    deployment = deployments["uat"]
-    state_stacks.bucket("uat")
-    for stack in ("network-uat", "app-uat"):
-        deployment.apply(stack)
-    state_stacks.applied("uat")
-    return deployment
+def uat(rolling):
+    return rolling.deployment
 
 
-def test_apply_creates_the_network_and_the_service(uat, environments):
+def test_the_docs_document_deploy_diff_and_destroy():
+    assert DELIVERY_COMMANDS == ["npm run cdktf -- deploy network-uat app-uat",
+                                 "npm run cdktf -- diff app-uat",
+                                 "npm run cdktf -- destroy app-uat network-uat"]
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        # The bare CLI prints telemetry errors offline: only with CHECKPOINT_DISABLE=1.
+        for line in page.read_text().splitlines():
+            assert "npx cdktf" not in line or "CHECKPOINT_DISABLE=1 npx cdktf" in line, page
+
+
+def test_the_documented_deploy_creates_the_network_and_the_service_not_the_state_stack(rolling):
+    assert "state-uat" not in rolling.deployed
     vpcs = aws("ec2").describe_vpcs(Filters=[{"Name": "tag:Name", "Values": ["uat-vpc"]}])["Vpcs"]
     assert [vpc["CidrBlock"] for vpc in vpcs] == ["10.0.0.0/16"]
     vpc_id = vpcs[0]["VpcId"]
@@ -46,6 +53,7 @@ def test_apply_creates_the_network_and_the_service(uat, environments):
     assert (balancer["Type"], balancer["VpcId"]) == ("application", vpc_id)
     (service,) = aws("ecs").describe_services(cluster="hello-world-uat",
                                               services=["hello-world-uat"])["services"]
+    assert service["status"] == "ACTIVE"
     assert service["launchType"] == "FARGATE"
     assert service["desiredCount"] == 1
     targets = aws("application-autoscaling").describe_scalable_targets(
@@ -121,30 +129,20 @@ def test_a_concurrent_apply_is_refused_by_the_lock(uat):
     assert released["KeyCount"] == 0
 
 
-def test_npx_cdktf_deploy_works_against_the_emulator(uat, tmp_path):
-    env = dict(uat.env, PIPENV_VENV_IN_PROJECT="1", PIPENV_VERBOSITY="-1", CI="1",
-               ENVIRONMENTS="uat")
-    result = subprocess.run(
-        ["npx", "--no-install", "cdktf", "deploy", "network-uat", "--auto-approve",
-         "--ignore-missing-stack-dependencies", "--output", str(tmp_path / "cdktf.out"),
-         # cdktf's `terraform providers lock` asks the registry, which this machine cannot reach.
-         "--skip-provider-lock"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
-    assert "No changes" in output
-
-
 def test_the_hcl_export_plans_what_the_json_plans(uat, tmp_path):
     """Each uat stack exported as HCL (the way out of archived CDKTF) plans no change against
     what the JSON applied, with the same planned values and configuration (hcl_equivalence)."""
     out = tmp_path / "hcl"
     result = export(out, env=dict(uat.env, ENVIRONMENTS="uat"))
     assert result.returncode == 0, result.stderr
-    from_hcl = Deployment(uat.environment, uat.env, out)
+    from_hcl = Runner(uat.environment, uat.env, out)
     stacks = list(uat.environment.stack_names.values())
     with ThreadPoolExecutor(max_workers=len(stacks)) as pool:  # plans only read
         list(pool.map(lambda stack: compare(uat, from_hcl, stack), stacks))
+
+
+def test_the_documented_diff_shows_no_changes(rolling):
+    assert "No changes" in cdktf_cli(DELIVERY_COMMANDS[1], rolling.cli_outdir)
 
 
 def uat_resources() -> dict[str, list]:
@@ -152,15 +150,21 @@ def uat_resources() -> dict[str, list]:
     ec2, elbv2, ecs = aws("ec2"), aws("elbv2"), aws("ecs")
     scaling, service = aws("application-autoscaling"), "service/hello-world-uat/hello-world-uat"
     tagged = [{"Name": "tag:Environment", "Values": ["uat"]}]  # the provider's default_tags
+
+    def ours(found: list) -> list:  # not the workflow replays' uat (another project)
+        return [item for item in found
+                if {"Key": "Project", "Value": "hello-world"} in item.get("Tags", [])]
+
     return {
-        "vpc": ec2.describe_vpcs(Filters=tagged)["Vpcs"],
-        "subnet": ec2.describe_subnets(Filters=tagged)["Subnets"],
-        "internet gateway": ec2.describe_internet_gateways(Filters=tagged)["InternetGateways"],
-        "nat gateway": [n for n in ec2.describe_nat_gateways(Filter=tagged)["NatGateways"]
+        "vpc": ours(ec2.describe_vpcs(Filters=tagged)["Vpcs"]),
+        "subnet": ours(ec2.describe_subnets(Filters=tagged)["Subnets"]),
+        "internet gateway": ours(
+            ec2.describe_internet_gateways(Filters=tagged)["InternetGateways"]),
+        "nat gateway": [n for n in ours(ec2.describe_nat_gateways(Filter=tagged)["NatGateways"])
                         if n["State"] != "deleted"],
-        "elastic ip": ec2.describe_addresses(Filters=tagged)["Addresses"],
-        "route table": ec2.describe_route_tables(Filters=tagged)["RouteTables"],
-        "security group": ec2.describe_security_groups(Filters=tagged)["SecurityGroups"],
+        "elastic ip": ours(ec2.describe_addresses(Filters=tagged)["Addresses"]),
+        "route table": ours(ec2.describe_route_tables(Filters=tagged)["RouteTables"]),
+        "security group": ours(ec2.describe_security_groups(Filters=tagged)["SecurityGroups"]),
         "load balancer": [b for b in elbv2.describe_load_balancers()["LoadBalancers"]
                           if b["LoadBalancerName"] == "hello-world-uat"],
         "target group": [g for g in elbv2.describe_target_groups()["TargetGroups"]
@@ -180,11 +184,16 @@ def uat_resources() -> dict[str, list]:
     }
 
 
-def test_destroy_leaves_nothing_but_the_protected_state_bucket(uat):
+def test_the_documented_destroy_leaves_nothing_but_the_protected_state_bucket(rolling):
+    """The last test of ROLLING_GROUP. (ops.deploy's destroy, counted against what the stacks
+    declare: test_variants_e2e.py.)"""
     before = uat_resources()
     assert [kind for kind, found in before.items() if not found] == []
-    assert uat.destroy("app-uat").changes["destroy"] == resource_count(uat, "app-uat")
-    assert uat.destroy("network-uat").changes["destroy"] == resource_count(uat, "network-uat")
+    cdktf_cli(DELIVERY_COMMANDS[2], rolling.cli_outdir)
     assert {kind: found for kind, found in uat_resources().items() if found} == {}
+    assert not aws("ec2").describe_vpcs(
+        Filters=[{"Name": "tag:Name", "Values": ["uat-vpc"]}])["Vpcs"]
+    assert [c for c in aws("ecs").describe_clusters(clusters=["hello-world-uat"])["clusters"]
+            if c["status"] == "ACTIVE"] == []
     # prevent_destroy keeps the state bucket, and the state history in it.
     assert aws("s3").head_bucket(Bucket="hello-world-uat-tfstate")

@@ -10,29 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from helpers import aws
-from ops.deploy import Deployment, DeployError
+from helpers import aws, deployable
+from ops.core.runner import Runner, TerraformError
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _synth_variant(tmp_path, environment):
-    from cdktf import App
-
-    from stacks import build
-
-    app = App(outdir=str(tmp_path))
-    build(app, [environment])
-    app.synth()
-    return Deployment(environment, dict(os.environ), tmp_path)
-
-
 def test_a_missing_state_bucket_says_to_deploy_the_state_stack(tmp_path, environments, emulator):
     uat = environments["uat"]
     ghost = dataclasses.replace(uat, state=dataclasses.replace(uat.state, bucket="no-such-bucket"))
-    with pytest.raises(DeployError) as error:
-        _synth_variant(tmp_path, ghost).init("network-uat")
+    with pytest.raises(TerraformError) as error:
+        deployable(ghost, tmp_path).init("network-uat")
     assert str(error.value) == (
         f"network-uat: state bucket 'no-such-bucket' does not exist at "
         f"{os.environ['AWS_ENDPOINT_URL']}; deploy state-uat first (`make up` does, in order)")
@@ -44,8 +33,8 @@ def test_an_unreachable_endpoint_says_to_start_the_emulator(synthesized, environ
         closed = sock.getsockname()[1]
     env = dict(os.environ, AWS_ENDPOINT_URL=f"http://127.0.0.1:{closed}",
                AWS_MAX_ATTEMPTS="1", AWS_RETRY_MODE="standard")
-    deployment = Deployment(environments["uat"], env, synthesized.outdir)
-    with pytest.raises(DeployError) as error:
+    deployment = Runner(environments["uat"], env, synthesized.outdir)
+    with pytest.raises(TerraformError) as error:
         deployment.init("network-uat")
     assert str(error.value).startswith(f"network-uat: cannot reach http://127.0.0.1:{closed}; "
                                        "start the emulator with `make up`")
@@ -59,8 +48,8 @@ def test_an_app_before_its_network_says_to_deploy_the_network(tmp_path, environm
     # A state bucket, which is all the app's backend needs; the VPC is what is missing.
     aws("s3").create_bucket(
         Bucket=lonely.state.bucket, CreateBucketConfiguration={"LocationConstraint": uat.region})
-    with pytest.raises(DeployError) as error:
-        _synth_variant(tmp_path, lonely).apply("app-lonely")
+    with pytest.raises(TerraformError) as error:
+        deployable(lonely, tmp_path).apply("app-lonely")
     assert str(error.value) == ("app-lonely: VPC 'lonely-vpc' not found; deploy network-lonely "
                                 "first (`make up` deploys state, network, app in order)")
 
@@ -87,7 +76,7 @@ def test_a_bootstrap_interrupted_after_its_bucket_whose_local_state_is_gone_reco
     changed' (the local backend the bootstrap recorded) or at the bucket that already exists."""
     import json
 
-    from ops.deploy import RECOVERY_IMPORTS, stack_resources
+    from ops.core.runner import RECOVERY_IMPORTS
 
     uat = environments["uat"]
     lost = dataclasses.replace(
@@ -95,7 +84,7 @@ def test_a_bootstrap_interrupted_after_its_bucket_whose_local_state_is_gone_reco
         uat, name="lost", project="lost", network=dataclasses.replace(uat.network,
                                                                       vpc_name="lost-vpc"),
         state=dataclasses.replace(uat.state, bucket="hello-world-lost-tfstate"))
-    deployment = _synth_variant(tmp_path, lost)
+    deployment = deployable(lost, tmp_path)
     config = json.loads((deployment.stack_dir("state-lost") / "cdk.tf.json").read_text())
     (bucket,) = [f"aws_s3_bucket.{name}" for name in config["resource"]["aws_s3_bucket"]]
     local = deployment.bootstrap_state_file("state-lost")
@@ -114,6 +103,6 @@ def test_a_bootstrap_interrupted_after_its_bucket_whose_local_state_is_gone_reco
     assert result.recovered in result.describe()
     assert not (deployment.stack_dir("state-lost") / RECOVERY_IMPORTS).exists()
     in_state = {f"{resource['type']}.{resource['name']}"
-                for resource in stack_resources(deployment, "state-lost")}
+                for resource in deployment.state_resources("state-lost")}
     assert {f"{kind}.{name}" for kind, blocks in config["resource"].items()
             for name in blocks} <= in_state

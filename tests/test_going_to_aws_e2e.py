@@ -15,9 +15,9 @@ import subprocess
 import uuid
 from pathlib import Path
 
-import boto3
 import pytest
 
+from helpers import aws, uat_toml_named
 from test_going_to_aws import RUN_BY_E2E
 
 pytestmark = pytest.mark.e2e
@@ -27,10 +27,6 @@ BUCKET = f"g2a{RUN}-tfstate"
 PROJECT_FILES = ["main.py", "cdktf.json", "package.json", "package-lock.json", "Pipfile",
                  "Pipfile.lock", "config", "constructs_lib", "stacks", "ops", "lazy_provider_import",
                  "terraform"]
-
-
-def aws(service: str):
-    return boto3.client(service, region_name="ap-south-1")
 
 
 @pytest.fixture(scope="module")
@@ -44,14 +40,8 @@ def project(emulator, tmp_path_factory):
         shutil.copy2(ROOT / path, folder / path)
     for install in (".venv", "node_modules"):
         (folder / install).symlink_to((ROOT / install).resolve())
-    uat = (ROOT / "environments" / "uat.toml").read_text()
+    uat = uat_toml_named(f"g2a{RUN}")
     providers = aws("iam").list_open_id_connect_providers()["OpenIDConnectProviderList"]
-    for old, new in [('bucket = "hello-world-uat-tfstate"', f'bucket = "{BUCKET}"'),
-                     ('vpc_name = "uat-vpc"', f'vpc_name = "g2a{RUN}-vpc"'),
-                     ('region = "ap-south-1"\n', f'region = "ap-south-1"\nproject = "g2a{RUN}"\n'),
-                     ("[service]\n", f'[service]\nname = "g2a{RUN}"\n')]:
-        assert old in uat
-        uat = uat.replace(old, new, 1)
     # The account's OIDC provider: made here unless another module's is there.
     uat += ('\n[ci]\ngithub_repository = "example/going-to-aws"\n'
             f'oidc_provider = "{"lookup" if providers else "create"}"\n')

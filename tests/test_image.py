@@ -11,7 +11,7 @@ import pytest
 
 from config import load_environments
 from ops import image
-from ops.terraform import ROOT
+from ops.core import ROOT
 
 REGISTRY = "123456789012.dkr.ecr.ap-south-1.amazonaws.com"
 MANIFEST = json.dumps({

@@ -42,11 +42,6 @@ def test_alb_is_internet_facing_in_the_public_subnets(synthesized, env):
     })
 
 
-def test_prod_alb_is_protected_from_deletion(synthesized):
-    (alb,) = synthesized.resources("app-prod", "aws_lb").values()
-    assert alb["enable_deletion_protection"] is True
-
-
 def test_alb_security_group_opens_only_the_listener_port_to_the_internet(synthesized, env):
     rules = synthesized.resources(f"app-{env.name}", "aws_vpc_security_group_ingress_rule")
     (ingress,) = rules_of(rules, "load_balancer_security_group")

@@ -164,7 +164,7 @@ def test_a_synth_is_reused_only_when_written_from_the_same_inputs(tmp_path, envi
     same config and code and not edited since; anything else synthesizes again."""
     import dataclasses
 
-    from ops.deploy import synthesize
+    from ops.core.synth import synthesize
 
     uat, outdir = environments["uat"], tmp_path / "cdktf.out"
     written = outdir / "stacks" / "network-uat" / "cdk.tf.json"
@@ -180,16 +180,16 @@ def test_a_synth_is_reused_only_when_written_from_the_same_inputs(tmp_path, envi
 
 def test_a_failed_run_is_typed_by_its_cause_not_by_its_words(environments, tmp_path):
     """ops.plan tells "pending" (deploy an earlier stack first) from "error" by the error's type."""
-    from ops.deploy import DependencyMissing, Deployment, DeployError, StateBucketMissing
+    from ops.core.runner import DependencyMissing, Runner, StateBucketMissing, TerraformError
 
-    deployment = Deployment(environments["uat"], {"AWS_ENDPOINT_URL": "http://127.0.0.1:1"},
-                            tmp_path)
+    deployment = Runner(environments["uat"], {"AWS_ENDPOINT_URL": "http://127.0.0.1:1"},
+                        tmp_path)
     vpc = deployment.explain("app-uat", "│ Error: no matching EC2 VPC found\n")
     bucket = deployment.explain("network-uat", "Error: S3 bucket \"x\" does not exist.")
     other = deployment.explain("app-uat", "│ Error: creating ECS Service: boom\n")
     assert (type(vpc), vpc.needs) == (DependencyMissing, "network-uat")
     assert (type(bucket), bucket.needs) == (StateBucketMissing, "state-uat")
-    assert type(other) is DeployError and str(other).startswith(
+    assert type(other) is TerraformError and str(other).startswith(
         "app-uat: Error: creating ECS Service: boom (run terraform in ")
 
 

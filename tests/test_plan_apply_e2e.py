@@ -3,16 +3,15 @@ workflow (plan in the pull request, apply exactly that plan after merge), on one
 its own ("review": its own VPC name, CIDR, state bucket and service name, so nothing collides with
 another module's stacks in the same emulator).
 
-The tests run in file order and share the environment as it grows: fresh (a preview of every
-stack), state only (two plans: one applied from its saved file, the other refused as stale, and
-every other refusal before anything is applied), network applied, app applied (no changes), then
+The tests run in file order and share the environment as it grows (a fresh one's preview is
+test_ci_access_e2e.py's): state only (two plans: one applied from its saved file, the other
+refused as stale, and every other refusal before anything is applied), network applied, app applied (no changes), then
 a change forcing replacements. One environment serves both tools because each of its stages is
 what both need: a bootstrap and a network apply cost ~1 min each (bench/README.md "Test
 speed"). Nothing is destroyed at the end: the names are the module's own, and the worker's
 emulator goes with it."""
 
 import dataclasses
-import json
 import os
 from pathlib import Path
 
@@ -23,7 +22,8 @@ from helpers import resource_count
 from ops import apply as saved
 from ops import drift
 from ops import plan as review_plan
-from ops.deploy import Deployment, synthesize
+from ops.core.runner import Runner
+from ops.core.synth import synthesize
 
 pytestmark = pytest.mark.e2e
 
@@ -46,7 +46,7 @@ def review(tmp_path_factory, environments, emulator):
     root = tmp_path_factory.mktemp("review")
     environment = _variant(environments["uat"])
     synthesize(environment, root / "cdktf.out")
-    return Deployment(environment, dict(os.environ), root / "cdktf.out")
+    return Runner(environment, dict(os.environ), root / "cdktf.out")
 
 
 def run_plan(deployment, out: Path, environment=None):
@@ -72,37 +72,6 @@ def fresh_plans(review, tmp_path_factory):
         assert code == review_plan.CHANGES
         made.append((folder, plans, summary))
     return made
-
-
-def test_a_fresh_environment_gets_a_preview_of_every_stack(review, tmp_path):
-    code, plans, summary = run_plan(review, tmp_path)
-    assert code == review_plan.CHANGES
-    assert [plan.status for plan in plans] == ["preview"] * 3, \
-        [review_plan.describe(plan) for plan in plans]
-    for plan in plans:
-        assert plan.counts == {"add": resource_count(review, plan.stack), "change": 0,
-                               "destroy": 0}
-        assert plan.plan_file is None  # a preview is never applied
-        shown = json.loads(plan.json_file.read_text())
-        # Resources are created; data sources (deferred in a preview) are read at apply.
-        assert {(c["mode"], tuple(c["change"]["actions"])) for c in shown["resource_changes"]
-                } <= {("managed", ("create",)), ("data", ("read",))}
-    text = summary.read_text()
-    assert text.startswith(review_plan.marker("review"))
-    assert "Preview: the state bucket does not exist yet; nothing here can be applied." in text
-    # The text counts what the table counts (the placeholder that defers lookups is not shown).
-    for plan in plans:
-        assert ("Plan: {add} to add, {change} to change, {destroy} to destroy.".format(
-            **plan.counts)) in plan.text, plan.stack
-        assert review_plan.PREVIEW_PLACEHOLDER not in plan.text
-    # Who may assume the task roles and what reaches the load balancer come first.
-    security = text.index("### Security-relevant changes")
-    assert security < text.index("| stack |")
-    assert "`ecs-tasks.amazonaws.com`" in text[security:text.index("| stack |")]
-    assert ".tfplan" not in text
-    assert "- **preview** (every stack marked so): state bucket 'hello-world-review-tfstate' " \
-        "does not exist yet" in text
-    assert "<details><summary>app-review: preview" in text
 
 
 def test_with_the_state_bucket_every_network_resource_is_an_add(review, fresh_plans):

@@ -15,7 +15,6 @@ import threading
 import time
 from unittest import mock
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -23,16 +22,12 @@ from config import BlueGreenConfig
 from ops import release
 from ops.emulator import put_test_image
 from ops.release import Refused, Target
+from helpers import aws
 from test_variants_e2e import in_parallel, synth, variant
 
 pytestmark = pytest.mark.e2e
-REGION = "ap-south-1"
 PROJECT = "relproj"
 TIMING = {"timeout": 120, "poll": 0.3}
-
-
-def aws(service: str):
-    return boto3.client(service, region_name=REGION)
 
 
 @dataclasses.dataclass

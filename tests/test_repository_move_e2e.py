@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from ops.deploy import Deployment
+from ops.core.runner import Runner
 from ops.emulator import put_test_image
-from helpers import aws
+from helpers import aws, deployable
 
 pytestmark = pytest.mark.e2e
 OLD_LAYOUT = Path(__file__).parent / "fixtures" / "repository-in-app-stack"
@@ -37,19 +37,7 @@ def adopt(uat):
         state=dataclasses.replace(uat.state, bucket="hello-world-adopt-tfstate"))
 
 
-def synth_new(tmp_path: Path, environment) -> Deployment:
-    from cdktf import App
-
-    from stacks import build
-
-    outdir = tmp_path / "cdktf.out"
-    app = App(outdir=str(outdir))
-    build(app, [environment])
-    app.synth()
-    return Deployment(environment, dict(os.environ), outdir)
-
-
-def plan_json(deployment: Deployment, stack: str, *args: str) -> dict:
+def plan_json(deployment: Runner, stack: str, *args: str) -> dict:
     """`terraform show -json` of a fresh plan of `stack` (saved as tfplan)."""
     deployment.init(stack)
     result = deployment.terraform(stack, "plan", "-input=false", "-no-color", "-out=tfplan",
@@ -69,10 +57,10 @@ def changes(plan: dict) -> dict:
 @pytest.fixture(scope="module")
 def layouts(tmp_path_factory, environments, emulator):
     environment = adopt(environments["uat"])
-    new = synth_new(tmp_path_factory.mktemp("adopt"), environment)
+    new = deployable(environment, tmp_path_factory.mktemp("adopt") / "cdktf.out")
     old_out = tmp_path_factory.mktemp("adopt-old") / "cdktf.out"
     shutil.copytree(OLD_LAYOUT, old_out / "stacks", ignore=shutil.ignore_patterns("*.md"))
-    old = Deployment(environment, dict(os.environ), old_out)
+    old = Runner(environment, dict(os.environ), old_out)
     return environment, old, new
 
 

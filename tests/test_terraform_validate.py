@@ -2,9 +2,10 @@
 
 Offline here (`init -backend=false`, providers from the mirror), all stacks in one `terraform
 validate` (helpers.validate_together), with a broken copy of one beside them to show that the
-check finds an error and blames the right stack; the end-to-end tier also runs cdktf's
-`to_be_valid_terraform` on each stack as a root module, whose plain `init` needs the S3
-backend's bucket to exist.
+check finds an error and blames the right stack. This replaced cdktf's `to_be_valid_terraform`
+(an `init` with the S3 backend and a `validate` per stack, 12 Terraform runs): the backends'
+`init` is what every end-to-end apply starts with (test_down_e2e.py applies every uat and prod
+stack), and the import blocks are planned there too.
 """
 
 import json

@@ -10,25 +10,19 @@ prevent_destroy)."""
 
 import dataclasses
 import json
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import boto3
 import pytest
 
 from config import BlueGreenConfig
-from ops.deploy import Deployment
-from helpers import with_service
+from ops.core.runner import Runner
+from helpers import aws, deployable, resource_count, with_service
 
 pytestmark = pytest.mark.e2e
 REGION = "ap-south-1"
 IMAGE_TAG = "3f9c2e1a7b4d"
-
-
-def aws(service: str):
-    return boto3.client(service, region_name=REGION)
 
 
 def variant(uat, name: str, cidr: str, project: str | None = None, **service):
@@ -43,28 +37,15 @@ def variant(uat, name: str, cidr: str, project: str | None = None, **service):
     return with_service(environment, **service)
 
 
-def synth(tmp_path: Path, environment) -> Deployment:
+def synth(tmp_path: Path, environment) -> Runner:
     """The variant's stacks in tmp_path/cdktf.out; the state stack's local state lands in
     tmp_path (its backend path is ../../../ from the stack folder)."""
-    from cdktf import App
-
-    from stacks import build
-
-    outdir = tmp_path / "cdktf.out"
-    app = App(outdir=str(outdir))
-    build(app, [environment])
-    app.synth()
-    return Deployment(environment, dict(os.environ), outdir)
-
-
-def resource_count(deployment, stack) -> int:
-    synthesized = json.loads((deployment.stack_dir(stack) / "cdk.tf.json").read_text())
-    return sum(len(group) for group in synthesized["resource"].values())
+    return deployable(environment, tmp_path / "cdktf.out")
 
 
 @dataclasses.dataclass
 class Variant:
-    deployment: Deployment
+    deployment: Runner
     seconds: dict = dataclasses.field(default_factory=dict)  # step -> seconds
     destroyed: dict = dataclasses.field(default_factory=dict)  # stack -> resources destroyed
 

@@ -96,7 +96,7 @@ def without_a_statement(project, later_release, tmp_path_factory, monkeypatch_mo
 
     import main
     from stacks import state as stacks
-    from ops.deploy import Deployment
+    from ops.core.runner import Runner
 
     def fewer(*args, **kwargs):
         roles = stacks_ci_roles(*args, **kwargs)
@@ -111,7 +111,7 @@ def without_a_statement(project, later_release, tmp_path_factory, monkeypatch_mo
     uat = project.environments["uat"]
     out = tmp_path_factory.mktemp("fewer") / "cdktf.out"
     main.synth([uat], str(out))
-    Deployment(uat, dict(os.environ), out).apply(uat.stack_names["state"])
+    Runner(uat, dict(os.environ), out).apply(uat.stack_names["state"])
 
     def retarget(repo: Path) -> None:
         toml = repo / "environments" / "uat.toml"

@@ -119,6 +119,12 @@ def runner(tmp_path, repo, **options) -> Runner:
                   **options)
 
 
+def one_job(steps: str, job: str = "") -> str:
+    """A workflow run on push with one job, "one", of these steps (and job keys `job`)."""
+    head = "on: push\njobs:\n  one:\n    runs-on: x\n" + (f"    {job}\n" if job else "")
+    return head + "    steps:\n" + textwrap.indent(textwrap.dedent(steps), " " * 6)
+
+
 def push(tmp_path, workflow, files=None, **options):
     repo, sha = repository(tmp_path, workflow, files)
     return runner(tmp_path, repo, **options).run("w.yml", "push", {}, sha, "refs/heads/main")
@@ -172,38 +178,33 @@ def test_jobs_run_in_needs_order_with_a_matrix_from_an_output(tmp_path):
 
 
 def test_env_path_and_if_conditions_between_steps(tmp_path):
-    run = push(tmp_path, """
-        on: push
-        jobs:
-          one:
-            runs-on: x
-            steps:
-              - run: |
-                  echo "FROM_STEP=set" >> "$GITHUB_ENV"
-                  mkdir -p "$RUNNER_TEMP/tools"
-                  printf '#!/bin/sh\\necho tool ran\\n' > "$RUNNER_TEMP/tools/mytool"
-                  chmod +x "$RUNNER_TEMP/tools/mytool"
-                  echo "$RUNNER_TEMP/tools" >> "$GITHUB_PATH"
-              - name: reads them
-                run: test "$FROM_STEP" = set && test "${{ env.FROM_STEP }}" = set && mytool
-              - name: allowed to fail
-                id: soft
-                continue-on-error: true
-                run: exit 3
-              - name: after a soft failure
-                if: steps.soft.outcome == 'failure' && steps.soft.conclusion == 'success'
-                run: echo ok
-              - name: fails
-                run: exit 4
-              - name: skipped after a failure
-                run: echo never
-              - name: on failure
-                if: failure()
-                run: echo cleanup
-              - name: hashFiles sees no such file
-                if: always() && hashFiles('nothing/*.md') == ''
-                run: echo none
-        """)
+    run = push(tmp_path, one_job("""
+            - run: |
+                echo "FROM_STEP=set" >> "$GITHUB_ENV"
+                mkdir -p "$RUNNER_TEMP/tools"
+                printf '#!/bin/sh\\necho tool ran\\n' > "$RUNNER_TEMP/tools/mytool"
+                chmod +x "$RUNNER_TEMP/tools/mytool"
+                echo "$RUNNER_TEMP/tools" >> "$GITHUB_PATH"
+            - name: reads them
+              run: test "$FROM_STEP" = set && test "${{ env.FROM_STEP }}" = set && mytool
+            - name: allowed to fail
+              id: soft
+              continue-on-error: true
+              run: exit 3
+            - name: after a soft failure
+              if: steps.soft.outcome == 'failure' && steps.soft.conclusion == 'success'
+              run: echo ok
+            - name: fails
+              run: exit 4
+            - name: skipped after a failure
+              run: echo never
+            - name: on failure
+              if: failure()
+              run: echo cleanup
+            - name: hashFiles sees no such file
+              if: always() && hashFiles('nothing/*.md') == ''
+              run: echo none
+        """))
     steps = {step.name: step for step in run.job("one").steps}
     assert steps["reads them"].stdout == "tool ran\n"
     assert (steps["allowed to fail"].outcome, steps["allowed to fail"].conclusion) == (
@@ -349,18 +350,13 @@ def test_checkout_gives_each_job_the_commit_and_artifacts_carry_files(tmp_path):
 
 
 def test_a_composite_action_runs_its_steps_with_inputs(tmp_path):
-    run = push(tmp_path, """
-        on: push
-        jobs:
-          one:
-            runs-on: x
-            steps:
-              - uses: actions/checkout@v4
-              - uses: ./.github/actions/greet
-                with:
-                  who: world
-              - run: test "$GREETED" = world
-        """, {".github/actions/greet/action.yml": """
+    run = push(tmp_path, one_job("""
+            - uses: actions/checkout@v4
+            - uses: ./.github/actions/greet
+              with:
+                who: world
+            - run: test "$GREETED" = world
+        """), {".github/actions/greet/action.yml": """
         name: greet
         inputs:
           who:
@@ -383,40 +379,24 @@ def test_a_composite_action_runs_its_steps_with_inputs(tmp_path):
 
 
 def test_a_setup_action_fails_on_another_version(tmp_path):
-    run = push(tmp_path, """
-        on: push
-        jobs:
-          one:
-            runs-on: x
-            steps:
-              - uses: hashicorp/setup-terraform@v3
-                with:
-                  terraform_version: 0.12.0
-                  terraform_wrapper: false
-        """)
+    run = push(tmp_path, one_job("""
+            - uses: hashicorp/setup-terraform@v3
+              with:
+                terraform_version: 0.12.0
+                terraform_wrapper: false
+        """))
     assert "0.12.0 asked for" in run.failure()
 
 
 def test_what_the_replay_does_not_implement_stops_the_test(tmp_path):
     with pytest.raises(Unsupported, match="actions/github-script"):
-        push(tmp_path / "a", """
-            on: push
-            jobs:
-              one:
-                runs-on: x
-                steps:
-                  - uses: actions/github-script@v7
-            """)
+        push(tmp_path / "a", one_job("""
+                - uses: actions/github-script@v7
+            """))
     with pytest.raises(Unsupported, match="services"):
-        push(tmp_path / "b", """
-            on: push
-            jobs:
-              one:
-                runs-on: x
-                services: {}
-                steps:
-                  - run: "true"
-            """)
+        push(tmp_path / "b", one_job("""
+                - run: "true"
+            """, job="services: {}"))
 
 
 OIDC_WORKFLOW = """
@@ -585,15 +565,10 @@ def test_the_smoke_check_sees_the_version_the_service_runs(image, passes):
 def test_checkout_links_the_shared_installs_so_make_deps_installs_nothing(tmp_path):
     """`make deps` (the setup action) must find the linked installs up to date: reinstalling
     would write into the shared .venv and node_modules through the links."""
-    workflow = """
-        on: push
-        jobs:
-          one:
-            runs-on: x
-            steps:
-              - uses: actions/checkout@v4
-              - run: make -q deps  # question mode: exit 1 when it would install
-        """
+    workflow = one_job("""
+            - uses: actions/checkout@v4
+            - run: make -q deps  # question mode: exit 1 when it would install
+        """)
     makefile = ("deps: .venv/.synced node_modules/.synced\n"
                 ".venv/.synced: Pipfile.lock\n\texit 1\n"
                 "node_modules/.synced: package-lock.json\n\texit 1\n")
@@ -618,22 +593,17 @@ def test_checkout_links_the_shared_installs_so_make_deps_installs_nothing(tmp_pa
 
 
 def test_actions_cache_restores_what_a_successful_job_saved(tmp_path):
-    repo, sha = repository(tmp_path, """
-        on: push
-        jobs:
-          one:
-            runs-on: x
-            steps:
-              - uses: actions/checkout@v4
-              - id: cache
-                uses: actions/cache@v4
-                with:
-                  path: terraform/providers
-                  key: providers-${{ hashFiles('lock') }}
-              - if: steps.cache.outputs.cache-hit != 'true'
-                run: mkdir -p terraform/providers && echo "filled by run $GITHUB_RUN_NUMBER" > terraform/providers/p
-              - run: cat terraform/providers/p
-        """, {"lock": "v1\n"})
+    repo, sha = repository(tmp_path, one_job("""
+            - uses: actions/checkout@v4
+            - id: cache
+              uses: actions/cache@v4
+              with:
+                path: terraform/providers
+                key: providers-${{ hashFiles('lock') }}
+            - if: steps.cache.outputs.cache-hit != 'true'
+              run: mkdir -p terraform/providers && echo "filled by run $GITHUB_RUN_NUMBER" > terraform/providers/p
+            - run: cat terraform/providers/p
+        """), {"lock": "v1\n"})
     replay = runner(tmp_path, repo)
     first = replay.run("w.yml", "push", {}, sha, "refs/heads/main")
     second = replay.run("w.yml", "push", {}, sha, "refs/heads/main")

@@ -43,9 +43,11 @@ RUN = uuid.uuid4().hex[:6]
 REPOSITORY = "acme/hello-world"
 CREDENTIALS_ACTION = "aws-actions/configure-aws-credentials"
 # What the runner machine has: tools, and the emulator standing in for AWS's endpoints. No AWS
-# credentials: a job has those only from its role.
+# credentials: a job has those only from its role. (BENCH_*: bench/tests.py counts the jobs'
+# Terraform runs too.)
 RUNNER_VARIABLES = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "AWS_ENDPOINT_URL",
-                    "AWS_EC2_METADATA_DISABLED", "TERRAFORM_LOG_DIR")
+                    "AWS_EC2_METADATA_DISABLED", "TERRAFORM_LOG_DIR", "BENCH_TERRAFORM",
+                    "BENCH_TERRAFORM_CPU")
 
 
 def git(repo: Path, *args: str) -> str:
@@ -157,7 +159,7 @@ def started_project(emulator, folder: Path, project: str, environments_edit=None
     GitHub's variables: the Project. At exit, the OIDC provider is deleted (one per account)."""
     import main
     from ops.ci_access import github_variables
-    from ops.deploy import Deployment
+    from ops.core.runner import Runner as StackRunner
 
     repo = folder / "repo"
     listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT,
@@ -177,7 +179,7 @@ def started_project(emulator, folder: Path, project: str, environments_edit=None
 
     environments = {env.name: env for env in load_environments(repo / "environments")}
     main.synth(list(environments.values()), str(folder / "cdktf.out"))
-    admin = {name: Deployment(env, dict(os.environ), folder / "cdktf.out")
+    admin = {name: StackRunner(env, dict(os.environ), folder / "cdktf.out")
              for name, env in environments.items()}
     for name in sorted(admin, key=lambda name: name != "uat"):  # uat creates the OIDC provider
         admin[name].apply(environments[name].stack_names["state"])

@@ -286,7 +286,8 @@ def test_the_setup_action_installs_the_tested_versions_from_the_lock_files():
     assert [step.get("run") for step in action["runs"]["steps"] if "run" in step] == [
         "make deps", "make provider"]
     # The provider once per runner: the mirror every terraform init links (ops/terraform.py).
-    from ops.terraform import PROJECT_MIRROR, ROOT as PROJECT
+    from ops.core import ROOT as PROJECT
+    from ops.core.terraform import PROJECT_MIRROR
     assert setup["actions/cache"]["path"] == str(PROJECT_MIRROR.relative_to(PROJECT))
     assert "hashFiles('Pipfile.lock')" in setup["actions/cache"]["key"]
 

@@ -539,13 +539,18 @@ def deploy_with_appspec(client, name: str, task_definition_arn: str) -> str:
                   "appSpecContent": {"content": json.dumps(appspec)}})["deploymentId"]
 
 
+def codedeploy_of(client, image: str) -> tuple[str, str, str, str, str]:
+    """A blue/green service, and a CodeDeploy deployment of `image` to it just started:
+    (cluster, name, the task definition it runs, the one deployed, the deployment's id)."""
+    cluster, name, first = blue_green_service(client)
+    deployed = task_definition(client, name, image)
+    return cluster, name, first, deployed, deploy_with_appspec(client, name, deployed)
+
+
 def test_codedeploy_ecs_deployment_shifts_the_service_to_the_new_task_definition(
         client, quick_rollouts):
     codedeploy = client("codedeploy")
-    cluster, name, first = blue_green_service(client)
-    second = task_definition(client, name, "crccheck/hello-world:v2")
-
-    deployment = deploy_with_appspec(client, name, second)
+    cluster, name, first, second, deployment = codedeploy_of(client, "crccheck/hello-world:v2")
     assert codedeploy.get_deployment(deploymentId=deployment)["deploymentInfo"][
         "status"] == "InProgress"
     with pytest.raises(ClientError) as error:  # one active deployment per group, as in AWS
@@ -563,12 +568,9 @@ def test_codedeploy_ecs_deployment_shifts_the_service_to_the_new_task_definition
 
 def test_codedeploy_ecs_deployment_of_a_failing_image_fails_and_keeps_the_service(
         client, quick_rollouts):
-    codedeploy = client("codedeploy")
-    cluster, name, first = blue_green_service(client)
-    broken = task_definition(client, name, "crccheck/hello-world:broken")
-    deployment = deploy_with_appspec(client, name, broken)
+    cluster, name, first, _, deployment = codedeploy_of(client, "crccheck/hello-world:broken")
     aws_sleep(TASK_START)
-    info = codedeploy.get_deployment(deploymentId=deployment)["deploymentInfo"]
+    info = client("codedeploy").get_deployment(deploymentId=deployment)["deploymentInfo"]
     assert info["status"] == "Failed"
     assert "tasks failed to start" in info["errorInformation"]["message"]
     assert describe_service(client, cluster, name)["taskDefinition"] == first

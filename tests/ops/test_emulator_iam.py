@@ -184,28 +184,28 @@ def test_attach_role_policy_condition_on_policy_arn(emulator, admin):
     assert "iam:AttachRolePolicy" in message
 
 
-def test_pass_role_to_the_wrong_service(emulator, admin):
+def register_passing_a_role(emulator, admin, passed_to: str):
+    """A caller allowed to pass a task role only to `passed_to` registers a task definition
+    with that role (ECS passes it to ecs-tasks.amazonaws.com): (the role's ARN, the call)."""
     task_role = role(admin)
     client = as_role(emulator, admin, role(
         admin, allow("ecs:RegisterTaskDefinition"),
-        allow("iam:PassRole", task_role,
-              StringEquals={"iam:PassedToService": "codedeploy.amazonaws.com"})))
-    message = denied(lambda: client("ecs").register_task_definition(
+        allow("iam:PassRole", task_role, StringEquals={"iam:PassedToService": passed_to})))
+    return task_role, lambda: client("ecs").register_task_definition(
         family=unique("task"), taskRoleArn=task_role,
-        containerDefinitions=[{"name": "web", "image": "nginx", "memory": 512}]))
+        containerDefinitions=[{"name": "web", "image": "nginx", "memory": 512}])
+
+
+def test_pass_role_to_the_wrong_service(emulator, admin):
+    task_role, register = register_passing_a_role(emulator, admin, "codedeploy.amazonaws.com")
+    message = denied(register)
     assert f"iam:PassRole on resource: {task_role}" in message
     assert emulator.denials()[-1]["context"] == {"iam:PassedToService": "ecs-tasks.amazonaws.com"}
 
 
 def test_pass_role_to_the_right_service(emulator, admin):
-    task_role = role(admin)
-    client = as_role(emulator, admin, role(
-        admin, allow("ecs:RegisterTaskDefinition"),
-        allow("iam:PassRole", task_role,
-              StringEquals={"iam:PassedToService": "ecs-tasks.amazonaws.com"})))
-    client("ecs").register_task_definition(
-        family=unique("task"), taskRoleArn=task_role,
-        containerDefinitions=[{"name": "web", "image": "nginx", "memory": 512}])
+    _, register = register_passing_a_role(emulator, admin, "ecs-tasks.amazonaws.com")
+    register()
 
 
 def test_target_tracking_alarms_are_evaluated_as_the_caller(emulator, admin):
@@ -322,7 +322,7 @@ def test_terraform_apply_under_a_role_without_the_permission_fails_naming_it(
         emulator, admin, tmp_path, resource, action, arn):
     """A small configuration, real Terraform and provider: the refusal reaches the apply."""
     from ops.emulator import aws_environment
-    from ops.terraform import cli_environment, terraform
+    from ops.core.terraform import cli_environment, terraform
 
     name = unique("app")
     service = action.split(":")[0]
