@@ -12,7 +12,6 @@ yet, its environment is synthesized first (the stack name ends in the environmen
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 

@@ -36,7 +36,6 @@ from pathlib import Path
 
 from config import EnvironmentConfig
 from ops.core import OUTDIR, planned
-from ops.core.planned import saved_prior_state  # noqa: F401  (read here by the e2e tests)
 from ops.core.runner import PlanRefused, Runner
 from ops.core.synth import synthesize
 from ops.errors import OpsError

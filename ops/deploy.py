@@ -1,7 +1,7 @@
 """Deploy an environment's stacks with plain Terraform, in order: state, network, app.
 
-    python -m ops.deploy up   [--env uat] [--stack app-uat ...] [--target emulator|aws]
-    python -m ops.deploy down [--env uat] [--target emulator|aws]
+    python -m ops up   [--env uat] [--stack app-uat ...] [--target emulator|aws]
+    python -m ops down [--env uat] [--target emulator|aws]
 
 `up` synthesizes once, then per stack runs `terraform init` and `terraform apply -auto-approve`
 (which applies only what it planned to change), so a second `up` changes nothing; the next stacks
@@ -12,11 +12,11 @@ lost, is recovered (re-initialized on the bucket, what exists imported). `down` 
 network (the state bucket is protected by `prevent_destroy`); what in them protects data or
 another environment (ALB deletion protection, objects in a bucket, images in a repository, a
 repository another environment runs from) refuses it on AWS before anything is destroyed (exit
-2, one line saying what to do), and is lifted on the emulator (a throwaway), said in one line. With `--target emulator` (the default) both run against the local AWS
-emulator (ops/emulator/), which `up` starts when it is not running and `down` stops unless
-another environment still has stacks in it; the JSON is the same one real AWS gets: only the
-environment (`AWS_ENDPOINT_URL`, fake credentials) differs. Failures end in one line saying what
-to do.
+2, one line saying what to do), and is lifted on the emulator (a throwaway), said in one line.
+With `--target emulator` (the default) both run against the local AWS emulator (ops/emulator/),
+which `up` starts when it is not running and `down` stops unless another environment still has
+stacks in it; the JSON is the same one real AWS gets: only the environment (`AWS_ENDPOINT_URL`,
+fake credentials) differs. Failures end in one line saying what to do.
 """
 
 from __future__ import annotations
@@ -32,27 +32,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from config import ConfigError, EnvironmentConfig
+from config import EnvironmentConfig, outputs
 from ops import emulator
 from ops.aws import target_environment
-from config import outputs
 from ops.core import OUTDIR
-from ops.core.environments import load, load_one, select_stacks
+from ops.core.environments import load
 from ops.core.runner import Runner
 from ops.core.synth import synthesize
 from ops.core.terraform import mirror_in_use
-from ops.errors import OpsError, Refused
-
-# The runner's names as this module had them, for callers not yet moved to ops.core.
-from ops.core.runner import (BOOTSTRAP_OVERRIDE, PREVIEW_PLACEHOLDER,  # noqa: E402,F401
-                             BackendChanged, DependencyMissing, StateBucketMissing,
-                             TerraformError as DeployError)
-Deployment = Runner
-
-
-terraform_environment = target_environment  # the old name, for callers not yet moved
-
-
+from ops.errors import Refused
 
 
 def up(environment: EnvironmentConfig, stacks: list[str], target: str) -> int:

@@ -17,7 +17,6 @@ tests/test_deploy_e2e.py that it plans the same resources and attributes as its 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path

@@ -21,9 +21,7 @@ from ops.core import terraform as core
 from ops.core.synth import synthesize
 from ops.core.synthesized import stack_dir, synthesized_stacks
 from ops.core.terraform import MirrorError, cli_environment, holds_provider, provider_mirror
-# The names this module had before ops/core, for callers not yet moved (the e2e tests).
-from ops.core import ROOT  # noqa: F401,E402
-from ops.core.terraform import PROJECT_MIRROR, mirror_in_use, terraform  # noqa: F401,E402
+
 _PACKAGE = re.compile(r"^terraform-provider-(?P<type>[a-z0-9-]+)_(?P<version>[^_]+)_"
                       r"(?P<platform>[a-z0-9]+_[a-z0-9]+)\.zip$")
 

@@ -8,7 +8,6 @@ import json
 import re
 from pathlib import Path
 
-import pytest
 
 from ops import diagram, inventory
 from ops.core.synthesized import read_stacks

@@ -5,16 +5,15 @@ what the README builds (uat after a release, prod with its ALB deletion protecti
 logs), leaving alone the repository prod runs from; on AWS the same protections refuse before
 anything is destroyed (checked against the emulator's answers with AWS semantics)."""
 
-import contextlib
 import dataclasses
-import os
 import socket
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from ops import deploy, emulator
-from ops.aws import client
+from ops.aws import client, target_environment
+from ops.core.runner import Runner
 
 pytestmark = pytest.mark.e2e
 
@@ -50,13 +49,13 @@ def test_down_touches_only_its_environment_and_the_last_stops_the_emulator(
         environments, own_emulator, tmp_path, capsys):
     first, second = (variant(environments, "dna", "10.60.0.0/16"),
                      variant(environments, "dnb", "10.61.0.0/16"))
-    env = deploy.terraform_environment("emulator", "ap-south-1")
+    env = target_environment("emulator", "ap-south-1")
     deployments = {}
     for environment in (first, second):
         (tmp_path / environment.name).mkdir()
         outdir = tmp_path / environment.name / "cdktf.out"
         deploy.synthesize(environment, outdir)
-        deployments[environment.name] = deploy.Deployment(environment, env, outdir)
+        deployments[environment.name] = Runner(environment, env, outdir)
         # Only the bucket matters here (the bootstrap has its own tests).
         client("s3", env).create_bucket(Bucket=environment.state.bucket,
                                         CreateBucketConfiguration={
@@ -99,12 +98,12 @@ def built(environments, tmp_path_factory):
         patch.setenv("EMULATOR_PORT", str(port))
         assert emulator.main(["start", "--port", str(port)]) == 0
         try:
-            env = deploy.terraform_environment("emulator", "ap-south-1")
+            env = target_environment("emulator", "ap-south-1")
             deployments = {}
             for name in ("uat", "prod"):
                 outdir = tmp_path_factory.mktemp(name) / "cdktf.out"
                 deploy.synthesize(environments[name], outdir)
-                deployments[name] = deploy.Deployment(environments[name], env, outdir)
+                deployments[name] = Runner(environments[name], env, outdir)
             uat = deployments["uat"]
             uat.apply_in_order(list(environments["uat"].stack_names.values()))
             put_test_image(client("ecr", env), environments["uat"].names.repository, "v1")

@@ -9,7 +9,6 @@ import sys
 import boto3
 import pytest
 
-from config import load_environments
 from ops import image
 from ops.core import ROOT
 

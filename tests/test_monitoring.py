@@ -4,7 +4,6 @@ The emulator checks neither a KMS key policy nor metric dimensions: a topic Clou
 use, or an alarm on a dimension set no service publishes, passes every deploy there and stays
 silent on AWS. These tests check the synthesized JSON against AWS's documentation instead."""
 
-import json
 
 import pytest
 

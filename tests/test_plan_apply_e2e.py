@@ -22,6 +22,7 @@ from helpers import resource_count
 from ops import apply as saved
 from ops import drift
 from ops import plan as review_plan
+from ops.core.planned import saved_prior_state
 from ops.core.runner import Runner
 from ops.core.synth import synthesize
 
@@ -136,7 +137,7 @@ def test_a_fresh_plan_applies_and_one_made_stale_by_that_apply_is_refused(review
     assert after[1] > 0
     # `second` was planned against the empty state, like `first`: Terraform itself cannot tell
     # it is stale (hashicorp/terraform issue 27721), ops.apply does.
-    assert saved.saved_prior_state(second / "network-review.tfplan") == ("", 0)
+    assert saved_prior_state(second / "network-review.tfplan") == ("", 0)
     with pytest.raises(saved.Refused) as refused:
         saved.apply(review.environment, review.env, second, ["network-review"], review.outdir)
     assert str(refused.value) == (
@@ -145,7 +146,7 @@ def test_a_fresh_plan_applies_and_one_made_stale_by_that_apply_is_refused(review
     assert saved.current_state(review, "network-review") == after
     # The same check holds for a plan made against a non-empty state.
     _, plans, _ = run_plan(review, second)
-    assert saved.saved_prior_state(second / "network-review.tfplan") == after
+    assert saved_prior_state(second / "network-review.tfplan") == after
     # What drift.yml would report from these plans: state and network are clean, the app not.
     app = plans[2].counts
     assert drift.drifted(review.environment, second) == [

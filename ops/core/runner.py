@@ -167,7 +167,7 @@ class Runner:
     def explain(self, stack: str, output: str) -> TerraformError:
         """The error for a failed terraform run, typed by its cause (a missing state bucket or
         network, or anything else), with one line saying what to run."""
-        name, where = self.environment.name, self.env.get("AWS_ENDPOINT_URL", "AWS")
+        where = self.env.get("AWS_ENDPOINT_URL", "AWS")
         names = self.environment.stack_names
         folder = os.path.relpath(self.stack_dir(stack))
         text = re.sub(r"\x1b\[[0-9;]*m", "", readable(output))
