@@ -158,7 +158,7 @@ class ServiceConfig:
     name: str = "hello-world"  # names the cluster, service, ALB, log group, roles: <name>-<env>
     # The image the service starts with (a public one, or any registry's; an ECR image also gets
     # pull permissions). With a repository (below) it runs until the first release
-    # (`python -m ops.release`) replaces it.
+    # (`python -m ops release`) replaces it.
     image: str = "crccheck/hello-world:latest"
     # Create the ECR repository `<project>/<name>` for the service's versioned images, which
     # releases run images from (immutable tags, scan on push, KMS).

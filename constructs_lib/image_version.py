@@ -10,7 +10,7 @@ class ImageVersion(Construct):
     """An SSM parameter holding the image reference the service runs.
 
     Terraform creates it with `seed_image` and never writes it again (`ignore_changes`); releases
-    (`python -m ops.release`) change it, and the task definition reads it (`image`), so a plain
+    (`python -m ops release`) change it, and the task definition reads it (`image`), so a plain
     `terraform apply` keeps whatever was released last instead of rolling back. Its history is
     the release history (rollback, audit).
     """

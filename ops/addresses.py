@@ -1,6 +1,6 @@
 """Print a stack's map from construct path to Terraform address, for import and moved blocks.
 
-    python -m ops.addresses <stack> [--outdir cdktf.out] [--json]
+    python -m ops addresses <stack> [--outdir cdktf.out] [--json]
 
 Read from the synthesized `cdktf.out/stacks/<stack>/cdk.tf.json`: cdktf records each resource's
 and data source's construct path in its "//" metadata. When the stack has not been synthesized

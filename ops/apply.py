@@ -1,7 +1,7 @@
-"""Apply exactly the plans `python -m ops.plan` saved, or refuse; never plan again (but see
+"""Apply exactly the plans `python -m ops plan` saved, or refuse; never plan again (but see
 --plan-pending).
 
-    python -m ops.apply --env uat --plans plans/uat [--stack network-uat ... | --ci]
+    python -m ops apply --env uat --plans plans/uat [--stack network-uat ... | --ci]
                         [--plan-pending] [--summary FILE] [--target aws]
 
 For each stack in deploy order, `<plans>/<stack>.tfplan` is applied in
@@ -17,7 +17,7 @@ changed):
   when the state was empty at plan time (hashicorp/terraform issue 27721); this check does.
 
 `--ci` applies what CI applies: every stack but state-<env>, which holds the state bucket and
-CI's own roles and is applied by an administrator only (`python -m ops.deploy up --stack`).
+CI's own roles and is applied by an administrator only (`python -m ops up --stack`).
 
 `--plan-pending` gets a first deploy past its missing network: a stack ops.plan left pending
 (`<stack>.changes.json`: a dependency was not deployed, e.g. the app before its VPC) is planned
@@ -69,7 +69,7 @@ def require_plans(environment: EnvironmentConfig, stacks: list[str], plans: Path
     for stack in stacks:
         plan_file = plans / f"{stack}.tfplan"
         if not plan_file.is_file():
-            raise PlanRefused(f"{stack}: no saved plan {plan_file}; run `python -m ops.plan "
+            raise PlanRefused(f"{stack}: no saved plan {plan_file}; run `python -m ops plan "
                               f"--env {environment.name} --out {plans}` (and review it) first")
 
 
@@ -114,7 +114,7 @@ def plan_pending(runner: Runner, stack: str, plans: Path, record: dict,
         raise PlanRefused(f"{stack}: was pending when planned for review ({reason}); planned "
                           f"now, it does more than create: {', '.join(others[:3])}"
                           f"{' ...' if len(others) > 3 else ''}; plan again with `python -m "
-                          f"ops.plan --env {runner.environment.name}` and review it")
+                          f"ops plan --env {runner.environment.name}` and review it")
     created = planned.created(changes)
     previewed = None if record.get("changes") is None else planned.created(
         record["changes"], lambda change: change["actions"])
@@ -126,7 +126,7 @@ def plan_pending(runner: Runner, stack: str, plans: Path, record: dict,
                               part for part in (f"not previewed: {', '.join(extra[:3])}"
                                                 if extra else "", f"previewed, not planned: "
                                                 f"{', '.join(missing[:3])}" if missing else "")
-                              if part) + f"; plan again with `python -m ops.plan --env "
+                              if part) + f"; plan again with `python -m ops plan --env "
                           f"{runner.environment.name}` and review it")
     progress(f"  {stack}: was pending ({reason}); planned now: {len(created)} to create, "
              "nothing else")

@@ -1,6 +1,6 @@
 """The GitHub variables the workflows need to assume this environment's CI roles.
 
-    python -m ops.ci_access vars [--env uat] [--target emulator|aws]
+    python -m ops ci-vars [--env uat] [--target emulator|aws]
 
 Reads the role ARNs from `terraform output` of state-<env> (which creates the roles when
 `ci.github_repository` is set; apply it first) and prints one `NAME=value` line per role (the

@@ -1,6 +1,6 @@
 """Architecture pictures, one per environment, drawn from what its stacks declare.
 
-    python -m ops.diagram [--env uat[,prod]] [--outdir docs] [--format png,svg] [--no-synth]
+    python -m ops diagram [--env uat[,prod]] [--outdir docs] [--format png,svg] [--no-synth]
 
 `architecture(inventory, env)` builds the picture as plain data (clusters, nodes, edges) from the
 synthesized stacks (ops/inventory.py reads each stack's cdk.tf.json): the VPC and its CIDR, per

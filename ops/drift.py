@@ -1,7 +1,7 @@
 """Report drift: one GitHub issue per environment while its plan is not clean.
 
-    python -m ops.plan --env uat --out plans/uat     # first (drift.yml runs it on a schedule)
-    python -m ops.drift --env uat --plans plans/uat
+    python -m ops plan --env uat --out plans/uat     # first (drift.yml runs it on a schedule)
+    python -m ops drift --env uat --plans plans/uat
 
 The environment is clean when every one of its stacks was planned (`<stack>.json` in --plans)
 with nothing to add, change or destroy. Not clean: the issue whose body holds the hidden marker

@@ -1,8 +1,8 @@
 """The environments the workflows run for, read from `environments/*.toml`, in deploy order.
 
-    python -m ops.environments                  # one line each: name, region, where from
-    python -m ops.environments --json           # {"include": [{"name", "region", "promote_from"}]}
-    python -m ops.environments --github-output  # also appends matrix=<json> and first=<name>
+    python -m ops environments                  # one line each: name, region, where from
+    python -m ops environments --json           # {"include": [{"name", "region", "promote_from"}]}
+    python -m ops environments --github-output  # also appends matrix=<json> and first=<name>
                                                 # to $GITHUB_OUTPUT, for `fromJSON(...)`
 
 Deploy order: an environment with `[delivery] promote_from = "<env>"` comes after that

@@ -1,7 +1,7 @@
 """Export every stack as plain Terraform HCL: the way to leave CDKTF (docs/cdktf-sunset.md).
 
-    python -m ops.export_hcl                               # every environment, into hcl/
-    ENVIRONMENTS=uat python -m ops.export_hcl --out DIR    # as main.py: only these environments
+    python -m ops hcl                               # every environment, into hcl/
+    ENVIRONMENTS=uat python -m ops hcl --out DIR    # as main.py: only these environments
 
 It runs `main.py` with `SYNTH_HCL_OUTPUT=true`, what `cdktf synth --hcl` does without the CLI:
 the same construct tree, written by cdktf's own HCL synthesizer as `<out>/stacks/<stack>/cdk.tf`

@@ -1,9 +1,9 @@
 """The few GitHub REST calls the workflows make, with urllib; and the commands that use them.
 
-    python -m ops.github comment --pr 12 --body-file plans/uat/summary.md
-    python -m ops.github reviewed --env uat --commit SHA --plans plans/uat [--summary FILE]
+    python -m ops comment --pr 12 --body-file plans/uat/summary.md
+    python -m ops reviewed --env uat --commit SHA --plans plans/uat [--summary FILE]
                                   [--allow-unreviewed true]
-    python -m ops.github fork-skipped --env uat --fork someone/hello [--summary FILE]
+    python -m ops fork-skipped --env uat --fork someone/hello [--summary FILE]
 
 `comment` keeps one comment per marker on a pull request: the body's first line is its hidden
 marker (`<!-- ops.plan:uat -->`); a comment of the workflow's bot starting with it is edited,
@@ -135,7 +135,7 @@ def compare_with_review(github_of, environment: str, commit: str, plans: Path,
     now = plan.read_records(plans, stacks)
     if set(now) != set(stacks):
         raise Refused(f"{plans}: no plans of {', '.join(sorted(set(stacks) - set(now)))}; run "
-                      f"`python -m ops.plan --env {environment} --out {plans}` first")
+                      f"`python -m ops plan --env {environment} --out {plans}` first")
     if allow_unreviewed:
         return (f"Not compared with a pull request: `apply_unreviewed` was set when this run "
                 f"was started by hand, so the approver reviews the plan above (of "

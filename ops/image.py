@@ -1,7 +1,7 @@
 """Build the application image (app/), tag it with the git commit, push it to the environment's
 ECR repository, and print its digest.
 
-    python -m ops.image push --env uat [--tag T] [--context app] [--push-latest] [--dry-run]
+    python -m ops image --env uat [--tag T] [--context app] [--push-latest] [--dry-run]
                                        [--target emulator|aws]
 
 The repository is the environment's (`service.ecr_repository`, or the one it shares through
@@ -9,7 +9,7 @@ The repository is the environment's (`service.ecr_repository`, or the one it sha
 commit already in the repository is not built again (its digest is printed, exit 0), which makes
 a re-run of CI harmless. `latest` is tagged locally and pushed only with --push-latest (a
 repository with mutable tags needs that). --dry-run prints the commands instead of running them.
-Then release it: `python -m ops.release deploy --env uat --version <tag or digest>`.
+Then release it: `python -m ops release --env uat --version <tag or digest>`.
 
 Exit status: 0 pushed (or already there), 1 a step failed, 2 bad input or no repository to
 push to (nothing built or pushed).
@@ -71,7 +71,7 @@ def digest_of(ecr, repository: str, tag: str,
         if owner is not None:
             stack = owner.stack_names["state"]
             where = (f"; {stack} creates it: an administrator applies it with `python -m "
-                     f"ops.deploy up --env {owner.name} --stack {stack}`")
+                     f"ops up --env {owner.name} --stack {stack}`")
         raise ImageRefused(f"ECR repository {repository} does not exist in "
                            f"{ecr.meta.region_name}{where}, then push again") from None
     return images[0]["imageDigest"] if images else None

@@ -484,7 +484,7 @@ def preview_stack(deployment: Runner, stack: str, out: Path, started: float) -> 
                      message=f"state bucket '{deployment.environment.state.bucket}' does not "
                      "exist yet: planned against an empty state, with lookups of other stacks "
                      "known after apply (a placeholder defers them; neither text nor counts "
-                     f"include it); never applied. Bootstrap with `python -m ops.deploy up --env "
+                     f"include it); never applied. Bootstrap with `python -m ops up --env "
                      f"{deployment.environment.name} --stack {bootstrap}` to plan for real",
                      seconds=time.monotonic() - started)
 
@@ -605,7 +605,7 @@ def summarize(environment: EnvironmentConfig, plans: list[StackPlan],
         elif plan.stack == state and plan.status == "changes":
             lines.append(f"- `{state}` has changes that CI never applies (it holds the state "
                          "bucket and CI's own roles): an administrator reviews and applies them "
-                         f"with `python -m ops.deploy up --env {environment.name} --stack "
+                         f"with `python -m ops up --env {environment.name} --stack "
                          f"{state}`. They do not hold back the other stacks, which do not "
                          "depend on them.")
     if any(plan.status in ("pending", "error", "preview") or

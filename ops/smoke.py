@@ -1,6 +1,6 @@
 """Smoke check an environment: its load balancer answers 200 with the expected text.
 
-    python -m ops.smoke --env uat [--url URL] [--address HOST] [--expect "Hello World"]
+    python -m ops smoke --env uat [--url URL] [--address HOST] [--expect "Hello World"]
                         [--attempts 10] [--interval 6] [--timeout 5] [--target aws]
 
 The URL is app-<env>'s `alb_url` output (the stack must be initialized, as after ops.apply),

@@ -1,7 +1,7 @@
 """`make provider`: fill the project's provider mirror (terraform/providers/), unless a mirror is
 already there. Running Terraform itself is ops/core/terraform.py's.
 
-    python -m ops.terraform provider
+    python -m ops provider
 """
 
 from __future__ import annotations

@@ -74,7 +74,7 @@ class ApplicationStack(EnvironmentStack):
         self.output("service_name", service.service.name)
         self.output("log_group_name", service.log_group.name)
         self.output("alarm_topic_arn", monitoring.topic.arn)
-        # What releases (python -m ops.release) read.
+        # What releases (python -m ops release) read.
         self.output("image_parameter_name", image.parameter.name)
         self.output("task_definition_family", service.task_definition.family)
         self.output(outputs.TASK_DEFINITION_ARN, service.task_definition.arn)

@@ -119,7 +119,7 @@ def test_every_line_matches_hand_checked_figures(synthesized, environments, name
 
 
 def plan_dir(tmp_path, name="uat-one-nat-per-az", leave_out=()) -> Path:
-    """A recorded plan's `terraform show -json` files, as python -m ops.plan writes them."""
+    """A recorded plan's `terraform show -json` files, as python -m ops plan writes them."""
     for packed in sorted((PLANS / name).glob("*.json.gz")):
         stack = packed.name.removesuffix(".json.gz")
         if stack not in leave_out:

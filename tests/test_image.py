@@ -140,7 +140,7 @@ def test_a_missing_repository_is_one_line_naming_the_stack_that_creates_it(emula
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == (
         f"error: ECR repository {PROJECT}/hello-world does not exist in ap-south-1; state-uat "
-        "creates it: an administrator applies it with `python -m ops.deploy up --env uat "
+        "creates it: an administrator applies it with `python -m ops up --env uat "
         "--stack state-uat`, then push again\n")
     assert not (tmp_path / "ran").exists()
 

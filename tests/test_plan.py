@@ -145,7 +145,7 @@ def test_summary_shows_the_cost_change_of_the_plan_itself(synthesized, environme
     from ops.plan import cost_section
 
     # A recorded plan of uat moving to one NAT per AZ (tests/fixtures/plans/README.md), where
-    # python -m ops.plan writes it: <stack>.json next to summary.md.
+    # python -m ops plan writes it: <stack>.json next to summary.md.
     recorded = Path(__file__).parent / "fixtures" / "plans" / "uat-one-nat-per-az"
     for packed in recorded.glob("*.json.gz"):
         (tmp_path / packed.name.removesuffix(".gz")).write_bytes(
@@ -287,7 +287,7 @@ def test_the_security_section_leads_and_is_never_cut(environments):
     for line in security:
         assert line in summary[:summary.index("| stack |")]
     # state-<env> changes are left to an administrator, with the command.
-    assert ("an administrator reviews and applies them with `python -m ops.deploy up --env uat "
+    assert ("an administrator reviews and applies them with `python -m ops up --env uat "
             "--stack state-uat`") in summary
     assert "the whole plan is state-uat.tfplan in this run's plans" in summary
 

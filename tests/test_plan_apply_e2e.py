@@ -111,7 +111,7 @@ def test_a_missing_plan_is_refused_before_anything_is_applied(review, fresh_plan
     # network-review has its plan, but app-review was pending: nothing is applied at all.
     assert str(refused.value) == (
         f"app-review: no saved plan {folder / 'app-review.tfplan'}; run "
-        f"`python -m ops.plan --env review --out {folder}` (and review it) first")
+        f"`python -m ops plan --env review --out {folder}` (and review it) first")
     assert not network_exists()
 
 
@@ -200,7 +200,7 @@ def test_the_apply_command_refuses_with_one_line_and_exit_2(tmp_path, capsys):
     assert saved.main(["--env", "uat", "--plans", str(tmp_path)]) == saved.REFUSED
     err = capsys.readouterr().err
     assert err == (f"error: state-uat: no saved plan {tmp_path / 'state-uat.tfplan'}; "
-                   f"run `python -m ops.plan --env uat --out {tmp_path}` (and review it) "
+                   f"run `python -m ops plan --env uat --out {tmp_path}` (and review it) "
                    "first\n")
     assert saved.main(["--env", "uat", "--stack", "app-prod"]) == saved.REFUSED
     assert capsys.readouterr().err == ("error: --stack app-prod: not a stack of uat; "

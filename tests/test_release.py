@@ -238,7 +238,7 @@ def test_a_missing_repository_names_the_state_stack_that_creates_it(environments
         release.deploy(Target(prod, env=dict(os.environ)), "v1", timeout=1, poll=1)
     assert str(refused.value) == (
         "prod: ECR repository norepo/hello-world does not exist; uat's state stack creates it: "
-        "python -m ops.deploy up --env uat, then push (python -m ops.image push) and release "
+        "python -m ops up --env uat, then push (python -m ops image) and release "
         "again")
 
 

@@ -1,4 +1,4 @@
-"""Releases end to end against the local AWS emulator (python -m ops.release): real Terraform
+"""Releases end to end against the local AWS emulator (python -m ops release): real Terraform
 plans and applies of the app stack, ECS and CodeDeploy rollouts (ops/emulator/patches/ run them in
 AWS's time scaled by EMULATOR_TIME_SCALE, or fail them for images in EMULATOR_FAILING_IMAGES).
 
@@ -175,7 +175,7 @@ def test_refusals_change_nothing(envs, images, capsys, environments):
 
     code, _, err = cli(capsys, envs, "deploy", "--env", "relroll", "--version", "v9")
     assert (code, err) == (2, f"error: relroll: version 'v9' is not in ECR repository "
-                              f"{PROJECT}/hello-world; push it first (python -m ops.image push "
+                              f"{PROJECT}/hello-world; push it first (python -m ops image "
                               "--env relroll)\n")
     code, _, err = cli(capsys, envs, "deploy", "--env", "relroll", "--version",
                        "sha256:" + "0" * 64)
@@ -194,7 +194,7 @@ def test_refusals_change_nothing(envs, images, capsys, environments):
     code, _, err = cli(capsys, envs, "deploy", "--env", "relroll", "--version", "v2")
     assert (code, err) == (2, "error: relroll: a release is already in progress (held by alice "
                               "on ci-7 (pid 42) since 2026-11-26 10:00:00 UTC, releasing x); if "
-                              "it died, clear it: python -m ops.release unlock --env relroll\n")
+                              "it died, clear it: python -m ops unlock --env relroll\n")
     assert roll.snapshot() == {**unchanged, "lock": True}
     code, out, _ = cli(capsys, envs, "unlock", "--env", "relroll")
     assert code == 0 and out.startswith("relroll: cleared the release lock (held by alice")
@@ -338,7 +338,7 @@ def test_status_shows_what_runs_where(envs, images, capsys, environments):
 
     nowhere = dataclasses.replace(envs["relroll"].target, environment=variant(
         environments["uat"], "relnone", "10.73.0.0/16"))
-    assert "relnone  not deployed (python -m ops.deploy up --env relnone)" in release.status(
+    assert "relnone  not deployed (python -m ops up --env relnone)" in release.status(
         [nowhere])
 
 

@@ -9,7 +9,7 @@ against the session's emulator, in the order a team meets them:
 
 The repository is a copy of this working tree as one commit, with environments/*.toml named for
 this run (project, buckets, VPCs) and `[ci] github_repository` set; GitHub's variables are what
-`python -m ops.ci_access vars` reads from the state stacks (github_variables). Each job gets
+`python -m ops ci-vars` reads from the state stacks (github_variables). Each job gets
 AWS credentials only from its OIDC role; GitHub's API is tests/fake_github.py; what the load
 balancers serve is tests/fake_load_balancer.py (the jobs' HTTP_PROXY). One environment set for
 the whole module, so Terraform runs stay few.

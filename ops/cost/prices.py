@@ -83,7 +83,7 @@ def load_prices(region: str, directory: Path = PRICES_DIR) -> Prices:
             data = tomllib.load(file)
     except FileNotFoundError:
         raise PriceError(f"no prices for region {region}: add {path} "
-                         f"(python -m ops.cost --refresh-prices --region {region}, with AWS "
+                         f"(python -m ops cost --refresh-prices --region {region}, with AWS "
                          "credentials)") from None
     except tomllib.TOMLDecodeError as error:
         raise PriceError(f"{path}: not valid TOML: {error}") from None
@@ -149,8 +149,8 @@ def fetch_price(client, region: str, key: str) -> tuple[float, str, str, str]:
 def refresh_prices(client, region: str, today: str | None = None) -> str:
     """The text of ops/prices/<region>.toml, every price read from the Price List API."""
     today = today or datetime.date.today().isoformat()
-    lines = [f"# On-demand list prices for {region}, in USD, for `python -m ops.cost`; written by",
-             "# `python -m ops.cost --refresh-prices` from the AWS Price List API (pricing",
+    lines = [f"# On-demand list prices for {region}, in USD, for `python -m ops cost`; written by",
+             "# `python -m ops cost --refresh-prices` from the AWS Price List API (pricing",
              "# get_products). Renew with that command; do not edit by hand.",
              f'region = "{region}"', 'currency = "USD"', f'recorded_on = "{today}"']
     section = None

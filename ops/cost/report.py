@@ -1,4 +1,4 @@
-"""The estimate as people read it (a table), and the command line of `python -m ops.cost`."""
+"""The estimate as people read it (a table), and the command line of `python -m ops cost`."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def format_estimate(est: Estimate, explain: bool = False) -> str:
                   if any(line.key == "logs.flow_logs" for line in est.lines) else "")
                + (f", {a.endpoint_gb_per_month:g} GB/month through interface endpoints"
                   if any(line.key == "endpoints.hours" for line in est.lines) else "")
-               + " (python -m ops.cost --help to change them)")
+               + " (python -m ops cost --help to change them)")
     out += [f"  {note}" for note in est.notes]
     return "\n".join(out)
 

@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     env = commands.add_parser("env", help="print the AWS_* variables for clients")
     put_image = commands.add_parser(
         "put-image", help="push a stand-in image to an ECR repository in the running emulator "
-                          "and print its digest (for releases: python -m ops.release)")
+                          "and print its digest (for releases: python -m ops release)")
     put_image.add_argument("--repository", required=True, help="e.g. hello-world/hello-world")
     put_image.add_argument("--tag", required=True, help="e.g. a git commit")
     for command in (serve, start, stop, env, put_image):

@@ -127,7 +127,7 @@ def release(target: Target, image: str, description: str, *, timeout: float | No
             if running:
                 raise Refused(f"{target.name}: CodeDeploy deployment "
                               f"{running[0]['deploymentId']} is {running[0]['status']}; a "
-                              f"release waits for it to end (python -m ops.release status "
+                              f"release waits for it to end (python -m ops status "
                               f"--env {target.name})")
         ssm = target.client("ssm")
         if previous != image:
@@ -158,7 +158,7 @@ def release(target: Target, image: str, description: str, *, timeout: float | No
         except TimeoutError as error:
             raise RolloutFailed(
                 f"{target.name}: the rollout of {image} did not finish within {wait:.0f}s "
-                f"({error}); it goes on: watch python -m ops.release status --env "
+                f"({error}); it goes on: watch python -m ops status --env "
                 f"{target.name}") from None
         except RolloutFailed as error:
             restore(f"rollout of {image} failed: {error}")

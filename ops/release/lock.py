@@ -23,12 +23,12 @@ def release_lock(target: Target, version: str) -> Iterator[None]:
                         "pid": os.getpid(), "since": utc_now(), "version": version})
     try:
         ssm.put_parameter(Name=name, Value=value, Type="String", Overwrite=False,
-                          Description="A release is in progress (python -m ops.release)")
+                          Description="A release is in progress (python -m ops release)")
     except ClientError as error:
         if error_code(error) != "ParameterAlreadyExists":
             raise
         raise Refused(f"{target.name}: a release is already in progress ({describe_lock(target)}"
-                      f"); if it died, clear it: python -m ops.release unlock --env "
+                      f"); if it died, clear it: python -m ops unlock --env "
                       f"{target.name}") from None
     try:
         yield

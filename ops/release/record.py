@@ -51,13 +51,13 @@ def find_image(target: Target, version: str) -> Image:
     except ClientError as error:
         if error_code(error) == "ImageNotFoundException":
             raise Refused(f"{target.name}: version {version!r} is not in ECR repository "
-                          f"{repository}; push it first (python -m ops.image push --env "
+                          f"{repository}; push it first (python -m ops image --env "
                           f"{target.name})") from None
         if error_code(error) == "RepositoryNotFoundException":
             owner = target.environment.service.ecr_repository_owner or target.name
             raise Refused(f"{target.name}: ECR repository {repository} does not exist; {owner}'s "
-                          f"state stack creates it: python -m ops.deploy up --env {owner}, "
-                          "then push (python -m ops.image push) and release again") from None
+                          f"state stack creates it: python -m ops up --env {owner}, "
+                          "then push (python -m ops image) and release again") from None
         raise
     digest = detail["imageDigest"]
     return Image(f"{found['repositoryUri']}@{digest}", digest,
@@ -110,7 +110,7 @@ def version_of_record(target: Target) -> str:
         if error_code(error) == "ParameterNotFound":
             raise Refused(f"{target.name}: not deployed (no version of record "
                           f"{target.names.image_parameter}); deploy it first: python -m "
-                          f"ops.deploy up --env {target.name}") from None
+                          f"ops up --env {target.name}") from None
         raise
 
 

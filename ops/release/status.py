@@ -22,7 +22,7 @@ def status_row(target: Target) -> dict[str, str]:
     try:
         reference = version_of_record(target)
     except Refused:
-        return {**row, "version": f"not deployed (python -m ops.deploy up --env {target.name})"}
+        return {**row, "version": f"not deployed (python -m ops up --env {target.name})"}
     try:
         row["version"] = image_of_reference(target, reference).label
     except Refused:

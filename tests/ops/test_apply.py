@@ -111,7 +111,7 @@ def test_a_pending_stack_is_planned_at_apply_and_applied_only_when_it_only_creat
         saved.plan_pending(mini, STACK, again, pending_in(again, "stale record"))
     assert str(refused.value) == (
         f"{STACK}: was pending when planned for review (stale record); planned now, it does "
-        "more than create: terraform_data.made (update); plan again with `python -m ops.plan "
+        "more than create: terraform_data.made (update); plan again with `python -m ops plan "
         "--env uat` and review it")
     assert mini.current_state(STACK) == state
     assert not (again / f"{STACK}.tfplan").exists()
@@ -135,7 +135,7 @@ def test_the_command_refuses_before_synthesizing_and_records_nothing(tmp_path, c
                  "--summary", str(summary)]) == Refused.exit_code
     assert capsys.readouterr().err == (
         f"error: network-uat: no saved plan {tmp_path / 'network-uat.tfplan'}; run "
-        f"`python -m ops.plan --env uat --out {tmp_path}` (and review it) first\n")
+        f"`python -m ops plan --env uat --out {tmp_path}` (and review it) first\n")
     assert not summary.exists()
 
 
@@ -147,7 +147,7 @@ def test_a_pending_stack_creating_other_than_its_preview_is_refused(mini, tmp_pa
     assert str(refused.value) == (
         f"{STACK}: planned now, it would not create what its reviewed preview showed: not "
         "previewed: terraform_data.made; previewed, not planned: terraform_data.x; plan again "
-        "with `python -m ops.plan --env uat` and review it")
+        "with `python -m ops plan --env uat` and review it")
     assert mini.current_state(STACK)[1] == 0 and not (plans / f"{STACK}.tfplan").exists()
     # Without a preview (ops.plan could not make one) only the creating is checked.
     note = saved.plan_pending(mini, STACK, plans, pending_in(plans))

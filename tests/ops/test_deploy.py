@@ -167,7 +167,7 @@ def test_another_environments_repository_or_no_permission_is_one_line(ecr_with, 
 def test_down_reads_the_other_environments_from_the_environment_files(monkeypatch, tmp_path,
                                                                       environments):
     """Without `environments`, down finds those that may run from this one's repository in
-    environments/ (what `python -m ops.deploy down` does)."""
+    environments/ (what `python -m ops down` does)."""
     uat = environments["uat"]
     (tmp_path / "stacks" / uat.stack_names["app"]).mkdir(parents=True)
     seen = []

@@ -4,7 +4,7 @@ empty alarmConfiguration (a plan diff); DeleteApplication, DeleteDeploymentGroup
 UpdateApplication and UpdateDeploymentGroup did not exist (destroy and updates failed): the
 patch fills them.
 
-Deployments (`python -m ops.release`): an ECS deployment stayed "Created" for ever and never
+Deployments (`python -m ops release`): an ECS deployment stayed "Created" for ever and never
 changed the service. The patch runs it as CodeDeploy does, in AWS seconds scaled by
 $EMULATOR_TIME_SCALE (clock.py; never skipped):
 
@@ -571,7 +571,7 @@ def run_ecs_deployments() -> None:
         return json.dumps({"status": "Succeeded",
                            "statusMessage": "The deployment was stopped."})
 
-    # CreateDeployment for an ECS deployment group (`python -m ops.release`, blue/green): moto
+    # CreateDeployment for an ECS deployment group (`python -m ops release`, blue/green): moto
     # stored it as "Created" for ever and never touched the service. Now it reads the AppSpec's
     # TaskDefinition, refuses a second active deployment in the group as AWS does, and runs it
     # in (scaled) time as the module docstring says, from before each request (clock.py).
