@@ -14,6 +14,7 @@ import pytest
 from ops import deploy, emulator
 from ops.aws import client, target_environment
 from ops.core.runner import Runner
+from ops.core.synth import synthesize
 
 pytestmark = pytest.mark.e2e
 
@@ -54,7 +55,7 @@ def test_down_touches_only_its_environment_and_the_last_stops_the_emulator(
     for environment in (first, second):
         (tmp_path / environment.name).mkdir()
         outdir = tmp_path / environment.name / "cdktf.out"
-        deploy.synthesize(environment, outdir)
+        synthesize(environment, outdir)
         deployments[environment.name] = Runner(environment, env, outdir)
         # Only the bucket matters here (the bootstrap has its own tests).
         client("s3", env).create_bucket(Bucket=environment.state.bucket,
@@ -102,7 +103,7 @@ def built(environments, tmp_path_factory):
             deployments = {}
             for name in ("uat", "prod"):
                 outdir = tmp_path_factory.mktemp(name) / "cdktf.out"
-                deploy.synthesize(environments[name], outdir)
+                synthesize(environments[name], outdir)
                 deployments[name] = Runner(environments[name], env, outdir)
             uat = deployments["uat"]
             uat.apply_in_order(list(environments["uat"].stack_names.values()))
@@ -111,7 +112,7 @@ def built(environments, tmp_path_factory):
                            poll=0.3, say=lambda line: None)
             deployments["prod"].apply_in_order(list(environments["prod"].stack_names.values()))
             (bucket,) = [resource["attributes"]["bucket"] for resource in
-                         deploy.stack_resources(deployments["prod"], "app-prod")
+                         deployments["prod"].state_resources("app-prod")
                          if resource["type"] == "aws_s3_bucket"]
             client("s3", env).put_object(Bucket=bucket, Key="AWSLogs/ELBAccessLogTestFile",
                                          Body=b"as ELB writes when access logs are enabled")
@@ -122,7 +123,7 @@ def built(environments, tmp_path_factory):
 
 
 def resource_counts(built) -> dict:
-    return {name: {stack: len(deploy.stack_resources(built[name], stack))
+    return {name: {stack: len(built[name].state_resources(stack))
                    for stack in built[name].environment.stack_names.values()}
             for name in ("uat", "prod")}
 
@@ -132,7 +133,7 @@ def repository_in_what_down_destroys(deployment) -> bool:
     which `down` keeps."""
     return any(resource["type"] == "aws_ecr_repository"
                for stack in ("network-uat", "app-uat")
-               for resource in deploy.stack_resources(deployment, stack))
+               for resource in deployment.state_resources(stack))
 
 
 def test_on_aws_what_protects_data_refuses_before_anything_is_destroyed(built):

@@ -20,11 +20,13 @@ import pytest
 
 from helpers import resource_count
 from ops import apply as saved
+from ops import cli
 from ops import drift
 from ops import plan as review_plan
 from ops.core.planned import saved_prior_state
-from ops.core.runner import Runner
+from ops.core.runner import PlanRefused, Runner
 from ops.core.synth import synthesize
+from ops.errors import EXIT_REFUSED
 
 pytestmark = pytest.mark.e2e
 
@@ -106,7 +108,7 @@ def test_with_the_state_bucket_every_network_resource_is_an_add(review, fresh_pl
 
 def test_a_missing_plan_is_refused_before_anything_is_applied(review, fresh_plans):
     folder = fresh_plans[0][0]
-    with pytest.raises(saved.Refused) as refused:
+    with pytest.raises(PlanRefused) as refused:
         saved.apply(review.environment, review.env, folder, outdir=review.outdir)
     # network-review has its plan, but app-review was pending: nothing is applied at all.
     assert str(refused.value) == (
@@ -118,7 +120,7 @@ def test_a_missing_plan_is_refused_before_anything_is_applied(review, fresh_plan
 def test_a_plan_from_another_synth_is_refused(review, fresh_plans):
     folder = fresh_plans[0][0]
     changed = _variant(review.environment, state={"noncurrent_version_expiration_days": 30})
-    with pytest.raises(saved.Refused) as refused:
+    with pytest.raises(PlanRefused) as refused:
         saved.apply(changed, review.env, folder, ["state-review"], review.outdir)
     assert str(refused.value).startswith(
         f"state-review: {folder / 'state-review.tfplan'} was made from another synth "
@@ -138,7 +140,7 @@ def test_a_fresh_plan_applies_and_one_made_stale_by_that_apply_is_refused(review
     # `second` was planned against the empty state, like `first`: Terraform itself cannot tell
     # it is stale (hashicorp/terraform issue 27721), ops.apply does.
     assert saved_prior_state(second / "network-review.tfplan") == ("", 0)
-    with pytest.raises(saved.Refused) as refused:
+    with pytest.raises(PlanRefused) as refused:
         saved.apply(review.environment, review.env, second, ["network-review"], review.outdir)
     assert str(refused.value) == (
         f"network-review: {second / 'network-review.tfplan'} is stale: the state changed after "
@@ -197,11 +199,11 @@ def test_a_change_forcing_replacement_is_flagged_at_the_top(review, tmp_path):
 
 
 def test_the_apply_command_refuses_with_one_line_and_exit_2(tmp_path, capsys):
-    assert saved.main(["--env", "uat", "--plans", str(tmp_path)]) == saved.REFUSED
+    assert cli.main(["apply", "--env", "uat", "--plans", str(tmp_path)]) == EXIT_REFUSED
     err = capsys.readouterr().err
     assert err == (f"error: state-uat: no saved plan {tmp_path / 'state-uat.tfplan'}; "
                    f"run `python -m ops plan --env uat --out {tmp_path}` (and review it) "
                    "first\n")
-    assert saved.main(["--env", "uat", "--stack", "app-prod"]) == saved.REFUSED
+    assert cli.main(["apply", "--env", "uat", "--stack", "app-prod"]) == EXIT_REFUSED
     assert capsys.readouterr().err == ("error: --stack app-prod: not a stack of uat; "
                                        "allowed: state-uat, network-uat, app-uat\n")
