@@ -179,6 +179,17 @@ class ServiceConfig:
     cpu: int | None = None  # Fargate cpu units (1024 = 1 vCPU)
     memory: int | None = None  # MiB; must be a size Fargate allows for `cpu`
     environment: Mapping[str, str] | None = None  # container environment variables
+    # Container variables from secrets by reference, e.g. { DB_PASSWORD = "/acme/uat/db" }: an
+    # SSM parameter's name or ARN, or a Secrets Manager secret's ARN, in the environment's
+    # region. The execution role may read exactly these; values never enter the task
+    # definition, a plan or the state. `python -m ops secrets list` lists them; `python -m ops
+    # secrets set NAME` writes one.
+    secrets: Mapping[str, str] | None = None
+    # Customer managed KMS keys the secrets are encrypted with (none for AWS managed keys).
+    secrets_kms_key_arns: tuple[str, ...] | None = None
+    # ECS Exec (`python -m ops exec`): a shell or command in a running task. Leave off in
+    # production unless break-glass access is wanted.
+    enable_execute_command: bool | None = None
     # AWS managed policy names (e.g. "AmazonS3ReadOnlyAccess") attached to the task role.
     task_role_managed_policies: tuple[str, ...] | None = None
     log_retention_days: int | None = None  # days the container's CloudWatch logs are kept
@@ -214,8 +225,9 @@ class ServiceConfig:
     blue_green: BlueGreenConfig = field(default_factory=BlueGreenConfig)
 
     def __post_init__(self) -> None:
-        if self.environment is not None:
-            object.__setattr__(self, "environment", MappingProxyType(dict(self.environment)))
+        for mapping in ("environment", "secrets"):
+            if getattr(self, mapping) is not None:
+                object.__setattr__(self, mapping, MappingProxyType(dict(getattr(self, mapping))))
         _require(bool(_NAME.match(self.name)) and len(self.name) <= 24, "name", self.name,
                  "lowercase letters, digits and '-', at most 24 characters")
         _require(bool(self.image) and " " not in self.image, "image", self.image,

@@ -45,7 +45,8 @@ class FargateService(Construct):
         IamRolePolicy(self, "execution_role_policy", name="pull-image-and-write-logs",
                       role=self.execution_role.id,
                       policy=policy_document(self._execution_statements(
-                          props.image_repository_arn, props.pull_through_cache_arn)))
+                          props.image_repository_arn, props.pull_through_cache_arn)
+                          + self._secret_statements(props)))
         self.task_role = IamRole(
             self, "task_role", name=f"{name}-task",
             description="The application's own AWS permissions",
@@ -55,6 +56,10 @@ class FargateService(Construct):
             IamRolePolicyAttachment(
                 self, f"task_role_{policy.replace('/', '_')}", role=self.task_role.name,
                 policy_arn=f"arn:{props.partition}:iam::aws:policy/{policy}")
+        if props.enable_execute_command:
+            IamRolePolicy(self, "task_role_execute_command", name="ecs-exec",
+                          role=self.task_role.id,
+                          policy=policy_document(self._execute_command_statements()))
 
         self.cluster = EcsCluster(
             self, "cluster", name=name,
@@ -75,6 +80,10 @@ class FargateService(Construct):
                 "portMappings": [{"containerPort": props.container_port, "protocol": "tcp"}],
                 "environment": [{"name": key, "value": value}
                                 for key, value in sorted(props.environment.items())],
+                # Only the references: ECS fetches each value when a task starts.
+                **({"secrets": [{"name": key, "valueFrom": value}
+                                for key, value in sorted(props.secrets.items())]}
+                   if props.secrets else {}),
                 "logConfiguration": {"logDriver": "awslogs", "options": {
                     "awslogs-group": self.log_group.name,
                     "awslogs-region": props.region,
@@ -118,6 +127,7 @@ class FargateService(Construct):
                 "enable": props.deployment_circuit_breaker,
                 "rollback": props.deployment_circuit_breaker},
             health_check_grace_period_seconds=props.health_check_grace_period_seconds,
+            enable_execute_command=props.enable_execute_command or None,
             network_configuration={"subnets": props.private_subnet_ids,
                                    "security_groups": [self.security_group.id],
                                    "assign_public_ip": False},
@@ -150,6 +160,46 @@ class FargateService(Construct):
                                           "ecr:CreateRepository"],
                                "Resource": pull_through_cache_arn})
         return statements
+
+    def _secret_statements(self, props: FargateServiceProps) -> list[dict]:
+        """Read exactly the secrets the container names (ECS fetches them with the execution
+        role: AWS ECS Developer Guide, "Required IAM permissions for Amazon ECS secrets")."""
+        references = props.secret_references.values()
+        resources = {store: sorted({one.iam_resource(props.partition, props.region,
+                                                     props.account_id or "")
+                                    for one in references if one.store == store})
+                     for store in ("ssm", "secretsmanager")}
+        statements = []
+        if resources["ssm"]:
+            statements.append({"Sid": "ReadSecretParameters", "Effect": "Allow",
+                               "Action": "ssm:GetParameters", "Resource": resources["ssm"]})
+        if resources["secretsmanager"]:
+            statements.append({"Sid": "ReadSecrets", "Effect": "Allow",
+                               "Action": "secretsmanager:GetSecretValue",
+                               "Resource": resources["secretsmanager"]})
+        if props.secrets_kms_key_arns:
+            statements.append({
+                "Sid": "DecryptSecrets", "Effect": "Allow", "Action": "kms:Decrypt",
+                "Resource": sorted(props.secrets_kms_key_arns),
+                "Condition": {"StringEquals": {"kms:ViaService": [
+                    f"{store}.{props.region}.amazonaws.com"
+                    for store, found in resources.items() if found]}}})
+        return statements
+
+    def _execute_command_statements(self) -> list[dict]:
+        """ECS Exec: the task's agent opens Session Manager's channels (these actions take no
+        resource), and with ECS Exec's DEFAULT logging writes the session to the container's
+        log group (AWS ECS Developer Guide, "Monitor Amazon ECS containers with ECS Exec")."""
+        return [{"Sid": "SessionChannels", "Effect": "Allow",
+                 "Action": ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+                            "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
+                 "Resource": "*"},
+                {"Sid": "FindLogGroup", "Effect": "Allow", "Action": "logs:DescribeLogGroups",
+                 "Resource": "*"},
+                {"Sid": "LogSessions", "Effect": "Allow",
+                 "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams",
+                            "logs:PutLogEvents"],
+                 "Resource": f"{self.log_group.arn}:*"}]
 
 
 class CpuAutoscaling(Construct):

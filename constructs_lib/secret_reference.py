@@ -26,12 +26,13 @@ class SecretReference:
     account: str  # "" : the service's account
     json_key: str = ""
 
-    @property
-    def arn_pattern(self) -> str:
-        """The IAM resource that grants reading it (the execution role's policy)."""
+    def iam_resource(self, partition: str, region: str, account: str) -> str:
+        """The IAM resource that grants reading it (the execution role's policy): the secret's
+        ARN, or the parameter's in `region` and `account` unless its ARN names others."""
         if self.store == "secretsmanager":
             return self.name
-        return f"arn:aws:ssm:{self.region or '*'}:{self.account or '*'}:parameter{self.name}"
+        return (f"arn:{partition}:ssm:{self.region or region}:{self.account or account}:"
+                f"parameter{self.name}")
 
 
 def parse(reference: str) -> SecretReference:

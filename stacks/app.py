@@ -46,7 +46,8 @@ class ApplicationStack(EnvironmentStack):
                                               security_group_id=alb.security_group.id,
                                               listener=alb.listener),
             image=image.image, image_repository_arn=repository_arn,
-            pull_through_cache_arn=cache_arn, permissions_boundary=self.permissions_boundary()))
+            pull_through_cache_arn=cache_arn, permissions_boundary=self.permissions_boundary(),
+            **({"account_id": self.account_id()} if environment.service.secrets else {})))
         monitoring = ServiceMonitoring(self, "monitoring", props.service_monitoring(
             environment, cluster_name=service.cluster.name, service_name=service.service.name,
             load_balancer_arn_suffix=alb.load_balancer.arn_suffix,

@@ -51,7 +51,8 @@ SOURCES: dict[type, dict[str, str]] = {
         "test_listener_cidrs": "service.blue_green.test_listener_cidrs",
         "test_listener_port": "service.blue_green.test_listener_port"},
     FargateServiceProps: {name: f"service.{name}" for name in (
-        "container_name", "container_port", "cpu", "memory", "environment",
+        "container_name", "container_port", "cpu", "memory", "environment", "secrets",
+        "secrets_kms_key_arns", "enable_execute_command",
         "read_only_root_filesystem", "task_role_managed_policies", "log_retention_days",
         "container_insights", "deployment_minimum_healthy_percent", "deployment_maximum_percent",
         "deployment_circuit_breaker", "health_check_grace_period_seconds")},
@@ -126,14 +127,17 @@ def fargate_service(environment: EnvironmentConfig, partition: str = UNRESOLVED,
                     load_balancer: ServiceLoadBalancer = ServiceLoadBalancer(UNRESOLVED,
                                                                              UNRESOLVED),
                     image: str = UNRESOLVED, **optional: Any) -> FargateServiceProps:
-    """`optional`: image_repository_arn, pull_through_cache_arn, permissions_boundary."""
+    """`optional`: image_repository_arn, pull_through_cache_arn, permissions_boundary,
+    account_id (with secrets)."""
     names = environment.names
     return _props(FargateServiceProps, environment, name=names.service,
                   log_group_name=names.log_group, region=environment.region,
                   partition=partition, vpc_id=vpc_id, private_subnet_ids=private_subnet_ids,
                   load_balancer=load_balancer, image=image,
                   code_deploy=environment.service.blue_green.enabled,
-                  scaling=scaling(environment), **optional)
+                  scaling=scaling(environment),
+                  **({"account_id": environment.ci.account_id or UNRESOLVED}
+                     if environment.service.secrets else {}) | optional)
 
 
 def service_monitoring(environment: EnvironmentConfig, cluster_name: str = UNRESOLVED,

@@ -42,7 +42,7 @@ def with_service(environment, **changes):
 
     service = environment.service
     for key, value in list(changes.items()):
-        if isinstance(value, dict):
+        if isinstance(value, dict) and dataclasses.is_dataclass(getattr(service, key)):
             changes[key] = dataclasses.replace(getattr(service, key), **value)
     return dataclasses.replace(environment, service=dataclasses.replace(service, **changes))
 

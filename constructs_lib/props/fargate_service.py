@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Mapping
 
+from ..secret_reference import SecretReference, parse
 from . import require, require_range, require_retention
 
 if TYPE_CHECKING:
@@ -26,6 +27,8 @@ FARGATE_SIZES: Mapping[int, tuple[int, ...]] = MappingProxyType({
 _CONTAINER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 _ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _MANAGED_POLICY = re.compile(r"^([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]+$")
+_KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,21 @@ class FargateServiceProps:
     memory: int = 4096  # @default 4096: MiB, a size Fargate allows for `cpu`
     # @default {}: the container's environment variables
     environment: Mapping[str, str] = field(default_factory=dict)
+    # @default {}: container variables set from secrets by reference (ECS `secrets`/`valueFrom`):
+    # an SSM parameter's name or ARN, or a Secrets Manager secret's ARN (optionally
+    # :json-key:stage:version), in the service's region. The execution role may read exactly
+    # these; the value never appears in the task definition, a plan or the state.
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    # @default (): the customer managed KMS keys the secrets are encrypted with, which the
+    # execution role may decrypt with through SSM or Secrets Manager only; none for AWS managed
+    # keys
+    secrets_kms_key_arns: tuple[str, ...] = ()
+    # @default None: the account the service runs in (for SSM parameters named without an ARN);
+    # required with secrets. A secret's ARN naming another account is refused when this is an ID.
+    account_id: str | None = None
+    # @default False: ECS Exec (a shell or command in a running task): the service allows it and
+    # the task role may open Session Manager's channels and log the session to the log group
+    enable_execute_command: bool = False
     # @default True: turn off only for images that write to their disk
     read_only_root_filesystem: bool = True
     # @default (): AWS managed policy names (e.g. "AmazonS3ReadOnlyAccess") for the task role
@@ -103,6 +121,8 @@ class FargateServiceProps:
         object.__setattr__(self, "environment", MappingProxyType(dict(self.environment)))
         object.__setattr__(self, "task_role_managed_policies",
                            tuple(self.task_role_managed_policies))
+        object.__setattr__(self, "secrets", MappingProxyType(dict(self.secrets)))
+        object.__setattr__(self, "secrets_kms_key_arns", tuple(self.secrets_kms_key_arns))
         require(bool(_CONTAINER_NAME.match(self.container_name)), self, "container_name",
                 "letters, digits, '_' and '-'")
         require_range(self, "container_port", 1, 65535)
@@ -120,7 +140,40 @@ class FargateServiceProps:
             require(bool(_MANAGED_POLICY.match(policy)), self, "task_role_managed_policies",
                     "an AWS managed policy name like AmazonS3ReadOnlyAccess or service-role/X",
                     policy)
+        self._check_secrets()
         require_retention(self, "log_retention_days")
         require_range(self, "health_check_grace_period_seconds", 0, 2147483647)
         require_range(self, "deployment_minimum_healthy_percent", 0, 100)
         require_range(self, "deployment_maximum_percent", 100, 200)
+
+    @property
+    def secret_references(self) -> dict[str, SecretReference]:
+        """The secrets, parsed (checked in __post_init__)."""
+        return {name: parse(text) for name, text in sorted(self.secrets.items())}
+
+    def _check_secrets(self) -> None:
+        for name, text in self.secrets.items():
+            require(bool(_ENV_VAR.match(name)), self, f"secrets.{name}",
+                    "variable names are letters, digits and '_', not starting with a digit", text)
+            require(name not in self.environment, self, f"secrets.{name}",
+                    "is also a plain environment variable: keep it in one of the two", text)
+            try:
+                reference = parse(text)
+            except ValueError as error:
+                require(False, self, f"secrets.{name}",
+                        str(error).removeprefix(f"{text!r} is "), text)
+            if reference.region and not self.region.startswith("${"):
+                require(reference.region == self.region, self, f"secrets.{name}",
+                        f"is in {reference.region}; the service runs in {self.region}: "
+                        f"keep its secrets in its own region", text)
+            if reference.account and _ACCOUNT_ID.match(self.account_id or ""):
+                require(reference.account == self.account_id, self, f"secrets.{name}",
+                        f"is in account {reference.account}, not the service's "
+                        f"{self.account_id}", text)
+        require(not self.secrets or self.account_id is not None, self, "account_id",
+                "required with secrets (the account their SSM parameters are in)")
+        for arn in self.secrets_kms_key_arns:
+            require(bool(_KMS_KEY_ARN.match(arn)), self, "secrets_kms_key_arns",
+                    "KMS key ARNs like arn:aws:kms:<region>:<account>:key/<id>", arn)
+        require(not self.secrets_kms_key_arns or bool(self.secrets), self,
+                "secrets_kms_key_arns", "only with secrets (the keys they are encrypted with)")

@@ -38,8 +38,9 @@ def test_malformed_references_say_what_is_allowed(text):
 
 
 def test_the_iam_resource_of_a_reference():
-    assert parse("/uat/db").arn_pattern == "arn:aws:ssm:*:*:parameter/uat/db"
-    assert parse(f"{SECRET}:token::").arn_pattern == SECRET
+    assert (parse("/uat/db").iam_resource("aws", "ap-south-1", "123456789012")
+            == "arn:aws:ssm:ap-south-1:123456789012:parameter/uat/db")
+    assert parse(f"{SECRET}:token::").iam_resource("aws", "eu-west-1", "1") == SECRET
 
 
 class Typed(io.StringIO):
