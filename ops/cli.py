@@ -30,9 +30,9 @@ TARGETS = ("emulator", "aws")
 
 # Every command, in the order --help lists them; each is ops/commands/<name with _>.py.
 COMMANDS = ("up", "down", "synth", "plan", "apply", "image", "release", "promote", "rollback",
-            "unlock", "status", "smoke", "drift", "cost", "diagram", "hcl", "addresses",
-            "environments", "ci-vars", "provider", "docs", "comment", "reviewed",
-            "fork-skipped")
+            "unlock", "status", "smoke", "logs", "exec", "run", "secrets", "drift", "cost",
+            "diagram", "hcl", "addresses", "environments", "ci-vars", "provider", "docs",
+            "comment", "reviewed", "fork-skipped")
 
 # What a command module declares about the global options (ENV: which --env it takes).
 ONE, MANY = "one", "many"

@@ -60,6 +60,35 @@ def release_targets(args: argparse.Namespace, names: str | None) -> list:
     return [Target(env, target_environment(args.target, env.region)) for env in select(names)]
 
 
+class ServiceTarget:
+    """The environment's service as the day-two commands (logs, exec, run, secrets) address it:
+    its names (ops.service_tasks.Service), its environment, and boto3 clients for --target."""
+
+    def __init__(self, args: argparse.Namespace):
+        from ops.service_tasks import Service
+        from stacks.props import fargate_service
+
+        self.environment = environment(args)
+        names = self.environment.names
+        # The config's container name or the props' default; the app stack's awslogs stream
+        # prefix is that name too (constructs_lib/fargate_service.py).
+        container = fargate_service(self.environment).container_name
+        self.service = Service(cluster=names.service, name=names.service, container=container,
+                               log_group=names.log_group, stream_prefix=container)
+        self.env = terraform_env(args, self.environment)
+
+    def client(self, name: str):
+        from ops.aws import client
+
+        return client(name, self.env)
+
+
+def configured_secrets(environment) -> dict[str, str]:
+    """The service's secrets: container variable -> SSM parameter or Secrets Manager ARN."""
+    # until config/schema.py's ServiceConfig.secrets lands
+    return dict(getattr(environment.service, "secrets", None) or {})
+
+
 def add_stacks(parser: argparse.ArgumentParser, *, synthesizes: bool = True) -> None:
     parser.add_argument("--stacks", type=Path, metavar="DIR",
                         help="where the stacks are synthesized (default cdktf.out)")

@@ -1,7 +1,9 @@
 """Fixtures of the emulator's own tests: an in-process emulator that enforces IAM, one per module,
-and clients with the administrator's keys (never evaluated)."""
+and clients with the administrator's keys (never evaluated); a running service like the app
+stack's and its log lines, for the day-two library and commands."""
 
 import json
+import time
 import uuid
 
 import boto3
@@ -56,3 +58,56 @@ def task_role(admin_client):
                 "Statement": [{"Effect": "Allow", "Action": list(actions), "Resource": "*"}]}))
         return arn
     return make
+
+
+@pytest.fixture(scope="module")
+def make_service(admin_client, awsvpc, task_role):
+    """make_service(name=..., exec_enabled=..., ...): a new running service (running_service)."""
+    return lambda **settings: running_service(admin_client, awsvpc, task_role, **settings)
+
+
+def running_service(aws, network, role, name=None, exec_enabled=True, secrets=(),
+                    role_actions=("ssmmessages:*",), running=2):
+    """A service shaped like the app stack's (Fargate, awsvpc, awslogs to /ecs/<name>, container
+    and stream prefix `web`) with `running` tasks; cluster and service are both `name`."""
+    from ops.service_tasks import Service, running_tasks
+
+    name = name or f"svc-{uuid.uuid4().hex[:6]}"
+    service = Service(cluster=name, name=name, container="web", log_group=f"/ecs/{name}",
+                      stream_prefix="web")
+    ecs = aws("ecs")
+    ecs.create_cluster(clusterName=name)
+    aws("logs").create_log_group(logGroupName=service.log_group)
+    ecs.register_task_definition(
+        family=name, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256",
+        memory="512", taskRoleArn=role(*role_actions), containerDefinitions=[{
+            "name": "web", "image": "crccheck/hello-world", "essential": True,
+            "secrets": [{"name": key, "valueFrom": value} for key, value in secrets],
+            "logConfiguration": {"logDriver": "awslogs", "options": {
+                "awslogs-group": service.log_group, "awslogs-region": REGION,
+                "awslogs-stream-prefix": "web"}}}])
+    ecs.create_service(cluster=name, serviceName=name, taskDefinition=name, desiredCount=2,
+                       launchType="FARGATE", networkConfiguration=network,
+                       enableExecuteCommand=exec_enabled)
+    deadline = time.monotonic() + 20
+    while len(running_tasks(ecs, service)) < running:
+        assert time.monotonic() < deadline, "the service's tasks never ran"
+        time.sleep(0.05)
+    return service
+
+
+@pytest.fixture(scope="module")
+def write_log(admin_client):
+    """write_log(service, task_arn, *messages, at=None): lines in the task's awslogs stream."""
+    def write(service, task_arn, *messages, at=None):
+        logs = admin_client("logs")
+        stream = service.stream(task_arn)
+        try:
+            logs.create_log_stream(logGroupName=service.log_group, logStreamName=stream)
+        except logs.exceptions.ResourceAlreadyExistsException:
+            pass
+        stamp = int((at or time.time()) * 1000)
+        logs.put_log_events(logGroupName=service.log_group, logStreamName=stream,
+                            logEvents=[{"timestamp": stamp + i, "message": message}
+                                       for i, message in enumerate(messages)])
+    return write

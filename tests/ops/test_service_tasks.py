@@ -4,7 +4,6 @@ one-off task from the service's current task definition (its log streamed, its e
 
 import json
 import time
-import uuid
 
 import pytest
 
@@ -19,57 +18,12 @@ def aws(admin_client):
     return admin_client
 
 
-@pytest.fixture(scope="module")
-def make_service(aws, awsvpc, task_role):
-    return lambda **settings: running_service(aws, awsvpc, task_role, **settings)
-
-
-def running_service(aws, network, role, exec_enabled=True, secrets=(),
-                    role_actions=("ssmmessages:*",), running=2) -> Service:
-    """A service shaped like the app stack's (Fargate, awsvpc, awslogs) with `running` tasks."""
-    name = f"svc-{uuid.uuid4().hex[:6]}"
-    service = Service(cluster=name, name=name, container="web", log_group=f"/ecs/{name}",
-                      stream_prefix="web")
-    ecs = aws("ecs")
-    ecs.create_cluster(clusterName=name)
-    aws("logs").create_log_group(logGroupName=service.log_group)
-    ecs.register_task_definition(
-        family=name, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256",
-        memory="512", taskRoleArn=role(*role_actions), containerDefinitions=[{
-            "name": "web", "image": "crccheck/hello-world", "essential": True,
-            "secrets": [{"name": key, "valueFrom": value} for key, value in secrets],
-            "logConfiguration": {"logDriver": "awslogs", "options": {
-                "awslogs-group": service.log_group, "awslogs-region": REGION,
-                "awslogs-stream-prefix": "web"}}}])
-    ecs.create_service(cluster=name, serviceName=name, taskDefinition=name, desiredCount=2,
-                       launchType="FARGATE", networkConfiguration=network,
-                       enableExecuteCommand=exec_enabled)
-    deadline = time.monotonic() + 20
-    while len(running_tasks(ecs, service)) < running:
-        assert time.monotonic() < deadline, "the service's tasks never ran"
-        time.sleep(0.05)
-    return service
-
-
-def write(aws, service, task_arn, *messages, at=None):
-    logs = aws("logs")
-    stream = service.stream(task_arn)
-    try:
-        logs.create_log_stream(logGroupName=service.log_group, logStreamName=stream)
-    except logs.exceptions.ResourceAlreadyExistsException:
-        pass
-    stamp = int((at or time.time()) * 1000)
-    logs.put_log_events(logGroupName=service.log_group, logStreamName=stream,
-                        logEvents=[{"timestamp": stamp + i, "message": message}
-                                   for i, message in enumerate(messages)])
-
-
-def test_logs_since_by_text_and_by_task(aws, make_service):
+def test_logs_since_by_text_and_by_task(aws, make_service, write_log):
     service = make_service()
     first, second = running_tasks(aws("ecs"), service)
-    write(aws, service, first["taskArn"], "old line", at=time.time() - 7200)
-    write(aws, service, first["taskArn"], "GET / 200", "GET /health 200")
-    write(aws, service, second["taskArn"], "GET / 500")
+    write_log(service, first["taskArn"], "old line", at=time.time() - 7200)
+    write_log(service, first["taskArn"], "GET / 200", "GET /health 200")
+    write_log(service, second["taskArn"], "GET / 500")
     lines = []
     assert log_lines(aws("logs"), service, since_seconds=600, say=lines.append) == 3
     assert not any("old line" in line for line in lines)
@@ -84,16 +38,16 @@ def test_logs_since_by_text_and_by_task(aws, make_service):
     assert len(one_task) == 1 and "500" in one_task[0]
 
 
-def test_logs_follow_prints_new_lines_once(aws, make_service):
+def test_logs_follow_prints_new_lines_once(aws, make_service, write_log):
     service = make_service()
     task = running_tasks(aws("ecs"), service)[0]["taskArn"]
-    write(aws, service, task, "before")
+    write_log(service, task, "before")
     rounds = []
 
     def stop():
         rounds.append(1)
         if len(rounds) == 1:
-            write(aws, service, task, "after")
+            write_log(service, task, "after")
         return len(rounds) > 2
     lines = []
     log_lines(aws("logs"), service, since_seconds=60, follow=True, poll=0.01, stop=stop,
