@@ -83,12 +83,6 @@ class ServiceTarget:
         return client(name, self.env)
 
 
-def configured_secrets(environment) -> dict[str, str]:
-    """The service's secrets: container variable -> SSM parameter or Secrets Manager ARN."""
-    # until config/schema.py's ServiceConfig.secrets lands
-    return dict(getattr(environment.service, "secrets", None) or {})
-
-
 def add_stacks(parser: argparse.ArgumentParser, *, synthesizes: bool = True) -> None:
     parser.add_argument("--stacks", type=Path, metavar="DIR",
                         help="where the stacks are synthesized (default cdktf.out)")

@@ -1,6 +1,5 @@
 """Write a secret of the service from stdin (set NAME), or list them and when each changed."""
 
-from ops import commands
 from ops.cli import ONE
 from ops.commands import ServiceTarget, on_aws, say
 
@@ -23,7 +22,7 @@ def run(args):
                        ("name the secret (secrets set NAME)" if args.action == "set" else
                         f"takes no NAME ({args.name})"))
     target = ServiceTarget(args)
-    configured = commands.configured_secrets(target.environment)
+    configured = dict(target.environment.service.secrets or {})
     if not configured:
         raise BadInput(f"{target.environment.name}'s service has no secrets: add "
                        "secrets = { NAME = \"<SSM parameter or Secrets Manager ARN>\" } to its "
@@ -55,9 +54,6 @@ def write(target, configured, name):
     if name not in configured:
         raise BadInput(f"{name}: not a secret of {target.service.name}; its secrets: "
                        f"{', '.join(sorted(configured))}")
-    try:
-        reference = parse(configured[name])
-    except ValueError as error:
-        raise BadInput(f"{name}: {error}") from None
+    reference = parse(configured[name])  # checked when the environment loaded
     value = read_value(sys.stdin)  # never echoed or printed
     say(set_value(target.client("ssm"), target.client("secretsmanager"), reference, value))

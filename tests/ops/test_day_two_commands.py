@@ -10,7 +10,7 @@ import uuid
 import pytest
 from helpers import uat_toml_named
 
-from ops import cli, commands
+from ops import cli
 from ops.service_tasks import running_tasks
 
 
@@ -150,13 +150,17 @@ def test_run_without_a_command_or_a_service_is_one_line_exit_2(uat, capsys):
 # --- secrets -----------------------------------------------------------------------------------
 
 @pytest.fixture
-def with_secrets(aws, uat, monkeypatch):
-    """uat's service with two secrets: an SSM parameter not written yet, a Secrets Manager one."""
+def with_secrets(aws, uat, tmp_path):
+    """uat's service with two secrets in its [service] table: an SSM parameter not written yet,
+    a Secrets Manager one."""
     prefix = uat(applied=False)
     arn = aws("secretsmanager").create_secret(Name=f"{prefix}/token",
                                               SecretString="first")["ARN"]
     secrets = {"DB_PASSWORD": f"/{prefix}/db-password", "TOKEN": arn}
-    monkeypatch.setattr(commands, "configured_secrets", lambda environment: secrets)
+    toml = tmp_path / prefix / "uat.toml"
+    table = ", ".join(f'{name} = "{value}"' for name, value in secrets.items())
+    toml.write_text(toml.read_text().replace(
+        "[service]\n", f"[service]\nsecrets = {{ {table} }}\n", 1))
     return secrets
 
 

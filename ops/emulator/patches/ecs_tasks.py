@@ -22,7 +22,7 @@ What the patch does (AWS seconds scaled by $EMULATOR_TIME_SCALE, clock.py):
 - Before a run task starts, its log group and every secret's `valueFrom` must exist and, with
   IAM enforced, its execution role must be allowed to read them (ssm:GetParameters or
   secretsmanager:GetSecretValue, and kms:Decrypt for a customer managed key, the key policy
-  included); otherwise it STOPS at once with ECS's TaskFailedToStart / ResourceInitializationError
+  included, with kms:ViaService naming the service that asks KMS, as AWS sets it); otherwise it STOPS at once with ECS's TaskFailedToStart / ResourceInitializationError
   reason naming what failed.
 - A service's running tasks exist as tasks: one per running task of each deployment (startedBy
   the deployment id, group `service:<name>`), with the service's enableExecuteCommand, so
@@ -139,7 +139,8 @@ def _secret_checks(account: str, region: str, value_from: str) -> tuple[list, st
         checks = [("secretsmanager:GetSecretValue", found.arn, {})]
         key = getattr(found, "kms_key_id", None)
         if key and key != backend.DEFAULT_KMS_KEY_ALIAS:
-            checks.append(("kms:Decrypt", _key_arn(account, region, key), {}))
+            checks.append(("kms:Decrypt", _key_arn(account, region, key),
+                           {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}))
         return checks, value, None
     ssm = _SSM_ARN.match(value_from)
     name = ssm["name"] if ssm else (value_from if value_from.startswith("/") else f"/{value_from}")
@@ -153,7 +154,8 @@ def _secret_checks(account: str, region: str, value_from: str) -> tuple[list, st
     checks = [("ssm:GetParameters", arn, {})]
     if parameter.parameter_type == "SecureString" and parameter.keyid not in (None, "",
                                                                               "alias/aws/ssm"):
-        checks.append(("kms:Decrypt", _key_arn(account, region, parameter.keyid), {}))
+        checks.append(("kms:Decrypt", _key_arn(account, region, parameter.keyid),
+                       {"kms:ViaService": f"ssm.{where[1]}.amazonaws.com"}))
     return checks, parameter.decrypt(parameter.value) or "", None
 
 
