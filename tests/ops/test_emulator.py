@@ -680,11 +680,13 @@ def test_codedeploy_linear_shift_takes_its_steps_then_the_termination_wait(clien
     assert target == f"{cluster}:{name}"
 
     def read() -> dict:  # in this order: each read may see the deployment a moment later
+        asked = time.monotonic() - started  # (a lower bound of the moment the reads show)
         service = describe_service(client, cluster, name)["taskDefinition"]
         info = codedeploy.get_deployment(deploymentId=deployment)["deploymentInfo"]
         ecs_target = codedeploy.get_deployment_target(
             deploymentId=deployment, targetId=target)["deploymentTarget"]["ecsTarget"]
-        return {"status": info["status"], "seconds": time.monotonic() - started,
+        return {"status": info["status"], "asked": asked,
+                "seconds": time.monotonic() - started,
                 "waiting": info["instanceTerminationWaitTimeStarted"],
                 "target": ecs_target["status"],
                 "events": {event["lifecycleEventName"]: event["status"]
@@ -715,7 +717,7 @@ def test_codedeploy_linear_shift_takes_its_steps_then_the_termination_wait(clien
     assert [state["green"] for state in seen] == sorted(state["green"] for state in seen)
 
     # The termination wait: shifted, not yet Succeeded, for 5 AWS minutes at least.
-    assert seen[-1]["seconds"] - shifting[-1]["seconds"] >= 5 * 60 * scale
+    assert seen[-1]["seconds"] - shifting[-1]["asked"] >= 5 * 60 * scale
     waiting = [state for state in seen if state["waiting"]]
     assert waiting[0]["status"] == "InProgress" and len(waiting) >= 2
     for state in waiting[1:]:  # (the first one's service was read before the shift ended)
@@ -831,9 +833,13 @@ def test_ecs_rolling_deployment_starts_tasks_then_drains_the_old_ones(client, mo
     client("ecs").update_service(cluster=cluster, service=service, taskDefinition=second)
 
     def read() -> dict:
+        # The answer shows a moment between asking and answering: bound each side by the
+        # right one (a busy machine answers tens of ms late).
+        asked = time.monotonic() - started
         described = describe_service(client, cluster, service)
         primary = described["deployments"][0]
-        return {"seconds": time.monotonic() - started, "state": primary["rolloutState"],
+        return {"asked": asked, "seconds": time.monotonic() - started,
+                "state": primary["rolloutState"],
                 "running": primary["runningCount"], "deployments": len(
                     described["deployments"]), "service": described["runningCount"]}
 
@@ -848,7 +854,7 @@ def test_ecs_rolling_deployment_starts_tasks_then_drains_the_old_ones(client, mo
     assert all(state["deployments"] == 2 for state in progress)  # the old one still runs
     assert max(state["service"] for state in progress) == 8
     starting = [state for state in progress if state["running"] < 4]
-    assert seen[-1]["seconds"] - starting[-1]["seconds"] >= (10 + 30) * scale  # health, drain
+    assert seen[-1]["seconds"] - starting[-1]["asked"] >= (10 + 30) * scale  # health, drain
     events = [event["message"] for event in describe_service(client, cluster, service)["events"]]
     assert "has reached a steady state" in events[0]
     assert "has begun draining connections" in events[1]
