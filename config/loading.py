@@ -68,6 +68,13 @@ def _convert(hint: Any, value: Any, path: str) -> Any:
             raise wrong
         item = typing.get_args(hint)[0]
         return tuple(_convert(item, element, path) for element in value)
+    if origin in (collections.abc.Mapping, dict) and dataclasses.is_dataclass(
+            item := typing.get_args(hint)[1]):
+        # [services.<name>] tables: the table's name is the item's `name`.
+        if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+            raise FieldError(path, value, "expected tables, one per name")
+        return {key: _build(item, table, f"{path}.{key}", name=key)
+                for key, table in value.items()}
     if origin in (collections.abc.Mapping, dict):
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
             raise wrong
@@ -160,37 +167,60 @@ def load_environments(directory: Path) -> list[EnvironmentConfig]:
                 raise ConfigError(
                     f"{second_file}: network.vpc_name = {second.network.vpc_name!r}: already used "
                     f"by {first_file.name} in {first.region}; the application finds its VPC by it")
-            if (first.service.ecr_repository and second.service.ecr_repository
-                    and (first.region, first.names.repository)
-                    == (second.region, second.names.repository)):
-                raise ConfigError(
-                    f"{second_file}: service.ecr_repository = true: repository "
-                    f"'{second.names.repository}' in {second.region} is already created by "
-                    f"{first_file.name}; share it with service.ecr_repository_owner = "
-                    f"\"{first.name}\" (and ecr_repository = false), or give this environment "
-                    "another service.name")
+            for one in first.each_service():
+                for two in second.each_service():
+                    if (one.service.ecr_repository and two.service.ecr_repository
+                            and (one.region, one.names.repository)
+                            == (two.region, two.names.repository)):
+                        raise ConfigError(
+                            f"{second_file}: {two.config_path('service.ecr_repository')} = true: "
+                            f"repository '{two.names.repository}' in {two.region} is already "
+                            f"created by {first_file.name}; share it with "
+                            f"{two.config_path('service.ecr_repository_owner')} = "
+                            f"\"{first.name}\" (and ecr_repository = false), or give this "
+                            + ("service another name" if two.several
+                               else "environment another service.name"))
     by_name = dict(zip((env.name for env in environments), zip(files, environments)))
-    for file, environment in zip(files, environments):
-        owner_name = environment.service.ecr_repository_owner
-        if not owner_name:
-            continue
-        field_text = f"{file}: service.ecr_repository_owner = {owner_name!r}"
-        if owner_name not in by_name or owner_name == environment.name:
-            others = [name for name, (_, env) in by_name.items() if env.service.ecr_repository]
-            raise ConfigError(f"{field_text}: not another environment that creates a repository; "
-                              f"allowed: {', '.join(others) or 'none (set ecr_repository = true in one)'}")
-        owner_file, owner = by_name[owner_name]
-        if not owner.service.ecr_repository:
-            raise ConfigError(f"{field_text}: {owner_file.name} creates no repository; set "
-                              "service.ecr_repository = true there")
-        if (owner.region, owner.names.repository) != (environment.region,
-                                                      environment.names.repository):
-            raise ConfigError(
-                f"{field_text}: {owner_file.name} creates '{owner.names.repository}' in "
-                f"{owner.region}, this environment would run '{environment.names.repository}' "
-                f"in {environment.region}; use the same region, project and service.name")
+    for file, each in zip(files, environments):
+        for environment in each.each_service():
+            _check_repository_owner(file, environment, by_name)
     delivery_order(environments)  # validates every delivery.promote_from
     return environments
+
+
+def _check_repository_owner(file: Path, environment: EnvironmentConfig,
+                            by_name: dict[str, tuple[Path, EnvironmentConfig]]) -> None:
+    """The focused service's ecr_repository_owner names an environment that creates the
+    same repository (its service of the same name)."""
+    owner_name = environment.service.ecr_repository_owner
+    if not owner_name:
+        return
+    key = environment.service.name
+    field_text = (f"{file}: {environment.config_path('service.ecr_repository_owner')} = "
+                  f"{owner_name!r}")
+
+    def creates(env: EnvironmentConfig) -> EnvironmentConfig | None:
+        return next((one for one in env.each_service()
+                     if one.service.ecr_repository
+                     and (not env.several or one.service.name == key)), None)
+
+    if owner_name not in by_name or owner_name == environment.name:
+        others = [name for name, (_, env) in by_name.items() if creates(env)]
+        raise ConfigError(f"{field_text}: not another environment that creates a repository; "
+                          f"allowed: {', '.join(others) or 'none (set ecr_repository = true in one)'}")
+    owner_file, owner_environment = by_name[owner_name]
+    owner = creates(owner_environment)
+    if owner is None:
+        raise ConfigError(f"{field_text}: {owner_file.name} creates no repository"
+                          + (f" for service {key}" if owner_environment.several else "")
+                          + f"; set {environment.config_path('service.ecr_repository')} = true "
+                            "there")
+    if (owner.region, owner.names.repository) != (environment.region,
+                                                  environment.names.repository):
+        raise ConfigError(
+            f"{field_text}: {owner_file.name} creates '{owner.names.repository}' in "
+            f"{owner.region}, this environment would run '{environment.names.repository}' "
+            f"in {environment.region}; use the same region, project and service.name")
 
 
 def select_environments(environments: list[EnvironmentConfig], names: str | None

@@ -49,7 +49,10 @@ def github_variable(kind: str, environment: str) -> str:
 class Names:
     """Every name derived from an environment's config, written once."""
 
-    service: str  # <service.name>-<env>: cluster, ECS service, task family, ALB, roles, CodeDeploy
+    service: str  # <service.name>-<env>: ECS service, task family, roles, CodeDeploy
+    # The cluster and the load balancer: the service's name, or with several services
+    # (shared by them) <project>-<env>.
+    cluster: str
     log_group: str  # the container's CloudWatch log group
     image_parameter: str  # SSM parameter holding the version of record (the image that runs)
     release_lock_parameter: str  # SSM parameter that exists while a release runs
@@ -74,7 +77,8 @@ def names_of(environment: EnvironmentConfig) -> Names:
     service = f"{service_name}-{env}"
     prefix = f"/{project}/{env}/{service_name}"
     return Names(
-        service=service, log_group=f"/ecs/{service}", image_parameter=f"{prefix}/image",
+        service=service, cluster=f"{project}-{env}" if environment.several else service,
+        log_group=f"/ecs/{service}", image_parameter=f"{prefix}/image",
         release_lock_parameter=f"{prefix}/release-lock",
         repository=(f"{project}/{service_name}" if environment.service.has_repository else None),
         task_role=f"{service}-task", execution_role=f"{service}-execution",
@@ -96,7 +100,8 @@ def ci_role_names(environment: EnvironmentConfig) -> dict[str, str]:
     """The roles GitHub Actions assumes, by kind: <project>-<env>-github-plan, ...; the image
     role only where the environment owns the ECR repository it pushes to."""
     return {kind: f"{environment.project}-{environment.name}-github-{kind}" for kind in CI_ROLES
-            if kind != "image" or environment.service.ecr_repository}
+            if kind != "image" or any(focused.service.ecr_repository
+                                      for focused in environment.each_service())}
 
 
 def target_group_name_prefix(service_name: str) -> str:

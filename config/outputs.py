@@ -7,7 +7,12 @@ output."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .naming import CI_ROLES, ci_role_output
+
+if TYPE_CHECKING:
+    from .schema import EnvironmentConfig
 
 # Read by the tools
 ALB_URL = "alb_url"  # `up` prints it; smoke checks it
@@ -35,8 +40,22 @@ OUTPUTS: dict[str, dict[str, str]] = {
 }
 
 
+# An app stack's outputs of one service: with several services, each service's are named
+# <service>_<name> (service_output).
+SERVICE_OUTPUTS = ("service_name", "log_group_name", "alarm_topic_arn", "image_parameter_name",
+                   "task_definition_family", TASK_DEFINITION_ARN, "ecr_repository_url")
+
+
+def service_output(environment: "EnvironmentConfig", name: str) -> str:
+    """The focused service's output `name` (of SERVICE_OUTPUTS) as its app stack names it."""
+    if name not in SERVICE_OUTPUTS:
+        raise ValueError(f"output {name!r} is not one of a service's (SERVICE_OUTPUTS)")
+    return f"{environment.service_key}_{name}" if environment.several else name
+
+
 def output_name(kind: str, name: str) -> str:
     """`name`, if the contract lets a `kind` stack declare it; else ValueError."""
-    if name not in OUTPUTS[kind]:
+    if name not in OUTPUTS[kind] and not any(
+            name.endswith(f"_{each}") for each in SERVICE_OUTPUTS if each in OUTPUTS[kind]):
         raise ValueError(f"output {name!r} is not in config/outputs.py's OUTPUTS[{kind!r}]")
     return name

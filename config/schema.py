@@ -10,6 +10,7 @@ This module imports nothing from cdktf so that bad input fails before the provid
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import difflib
 import re
@@ -219,6 +220,17 @@ class ServiceConfig:
     # Hub username and accessToken): a Docker Hub `image` is then pulled through an ECR
     # pull-through cache in the account, authenticated, and cached after the first pull.
     docker_hub_credentials_secret: str = ""
+    # --- Several services ([services.<name>] tables) only ---
+    # false: a worker, with no target group, port mapping or load balancer alarms.
+    load_balanced: bool = True
+    # The URL paths (e.g. ["/api/*"]) and host names (e.g. ["api.example.com"]) of the
+    # listener rule that sends requests here; with neither, the service takes every request
+    # no other rule matches (one service at most).
+    path_patterns: tuple[str, ...] | None = None
+    host_headers: tuple[str, ...] | None = None
+    # The listener rule's priority (lower is evaluated first); unset: 100 + 10 x the service's
+    # place among the routed services in the file.
+    route_priority: int | None = None
     health_check: HealthCheckConfig = field(default_factory=HealthCheckConfig)
     scaling: ScalingConfig = field(default_factory=ScalingConfig)
     alarms: AlarmsConfig = field(default_factory=AlarmsConfig)
@@ -366,6 +378,31 @@ class DeliveryConfig:
 
 
 
+# ServiceConfig keys that configure what several services share (the load balancer and the
+# cluster): with [services.<name>] tables they are set once, in [shared].
+SHARED_KEYS = ("listener_port", "https", "certificate_arn", "domain_name",
+               "alb_deletion_protection", "alb_access_logs", "container_insights")
+# ServiceConfig keys only several services use.
+ROUTING_KEYS = ("load_balanced", "path_patterns", "host_headers", "route_priority")
+
+
+@dataclass(frozen=True)
+class SharedConfig:
+    """With several services ([services.<name>]): what they share, the cluster and the load
+    balancer (both named <project>-<env>). The keys mean what they mean in [service]."""
+
+    listener_port: int | None = None  # the ALB's HTTP listener, open to the internet
+    https: bool = False  # HTTPS on 443 with certificate_arn; HTTP redirects to it
+    certificate_arn: str = ""  # an ACM certificate in the environment's region
+    domain_name: str = ""  # the name the certificate covers (required with https)
+    alb_deletion_protection: bool | None = None  # the ALB refuses deletion until lifted
+    alb_access_logs: bool | None = None  # ALB access logs to an encrypted private bucket
+    container_insights: bool | None = None  # ECS Container Insights on the cluster
+
+    def __post_init__(self) -> None:
+        ServiceConfig(**{key: getattr(self, key) for key in SHARED_KEYS})  # the same checks
+
+
 @dataclass(frozen=True)
 class EnvironmentConfig:
     """One deployable environment: `environments/<name>.toml`."""
@@ -375,9 +412,60 @@ class EnvironmentConfig:
     network: NetworkConfig
     state: StateConfig
     project: str = "hello-world"  # the Project tag on every resource
-    service: ServiceConfig = field(default_factory=ServiceConfig)
+    # The one service ([service]); with several, leave it out and give each a table instead.
+    service: ServiceConfig | None = None
+    # Several services, each a [services.<name>] table (the table's name is the service's
+    # name) with [service]'s keys but those in [shared], plus routing (ROUTING_KEYS). Released,
+    # promoted and rolled back one at a time (--service).
+    services: Mapping[str, ServiceConfig] | None = None
+    shared: SharedConfig | None = None  # with several services: the cluster and load balancer
     ci: CiConfig = field(default_factory=CiConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)  # deploy.yml's order
+    # The focused service's name in `services` (focus()); None with one [service] table.
+    service_key: str | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def several(self) -> bool:
+        """Whether the services come from [services.<name>] tables."""
+        return self.services is not None
+
+    @property
+    def service_keys(self) -> tuple[str, ...]:
+        """The services' names, in the file's order."""
+        return tuple(self.services) if self.several else (self.service.name,)
+
+    def focus(self, key: str | None = None) -> "EnvironmentConfig":
+        """This environment seen from one service: `service` (and `names`) are that one's,
+        with [shared]'s keys. `key` None: the only service (ValueError with several)."""
+        if not self.several:
+            if key not in (None, self.service.name):
+                raise ValueError(f"{self.name} has one service, {self.service.name}, not {key!r}")
+            return self
+        if key is None:
+            if len(self.services) != 1:
+                raise ValueError(f"{self.name} has several services: name one of "
+                                 f"{', '.join(self.services)}")
+            key = next(iter(self.services))
+        if key not in self.services:
+            raise ValueError(f"{self.name} has no service {key!r}; it has "
+                             f"{', '.join(self.services)}")
+        focused = copy.copy(self)
+        shared = {name: getattr(self.shared, name) for name in SHARED_KEYS}
+        object.__setattr__(focused, "service", dataclasses.replace(self.services[key], **shared))
+        object.__setattr__(focused, "service_key", key)
+        return focused
+
+    def each_service(self) -> list["EnvironmentConfig"]:
+        """focus() of every service, in the file's order."""
+        return [self.focus(key) for key in self.service_keys] if self.several else [self]
+
+    def config_path(self, path: str) -> str:
+        """Where a `service.<key>` of the focused service is written in the file."""
+        if not self.several or not path.startswith("service."):
+            return path
+        key = path.split(".")[1]
+        return (f"shared.{path[len('service.'):]}" if key in SHARED_KEYS
+                else f"services.{self.service_key}.{path[len('service.'):]}")
 
     @property
     def ci_role_names(self) -> dict[str, str]:
@@ -392,6 +480,7 @@ class EnvironmentConfig:
         return names_of(self)
 
     def __post_init__(self) -> None:
+        self._choose_form()
         _require(bool(_NAME.match(self.name)) and len(self.name) <= 16, "name", self.name,
                  "file names are lowercase letters, digits and '-', at most 16 characters")
         _require(bool(_REGION.match(self.region)), "region", self.region,
@@ -408,19 +497,65 @@ class EnvironmentConfig:
                                  f"AZs must be in region {self.region}, like {self.region}a")
         if not self.state.region:
             object.__setattr__(self, "state", dataclasses.replace(self.state, region=self.region))
-        # ECR limits a pull-through cache's repository prefix to 30 characters.
-        _require(len(self.names.docker_hub_cache or "") <= 30,
-                 "service.docker_hub_credentials_secret", self.service.docker_hub_credentials_secret,
-                 f"its cache prefix {self.names.docker_hub_cache!r} ('<project>-<env>-dockerhub') "
-                 "is longer than ECR's 30 characters; shorten the project name")
-        # AWS limits load balancer and target group names to 32 characters.
-        _require(len(self.names.service) <= 32, "service.name", self.service.name,
-                 f"'<service.name>-{self.name}' names the load balancer and must be at most 32 "
-                 "characters")
+        for focused in self.each_service():
+            focused._check_service()
         if self.ci.enabled:
             longest = max(self.ci_role_names.values(), key=len)
             _require(len(longest) <= 64, "project", self.project,
                      f"names the CI role '{longest}', which IAM allows at most 64 characters")
+
+    def _choose_form(self) -> None:
+        """One [service] table, or [services.<name>] tables with [shared]; never both."""
+        if self.services is None:
+            _require(self.shared is None, "shared", "[shared]",
+                     "only with several services ([services.<name>] tables); with one "
+                     "[service] table set these keys there")
+            if self.service is None:
+                object.__setattr__(self, "service", ServiceConfig())
+            defaults = ServiceConfig()
+            for key in ROUTING_KEYS:
+                _require(getattr(self.service, key) == getattr(defaults, key), f"service.{key}",
+                         getattr(self.service, key), "only with several services "
+                         "([services.<name>] tables); the one [service] takes every request")
+            return
+        _require(self.service is None or self.service_key is not None, "service", "[service]",
+                 "give either one [service] table or [services.<name>] tables, not both")
+        _require(len(self.services) > 0, "services", {}, "at least one [services.<name>] table")
+        object.__setattr__(self, "services", MappingProxyType(dict(self.services)))
+        if self.shared is None:
+            object.__setattr__(self, "shared", SharedConfig())
+        defaults = ServiceConfig()
+        for key, service in self.services.items():
+            _require(service.name == key, f"services.{key}.name", service.name,
+                     f"the table's name is the service's name ({key}); leave name out")
+            for shared in SHARED_KEYS:
+                _require(getattr(service, shared) == getattr(defaults, shared),
+                         f"services.{key}.{shared}", getattr(service, shared),
+                         "the services share the load balancer and cluster: set it once, "
+                         "in [shared]")
+            _require(not service.blue_green.enabled, f"services.{key}.blue_green.enabled", True,
+                     "blue/green deploys need the one [service] table; several services "
+                     "deploy rolling")
+            _require(not service.docker_hub_credentials_secret,
+                     f"services.{key}.docker_hub_credentials_secret",
+                     service.docker_hub_credentials_secret, "the Docker Hub pull-through cache "
+                     "needs the one [service] table; use an ECR image (ecr_repository = true)")
+        focused = self.focus(self.service_key or next(iter(self.services)))
+        object.__setattr__(self, "service", focused.service)
+        object.__setattr__(self, "service_key", focused.service_key)
+
+    def _check_service(self) -> None:
+        """The focused service's names (several services: each one's)."""
+        # ECR limits a pull-through cache's repository prefix to 30 characters.
+        _require(len(self.names.docker_hub_cache or "") <= 30,
+                 self.config_path("service.docker_hub_credentials_secret"),
+                 self.service.docker_hub_credentials_secret,
+                 f"its cache prefix {self.names.docker_hub_cache!r} ('<project>-<env>-dockerhub') "
+                 "is longer than ECR's 30 characters; shorten the project name")
+        # AWS limits load balancer and target group names to 32 characters.
+        _require(len(self.names.service) <= 32, self.config_path("service.name"),
+                 self.service.name, f"'<service.name>-{self.name}' names the load balancer and "
+                 "must be at most 32 characters")
 
 
 def _known_regions() -> tuple[str, ...]:

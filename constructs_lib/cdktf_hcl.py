@@ -4,8 +4,8 @@ cdktf writes the JSON of a stack's overrides as given, but its HCL renderer
 (cdktf/lib/hcl/render.js, renderTerraform; terraform-stack.js, toHclTerraform):
 - writes an attribute of the `terraform` block other than required_providers/backend/cloud as
   `0 = "<name>"` (it renders the list of the attribute names, not the attributes);
-- drops top-level blocks it has no construct for, such as `removed` (Terraform 1.7), and
-  `import` blocks given as overrides (TerraformResource.import_from has no for_each);
+- drops top-level blocks it has no construct for, such as `removed` (Terraform 1.7), `moved`
+  given as overrides, and `import` blocks given as overrides (TerraformResource.import_from has no for_each);
 - drops a variable's default when it is false (the variable becomes required).
 EnvironmentStack hands its HCL through `repair` to put both back. Each repair fails loudly when
 cdktf's output is no longer what it works around: then delete it.
@@ -36,6 +36,11 @@ def removed_block(address: str) -> str:
     return f"removed {{\nfrom = {address}\nlifecycle {{\ndestroy = false\n}}\n}}"
 
 
+def moved_block(block: dict[str, str]) -> str:
+    """`moved { from = <address> to = <address> }` in HCL."""
+    return f"moved {{\nfrom = {block['from']}\nto = {block['to']}\n}}"
+
+
 def _false_default(hcl: str, variable: str) -> str:
     block = re.compile(rf'^(variable "{re.escape(variable)}" \{{\n)(.*?^\}})', re.M | re.S)
     found = block.search(hcl)
@@ -60,17 +65,19 @@ def import_block(block: dict[str, str]) -> str:
 
 
 def repair(hcl: str, terraform_attributes: dict[str, str], removed: list[str],
-           imports: list[dict[str, str]], false_variables: set[str] = frozenset()) -> str:
+           imports: list[dict[str, str]], false_variables: set[str] = frozenset(),
+           moved: list[dict[str, str]] = ()) -> str:
     """The stack's HCL with `terraform_attributes` (name -> string value, in the order they were
     added as overrides) written as attributes, a `removed` block (destroy = false) for each
-    address in `removed`, the `imports` (JSON-syntax import blocks), and `default = false` in
-    the variables `false_variables`."""
+    address in `removed`, the `imports` (JSON-syntax import blocks), the `moved` blocks ({from,
+    to}), and `default = false` in the variables `false_variables`."""
     for index, (name, value) in enumerate(terraform_attributes.items()):
         hcl = _terraform_attribute(hcl, index, name, value)
     for variable in sorted(false_variables):
         hcl = _false_default(hcl, variable)
     for kind, blocks, render in (("removed", removed, removed_block),
-                                 ("import", imports, import_block)):
+                                 ("import", imports, import_block),
+                                 ("moved", moved, moved_block)):
         if not blocks:
             continue
         if re.search(rf"^{kind} \{{", hcl, re.M):
@@ -81,7 +88,8 @@ def repair(hcl: str, terraform_attributes: dict[str, str], removed: list[str],
 
 
 def repaired(output: Any, terraform_attributes: dict[str, str], removed: list[str],
-             imports: list[dict[str, str]], false_variables: set[str] = frozenset()) -> dict:
+             imports: list[dict[str, str]], false_variables: set[str] = frozenset(),
+             moved: list[dict[str, str]] = ()) -> dict:
     """TerraformStack.to_hcl_terraform's result ({hcl, metadata}) with its HCL repaired."""
     return {**output, "hcl": repair(output["hcl"], terraform_attributes, removed, imports,
-                                    false_variables)}
+                                    false_variables, moved)}

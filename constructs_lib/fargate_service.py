@@ -61,11 +61,12 @@ class FargateService(Construct):
                           role=self.task_role.id,
                           policy=policy_document(self._execute_command_statements()))
 
-        self.cluster = EcsCluster(
-            self, "cluster", name=name,
-            setting=[EcsClusterSetting(
-                name="containerInsights",
-                value="enabled" if props.container_insights else "disabled")])
+        if props.cluster is None:
+            self.cluster = cluster(self, "cluster", name, props.container_insights)
+            cluster_arn, cluster_name = self.cluster.arn, self.cluster.name
+        else:
+            self.cluster = None
+            cluster_arn, cluster_name = props.cluster
         self.task_definition = EcsTaskDefinition(
             self, "task_definition", family=name, requires_compatibilities=["FARGATE"],
             network_mode="awsvpc", cpu=str(props.cpu), memory=str(props.memory),
@@ -77,7 +78,8 @@ class FargateService(Construct):
                 "essential": True,
                 "privileged": False,
                 "readonlyRootFilesystem": props.read_only_root_filesystem,
-                "portMappings": [{"containerPort": props.container_port, "protocol": "tcp"}],
+                "portMappings": [{"containerPort": props.container_port, "protocol": "tcp"}]
+                if alb else [],
                 "environment": [{"name": key, "value": value}
                                 for key, value in sorted(props.environment.items())],
                 # Only the references: ECS fetches each value when a task starts.
@@ -93,28 +95,31 @@ class FargateService(Construct):
 
         self.security_group = SecurityGroup(
             self, "security_group", name=f"{name}-service", vpc_id=props.vpc_id,
-            description=f"{name} tasks: the load balancer in, anything out",
+            description=(f"{name} tasks: the load balancer in, anything out" if alb
+                         else f"{name} tasks: nothing in, anything out"),
             tags={"Name": f"{name}-service"})
-        VpcSecurityGroupIngressRule(
-            self, "ingress_from_alb", security_group_id=self.security_group.id,
-            description="Container port from the load balancer", ip_protocol="tcp",
-            from_port=props.container_port, to_port=props.container_port,
-            referenced_security_group_id=alb.security_group_id)
+        if alb:
+            VpcSecurityGroupIngressRule(
+                self, "ingress_from_alb", security_group_id=self.security_group.id,
+                description="Container port from the load balancer", ip_protocol="tcp",
+                from_port=props.container_port, to_port=props.container_port,
+                referenced_security_group_id=alb.security_group_id)
         VpcSecurityGroupEgressRule(
             self, "egress_all", security_group_id=self.security_group.id,
             description="Image pulls, logs and the application's own calls", ip_protocol="-1",
             cidr_ipv4=ANYWHERE)
-        VpcSecurityGroupEgressRule(
-            self, "alb_egress_to_service", security_group_id=alb.security_group_id,
-            description="Load balancer to the container port", ip_protocol="tcp",
-            from_port=props.container_port, to_port=props.container_port,
-            referenced_security_group_id=self.security_group.id)
+        if alb:
+            VpcSecurityGroupEgressRule(
+                self, "alb_egress_to_service", security_group_id=alb.security_group_id,
+                description="Load balancer to the container port", ip_protocol="tcp",
+                from_port=props.container_port, to_port=props.container_port,
+                referenced_security_group_id=self.security_group.id)
 
         blue_green = props.code_deploy
         # With blue/green, CodeDeploy owns the task definition and target group of each deploy.
         ignored = ["desired_count"] + (["task_definition", "load_balancer"] if blue_green else [])
         self.service = EcsService(
-            self, "service", name=name, cluster=self.cluster.arn,
+            self, "service", name=name, cluster=cluster_arn,
             task_definition=self.task_definition.arn, launch_type="FARGATE",
             platform_version="LATEST", propagate_tags="SERVICE",
             # Created at the minimum; autoscaling owns the count afterwards.
@@ -126,18 +131,21 @@ class FargateService(Construct):
             deployment_circuit_breaker=None if blue_green else {
                 "enable": props.deployment_circuit_breaker,
                 "rollback": props.deployment_circuit_breaker},
-            health_check_grace_period_seconds=props.health_check_grace_period_seconds,
+            # (ECS refuses a grace period for a service without a load balancer)
+            health_check_grace_period_seconds=(props.health_check_grace_period_seconds
+                                               if alb else None),
             enable_execute_command=props.enable_execute_command or None,
             network_configuration={"subnets": props.private_subnet_ids,
                                    "security_groups": [self.security_group.id],
                                    "assign_public_ip": False},
             load_balancer=[EcsServiceLoadBalancer(target_group_arn=alb.target_group_arn,
                                                   container_name=props.container_name,
-                                                  container_port=props.container_port)],
-            depends_on=[alb.listener] if alb.listener else None)
+                                                  container_port=props.container_port)]
+            if alb else None,
+            depends_on=[alb.listener] if alb and alb.listener else None)
         self.autoscaling = CpuAutoscaling(
             self, "autoscaling", props=props.scaling, name=name,
-            resource_id=f"service/{self.cluster.name}/{self.service.name}")
+            resource_id=f"service/{cluster_name}/{self.service.name}")
 
     def _execution_statements(self, repository_arn: str | None,
                               pull_through_cache_arn: str | None) -> list[dict]:
@@ -200,6 +208,12 @@ class FargateService(Construct):
                  "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams",
                             "logs:PutLogEvents"],
                  "Resource": f"{self.log_group.arn}:*"}]
+
+
+def cluster(scope: Construct, id: str, name: str, container_insights: bool) -> EcsCluster:
+    """An ECS cluster (FargateService's own, or one that several share: its `cluster` prop)."""
+    return EcsCluster(scope, id, name=name, setting=[EcsClusterSetting(
+        name="containerInsights", value="enabled" if container_insights else "disabled")])
 
 
 class CpuAutoscaling(Construct):

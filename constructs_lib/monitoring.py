@@ -40,13 +40,23 @@ class ServiceMonitoring(Construct):
         targets = [{**alb, "TargetGroup": suffix} for suffix in suffixes]
         service = {"ClusterName": props.cluster_name, "ServiceName": props.service_name}
         dimensions = {"alb": [alb], "target": targets, "service": [service]}
-        self.alarms = {alarm.key: self._alarm(props, alarm, dimensions[alarm.dimensions],
-                                              getattr(thresholds, alarm.threshold))
-                       for alarm in METRIC_ALARMS}
+        balanced = props.load_balancer_arn_suffix is not None
+        self.alarms = {alarm.key: self._alarm(props, alarm, dimensions[self._dimensions(
+                           props, alarm)], getattr(thresholds, alarm.threshold))
+                       for alarm in METRIC_ALARMS if balanced or alarm.dimensions == "service"}
         self.alarms[TASKS_BELOW_DESIRED.replace("-", "_")] = self._tasks_below_desired(
             props, service)
         CloudwatchDashboard(self, "dashboard", dashboard_name=props.name,
                             dashboard_body=self._dashboard_body(props, alb, targets, service))
+
+    @staticmethod
+    def _dimensions(props: ServiceMonitoringProps, alarm: Alarm) -> str:
+        """The application's own ALB metrics are the target group's when others share the
+        load balancer (ALB publishes them per target group too); its own 5xx stay the ALB's."""
+        if (props.shared_load_balancer and alarm.dimensions == "alb"
+                and alarm.metric != "HTTPCode_ELB_5XX_Count"):
+            return "target"
+        return alarm.dimensions
 
     def _topic(self, props: ServiceMonitoringProps) -> SnsTopic:
         """CloudWatch cannot publish to a topic encrypted with the AWS managed key (alias/aws/
@@ -145,13 +155,16 @@ class ServiceMonitoring(Construct):
                 "metrics": lines}}
         # ELB 5xx, target 5xx and latency per load balancer: every target group; target health
         # exists per target group only (blue and green, with blue/green).
-        return json_document({"widgets": [
-            widget("Requests", "AWS/ApplicationELB", ["RequestCount"], [alb], "Sum"),
+        own = targets if props.shared_load_balancer else [alb]  # (as the alarms)
+        balancer = [] if props.load_balancer_arn_suffix is None else [
+            widget("Requests", "AWS/ApplicationELB", ["RequestCount"], own, "Sum"),
             widget("5xx", "AWS/ApplicationELB",
-                   ["HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count"], [alb], "Sum"),
-            widget("Latency p90", "AWS/ApplicationELB", ["TargetResponseTime"], [alb], "p90"),
+                   ["HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count"], own, "Sum"),
+            widget("Latency p90", "AWS/ApplicationELB", ["TargetResponseTime"], own, "p90"),
             widget("Healthy / unhealthy targets", "AWS/ApplicationELB",
-                   ["HealthyHostCount", "UnHealthyHostCount"], targets, "Maximum"),
+                   ["HealthyHostCount", "UnHealthyHostCount"], targets, "Maximum")]
+        return json_document({"widgets": [
+            *balancer,
             widget("CPU and memory", "AWS/ECS", ["CPUUtilization", "MemoryUtilization"],
                    [service], "Average"),
             widget("Tasks", "ECS/ContainerInsights", ["RunningTaskCount", "DesiredTaskCount"],

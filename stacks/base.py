@@ -42,6 +42,7 @@ class EnvironmentStack(TerraformStack):
         for name, value in self._terraform_attributes.items():
             self.add_override(f"terraform.{name}", value)
         self._removed: list[str] = []
+        self._moved: list[dict[str, str]] = []
         self._imports: list[dict[str, str]] = []
         self._false_variables: set[str] = set()
         if s3_backend:
@@ -84,6 +85,11 @@ class EnvironmentStack(TerraformStack):
         self.add_override("removed", [{"from": each, "lifecycle": {"destroy": False}}
                                       for each in self._removed])
 
+    def move(self, old: str, new: str) -> None:
+        """The object at address `old` is `new` now: moved, not replaced (a `moved` block)."""
+        self._moved.append({"from": old, "to": new})
+        self.add_override("moved", list(self._moved))
+
     def adopt(self, resource: TerraformResource, id: str, when: TerraformVariable) -> None:
         """Import the existing object `id` as `resource` when the bool variable `when` (default
         false) is true (an `import` block with for_each, Terraform >= 1.7); once in the state,
@@ -98,7 +104,7 @@ class EnvironmentStack(TerraformStack):
 
     def to_hcl_terraform(self):
         return repaired(super().to_hcl_terraform(), self._terraform_attributes, self._removed,
-                        self._imports, self._false_variables)
+                        self._imports, self._false_variables, self._moved)
 
     def _allocate_logical_id(self, element) -> str:
         node = element if isinstance(element, Node) else element.node

@@ -21,7 +21,8 @@ from constructs_lib.props.ci_access import CiAccessProps, CiRole
 from constructs_lib.props.fargate_service import (FargateServiceProps, ScalingProps,
                                                   ServiceLoadBalancer)
 from constructs_lib.props.image_repository import ImageRepositoryProps
-from constructs_lib.props.load_balancer import HealthCheckProps, LoadBalancerProps
+from constructs_lib.props.load_balancer import (HealthCheckProps, LoadBalancerProps,
+                                                ServiceRouteProps)
 from constructs_lib.props.monitoring import AlarmsProps, ServiceMonitoringProps
 from constructs_lib.props.network import NetworkProps
 from constructs_lib.props.state import S3BackendProps, StateBucketProps
@@ -56,6 +57,10 @@ SOURCES: dict[type, dict[str, str]] = {
         "read_only_root_filesystem", "task_role_managed_policies", "log_retention_days",
         "container_insights", "deployment_minimum_healthy_percent", "deployment_maximum_percent",
         "deployment_circuit_breaker", "health_check_grace_period_seconds")},
+    ServiceRouteProps: {
+        "path_patterns": "service.path_patterns", "host_headers": "service.host_headers",
+        "priority": "service.route_priority",
+        "deregistration_delay_seconds": "service.deregistration_delay_seconds"},
     BlueGreenProps: {name: f"service.blue_green.{name}"
                      for name in ("traffic_shift", "termination_wait_minutes")},
     ImageRepositoryProps: {"keep_images": "service.ecr_keep_images",
@@ -86,7 +91,7 @@ def _props(cls: type, environment: EnvironmentConfig, skip: tuple[str, ...] = ()
             if mark in prop:
                 prop, _, tail = prop.partition(mark)
                 rest = mark + tail
-        path = sources.get(prop, f"{cls.__name__}.{prop}")
+        path = environment.config_path(sources.get(prop, f"{cls.__name__}.{prop}"))
         raise FieldError(path + rest, error.value, error.allowed) from None
 
 
@@ -108,32 +113,66 @@ def alarms(environment: EnvironmentConfig) -> AlarmsProps:
     return _props(AlarmsProps, environment)
 
 
+def default_service(environment: EnvironmentConfig) -> EnvironmentConfig | None:
+    """The service the listener forwards what no rule matches to (focused): the one
+    [service], or the load-balanced one of several without path_patterns or host_headers."""
+    if not environment.several:
+        return environment
+    return next((one for one in environment.each_service() if one.service.load_balanced
+                 and not (one.service.path_patterns or one.service.host_headers)), None)
+
+
+def routed_services(environment: EnvironmentConfig) -> list[EnvironmentConfig]:
+    """The services behind a listener rule of their own (focused), in the file's order."""
+    return [one for one in environment.each_service()
+            if one.several and one.service.load_balanced
+            and (one.service.path_patterns or one.service.host_headers)]
+
+
 def load_balancer(environment: EnvironmentConfig, vpc_id: str = UNRESOLVED,
                   public_subnet_ids: Any = (UNRESOLVED,), vpc_cidr: str = UNRESOLVED
                   ) -> LoadBalancerProps:
-    service = environment.service
+    """The load balancer: its target group is the default service's (none: 404)."""
+    default = default_service(environment)
+    focused = default or environment
+    service = focused.service
     return _props(
-        LoadBalancerProps, environment,
-        skip=() if service.blue_green.enabled else ("test_listener_port",),
-        name=environment.names.service, vpc_id=vpc_id, public_subnet_ids=public_subnet_ids,
-        target_port=fargate_service(environment).container_port,
+        LoadBalancerProps, focused,
+        skip=(() if service.blue_green.enabled else ("test_listener_port",)) + (
+            () if default else ("deregistration_delay_seconds",)),
+        name=environment.names.cluster, vpc_id=vpc_id, public_subnet_ids=public_subnet_ids,
+        target_port=fargate_service(default).container_port if default else None,
         target_group_name_prefix=target_group_name_prefix(service.name),
         certificate_arn=service.certificate_arn if service.https else None,
-        vpc_cidr=vpc_cidr, health_check=health_check(environment))
+        vpc_cidr=vpc_cidr, health_check=health_check(focused))
+
+
+def service_route(environment: EnvironmentConfig, vpc_id: str = UNRESOLVED,
+                  listener_arn: str = UNRESOLVED) -> ServiceRouteProps:
+    """The focused routed service's listener rule and target group."""
+    routed = [one.service_key for one in routed_services(environment)]
+    return _props(ServiceRouteProps, environment, name=environment.names.service,
+                  vpc_id=vpc_id, listener_arn=listener_arn,
+                  target_port=fargate_service(environment).container_port,
+                  target_group_name_prefix=target_group_name_prefix(environment.service.name),
+                  health_check=health_check(environment),
+                  **({} if environment.service.route_priority is not None else {
+                      "priority": 100 + 10 * routed.index(environment.service_key)}))
 
 
 def fargate_service(environment: EnvironmentConfig, partition: str = UNRESOLVED,
                     vpc_id: str = UNRESOLVED, private_subnet_ids: Any = (UNRESOLVED,),
-                    load_balancer: ServiceLoadBalancer = ServiceLoadBalancer(UNRESOLVED,
-                                                                             UNRESOLVED),
+                    load_balancer: ServiceLoadBalancer | None = ServiceLoadBalancer(UNRESOLVED,
+                                                                                    UNRESOLVED),
                     image: str = UNRESOLVED, **optional: Any) -> FargateServiceProps:
     """`optional`: image_repository_arn, pull_through_cache_arn, permissions_boundary,
-    account_id (with secrets)."""
+    account_id (with secrets), cluster (a shared one's ARN and name)."""
     names = environment.names
     return _props(FargateServiceProps, environment, name=names.service,
                   log_group_name=names.log_group, region=environment.region,
                   partition=partition, vpc_id=vpc_id, private_subnet_ids=private_subnet_ids,
-                  load_balancer=load_balancer, image=image,
+                  load_balancer=load_balancer if environment.service.load_balanced else None,
+                  image=image,
                   code_deploy=environment.service.blue_green.enabled,
                   scaling=scaling(environment),
                   **({"account_id": environment.ci.account_id or UNRESOLVED}
@@ -145,11 +184,14 @@ def service_monitoring(environment: EnvironmentConfig, cluster_name: str = UNRES
                        target_group_arn_suffix: str = UNRESOLVED,
                        green_target_group_arn_suffix: str | None = None
                        ) -> ServiceMonitoringProps:
+    balanced = environment.service.load_balanced
     return ServiceMonitoringProps(
         name=environment.names.service, region=environment.region, cluster_name=cluster_name,
-        service_name=service_name, load_balancer_arn_suffix=load_balancer_arn_suffix,
-        target_group_arn_suffix=target_group_arn_suffix,
-        green_target_group_arn_suffix=green_target_group_arn_suffix, alarms=alarms(environment))
+        service_name=service_name,
+        load_balancer_arn_suffix=load_balancer_arn_suffix if balanced else None,
+        target_group_arn_suffix=target_group_arn_suffix if balanced else None,
+        green_target_group_arn_suffix=green_target_group_arn_suffix, alarms=alarms(environment),
+        **({"shared_load_balancer": True} if environment.several else {}))
 
 
 def blue_green(environment: EnvironmentConfig, partition: str = UNRESOLVED,
@@ -221,11 +263,60 @@ def ci_access(environment: EnvironmentConfig, roles: Mapping[str, CiRole],
 
 
 def check(environment: EnvironmentConfig) -> None:
-    """Build every props object the environment's stacks would: FieldError for a bad value."""
+    """Build every props object the environment's stacks would: FieldError for a bad value;
+    with several services, also what they must not share."""
     network(environment)
+    if environment.several:
+        check_services(environment)
     load_balancer(environment)
-    fargate_service(environment)
-    service_monitoring(environment)
+    routed = {one.service_key for one in routed_services(environment)}
+    for focused in environment.each_service():
+        fargate_service(focused)
+        service_monitoring(focused)
+        if focused.service_key in routed:
+            service_route(focused)
+        image_repository(focused)
     blue_green(environment)
-    image_repository(environment)
     state_bucket(environment)
+
+
+def check_services(environment: EnvironmentConfig) -> None:
+    """What several services may not share: the default route, a path or host, a rule's
+    priority. One FieldError, at the later service's key."""
+    default: str | None = None
+    claimed: dict[tuple[str, str], str] = {}  # (host or "", path or "") -> service
+    priorities: dict[int, str] = {}
+    for focused in environment.each_service():
+        key, service = focused.service_key, focused.service
+        where = f"services.{key}"
+        routes = service.path_patterns or service.host_headers
+        if not service.load_balanced:
+            for field_name in ("path_patterns", "host_headers", "route_priority"):
+                if getattr(service, field_name) is not None:
+                    raise FieldError(f"{where}.{field_name}", getattr(service, field_name),
+                                     "a worker (load_balanced = false) takes no requests; "
+                                     "leave it out")
+            continue
+        if not routes:
+            if default is not None:
+                raise FieldError(f"{where}.path_patterns", None,
+                                 f"both {default} and {key} would take every request (neither "
+                                 "has path_patterns or host_headers); route one by path or host")
+            default = key
+            continue
+        for host in service.host_headers or ("",):
+            for path in service.path_patterns or ("",):
+                other = claimed.get((host, path))
+                if other is not None:
+                    what = " on ".join(repr(part) for part in (path, host) if part)
+                    raise FieldError(
+                        f"{where}.{'path_patterns' if path else 'host_headers'}",
+                        list((service.path_patterns if path else service.host_headers) or ()),
+                        f"{what} is already {other}'s route; give each service its own")
+                claimed[(host, path)] = key
+        priority = service_route(focused).priority
+        if priority in priorities:
+            raise FieldError(f"{where}.route_priority", priority,
+                             f"{priorities[priority]}'s rule has it too; rules need distinct "
+                             "priorities")
+        priorities[priority] = key

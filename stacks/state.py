@@ -7,7 +7,7 @@ from constructs import Construct
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 
-from config import ADOPT_REPOSITORY_VARIABLE, EnvironmentConfig, ci_role_output
+from config import ADOPT_REPOSITORY_VARIABLE, EnvironmentConfig, ci_role_output, outputs
 from constructs_lib.ci_access import CiAccess
 from constructs_lib.ci_policies import ci_policies, ci_roles
 from constructs_lib.image_repository import ImageRepository
@@ -37,7 +37,9 @@ class StateStack(EnvironmentStack):
         self.output("state_bucket_arn", state.bucket.arn)
         if state.lock_table is not None:
             self.output("lock_table", state.lock_table.name)
-        if environment.service.ecr_repository:
+        if environment.several:
+            self._image_repositories(environment)
+        elif environment.service.ecr_repository:
             self._image_repository(environment)
         if environment.ci.enabled:
             if environment.ci.account_id:  # roles made in the wrong account would trust nobody
@@ -55,6 +57,22 @@ class StateStack(EnvironmentStack):
             self.output("github_oidc_provider_arn", access.provider_arn)
             for kind, role in access.roles.items():
                 self.output(ci_role_output(kind), role.arn)
+
+    def _image_repositories(self, environment: EnvironmentConfig) -> None:
+        """Several services: a repository for each with ecr_repository (<service>_images).
+        The default service's moves from the one [service]'s address, as in the app stack."""
+        default = props.default_service(environment)
+        for focused in environment.each_service():
+            if not focused.service.ecr_repository:
+                continue
+            key = focused.service_key
+            images = ImageRepository(self, f"{key}_{IMAGES}", props.image_repository(focused))
+            self.output(outputs.service_output(focused, "ecr_repository_url"),
+                        images.repository.repository_url)
+            if default is not None and key == default.service_key:
+                for resource in (images.repository, images.lifecycle):
+                    address = f"{resource.terraform_resource_type}.{resource.friendly_unique_id}"
+                    self.move(address.replace(f".{key}_", ".", 1), address)
 
     def _image_repository(self, environment: EnvironmentConfig) -> None:
         """The ECR repository, here so that CI can push an image before the network and app

@@ -70,7 +70,8 @@ class FargateServiceProps:
     partition: str  # the AWS partition (aws, aws-cn, ...), for managed policy ARNs
     vpc_id: str  # the VPC of the service's security group
     private_subnet_ids: list[str]  # where the tasks run (no public IPs)
-    load_balancer: ServiceLoadBalancer  # the target group to register with, and its ALB
+    # The target group to register with, and its ALB; None: a worker, reached by no one.
+    load_balancer: ServiceLoadBalancer | None
     image: str  # the container image reference (e.g. the version of record's value)
     # @default None: no ECR permissions (a public image). The ECR repository to pull from.
     image_repository_arn: str | None = None
@@ -105,6 +106,9 @@ class FargateServiceProps:
     permissions_boundary: str | None = None  # @default None: the roles' boundary policy ARN
     log_retention_days: int = 30  # @default 30: days the container's logs are kept
     container_insights: bool = True  # @default True: ECS Container Insights on the cluster
+    # @default None: the service makes its own cluster, named `name`. A cluster's (ARN, name):
+    # the service runs in it (several services share one: Cluster).
+    cluster: tuple[str, str] | None = None
     # @default False: rolling deploys by ECS. True: CodeDeploy (blue/green) owns each deploy's
     # task definition and target group, and Terraform leaves them alone.
     code_deploy: bool = False

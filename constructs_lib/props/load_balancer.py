@@ -42,7 +42,9 @@ class LoadBalancerProps:
     name: str  # the load balancer's name (at most 32 characters); prefixes its other names
     vpc_id: str  # the VPC of the load balancer and its target groups
     public_subnet_ids: list[str]  # where the load balancer's nodes are (one per AZ)
-    target_port: int  # the port the targets (containers) listen on
+    # The port the default targets (containers) listen on; None: no default target group, and
+    # a request no ServiceRoute matches gets a 404.
+    target_port: int | None
     # Target group names are generated from this prefix (6 characters at most), so a changed
     # port can replace a target group before the old one is deleted.
     target_group_name_prefix: str
@@ -65,7 +67,10 @@ class LoadBalancerProps:
     def __post_init__(self) -> None:
         object.__setattr__(self, "test_listener_cidrs", tuple(self.test_listener_cidrs))
         require(len(self.name) <= 32, self, "name", "at most 32 characters (AWS's limit)")
-        require_range(self, "target_port", 1, 65535)
+        if self.target_port is not None:
+            require_range(self, "target_port", 1, 65535)
+        require(self.target_port is not None or self.test_listener_port is None, self,
+                "test_listener_port", "blue/green needs a default target (target_port)")
         require_range(self, "listener_port", 1, 65535)
         require_range(self, "deregistration_delay_seconds", 0, 3600)
         for index, cidr in enumerate(self.test_listener_cidrs):
@@ -81,3 +86,48 @@ class LoadBalancerProps:
             require(self.test_listener_port not in used, self, "test_listener_port",
                     f"must differ from the production listener port(s) {sorted(used)}")
             require(self.vpc_cidr is not None, self, "vpc_cidr", "needed with a test listener")
+
+
+# ELB: at most 5 condition values per rule (paths and hosts together), 128 characters each.
+MAX_ROUTE_VALUES = 5
+_PATH_PATTERN = re.compile(r"^/[A-Za-z0-9_\-.$/~\"'@:+*?&=;%]{0,127}$")
+_HOST_PATTERN = re.compile(r"^(\*\.)?([a-z0-9*?]([a-z0-9*?-]{0,61}[a-z0-9*?])?\.)*"
+                           r"[a-z0-9*?]([a-z0-9*?-]{0,61}[a-z0-9*?])?$")
+
+
+@dataclass(frozen=True)
+class ServiceRouteProps:
+    """A listener rule sending the requests it matches (by path and/or host) to a target
+    group of its own."""
+
+    name: str  # the target group's Name tag
+    vpc_id: str  # the VPC of the target group
+    listener_arn: str  # the listener the rule is on (the HTTPS one with HTTPS)
+    target_port: int  # the port the targets (containers) listen on
+    target_group_name_prefix: str  # as LoadBalancerProps's (6 characters at most)
+    priority: int  # the rule's priority on its listener: 1-50000, lower first, unique
+    # @default (): URL path patterns the rule matches, like /api/*
+    path_patterns: tuple[str, ...] = ()
+    # @default (): host names the rule matches, like api.example.com
+    host_headers: tuple[str, ...] = ()
+    # @default the ELB defaults, written out (HealthCheckProps)
+    health_check: HealthCheckProps = field(default_factory=HealthCheckProps)
+    deregistration_delay_seconds: int = 30  # @default 30: connection draining (ELB's is 300)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path_patterns", tuple(self.path_patterns))
+        object.__setattr__(self, "host_headers", tuple(self.host_headers))
+        require_range(self, "target_port", 1, 65535)
+        require_range(self, "priority", 1, 50000)
+        require_range(self, "deregistration_delay_seconds", 0, 3600)
+        require(bool(self.path_patterns or self.host_headers), self, "path_patterns",
+                "a routed service needs path_patterns or host_headers (or both)")
+        require(len(self.path_patterns) + len(self.host_headers) <= MAX_ROUTE_VALUES, self,
+                "path_patterns", f"ELB allows {MAX_ROUTE_VALUES} paths and hosts per rule in all")
+        for pattern in self.path_patterns:
+            require(bool(_PATH_PATTERN.match(pattern)), self, "path_patterns",
+                    "URL paths like /api/* (starting with /, at most 128 characters, * and ? "
+                    "as wildcards)", pattern)
+        for host in self.host_headers:
+            require(bool(_HOST_PATTERN.match(host)) and len(host) <= 128, self, "host_headers",
+                    "host names like api.example.com or *.example.com", host)

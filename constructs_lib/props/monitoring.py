@@ -43,10 +43,20 @@ class ServiceMonitoringProps:
     region: str  # the dashboard's metrics region
     cluster_name: str  # the ECS service's cluster (ECS and Container Insights metrics)
     service_name: str  # the ECS service watched
-    load_balancer_arn_suffix: str  # the ALB in front of it (ApplicationELB metrics)
-    target_group_arn_suffix: str  # the service's target group (blue, with blue/green)
+    # The ALB in front of it (ApplicationELB metrics); None: a worker, without load balancer
+    # alarms or widgets.
+    load_balancer_arn_suffix: str | None
+    target_group_arn_suffix: str | None  # the service's target group (blue, with blue/green)
     # @default None: one target group. Blue/green's second one: per-target-group metrics are
     # then summed over both, so the alarms see whichever serves (and the replacement).
     green_target_group_arn_suffix: str | None = None
     # @default the AlarmsProps defaults: thresholds, evaluation minutes, no email
     alarms: AlarmsProps = field(default_factory=AlarmsProps)
+    # @default False: the load balancer serves this service only. True: others too, so the
+    # application's 5xx and latency are watched on the service's own target group.
+    shared_load_balancer: bool = False
+
+    def __post_init__(self) -> None:
+        require((self.load_balancer_arn_suffix is None) == (self.target_group_arn_suffix is None),
+                self, "target_group_arn_suffix", "give it with load_balancer_arn_suffix, or "
+                "neither (a service without a load balancer)")

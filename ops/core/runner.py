@@ -124,7 +124,7 @@ class Runner:
     def terraform(self, stack: str, *args: str) -> subprocess.CompletedProcess:
         env = self.env
         if (stack == self.environment.stack_names["state"] and args[:1] in (("plan",), ("apply",))
-                and self.environment.service.ecr_repository):
+                and self.environment.service.ecr_repository and not self.environment.several):
             env = {**env, f"TF_VAR_{ADOPT_REPOSITORY_VARIABLE}": self._repository_exists(stack)}
         return terraform(self.stack_dir(stack), *args, env=env, check=False)
 
