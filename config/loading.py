@@ -90,7 +90,8 @@ def _convert(hint: Any, value: Any, path: str) -> Any:
 
 def _build(cls: type, data: Mapping[str, Any], path: str = "", **given: Any) -> Any:
     hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in given}
+    fields = {f.name: f for f in dataclasses.fields(cls)
+              if f.name not in given and not f.metadata.get("internal")}
     for key in data:
         if key not in fields:
             close = difflib.get_close_matches(key, fields, n=1)

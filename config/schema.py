@@ -220,14 +220,14 @@ class ServiceConfig:
     # Hub username and accessToken): a Docker Hub `image` is then pulled through an ECR
     # pull-through cache in the account, authenticated, and cached after the first pull.
     docker_hub_credentials_secret: str = ""
-    # --- Several services ([services.<name>] tables) only ---
-    # false: a worker, with no target group, port mapping or load balancer alarms.
+    # With several services ([services.<name>] tables) only, like the next three keys. false:
+    # a worker, with no target group, port mapping or load balancer alarms.
     load_balanced: bool = True
-    # The URL paths (e.g. ["/api/*"]) and host names (e.g. ["api.example.com"]) of the
-    # listener rule that sends requests here; with neither, the service takes every request
-    # no other rule matches (one service at most).
+    # The URL paths (e.g. ["/api/*"]) of the listener rule that sends requests here; with
+    # neither these nor host_headers, the service takes every request no rule matches (one
+    # service at most).
     path_patterns: tuple[str, ...] | None = None
-    host_headers: tuple[str, ...] | None = None
+    host_headers: tuple[str, ...] | None = None  # the rule's host names, e.g. ["api.example.com"]
     # The listener rule's priority (lower is evaluated first); unset: 100 + 10 x the service's
     # place among the routed services in the file.
     route_priority: int | None = None
@@ -415,14 +415,16 @@ class EnvironmentConfig:
     # The one service ([service]); with several, leave it out and give each a table instead.
     service: ServiceConfig | None = None
     # Several services, each a [services.<name>] table (the table's name is the service's
-    # name) with [service]'s keys but those in [shared], plus routing (ROUTING_KEYS). Released,
-    # promoted and rolled back one at a time (--service).
+    # name) with the keys of [service] except those of [shared], plus load_balanced,
+    # path_patterns, host_headers and route_priority. Each is released, promoted and rolled
+    # back on its own (--service NAME). docs/services.md.
     services: Mapping[str, ServiceConfig] | None = None
     shared: SharedConfig | None = None  # with several services: the cluster and load balancer
     ci: CiConfig = field(default_factory=CiConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)  # deploy.yml's order
     # The focused service's name in `services` (focus()); None with one [service] table.
-    service_key: str | None = field(default=None, compare=False, repr=False)
+    service_key: str | None = field(default=None, compare=False, repr=False,
+                                    metadata={"internal": True})  # (not a key of the file)
 
     @property
     def several(self) -> bool:

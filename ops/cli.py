@@ -9,6 +9,8 @@ Global options mean the same for every command, before or after its name:
                  the shell has); default $DEPLOY_TARGET, else emulator.
   --out DIR      where the command writes (plans, pictures, HCL, stacks); its --help gives
                  the default.
+  --service NAME with several services per environment ([services.<name>]), the one to act
+                 on; default: the only one (status: all of them).
 
 Exit status: 0 done, 1 failed, 2 refused or bad input (nothing was changed); what went wrong
 is one line `error: ...` on stderr. `python -m ops <command> --help` for each command.
@@ -34,8 +36,13 @@ COMMANDS = ("up", "down", "synth", "plan", "apply", "image", "release", "promote
             "diagram", "hcl", "addresses", "environments", "ci-vars", "provider", "docs",
             "comment", "reviewed", "fork-skipped")
 
-# What a command module declares about the global options (ENV: which --env it takes).
+# What a command module declares about the global options (ENV: which --env it takes;
+# SERVICE, optional: whether it takes --service).
 ONE, MANY = "one", "many"
+
+
+def takes_service(module: ModuleType) -> bool:
+    return getattr(module, "SERVICE", False)
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
@@ -89,6 +96,10 @@ def add_global_options(parser: argparse.ArgumentParser, module: ModuleType | Non
     if module is None or module.TARGET:
         group.add_argument("--target", choices=TARGETS, default=argparse.SUPPRESS,
                            help="default $DEPLOY_TARGET, else emulator")
+    if module is None or takes_service(module):
+        group.add_argument("--service", default=argparse.SUPPRESS, metavar="NAME",
+                           help="with several services per environment, the one to act on "
+                           "(default: the only one)")
     out = "where the command writes" if module is None else module.OUT
     if out:
         group.add_argument("--out", type=Path, metavar="DIR", default=argparse.SUPPRESS,
@@ -114,7 +125,8 @@ def parser(argv: list[str] | None = None) -> Parser:
 def resolve(args: argparse.Namespace, module: ModuleType) -> argparse.Namespace:
     """The global options with their defaults; refuse one the command does not take."""
     given = vars(args)
-    for option, takes in (("env", module.ENV), ("target", module.TARGET), ("out", module.OUT)):
+    for option, takes in (("env", module.ENV), ("target", module.TARGET), ("out", module.OUT),
+                          ("service", takes_service(module))):
         if option in given and not takes:
             raise BadInput(f"{args.command} takes no --{option} ({PROG} {args.command} --help)")
     if module.ENV:
@@ -128,6 +140,8 @@ def resolve(args: argparse.Namespace, module: ModuleType) -> argparse.Namespace:
             raise BadInput(f"DEPLOY_TARGET = {args.target!r}: expected {' or '.join(TARGETS)}")
     if module.OUT:
         args.out = given.get("out")
+    if takes_service(module):
+        args.service = given.get("service")
     return args
 
 

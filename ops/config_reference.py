@@ -74,12 +74,16 @@ def _type(hint) -> str:
         return f"array of {_type(args[0])}s"
     if origin in (dict, Mapping) and args == (str, str):
         return "table of strings"
+    if origin in (dict, Mapping) and dataclasses.is_dataclass(args[1]):
+        return "tables"
     raise ReferenceError(f"ops/config_reference.py: no TOML type for {hint!r}; add it to _type")
 
 
 def props_default(path: str) -> tuple[bool, object]:
     """(True, the default) of the prop the config key `path` maps onto; (False, None) when the
     key maps onto no prop with a default."""
+    if path.startswith("shared."):  # [service]'s keys, set once for several services
+        path = "service." + path.removeprefix("shared.")
     for cls, sources in SOURCES.items():
         for prop, source in sources.items():
             if source == path:
@@ -128,7 +132,9 @@ def rows(cls=config.EnvironmentConfig, prefix: str = "",
         comments = field_comments(Path(schema.__file__).read_text())
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
-        hint = hints[f.name]
+        if f.metadata.get("internal"):
+            continue
+        hint = unset_allowed(hints[f.name])
         if dataclasses.is_dataclass(hint):
             yield from rows(hint, f"{prefix}{f.name}.", comments)
             continue

@@ -211,7 +211,7 @@ def deployed(environment: EnvironmentConfig, env: dict[str, str]) -> bool:
     names = environment.names
     try:
         services = client("ecs", {**env, "AWS_REGION": environment.region}).describe_services(
-            cluster=names.service, services=[names.service])["services"]
+            cluster=names.cluster, services=[names.service])["services"]
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") == "ClusterNotFoundException":
             return False

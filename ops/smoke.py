@@ -18,6 +18,7 @@ failure); 2 for bad input.
 from __future__ import annotations
 
 import http.client
+import re
 import socket
 import ssl
 import sys
@@ -107,9 +108,18 @@ def smoke_target(service: ServiceConfig, stack_outputs: dict
                  ) -> tuple[str | None, str | None]:
     """(URL, address) to check for an app stack's outputs: with https the site's domain (its
     certificate covers nothing else) at the ALB's address, else the ALB's URL."""
+    path = route_path(service)
     if service.https:
-        return f"https://{service.domain_name}/", stack_outputs.get(outputs.ALB_DNS_NAME)
-    return stack_outputs.get(outputs.ALB_URL), None
+        return f"https://{service.domain_name}{path}", stack_outputs.get(outputs.ALB_DNS_NAME)
+    url = stack_outputs.get(outputs.ALB_URL)
+    return (f"{url.rstrip('/')}{path}" if url and path != "/" else url), None
+
+
+def route_path(service: ServiceConfig) -> str:
+    """A path the load balancer sends to `service`: its first path pattern up to a wildcard
+    (/api/* -> /api/), else /."""
+    patterns = service.path_patterns or ("/",)
+    return re.split(r"[*?]", patterns[0])[0] or "/"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -339,7 +339,7 @@ def test_an_aws_error_on_the_emulator_is_one_line_with_the_likely_cause(monkeypa
 
     from ops import commands
 
-    def unreachable(args, names):
+    def unreachable(args, names, **_):
         raise EndpointConnectionError(endpoint_url="http://127.0.0.1:9")
 
     monkeypatch.setattr(commands, "release_targets", unreachable)

@@ -8,6 +8,7 @@ import typing
 import pytest
 
 import config
+from config.loading import unset_allowed
 from ops import config_reference
 from stacks.props import SOURCES
 
@@ -21,8 +22,11 @@ def test_the_committed_reference_is_what_the_generator_writes():
 def _leaves(cls, prefix=""):
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
-        if dataclasses.is_dataclass(hints[f.name]):
-            yield from _leaves(hints[f.name], f"{prefix}{f.name}.")
+        hint = unset_allowed(hints[f.name])
+        if f.metadata.get("internal"):
+            continue
+        if dataclasses.is_dataclass(hint):
+            yield from _leaves(hint, f"{prefix}{f.name}.")
         else:
             yield f"{prefix}{f.name}", f
 

@@ -125,7 +125,7 @@ def cli(capsys, envs, *argv: str) -> tuple[int, str, str]:
     from ops import commands
     from ops.cli import main
 
-    def targets(args, names):
+    def targets(args, names, **_):
         wanted = (names or ",".join(envs)).split(",")
         for name in wanted:
             if name not in envs:

@@ -52,12 +52,25 @@ def terraform_env(args: argparse.Namespace, environment) -> dict[str, str]:
     return target_environment(args.target, environment.region)
 
 
-def release_targets(args: argparse.Namespace, names: str | None) -> list:
-    """What the release commands act on: the environments named, on --target."""
+def focused(args: argparse.Namespace, environment):
+    """`environment` seen from --service (the only service when it names none)."""
+    try:
+        return environment.focus(getattr(args, "service", None))
+    except ValueError as error:
+        raise BadInput(f"--service: {error}") from None
+
+
+def release_targets(args: argparse.Namespace, names: str | None, *,
+                    every_service: bool = False) -> list:
+    """What the release commands act on: the environments named, on --target, each seen from
+    --service (with `every_service` and no --service: one target per service)."""
     from ops.aws import target_environment
     from ops.release import Target
 
-    return [Target(env, target_environment(args.target, env.region)) for env in select(names)]
+    found = select(names)
+    each = ([one for env in found for one in env.each_service()]
+            if every_service and not args.service else [focused(args, env) for env in found])
+    return [Target(env, target_environment(args.target, env.region)) for env in each]
 
 
 class ServiceTarget:
@@ -68,12 +81,12 @@ class ServiceTarget:
         from ops.service_tasks import Service
         from stacks.props import fargate_service
 
-        self.environment = environment(args)
+        self.environment = focused(args, environment(args))
         names = self.environment.names
         # The config's container name or the props' default; the app stack's awslogs stream
         # prefix is that name too (constructs_lib/fargate_service.py).
         container = fargate_service(self.environment).container_name
-        self.service = Service(cluster=names.service, name=names.service, container=container,
+        self.service = Service(cluster=names.cluster, name=names.service, container=container,
                                log_group=names.log_group, stream_prefix=container)
         self.env = terraform_env(args, self.environment)
 

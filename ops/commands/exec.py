@@ -4,6 +4,7 @@ from ops.cli import ONE
 from ops.commands import ServiceTarget, on_aws, say
 
 ENV, TARGET, OUT = ONE, True, None
+SERVICE = True
 
 
 def arguments(parser):

@@ -1,9 +1,10 @@
 """Build app/, push it to the environment's ECR repository tagged with the commit, print it."""
 
 from ops.cli import ONE
-from ops.commands import environment, select
+from ops.commands import environment, focused, select
 
 ENV, TARGET, OUT = ONE, True, None
+SERVICE = True
 
 
 def arguments(parser):
@@ -22,8 +23,9 @@ def run(args):
     from ops.errors import BadInput
     from ops.core import ROOT
 
-    found = environment(args)
+    found = focused(args, environment(args))
     owner, = select(found.service.ecr_repository_owner or found.name)
+    owner = focused(args, owner)
     try:
         tag = args.tag or image.git_commit()
     except (OSError, subprocess.CalledProcessError) as error:
@@ -34,4 +36,5 @@ def run(args):
                         account=args.account, owner=owner)
     print(f"image: {found.names.repository}:{tag}")
     print(f"digest: {digest or '(known after the push)'}")
-    print(f"release it: python -m ops release --env {found.name} --version {tag}")
+    flags = f"--env {found.name}" + (f" --service {found.service_key}" if found.several else "")
+    print(f"release it: python -m ops release {flags} --version {tag}")

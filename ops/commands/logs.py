@@ -6,6 +6,7 @@ from ops.cli import ONE
 from ops.commands import ServiceTarget, on_aws, say
 
 ENV, TARGET, OUT = ONE, True, None
+SERVICE = True
 
 # --since: a whole number and a unit, seconds per unit.
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

@@ -4,6 +4,7 @@ from ops import commands
 from ops.commands import add_timing, on_aws
 
 ENV, TARGET, OUT = None, True, None
+SERVICE = True
 
 
 def arguments(parser):

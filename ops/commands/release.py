@@ -5,6 +5,7 @@ from ops.cli import ONE
 from ops.commands import add_timing, env_name, on_aws
 
 ENV, TARGET, OUT = ONE, True, None
+SERVICE = True
 
 
 def arguments(parser):

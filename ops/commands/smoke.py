@@ -1,9 +1,10 @@
 """Check that the environment's load balancer answers with the app (or check --url)."""
 
 from ops.cli import ONE
-from ops.commands import environment, say, terraform_env
+from ops.commands import environment, focused, say, terraform_env
 
 ENV, TARGET, OUT = ONE, True, None
+SERVICE = True
 
 
 def arguments(parser):
@@ -34,6 +35,14 @@ def run(args):
     url, address = args.url, args.address
     if not url:
         found = environment(args)
+        if found.several and not args.service:  # the default service, else the first routed
+            from stacks.props import default_service, routed_services
+            args.service = (default_service(found) or (routed_services(found) or [found])[0]
+                            ).service_key
+        found = focused(args, found)
+        if not found.service.load_balanced:
+            raise BadInput(f"--service {found.service_key}: a worker, behind no load "
+                           "balancer: nothing to check")
         app = found.stack_names["app"]
         try:
             applied = Runner(found, terraform_env(args, found)).outputs(app)

@@ -5,6 +5,7 @@ from ops.cli import ONE
 from ops.commands import env_name, on_aws
 
 ENV, TARGET, OUT = ONE, True, None
+SERVICE = True
 
 
 def run(args):

@@ -27,15 +27,20 @@ PLAN_FILE = "release.tfplan"
 RELEASE_ACTIONS = {"aws_ecs_task_definition": ("replace",), "aws_ecs_service": ("update",)}
 
 
-def unexpected_changes(changes: list[PlannedChange]) -> list[str]:
-    """The planned changes a release may not make, as 'address (action)'."""
+def unexpected_changes(changes: list[PlannedChange], service: str | None = None) -> list[str]:
+    """The planned changes a release may not make, as 'address (action)'. `service`: with
+    several services, the one released (addresses <service>_...): another's task definition
+    is not this release's to change."""
+    def released(change: PlannedChange) -> bool:
+        return (change.action in RELEASE_ACTIONS.get(change.type, ())
+                and (service is None or change.address.split(".", 1)[1].startswith(
+                    f"{service}_")))
     return [f"{change.address} ({change.action})" for change in changes
-            if change.action not in ("noop", "read")
-            and change.action not in RELEASE_ACTIONS.get(change.type, ())]
+            if change.action not in ("noop", "read") and not released(change)]
 
 
 def refuse_unexpected(target: Target, changes: list[PlannedChange]) -> None:
-    unexpected = unexpected_changes(changes)
+    unexpected = unexpected_changes(changes, target.environment.service_key)
     if unexpected:
         raise Refused(f"{target.app_stack} has changes a release does not make: "
                       f"{', '.join(unexpected[:5])}{' ...' if len(unexpected) > 5 else ''}; "
@@ -79,9 +84,9 @@ def deploy_with_codedeploy(target: Target, stack_outputs: dict, description: str
         deploymentGroupName=stack_outputs[outputs.CODEDEPLOY_DEPLOYMENT_GROUP],
         description=description[:100],
         revision={"revisionType": "AppSpecContent", "appSpecContent": {"content": appspec(
-            stack_outputs[outputs.TASK_DEFINITION_ARN], service.container_name,
+            target.output(stack_outputs, outputs.TASK_DEFINITION_ARN), service.container_name,
             service.container_port)}})["deploymentId"]
-    say(f"{target.name}: CodeDeploy deployment {deployment} created; waiting up to "
+    say(f"{target.label}: CodeDeploy deployment {deployment} created; waiting up to "
         f"{timeout:.0f}s (traffic shift, termination wait, task start)")
     deadline, shifted = time.monotonic() + timeout, False
     while True:
@@ -93,7 +98,7 @@ def deploy_with_codedeploy(target: Target, stack_outputs: dict, description: str
             raise RolloutFailed(f"CodeDeploy deployment {deployment} {info['status']}: {why}")
         if info.get("instanceTerminationWaitTimeStarted") and not shifted:
             shifted = True  # all traffic on the new version; the old one kept for a rollback
-            say(f"{target.name}: traffic fully shifted; the original task set stays "
+            say(f"{target.label}: traffic fully shifted; the original task set stays "
                 f"{props.blue_green(target.environment).termination_wait_minutes} min for a "
                 "rollback before CodeDeploy reports Succeeded")
         if time.monotonic() > deadline:
@@ -125,24 +130,24 @@ def release(target: Target, image: str, description: str, *, timeout: float | No
         if target.blue_green:
             running = running_codedeploy_deployments(target)
             if running:
-                raise Refused(f"{target.name}: CodeDeploy deployment "
+                raise Refused(f"{target.label}: CodeDeploy deployment "
                               f"{running[0]['deploymentId']} is {running[0]['status']}; a "
                               f"release waits for it to end (python -m ops status "
-                              f"--env {target.name})")
+                              f"{target.flags})")
         ssm = target.client("ssm")
         if previous != image:
             check_release_applies(target, say)
             tag_release(target, image, say)
             ssm.put_parameter(Name=target.names.image_parameter, Value=image, Type="String",
                               Overwrite=True, Description=description[:1024])
-            say(f"{target.name}: version of record -> {image}")
+            say(f"{target.label}: version of record -> {image}")
 
         def restore(why: str) -> None:
             if previous != image:
                 ssm.put_parameter(Name=target.names.image_parameter, Value=previous,
                                   Type="String", Overwrite=True,
                                   Description=f"{RESTORE} {why} (by {released_by()})"[:1024])
-                say(f"{target.name}: version of record restored -> {previous}")
+                say(f"{target.label}: version of record restored -> {previous}")
 
         try:
             applied = apply_version_of_record(target, say)
@@ -154,19 +159,20 @@ def release(target: Target, image: str, description: str, *, timeout: float | No
             if target.blue_green:
                 state = deploy_with_codedeploy(target, applied, description, wait, poll, say)
             else:
-                state = wait_for_ecs(target, applied[outputs.TASK_DEFINITION_ARN], wait, poll)
+                state = wait_for_ecs(target, target.output(applied, outputs.TASK_DEFINITION_ARN),
+                                     wait, poll)
         except TimeoutError as error:
             raise RolloutFailed(
-                f"{target.name}: the rollout of {image} did not finish within {wait:.0f}s "
-                f"({error}); it goes on: watch python -m ops status --env "
-                f"{target.name}") from None
+                f"{target.label}: the rollout of {image} did not finish within {wait:.0f}s "
+                f"({error}); it goes on: watch python -m ops status "
+                f"{target.flags}") from None
         except RolloutFailed as error:
             restore(f"rollout of {image} failed: {error}")
             apply_version_of_record(target, say)  # the stack again matches what runs
-            raise RolloutFailed(f"rolled back: {target.name}: {str(error).rstrip('.')}; the "
+            raise RolloutFailed(f"rolled back: {target.label}: {str(error).rstrip('.')}; the "
                                 f"version of record is {previous} again") from None
-    return (f"{target.name}: released {image} "
-            f"({revision_name(applied[outputs.TASK_DEFINITION_ARN])}; {state}) in "
+    return (f"{target.label}: released {image} "
+            f"({revision_name(target.output(applied, outputs.TASK_DEFINITION_ARN))}; {state}) in "
             f"{time.monotonic() - started:.1f}s")
 
 

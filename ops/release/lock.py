@@ -27,9 +27,9 @@ def release_lock(target: Target, version: str) -> Iterator[None]:
     except ClientError as error:
         if error_code(error) != "ParameterAlreadyExists":
             raise
-        raise Refused(f"{target.name}: a release is already in progress ({describe_lock(target)}"
-                      f"); if it died, clear it: python -m ops unlock --env "
-                      f"{target.name}") from None
+        raise Refused(f"{target.label}: a release is already in progress ({describe_lock(target)}"
+                      f"); if it died, clear it: python -m ops unlock "
+                      f"{target.flags}") from None
     try:
         yield
     finally:
@@ -61,6 +61,6 @@ def unlock(target: Target) -> str:
         ssm.delete_parameter(Name=target.names.release_lock_parameter)
     except ClientError as error:
         if error_code(error) == "ParameterNotFound":
-            return f"{target.name}: no release lock held"
+            return f"{target.label}: no release lock held"
         raise
-    return f"{target.name}: cleared the release lock ({held})"
+    return f"{target.label}: cleared the release lock ({held})"

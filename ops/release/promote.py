@@ -17,14 +17,14 @@ def check_healthy(target: Target, image: Image) -> None:
     in progress."""
     service = describe_service(target)
     if service is None:
-        raise Refused(f"{target.name}: not deployed (no ECS service {target.names.service})")
+        raise Refused(f"{target.label}: not deployed (no ECS service {target.names.service})")
     definition = target.client("ecs").describe_task_definition(
         taskDefinition=service["taskDefinition"])["taskDefinition"]
     running = [container["image"] for container in definition["containerDefinitions"]
                if container["name"] == props.fargate_service(target.environment).container_name]
     if image.reference not in running and not any(
             reference.endswith(f":{tag}") for reference in running for tag in image.tags):
-        raise Refused(f"{target.name}: not healthy on its version of record {image.label}: "
+        raise Refused(f"{target.label}: not healthy on its version of record {image.label}: "
                       f"the service runs {', '.join(running) or 'no such container'} "
                       f"({revision(service)})")
     state = deployment_state(target, service)
@@ -33,9 +33,9 @@ def check_healthy(target: Target, image: Image) -> None:
     else:
         busy = state != "ECS COMPLETED"
     if busy:
-        raise Refused(f"{target.name}: not healthy on {image.label}: deployment {state}")
+        raise Refused(f"{target.label}: not healthy on {image.label}: deployment {state}")
     if service["runningCount"] != service["desiredCount"]:
-        raise Refused(f"{target.name}: not healthy on {image.label}: "
+        raise Refused(f"{target.label}: not healthy on {image.label}: "
                       f"{service['runningCount']}/{service['desiredCount']} tasks running")
 
 

@@ -30,7 +30,7 @@ def require_repository(target: Target) -> str:
     repository = target.names.repository
     if repository is None:
         raise Refused(
-            f"{target.name}: runs the public image {target.environment.service.image!r} and has "
+            f"{target.label}: runs the public image {target.environment.service.image!r} and has "
             "no ECR repository to release from; set service.ecr_repository = true (or "
             f"ecr_repository_owner) in environments/{target.name}.toml")
     return repository
@@ -50,12 +50,12 @@ def find_image(target: Target, version: str) -> Image:
         (found,) = ecr.describe_repositories(repositoryNames=[repository])["repositories"]
     except ClientError as error:
         if error_code(error) == "ImageNotFoundException":
-            raise Refused(f"{target.name}: version {version!r} is not in ECR repository "
-                          f"{repository}; push it first (python -m ops image --env "
-                          f"{target.name})") from None
+            raise Refused(f"{target.label}: version {version!r} is not in ECR repository "
+                          f"{repository}; push it first (python -m ops image "
+                          f"{target.flags})") from None
         if error_code(error) == "RepositoryNotFoundException":
             owner = target.environment.service.ecr_repository_owner or target.name
-            raise Refused(f"{target.name}: ECR repository {repository} does not exist; {owner}'s "
+            raise Refused(f"{target.label}: ECR repository {repository} does not exist; {owner}'s "
                           f"state stack creates it: python -m ops up --env {owner}, "
                           "then push (python -m ops image) and release again") from None
         raise
@@ -87,7 +87,7 @@ def tag_release(target: Target, image: str, say: Callable[[str], None]) -> None:
     except ClientError as error:
         if error_code(error) != "ImageAlreadyExistsException":  # released this second already
             raise
-    say(f"{target.name}: tagged {digest[:19]} {tag}")
+    say(f"{target.label}: tagged {digest[:19]} {tag}")
 
 
 def image_of_reference(target: Target, reference: str) -> Image:
@@ -97,7 +97,7 @@ def image_of_reference(target: Target, reference: str) -> Image:
     match = re.match(r"^[^/]+/(?P<repository>[^:@]+)(?P<separator>[:@])(?P<version>.+)$",
                      reference)
     if repository is None or not match or match["repository"] != repository:
-        raise Refused(f"{target.name}: its version of record {reference!r} is not an image of "
+        raise Refused(f"{target.label}: its version of record {reference!r} is not an image of "
                       f"{repository or 'an ECR repository'}")
     return find_image(target, match["version"])
 
@@ -108,7 +108,7 @@ def version_of_record(target: Target) -> str:
             Name=target.names.image_parameter)["Parameter"]["Value"]
     except ClientError as error:
         if error_code(error) == "ParameterNotFound":
-            raise Refused(f"{target.name}: not deployed (no version of record "
+            raise Refused(f"{target.label}: not deployed (no version of record "
                           f"{target.names.image_parameter}); deploy it first: python -m "
                           f"ops up --env {target.name}") from None
         raise

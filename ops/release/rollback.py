@@ -15,7 +15,7 @@ def rollback(target: Target, *, timeout: float | None, poll: float,
     version_of_record(target)  # refuses an environment that is not deployed
     previous = previous_version(history(target))
     if previous is None:
-        raise Refused(f"{target.name}: no earlier version of record to roll back to")
+        raise Refused(f"{target.label}: no earlier version of record to roll back to")
     try:
         label = image_of_reference(target, previous).label
     except Refused:

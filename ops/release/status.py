@@ -18,7 +18,7 @@ STATUS_COLUMNS = ("env", "version", "revision", "tasks", "state", "released")
 
 
 def status_row(target: Target) -> dict[str, str]:
-    row = {"env": target.name}
+    row = {"env": target.name, "service": target.environment.service.name}
     try:
         reference = version_of_record(target)
     except Refused:
@@ -46,9 +46,10 @@ def in_deploy_order(targets: list[Target]) -> list[Target]:
     """`targets` in deploy order (config.delivery_order); a promotion from an
     environment not among them does not order them."""
     names = {target.name for target in targets}
+    unique = {target.name: target.environment for target in targets}  # (one per service)
     alone = [env if env.delivery.promote_from in names else dataclasses.replace(
         env, delivery=dataclasses.replace(env.delivery, promote_from=""))
-        for env in (target.environment for target in targets)]
+        for env in unique.values()]
     place = {env.name: index for index, env in enumerate(delivery_order(alone))}
     return sorted(targets, key=lambda target: place[target.name])
 
@@ -60,10 +61,14 @@ def status(targets: list[Target]) -> str:
         try:
             rows.append(status_row(target))
         except (ClientError, BotoCoreError) as error:
-            rows.append({"env": target.name, "version": f"cannot read: {error}"})
+            rows.append({"env": target.name, "service": target.environment.service.name,
+                         "version": f"cannot read: {error}"})
+    # A service column only where an environment runs several.
+    columns = STATUS_COLUMNS[:1] + (("service",) if any(
+        target.environment.several for target in targets) else ()) + STATUS_COLUMNS[1:]
     widths = {column: max(len(column), *(len(row.get(column, "")) for row in rows))
-              for column in STATUS_COLUMNS}
-    lines = ["  ".join(column.ljust(widths[column]) for column in STATUS_COLUMNS).rstrip()]
+              for column in columns}
+    lines = ["  ".join(column.ljust(widths[column]) for column in columns).rstrip()]
     lines += ["  ".join(row.get(column, "-").ljust(widths[column])
-                        for column in STATUS_COLUMNS).rstrip() for row in rows]
+                        for column in columns).rstrip() for row in rows]
     return "\n".join(lines)

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 from botocore.exceptions import ClientError
 
-from config import RELEASE_TAG_PREFIX, EnvironmentConfig
+from config import RELEASE_TAG_PREFIX, EnvironmentConfig, outputs
 from ops.aws import client
 from ops.core.runner import Runner
 from ops.core.synth import synthesize
@@ -42,6 +42,22 @@ class Target:
     @property
     def names(self):
         return self.environment.names
+
+    @property
+    def label(self) -> str:
+        """The environment, and with several services the service: `shop (api)`."""
+        return (f"{self.name} ({self.environment.service_key})" if self.environment.several
+                else self.name)
+
+    @property
+    def flags(self) -> str:
+        """The command line options naming this target: `--env E [--service S]`."""
+        return f"--env {self.name}" + (f" --service {self.environment.service_key}"
+                                       if self.environment.several else "")
+
+    def output(self, stack_outputs: dict, name: str) -> str:
+        """This service's output `name` (config/outputs.py SERVICE_OUTPUTS) of the app stack."""
+        return stack_outputs[outputs.service_output(self.environment, name)]
 
     @property
     def app_stack(self) -> str:

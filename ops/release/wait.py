@@ -22,7 +22,7 @@ ROLLING_WAIT_SECONDS = 1800
 
 def describe_service(target: Target) -> dict | None:
     services = target.client("ecs").describe_services(
-        cluster=target.names.service, services=[target.names.service])["services"]
+        cluster=target.names.cluster, services=[target.names.service])["services"]
     active = [service for service in services if service.get("status") == "ACTIVE"]
     return active[0] if active else None
 
