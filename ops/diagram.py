@@ -6,10 +6,12 @@
 synthesized stacks (ops/inventory.py reads each stack's cdk.tf.json): the VPC and its CIDR, per
 AZ (in order) the public and private subnets, the internet gateway, the NAT gateways and which
 private subnet routes through which (a route to another AZ's NAT is a red dashed "cross-AZ"
-edge), the load balancer, its listener and the S3 bucket of its access logs, the ECS service with
+edge), the load balancer, its listener and the S3 bucket of its access logs, each ECS service with
 its task size and autoscaling bounds, its log group, the image it pulls and the ECR repository
 its releases come from (another environment's, named by its owner, when this one shares it), VPC
-endpoints, flow logs (from the VPC) and alarms.
+endpoints, flow logs (from the VPC) and alarms. Several services sit in their ECS cluster, each
+with its own tasks; the load balancer reaches those with a target group (labelled with their
+listener rule), not a worker.
 Tests check that data; `render()` draws it with the `diagrams` library (which needs Graphviz's
 `dot`) into `docs/architecture-<env>.png` and `.svg`: node ids come from the data, not random,
 so an unchanged stack gives byte-identical files. The SVG embeds its icons, so it displays
@@ -19,15 +21,17 @@ anywhere, not only on the machine that drew it.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
 import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping
 
 from ops.core import OUTDIR, ROOT, synthesized
 from ops.core.synth import synthesize
-from ops.inventory import Inventory, from_synthesized
+from ops.inventory import Inventory, Service, from_synthesized
 
 DOCS = ROOT / "docs"
 
@@ -98,12 +102,23 @@ def _letter(zone: str) -> str:
     return zone[-1] if zone else "?"
 
 
-def architecture(inv: Inventory, env: str, repository_owner: str = "") -> Graph:
+def architecture(inv: Inventory, env: str,
+                 repository_owners: Mapping[str, str] | None = None) -> Graph:
     """The picture of what `inv` declares, as data; every label comes from the stacks.
-    `repository_owner`: the environment whose stacks create the ECR repository the service
-    pulls from when `inv`'s do not (service.ecr_repository_owner)."""
-    service = inv.services[0] if inv.services else None
-    title = f"{env}: {service.name if service else env} in {inv.region}"
+    `repository_owners`: the environment whose stacks create an ECR repository a service pulls
+    from when `inv`'s do not, by the repository's name (service.ecr_repository_owner)."""
+    services = inv.services
+    # Several services: each one's nodes are named after it, and they sit in the ECS cluster
+    # they share; one service keeps the picture it always had.
+    several = len(services) > 1
+
+    def named(kind: str, service: Service) -> str:
+        return f"{kind}:{service.name}" if several else kind
+
+    def tasks(service: Service, zone: str) -> str:
+        return f"tasks:{service.name}:{zone}" if several else f"tasks:{zone}"
+
+    title = f"{env}: {', '.join(s.name for s in services) or env} in {inv.region}"
     graph = Graph(title)
     add_cluster, add, connect = graph.clusters.append, graph.nodes.append, graph.edges.append
     zones = inv.zones
@@ -111,6 +126,9 @@ def architecture(inv: Inventory, env: str, repository_owner: str = "") -> Graph:
 
     add_cluster(Cluster("region", f"AWS {inv.region}"))
     add_cluster(Cluster("vpc", f"VPC {vpc_name}  {cidr}", "region"))
+    if several:
+        clusters = ", ".join(dict.fromkeys(s.cluster for s in services if s.cluster))
+        add_cluster(Cluster("ecs", f"ECS cluster {clusters}".rstrip(), "region"))
     add(Node("internet", "internet", "internet"))
     if inv.internet_gateways:
         add(Node("igw", "igw", "internet gateway", "vpc"))
@@ -158,80 +176,105 @@ def architecture(inv: Inventory, env: str, repository_owner: str = "") -> Graph:
                 first = zone == zones[0] and outer
                 connect(Edge(f"nat:{zone}", "igw", "0.0.0.0/0", upward=True, ranks=first,
                              side="w" if first else ""))
-        if service and (zone, "private") in tiers:
-            add(Node(f"tasks:{zone}", "fargate", f"Fargate tasks {_letter(zone)}",
-                     f"private:{zone}"))
-            if balancer and zone in balancer.zones:
-                connect(Edge(f"alb:{zone}", f"tasks:{zone}", f"HTTP :{service.container_port}"))
+        if (zone, "private") not in tiers:
+            continue
+        for service in services:
+            add(Node(tasks(service, zone), "fargate",
+                     f"{service.name} tasks {_letter(zone)}" if several
+                     else f"Fargate tasks {_letter(zone)}", f"private:{zone}"))
+            # Only through its target group: a worker has none.
+            if balancer and zone in balancer.zones and service.container_port is not None:
+                connect(Edge(f"alb:{zone}", tasks(service, zone),
+                             "\n".join([*service.routes, f"HTTP :{service.container_port}"])
+                             if several else f"HTTP :{service.container_port}"))
     def public_row(zone: str) -> tuple[str, str]:
         return ("nat", "alb") if zone == zones[0] and outer else ("alb", "nat")
 
     graph.rows = [row for row in ([f"{kind}:{z}" for z in zones for kind in public_row(z)
                                    if any(n.id == f"{kind}:{z}" for n in graph.nodes)],
-                                  [f"tasks:{z}" for z in zones if service and
-                                   (z, "private") in tiers]) if len(row) > 1]
+                                  [tasks(s, z) for z in zones if (z, "private") in tiers
+                                   for s in services]) if len(row) > 1]
 
     for subnet_zone, nat_zone in inv.nat_routes:
-        if service and (subnet_zone, "private") in tiers and nat_zone in inv.nat_gateways:
+        if services and (subnet_zone, "private") in tiers and nat_zone in inv.nat_gateways:
             crossing = nat_zone != subnet_zone
-            connect(Edge(f"tasks:{subnet_zone}", f"nat:{nat_zone}",
-                         "cross-AZ" if crossing else "0.0.0.0/0",
+            # The subnet's route, once: from its one service's tasks, or from the subnet.
+            connect(Edge(f"private:{subnet_zone}" if several else f"tasks:{subnet_zone}",
+                         f"nat:{nat_zone}", "cross-AZ" if crossing else "0.0.0.0/0",
                          CROSS_AZ if crossing else "normal", upward=True,
                          label_apart=True))
 
-    if service:
+    retention = dict(inv.log_groups)
+    logs = 0
+    for service in services:
         strategy = ("blue/green (CodeDeploy)" if service.deployment == "CODE_DEPLOY"
                     else "rolling deploys")
-        target = f", CPU target {service.cpu_target:g}%" if service.cpu_target else ""
-        add(Node("service", "ecs", f"ECS service {service.name}\n{service.vcpu:g} vCPU / "
-                                   f"{service.memory_gb:g} GB per task\n{service.min_tasks}-"
-                                   f"{service.max_tasks} tasks{target}\n{strategy}", "region"))
+        # Several services' nodes stand side by side: their labels take more, shorter lines.
+        apart = "\n" if several else ", "
+        target = f"{apart}CPU target {service.cpu_target:g}%" if service.cpu_target else ""
+        route = ("\n".join(["", f"target group {service.target_group}", *service.routes])
+                 if service.target_group else "\nno load balancer") if several else ""
+        add(Node(named("service", service), "ecs",
+                 f"ECS service {service.name}\n{service.size}\n{service.min_tasks}-"
+                 f"{service.max_tasks} tasks{target}\n{strategy}{route}",
+                 "ecs" if several else "region"))
         for zone in zones:
             if (zone, "private") in tiers:
-                connect(Edge("service", f"tasks:{zone}", "runs" if zone == zones[0] else "",
-                             "dotted", upward=True))
-        retention = dict(inv.log_groups)
-        for index, group in enumerate(service.log_groups):
+                connect(Edge(named("service", service), tasks(service, zone),
+                             "runs" if zone == zones[0] else "", "dotted", upward=True))
+        for group in service.log_groups:
             days = retention.get(group, 0)
-            add(Node(f"logs:{index}", "logs", f"CloudWatch Logs\n{group}\n"
+            add(Node(f"logs:{logs}", "logs", f"CloudWatch Logs\n{group}\n"
                      + (f"{days} days" if days else "never expires"), "region"))
-            connect(Edge("service", f"logs:{index}", "container logs", "dotted"))
-    # This environment's repositories, and the one its service may pull from (another
-    # environment's when it releases from that environment's repository).
+            connect(Edge(named("service", service), f"logs:{logs}", "container logs", "dotted"))
+            logs += 1
+    # This environment's repositories, and those its services may pull from (another
+    # environment's when one releases from that environment's repository).
     repositories = list(dict.fromkeys((*inv.ecr_repositories,
-                                       *(service.repositories if service else ()))))
+                                       *(name for s in services for name in s.repositories))))
+    owners = repository_owners or {}
 
     def repository_label(name: str) -> str:
         whose = "" if name in inv.ecr_repositories else \
-            f" ({repository_owner}'s)" if repository_owner else " (another stack's)"
+            f" ({owners[name]}'s)" if owners.get(name) else " (another stack's)"
         return f"ECR repository{whose}\n{name}"
 
-    from_ecr = False
-    if service:
+    images: dict[str, str] = {}  # a label -> its node's id: services pulling one image share it
+    from_ecr: dict[str, bool] = {}
+    for service in services:
         image = service.images[0] if service.images else ""
-        from_ecr = "aws_ecr_repository" in image or ".dkr.ecr." in image
-        if from_ecr:
-            repository = (inv.ecr_repositories[0] if inv.ecr_repositories
-                          else image.split("/", 1)[-1].split(":")[0].split("@")[0])
-            add(Node("image", "ecr", repository_label(repository), "region"))
+        from_ecr[service.name] = "aws_ecr_repository" in image or ".dkr.ecr." in image
+        own = service.repositories if several else inv.ecr_repositories
+        if from_ecr[service.name]:
+            repository = own[0] if own else image.split("/", 1)[-1].split(":")[0].split("@")[0]
+            node = Node("", "ecr", repository_label(repository), "region")
             repositories = [name for name in repositories if name != repository]
         else:
-            add(Node("image", "registry", f"public image\n{image}" + (
-                "\nuntil the first release" if service.image_parameters else "")))
-        connect(Edge("image", "service", "image pull", "dotted", upward=True))
-    # A repository the service does not pull from (yet) is still drawn: releases bring its
-    # images when the version of record is an SSM parameter.
+            node = Node("", "registry", f"public image\n{image}" + (
+                "\nuntil the first release" if service.image_parameters else ""))
+        if node.label not in images:
+            images[node.label] = f"image:{len(images)}" if several else "image"
+            add(dataclasses.replace(node, id=images[node.label]))
+        connect(Edge(images[node.label], named("service", service), "image pull", "dotted",
+                     upward=True))
+    # A repository no service pulls from (yet) is still drawn: releases bring its images when
+    # the version of record is an SSM parameter.
     for index, repository in enumerate(repositories):
         add(Node(f"ecr:{index}", "ecr", repository_label(repository), "region"))
-        if service and service.image_parameters and not from_ecr:
-            connect(Edge(f"ecr:{index}", "service", "released images", "dotted", upward=True))
+        for service in services:
+            if service.image_parameters and not from_ecr[service.name] and (
+                    not several or repository in service.repositories):
+                connect(Edge(f"ecr:{index}", named("service", service), "released images",
+                             "dotted", upward=True))
 
+    # What every service uses: from the cluster's border when there are several.
+    hub = "ecs" if several else "service"
     endpoints = (*inv.gateway_endpoints, *(name for name, _ in inv.interface_endpoints))
     if endpoints:
         rows = [", ".join(endpoints[i:i + 2]) for i in range(0, len(endpoints), 2)]
         add(Node("endpoints", "endpoint", "\n".join(["VPC endpoints", *rows]), "vpc"))
-        if service:
-            connect(Edge("service", "endpoints", "AWS APIs, no NAT", "dotted", upward=True))
+        if services:
+            connect(Edge(hub, "endpoints", "AWS APIs, no NAT", "dotted", upward=True))
     for index, (kind, group) in enumerate(inv.flow_logs):
         days = dict(inv.log_groups).get(group, 0)
         add(Node(f"flow_logs:{index}", "flow_logs", "VPC flow logs\n"
@@ -239,8 +282,8 @@ def architecture(inv: Inventory, env: str, repository_owner: str = "") -> Graph:
         connect(Edge("vpc", f"flow_logs:{index}", "all traffic", "dotted"))
     if inv.alarms:
         add(Node("alarms", "alarms", f"CloudWatch alarms\n{inv.alarms}", "region"))
-        if service:
-            connect(Edge("service", "alarms", "metrics", "dotted"))
+        if services:
+            connect(Edge(hub, "alarms", "metrics", "dotted"))
     return graph
 
 
@@ -362,8 +405,10 @@ def render(graph: Graph, outfile: Path, formats: tuple[str, ...] = ("png", "svg"
                 attrs["label"] = edge.label
             source = edge.source
             if source in inside:  # from a cluster: clip the edge at the cluster's border
-                source = inside[source][-1]
-                attrs["ltail"] = dot_names[edge.source]
+                # Drawn upward (a subnet's route up to its NAT), the cluster's end is the head,
+                # on its first node: the last would pull itself left, out of its row's order.
+                source = inside[source][0 if edge.upward else -1]
+                attrs["lhead" if edge.upward else "ltail"] = dot_names[edge.source]
             # Every edge leaves the bottom of the upper node (below its label) and ends on the
             # top of the lower one, so none runs through a node's text or ends beside its icon.
             upper, lower = (edge.target, source) if edge.upward else (source, edge.target)
@@ -391,7 +436,9 @@ def synthesized_architecture(env, outdir: Path) -> Graph:
     """The picture of `env`'s stacks as synthesized in `outdir` (cdktf.out)."""
     stacks = synthesized.read_stacks(env.stack_names.values(), outdir)
     return architecture(from_synthesized(stacks, env.region), env.name,
-                        env.service.ecr_repository_owner)
+                        {focused.names.repository: focused.service.ecr_repository_owner
+                         for focused in env.each_service()
+                         if focused.service.ecr_repository_owner})
 
 
 def draw(envs: list, out: Path, formats: tuple[str, ...], synth_outdir: Path = OUTDIR,

@@ -12,7 +12,8 @@ Two sources, one reading:
 
 `Inventory` holds only what the tools use (NAT gateways and their AZs, Elastic IPs, subnets,
 load balancers and their access-log buckets, interface endpoints, alarms, the ECS services with
-task size, scaling bounds and the ECR repositories they may pull from, log groups, flow logs),
+task size, scaling bounds, the ECR repositories they may pull from and what routes requests to
+them, log groups, flow logs),
 plus the resource types it does not price.
 """
 
@@ -142,6 +143,11 @@ class Service:
     # ECR repositories its execution role may pull from (names; a pull-through cache's "prefix/*"),
     # also one another environment's stack creates.
     repositories: tuple[str, ...] = ()
+    cluster: str = ""  # its ECS cluster's name, where known
+    target_group: str = ""  # the target group it registers with ("" for a worker)
+    # What forwards requests to that target group: a listener rule's conditions ("/api/*",
+    # "host app.example.com") or "default" (a listener's default action).
+    routes: tuple[str, ...] = ()
 
     @property
     def vcpu(self) -> float:
@@ -150,6 +156,10 @@ class Service:
     @property
     def memory_gb(self) -> float:
         return self.memory / 1024
+
+    @property
+    def size(self) -> str:
+        return f"{self.vcpu:g} vCPU / {self.memory_gb:g} GB per task"
 
 
 @dataclass(frozen=True)
@@ -233,9 +243,13 @@ def _service(side: Side, service: Resource) -> Service:
     desired = _int(values.get("desired_count"), 1)
     low = _int(target.values.get("min_capacity"), desired) if target else desired
     high = _int(target.values.get("max_capacity"), desired) if target else desired
-    policy = next((p for p in side.of_type("aws_appautoscaling_policy")
-                   if p.stack == service.stack and p.values.get("policy_type") ==
-                   "TargetTrackingScaling"), None)
+    # Its own policy: the one on its scaling target (several services share the stack).
+    policies = [p for p in side.of_type("aws_appautoscaling_policy") if p.stack == service.stack
+                and p.values.get("policy_type") == "TargetTrackingScaling"]
+    policy = next((p for p in policies if target and (
+        target in side.references(p, "resource_id")
+        or p.values.get("resource_id") == target.values.get("resource_id"))),
+        policies[0] if len(policies) == 1 else None)
     tracking = (policy.values.get("target_tracking_scaling_policy_configuration") or {}) \
         if policy else {}
     if isinstance(tracking, list):
@@ -250,6 +264,9 @@ def _service(side: Side, service: Resource) -> Service:
         controller = controller[0] if controller else {}
     containers = _containers(task)
     balancers = values.get("load_balancer") or []
+    group = _referenced(side, service, (balancers[0] if balancers else {}).get("target_group_arn"),
+                        "load_balancer.target_group_arn")
+    cluster = side.reference(service, "cluster")
     return Service(
         name=name, cpu=_int(task.values.get("cpu")) if task else 0,
         memory=_int(task.values.get("memory")) if task else 0, min_tasks=low, max_tasks=high,
@@ -263,7 +280,49 @@ def _service(side: Side, service: Resource) -> Service:
             for c in containers
             if (c.get("logConfiguration") or {}).get("logDriver") == "awslogs"),
         container_port=_int(balancers[0].get("container_port")) if balancers else None,
-        stack=service.stack, repositories=_pulled_repositories(side, task))
+        stack=service.stack, repositories=_pulled_repositories(side, task),
+        cluster=(cluster.values.get("name") or "") if cluster else "",
+        target_group=_name(group) if group else "",
+        routes=_routes(side, group) if group else ())
+
+
+def _name(resource: Resource) -> str:
+    """A resource's name, its Name tag, or its name prefix + "*"."""
+    values = resource.values
+    return values.get("name") or (values.get("tags") or {}).get("Name") or \
+        f"{values.get('name_prefix') or resource.address.split('.')[1]}*"
+
+
+def _routes(side: Side, group: Resource) -> tuple[str, ...]:
+    """What forwards to target group `group`: each listener rule's conditions, "default" for a
+    listener's default action."""
+    found = []
+    for kind, block in (("aws_lb_listener", "default_action"), ("aws_lb_listener_rule", "action")):
+        for resource in side.of_type(kind):
+            if resource.stack != group.stack or not any(
+                    _referenced(side, resource, action.get("target_group_arn"),
+                                f"{block}.target_group_arn") == group
+                    for action in resource.values.get(block) or []):
+                continue
+            if kind == "aws_lb_listener":
+                found.append("default")
+                continue
+            for condition in resource.values.get("condition") or []:
+                found += _first(condition.get("path_pattern")).get("values") or []
+                found += [f"host {host}" for host in
+                          _first(condition.get("host_header")).get("values") or []]
+    return tuple(dict.fromkeys(found))
+
+
+def _referenced(side: Side, resource: Resource, value: Any, attribute: str) -> Resource | None:
+    """The resource a nested block's `value` refers to: by `${...}`, by id (planned), or by the
+    plan's configuration of `attribute` ("block.attribute") while it is not known yet."""
+    value = str(value or "")
+    return next((side._by_address.get((resource.stack, address))
+                 for address in REFERENCE.findall(value)), None) or \
+        (value and side._by_id.get((resource.stack, value))) or next(
+            (side._by_address.get((resource.stack, address)) for address in side.configured.get(
+                (resource.stack, resource.address, attribute), [])), None)
 
 
 def _parameter(side: Side, stack: str, value: str) -> tuple[str, str]:
@@ -305,11 +364,7 @@ def _access_logs(side: Side, balancer: Resource) -> tuple[str, int] | None:
     if not block.get("enabled"):
         return None
     value = str(block.get("bucket") or "")  # planned: unknown until the bucket exists
-    bucket = next((side._by_address.get((balancer.stack, address))
-                   for address in REFERENCE.findall(value)), None) or \
-        side._by_id.get((balancer.stack, value)) or next(
-            (side._by_address.get((balancer.stack, address)) for address in side.configured.get(
-                (balancer.stack, balancer.address, "access_logs.bucket"), [])), None)
+    bucket = _referenced(side, balancer, value, "access_logs.bucket")
     if bucket is None:
         return (value, 0) if value else None
     name = bucket.values.get("bucket") or f"{bucket.values.get('bucket_prefix') or ''}*"

@@ -98,6 +98,23 @@ def synthesized(tmp_path_factory, environments) -> Synthesized:
                                         for name, stack in stacks.items()})
 
 
+@dataclass
+class Example:
+    environment: object  # config.EnvironmentConfig
+    outdir: Path  # its stacks, synthesized
+
+
+@pytest.fixture(scope="session")
+def several_services(tmp_path_factory) -> Example:
+    """examples/several-services (an API on /api/* and a worker), synthesized once."""
+    import main
+
+    (environment,) = load_environments(ROOT / "examples" / "several-services")
+    outdir = tmp_path_factory.mktemp("several-services")
+    main.synth([environment], str(outdir))
+    return Example(environment, outdir)
+
+
 @pytest.fixture(params=ENVIRONMENT_NAMES)
 def env(request, environments):
     return environments[request.param]

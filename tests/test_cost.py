@@ -20,6 +20,7 @@ PLANS = Path(__file__).parent / "fixtures" / "plans"
 
 
 def synthesized_inventory(synthesized, env) -> inventory.Inventory:
+    """`synthesized`: the session's synth, or any with an outdir (several_services)."""
     return inventory.from_synthesized(
         read_stacks(env.stack_names.values(), synthesized.outdir), env.region)
 
@@ -116,6 +117,59 @@ def test_every_line_matches_hand_checked_figures(synthesized, environments, name
     assert (estimate.monthly_min, estimate.monthly_max) == pytest.approx(total, abs=1e-5)
     assert estimate.hourly_min == pytest.approx(total[0] / 720, abs=1e-7)
     assert len({line.key for line in estimate.lines}) == len(estimate.lines)
+
+
+# examples/several-services: the API 1 vCPU / 2 GB x 1-3 tasks, the worker 0.5 vCPU / 1 GB x 1-2
+# tasks (its own scaling target), the same network as uat (one NAT) and one ALB they share.
+SHOP_FARGATE = {
+    "fargate.vcpu.api-shop": (30.6432, 91.9296),  # 1 vCPU x 1|3 tasks x 720 h x 0.04256
+    "fargate.memory.api-shop": (6.7032, 20.1096),  # 2 GB x 1|3 tasks x 720 h x 0.004655
+    "fargate.vcpu.worker-shop": (15.3216, 30.6432),  # 0.5 vCPU x 1|2 tasks
+    "fargate.memory.worker-shop": (3.3516, 6.7032),  # 1 GB x 1|2 tasks
+}
+
+
+def test_several_services_are_priced_each_at_its_own_size_and_task_counts(several_services):
+    shop = several_services.environment
+    inv = synthesized_inventory(several_services, shop)
+    app = read_stacks([shop.stack_names["app"]], several_services.outdir)[shop.stack_names["app"]]
+    for service in inv.services:  # each from its own task definition and scaling target
+        key = {"api-shop": "api", "worker-shop": "worker"}[service.name]
+        task = app["resource"]["aws_ecs_task_definition"][f"{key}_service_task_definition"]
+        target = app["resource"]["aws_appautoscaling_target"][f"{key}_service_autoscaling_target"]
+        assert (service.cpu, service.memory, service.min_tasks, service.max_tasks) == (
+            int(task["cpu"]), int(task["memory"]), target["min_capacity"], target["max_capacity"])
+    estimate = cost.estimate(inv, env="shop")
+    monthly = {line.key: (line.monthly_min, line.monthly_max) for line in estimate.lines}
+    assert {key: value for key, value in monthly.items() if key.startswith("fargate.")} == {
+        key: pytest.approx(value, abs=1e-6) for key, value in SHOP_FARGATE.items()}
+    # What they share, once.
+    assert monthly["alb.hours"] == pytest.approx((17.208, 17.208))
+    assert monthly["nat.hours"] == pytest.approx((40.32, 40.32))
+    assert monthly["logs.ingestion"] == pytest.approx((6.70, 6.70))  # 5 GB for each service
+    assert (estimate.min_tasks, estimate.max_tasks) == (2, 5)
+    assert (estimate.monthly_min, estimate.monthly_max) == pytest.approx(
+        tuple(sum(figures) for figures in zip(*monthly.values())))
+    shared = {key: value for key, value in monthly.items() if not key.startswith("fargate.")}
+    assert estimate.monthly_max - sum(high for _, high in shared.values()) == pytest.approx(
+        91.9296 + 20.1096 + 30.6432 + 6.7032)
+    services = ("api-shop 1 vCPU / 2 GB per task x 1-3 tasks; "
+                "worker-shop 0.5 vCPU / 1 GB per task x 1-2 tasks")
+    text = cost.format_estimate(estimate, explain=True)
+    assert f"\n  services: {services}\n" in text
+    assert "  Fargate vCPU, worker-shop          360-720 vCPU-hour x 0.04256 " in text
+    assert "worker-shop: 512 cpu units = 0.5 vCPU per task x 1 (min) / 2 (max) tasks" in text
+    assert f"Services: {services}." in estimate.to_markdown()
+
+
+def test_each_service_has_its_own_cpu_target(several_services):
+    shop = several_services.environment
+    stacks = read_stacks(shop.stack_names.values(), several_services.outdir)
+    policy = stacks[shop.stack_names["app"]]["resource"]["aws_appautoscaling_policy"][
+        "worker_service_autoscaling_cpu_target_tracking"]
+    policy["target_tracking_scaling_policy_configuration"]["target_value"] = 50
+    assert {s.name: s.cpu_target for s in inventory.from_synthesized(stacks).services} == {
+        "api-shop": 70, "worker-shop": 50}
 
 
 def plan_dir(tmp_path, name="uat-one-nat-per-az", leave_out=()) -> Path:

@@ -87,6 +87,63 @@ def test_service_label_shows_task_size_and_scaling_bounds(synthesized, environme
     assert uat.node("alb").label.startswith("ALB hello-world-uat\ninternet-facing, HTTP :80")
 
 
+def test_several_services_each_have_their_node_and_tasks_in_the_one_cluster(several_services):
+    graph = diagram.synthesized_architecture(several_services.environment,
+                                             several_services.outdir)
+    assert graph.name == "shop: api-shop, worker-shop in ap-south-1"
+    assert graph.cluster("ecs").label == "ECS cluster shop-shop"
+    assert [(n.id, n.cluster) for n in graph.of_kind("ecs")] == [
+        ("service:api-shop", "ecs"), ("service:worker-shop", "ecs")]
+    # Each one's own size and scaling bounds, read from its task definition and scaling target.
+    assert graph.node("service:api-shop").label == (
+        "ECS service api-shop\n1 vCPU / 2 GB per task\n1-3 tasks\nCPU target 70%\n"
+        "rolling deploys\ntarget group api-shop\n/api/*")
+    assert graph.node("service:worker-shop").label == (
+        "ECS service worker-shop\n0.5 vCPU / 1 GB per task\n1-2 tasks\nCPU target 70%\n"
+        "rolling deploys\nno load balancer")
+    assert graph.rows[-1] == [f"tasks:{name}:{zone}" for zone in ZONES
+                              for name in ("api-shop", "worker-shop")]
+    into = {(e.source, e.target): e.label for e in graph.edges}
+    for zone in ZONES:
+        for name in ("api-shop", "worker-shop"):
+            assert graph.node(f"tasks:{name}:{zone}").cluster == f"private:{zone}"
+            assert (f"service:{name}", f"tasks:{name}:{zone}") in into
+        # Through the API's listener rule and target group; nothing reaches the worker's tasks
+        # from the load balancer.
+        assert into[f"alb:{zone}", f"tasks:api-shop:{zone}"] == "/api/*\nHTTP :8000"
+        assert [source for source, target in into if target == f"tasks:worker-shop:{zone}"] == [
+            "service:worker-shop"]
+    # Each private subnet's route to the NAT, once; the shared ALB and its listener, once.
+    assert sorted((s, t) for s, t in into if t.startswith("nat:") and s != "igw") == [
+        (f"private:{zone}", "nat:ap-south-1a") for zone in ZONES]
+    assert len(graph.of_kind("alb")) == 1 and graph.node("alb").label.startswith("ALB shop-shop")
+    assert {(graph.node(s).label.split("\n")[-1], t) for s, t in into
+            if s.startswith("ecr:")} == {("shop/api", "service:api-shop"),
+                                         ("shop/worker", "service:worker-shop")}
+    assert {t for s, t in into if s.startswith("logs") or t.startswith("logs")} == {
+        "logs:0", "logs:1"}
+    ids = {node.id for node in graph.nodes} | {cluster.id for cluster in graph.clusters}
+    assert all(edge.source in ids and edge.target in ids for edge in graph.edges)
+
+
+def test_several_services_are_drawn_with_no_arrow_from_the_load_balancer_to_the_worker(
+        several_services, tmp_path):
+    graph = diagram.synthesized_architecture(several_services.environment,
+                                             several_services.outdir)
+    (svg,) = diagram.render(graph, tmp_path / "architecture-shop", ("svg",))
+    nodes, edges, clusters = _svg_geometry(svg)
+    drawn = {(tail, head) for tail, head, *_ in edges}
+    assert len(edges) == len({(e.source, e.target) for e in graph.edges})
+    for zone in ZONES:
+        api, worker = (nodes[diagram._dot_id(f"tasks:{name}:{zone}")]
+                       for name in ("api-shop", "worker-shop"))
+        assert api[2] < worker[0]  # the row's order: the API, then the worker
+        alb = diagram._dot_id(f"alb:{zone}")
+        assert (alb, diagram._dot_id(f"tasks:api-shop:{zone}")) in drawn
+        assert not any(head.startswith("tasks_worker") for tail, head in drawn if tail == alb)
+    assert "cluster_ECS cluster shop-shop" in clusters
+
+
 def test_a_planned_nat_per_az_removes_the_cross_az_edges(environments):
     plans = {path.name.removesuffix(".json.gz"): json.loads(
         gzip.decompress(path.read_bytes())) for path in (PLANS / "uat-one-nat-per-az").glob("*.gz")}

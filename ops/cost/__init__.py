@@ -14,8 +14,9 @@ stated on every line that uses them.
 
 Prices come from `ops/prices/<region>.toml`: every price carries its source, the date it was
 checked and AWS's usage type; `--refresh-prices` rewrites the file from the AWS Price List API.
-Fargate lines are priced at the services' minimum and at their maximum task counts; every other
-line is the same at both. `diff(before, after)` compares two estimates.
+Fargate lines are priced at the services' minimum and at their maximum task counts, a pair of
+lines per service when there are several; every other line is the same at both.
+`diff(before, after)` compares two estimates.
 
 The package: prices (the price files and the Price List API), estimate (the arithmetic, and the
 difference of two estimates), report (the table); the command is ops/commands/cost.py.

@@ -12,7 +12,7 @@ from typing import Any
 from config import EnvironmentConfig
 from ops.core import synthesized
 from ops.cost.prices import Prices, load_prices
-from ops.inventory import (Inventory, from_synthesized, inventory, merge, plan_sides,
+from ops.inventory import (Inventory, Service, from_synthesized, inventory, merge, plan_sides,
                            synthesized_side, total)
 
 
@@ -82,6 +82,13 @@ class Estimate(_Monthly):
     assumptions: Assumptions
     lines: tuple[Line, ...]
     notes: tuple[str, ...] = ()
+    services: tuple[Service, ...] = ()  # the ECS services the Fargate lines price
+
+    @property
+    def per_service(self) -> str:
+        """Each service's size and task counts, when there are several ("" for one)."""
+        return "; ".join(f"{s.name} {s.size} x {s.min_tasks}-{s.max_tasks} tasks"
+                         for s in self.services) if len(self.services) > 1 else ""
 
     def line(self, key: str) -> Line:
         return next(line for line in self.lines if line.key == key)
@@ -93,7 +100,8 @@ class Estimate(_Monthly):
         """A Markdown table (for pull request comments); same figures as format_estimate."""
         rows = [f"USD, on-demand prices for {self.region} as recorded on "
                 f"{self.prices_recorded_on}{caveat(self)}; {self.min_tasks}-{self.max_tasks} tasks "
-                f"(figures at min-max tasks); 30 days = {HOURS} h.", "",
+                f"(figures at min-max tasks); 30 days = {HOURS} h."
+                + (f" Services: {self.per_service}." if self.per_service else ""), "",
                 "| line | per 30 days x USD | per hour | per 30 days |", "|---|---|--:|--:|"]
         rows += [f"| {line.item} | {quantity(line)} | {span(line.hourly_min, line.hourly_max, 4)}"
                  f" | {span(line.monthly_min, line.monthly_max, 2)} |" for line in self.lines]
@@ -130,6 +138,21 @@ def _per_task(key: str, item: str, unit: str, price: float, services, size, desc
                 sum(size(s) * s.max_tasks for s in services),
                 "; ".join(f"{s.name}: {describe(s)} per task x {s.min_tasks} (min) / "
                           f"{s.max_tasks} (max) tasks" for s in services) or "no ECS service")
+
+
+def _fargate(prices: Prices, services: tuple[Service, ...]) -> list[Line]:
+    """Fargate vCPU and memory; a pair for each service when there are several, so that each
+    shows what it costs (the total adds them up)."""
+    def pair(group, key: str, item: str) -> list[Line]:
+        return [_per_task(f"fargate.vcpu{key}", f"Fargate vCPU{item}", "vCPU-hour",
+                          prices["fargate.per_vcpu_hour"], group, lambda s: s.vcpu,
+                          lambda s: f"{s.cpu} cpu units = {s.vcpu:g} vCPU"),
+                _per_task(f"fargate.memory{key}", f"Fargate memory{item}", "GB-hour",
+                          prices["fargate.per_gb_hour"], group, lambda s: s.memory_gb,
+                          lambda s: f"{s.memory} MiB = {s.memory_gb:g} GB")]
+    if len(services) <= 1:
+        return pair(services, "", "")
+    return [line for s in services for line in pair((s,), f".{s.name}", f", {s.name}")]
 
 
 def _zones(zones) -> str:
@@ -174,11 +197,7 @@ def estimate(inv: Inventory, assumptions: Assumptions = Assumptions(),
                prices["public_ipv4.per_hour"], alb_ips,
                f"an internet-facing ALB holds one public IPv4 per subnet: {alb_ips} "
                f"({', '.join(f'{lb.name}: {lb.subnet_count}' for lb in public_albs) or 'none'})"),
-        _per_task("fargate.vcpu", "Fargate vCPU", "vCPU-hour", prices["fargate.per_vcpu_hour"],
-                  services, lambda s: s.vcpu, lambda s: f"{s.cpu} cpu units = {s.vcpu:g} vCPU"),
-        _per_task("fargate.memory", "Fargate memory", "GB-hour", prices["fargate.per_gb_hour"],
-                  services, lambda s: s.memory_gb,
-                  lambda s: f"{s.memory} MiB = {s.memory_gb:g} GB"),
+        *_fargate(prices, services),
     ]
     logged = [s for s in services if s.log_groups]
     if logged:
@@ -219,7 +238,8 @@ def estimate(inv: Inventory, assumptions: Assumptions = Assumptions(),
              + (f"{', '.join(inv.not_priced)} (no line here), " if inv.not_priced else "")
              + "taxes; Fargate is Linux/x86 on demand (no Savings Plans or Spot)"]
     return Estimate(env, inv.region, prices.recorded_on, prices.unconfirmed, prices.sources,
-                    inv.min_tasks, inv.max_tasks, assumptions, tuple(lines), tuple(notes))
+                    inv.min_tasks, inv.max_tasks, assumptions, tuple(lines), tuple(notes),
+                    services)
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,10 @@ def format_estimate(est: Estimate, explain: bool = False) -> str:
     a = est.assumptions
     out = [f"{est.env} ({est.region}): USD, on-demand prices as recorded on "
            f"{est.prices_recorded_on}{caveat(est)}; {est.min_tasks}-{est.max_tasks} tasks, "
-           f"figures are at min-max tasks; 30 days = {HOURS} h",
-           f"  {'line':<34} {'per 30 days x USD':<34} {'per hour':>15} {'per 30 days':>15}"]
+           f"figures are at min-max tasks; 30 days = {HOURS} h"]
+    if est.per_service:
+        out.append(f"  services: {est.per_service}")
+    out.append(f"  {'line':<34} {'per 30 days x USD':<34} {'per hour':>15} {'per 30 days':>15}")
     for line in est.lines:
         out.append(f"  {line.item:<34} {quantity(line):<34} "
                    f"{span(line.hourly_min, line.hourly_max, 4):>15} "
