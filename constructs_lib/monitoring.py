@@ -43,7 +43,7 @@ class ServiceMonitoring(Construct):
         balanced = props.load_balancer_arn_suffix is not None
         self.alarms = {alarm.key: self._alarm(props, alarm, dimensions[self._dimensions(
                            props, alarm)], getattr(thresholds, alarm.threshold))
-                       for alarm in METRIC_ALARMS if balanced or alarm.dimensions == "service"}
+                       for alarm in METRIC_ALARMS if alarm.watches(balanced)}
         self.alarms[TASKS_BELOW_DESIRED.replace("-", "_")] = self._tasks_below_desired(
             props, service)
         CloudwatchDashboard(self, "dashboard", dashboard_name=props.name,

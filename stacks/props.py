@@ -14,7 +14,7 @@ from typing import Any, Mapping
 
 from config.naming import CI_SESSION_SECONDS, RELEASE_TAG_PREFIX, target_group_name_prefix
 from config.schema import EnvironmentConfig, FieldError
-from constructs_lib.ci_policies import CiPolicyProps
+from constructs_lib.ci_policies import CiPolicyProps, CiService
 from constructs_lib.props import PropError
 from constructs_lib.props.blue_green import BlueGreenProps
 from constructs_lib.props.ci_access import CiAccessProps, CiRole
@@ -234,23 +234,36 @@ def s3_backend(environment: EnvironmentConfig, stack: str) -> S3BackendProps:
 
 
 def ci_policy(environment: EnvironmentConfig) -> CiPolicyProps:
-    names, service = environment.names, environment.service
-    source = environment.delivery.promote_from
+    names = environment.names
     return CiPolicyProps(
         environment=environment.name, github_repository=environment.ci.github_repository,
-        role_names=environment.ci_role_names, service=names.service,
-        target_group_name_prefix=target_group_name_prefix(service.name),
-        log_group=names.log_group, image_parameter=names.image_parameter,
-        release_lock_parameter=names.release_lock_parameter, task_role=names.task_role,
-        execution_role=names.execution_role, codedeploy_role=names.codedeploy_role,
+        role_names=environment.ci_role_names, cluster=names.cluster,
+        services=tuple(map(_ci_service, environment.each_service())),
+        listener_rules=bool(routed_services(environment)),
         flow_logs_role=names.flow_logs_role, permissions_boundary=names.permissions_boundary,
         ci_read_policy=names.ci_read_policy, ci_write_policy=names.ci_write_policy,
         vpc_name=environment.network.vpc_name,
         vpc_endpoints=network(environment).vpc_endpoints,
-        blue_green=service.blue_green.enabled,
+        blue_green=environment.service.blue_green.enabled,
+        docker_hub_cache=names.docker_hub_cache,
+        lock_table_name=_lock_table_name(environment), state_region=environment.state.region)
+
+
+def _ci_service(environment: EnvironmentConfig) -> CiService:
+    """What CI may touch of the focused service."""
+    names, service = environment.names, environment.service
+    source = environment.delivery.promote_from
+    return CiService(
+        key=environment.service_key, service=names.service,
+        target_group_name_prefix=(target_group_name_prefix(service.name)
+                                  if service.load_balanced else None),
+        log_group=names.log_group, image_parameter=names.image_parameter,
+        release_lock_parameter=names.release_lock_parameter, task_role=names.task_role,
+        execution_role=names.execution_role,
+        # (several services deploy rolling: config/schema.py)
+        codedeploy_role=None if environment.several else names.codedeploy_role,
         task_role_managed_policies=fargate_service(environment).task_role_managed_policies,
-        repository=names.repository, docker_hub_cache=names.docker_hub_cache,
-        lock_table_name=_lock_table_name(environment), state_region=environment.state.region,
+        repository=names.repository, owns_repository=service.ecr_repository,
         # The same project and service (one repository): the source's version of record.
         promote_from_image_parameter=(dataclasses.replace(environment, name=source)
                                       .names.image_parameter if source else None))

@@ -441,10 +441,10 @@ def test_ci_sessions_last_the_documented_time(uat_ci):
         CI_SESSION_SECONDS}
 
 
-def test_no_statement_names_a_whole_service_or_an_unknown_action(both):
+def test_no_statement_names_a_whole_service_or_an_unknown_action(both, full_shop):
     """Every action is spelled out, exists in the Service Authorization Reference, and every
     condition key is one the action supports (or a global aws: key)."""
-    for environment in both.values():
+    for environment in [*both.values(), full_shop]:
         held, _, policies = concrete(environment)
         documents = list(held.values()) + [statements for _, statements in policies.values()]
         for statement in (s for document in documents for s in document):
@@ -476,11 +476,11 @@ NOT_DEPENDENT = {
 }
 
 
-def test_scoped_actions_accept_their_resources_and_dependents_are_held(both):
+def test_scoped_actions_accept_their_resources_and_dependents_are_held(both, full_shop):
     """Each action granted on named resources has a resource type of that shape (else AWS
     evaluates it against "*" and the grant never applies), and each action's dependent actions
     are granted too."""
-    for environment in both.values():
+    for environment in [*both.values(), full_shop]:
         held, _, _ = concrete(environment)
         for kind, statements in held.items():
             granted = [(a, s) for s in statements if s["Effect"] == "Allow" and "Action" in s
@@ -652,12 +652,12 @@ def _provider_types() -> set[str]:
     return types
 
 
-def test_every_type_the_stacks_can_hold_has_its_reads_listed(both, synthesized):
+def test_every_type_the_stacks_can_hold_has_its_reads_listed(both, synthesized, shop_stacks):
     from constructs_lib.ci_policies import READS
 
     assert _provider_types() - set(READS) == set(), "list their refresh calls in READS"
     synthesized_types = set()
-    for stacks in [synth_variant(both["uat"])] + [
+    for stacks in [synth_variant(both["uat"]), shop_stacks] + [
             {name: synthesized.parsed(name) for name in synthesized.stacks}]:
         for stack in stacks.values():
             synthesized_types |= set(stack.get("resource", {}))
@@ -671,12 +671,12 @@ def test_every_type_the_stacks_can_hold_has_its_reads_listed(both, synthesized):
                            _samples(held["plan"]))), action
 
 
-def test_every_policy_fits_iam_quotas(both):
+def test_every_policy_fits_iam_quotas(both, full_shop):
     """IAM quotas: a role's inline policies 10,240 characters in all, a managed policy 6,144,
     10 managed policies per role (whitespace is not counted)."""
     import json as _json
 
-    for environment in both.values():
+    for environment in [*both.values(), full_shop]:
         _, roles_, policies = concrete(environment)
         for name, statements in policies.values():
             size = len(_json.dumps({"Version": "2012-10-17", "Statement": statements},
@@ -687,3 +687,199 @@ def test_every_policy_fits_iam_quotas(both):
                                    separators=(",", ":")))
             assert size <= 10240, (role.name, size)
             assert len(role.policies) <= 10
+
+
+# --- several services ([services.<name>]) ------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def shop():
+    """examples/several-services with CI access: an API on /api/* (with a secret) and a worker,
+    each with its own ECR repository, sharing the cluster and load balancer shop-shop."""
+    from config import load_environments
+
+    (environment,) = load_environments(ROOT / "examples" / "several-services")
+    return dataclasses.replace(environment, ci=CiConfig(github_repository="acme/shop"))
+
+
+@pytest.fixture(scope="module")
+def shop_stacks(shop):
+    return synth_variant(shop)
+
+
+@pytest.fixture(scope="module")
+def full_shop(shop):
+    """shop with VPC endpoints and a lock table, as `both` (blue/green needs one [service])."""
+    return dataclasses.replace(
+        shop, network=dataclasses.replace(shop.network, vpc_endpoints=True),
+        state=dataclasses.replace(shop.state, lock_table=True))
+
+
+def stranger(environment, key="other"):
+    """`environment` seen from a service it does not have, named as config/naming.py would."""
+    from config import ServiceConfig
+
+    services = {**environment.services,
+                key: ServiceConfig(name=key, load_balanced=False, ecr_repository=True)}
+    return dataclasses.replace(environment, services=services).focus(key)
+
+
+def _in(environment, service, resource):
+    """An ARN in the environment's region and the evaluated account."""
+    return f"arn:aws:{service}:{environment.region}:{ACCOUNT}:{resource}"
+
+
+def service_requests(environment, focused) -> list[tuple[str, str, dict]]:
+    """(action, resource, context) of what applying app-<env> and releasing do to the focused
+    service's own resources: its roles (created with the boundary, passed to ECS), task
+    definition, ECS service, log group, alarms, version of record and release lock."""
+    from constructs_lib.alarm_set import alarm_names
+
+    names = focused.names
+    boundary = {"iam:PermissionsBoundary": iam_arn(
+        f"policy/{environment.names.permissions_boundary}")}
+    roles = [iam_arn(f"role/{role}") for role in (names.task_role, names.execution_role)]
+    return [
+        *((action, role, boundary) for role in roles
+          for action in ("iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRole", "iam:TagRole")),
+        *(("iam:PassRole", role, {"iam:PassedToService": "ecs-tasks.amazonaws.com"})
+          for role in roles),
+        *((action, _in(environment, "ecs", f"task-definition/{names.service}:7"), {})
+          for action in ("ecs:TagResource", "ecs:UntagResource")),
+        *((action, _in(environment, "ecs", f"service/{names.cluster}/{names.service}"), {})
+          for action in ("ecs:CreateService", "ecs:UpdateService", "ecs:DeleteService",
+                         "ecs:TagResource")),
+        *((action, _in(environment, "logs", f"log-group:{names.log_group}"), {})
+          for action in ("logs:CreateLogGroup", "logs:PutRetentionPolicy",
+                         "logs:DeleteLogGroup")),
+        *(("cloudwatch:PutMetricAlarm",
+           _in(environment, "cloudwatch", f"alarm:{names.service}-{alarm}"), {})
+          for alarm in alarm_names(focused.service.load_balanced)),
+        *((action, _in(environment, "ssm", f"parameter{parameter}"), {})
+          for parameter in (names.image_parameter, names.release_lock_parameter)
+          for action in ("ssm:PutParameter", "ssm:DeleteParameter")),
+    ]
+
+
+def test_several_services_the_deploy_role_manages_each_service_and_no_other(shop, shop_stacks):
+    """Each service's roles, task definition, ECS service, log group, alarms and parameters,
+    created, changed, deleted (roles passed to ECS); no service's that the config lacks."""
+    held, _, _ = concrete(shop)
+    deploy = held["deploy"]
+    mine = [request for focused in shop.each_service()
+            for request in service_requests(shop, focused)]
+    refusals = [request for request in mine if not allowed(deploy, *request)]
+    assert refusals == []
+    # What the stacks make is what was asked about (names from config/naming.py, not respelled).
+    app = shop_stacks["app-shop"]["resource"]
+    asked = {resource for _, resource, _ in mine}
+    made = [_in(shop, "ecs", f"service/{shop.names.cluster}/{one['name']}")
+            for one in app["aws_ecs_service"].values()] + [
+        _in(shop, "ecs", f"task-definition/{one['family']}:7")
+        for one in app["aws_ecs_task_definition"].values()] + [
+        _in(shop, "logs", f"log-group:{one['name']}")
+        for one in app["aws_cloudwatch_log_group"].values()] + [
+        _in(shop, "ssm", f"parameter{one['name']}") for one in app["aws_ssm_parameter"].values()
+    ] + [_in(shop, "cloudwatch", f"alarm:{one['alarm_name']}")
+         for one in app["aws_cloudwatch_metric_alarm"].values()] + [
+        iam_arn(f"role/{one['name']}") for one in app["aws_iam_role"].values()]
+    # Each of the two: service, family, log group, parameter, 2 roles; alarms 7 (API) + 3.
+    assert len(set(made)) == 2 * 6 + 7 + 3 and set(made) <= asked
+    # A service the config does not have: nothing of it.
+    other = stranger(shop)
+    granted = [request for request in service_requests(shop, other)
+               if not refused(deploy, *request)]
+    assert granted == []
+    # Nor the worker's load balancer alarms (it has none).
+    assert not allowed(deploy, "cloudwatch:PutMetricAlarm",
+                       _in(shop, "cloudwatch", f"alarm:{shop.focus('worker').names.service}"
+                                               "-alb-5xx"))
+
+
+def test_several_services_the_image_role_pushes_to_each_repository_it_owns(shop, shop_stacks):
+    from constructs_lib.ci_policies import IMAGE_PUSH
+
+    held, _, _ = concrete(shop)
+    made = sorted(one["name"] for one in
+                  shop_stacks["state-shop"]["resource"]["aws_ecr_repository"].values())
+    assert made == sorted(one.names.repository for one in shop.each_service())
+    assert len(made) == 2
+    for name in made + [stranger(shop).names.repository, "hello-world/hello-world"]:
+        repository = _in(shop, "ecr", f"repository/{name}")
+        for action in IMAGE_PUSH:
+            assert allowed(held["image"], action, repository) == (name in made), (action, name)
+        # A release tags the image of each service (ecr:DescribeImages is a read of any).
+        for action in ("ecr:BatchGetImage", "ecr:PutImage"):
+            assert allowed(held["deploy"], action, repository) == (name in made), (action, name)
+
+
+def test_several_services_share_one_cluster_and_load_balancer(shop, both):
+    """The deploy role routes on the shared load balancer (the API's listener rule and target
+    groups) and runs the shared cluster; not another's. One [service] adds no rules."""
+    held, _, _ = concrete(shop)
+    deploy, cluster = held["deploy"], shop.names.cluster
+    ids = "50dc6c495c0c9188/f2f7dc8efc522ab2"
+    tag = {"aws:ResourceTag/Environment": shop.name}
+    for name, mine in ((cluster, True), ("api-shop", False), ("other-shop", False)):
+        listener = _in(shop, "elasticloadbalancing", f"listener/app/{name}/{ids}")
+        rule = _in(shop, "elasticloadbalancing", f"listener-rule/app/{name}/{ids}/9683b2d0")
+        assert allowed(deploy, "elasticloadbalancing:CreateRule", listener) == mine, name
+        for action in ("ModifyRule", "SetRulePriorities", "DeleteRule"):
+            assert allowed(deploy, f"elasticloadbalancing:{action}", rule) == mine, (action, name)
+        for action in ("ecs:CreateCluster", "ecs:UpdateCluster", "ecs:DeleteCluster"):
+            assert allowed(deploy, action, _in(shop, "ecs", f"cluster/{name}")) == mine, action
+    api = shop.focus("api").service.name
+    for prefix, mine in ((api[:5], True), ("worke", False)):
+        group = _in(shop, "elasticloadbalancing", f"targetgroup/{prefix}-2024/0123456789abcdef")
+        assert allowed(deploy, "elasticloadbalancing:ModifyTargetGroup", group, tag) == mine
+    one, _, _ = concrete(both["uat"])
+    assert not allowed(one["deploy"], "elasticloadbalancing:CreateRule", _in(
+        both["uat"], "elasticloadbalancing", f"listener/app/{both['uat'].names.cluster}/{ids}"))
+
+
+def _concrete_arn(resource: str, app: dict, region: str) -> str:
+    """A synthesized policy's resource with its references filled in as AWS would."""
+    import re
+
+    resource = resource.replace("${data.aws_partition.partition.partition}", "aws").replace(
+        "${data.aws_caller_identity.account.account_id}", ACCOUNT)
+    resource = re.sub(r"\$\{aws_cloudwatch_log_group\.(\w+)\.arn\}", lambda match: (
+        f"arn:aws:logs:{region}:{ACCOUNT}:log-group:"
+        + app["aws_cloudwatch_log_group"][match[1]]["name"]), resource)
+    assert "${" not in resource, resource
+    return resource
+
+
+def test_several_services_roles_stay_within_the_boundary(shop):
+    """Each service's roles carry the boundary, and it allows what their policies grant: the
+    API's secret and the worker's ECS Exec (turned on here) included."""
+    worker = dataclasses.replace(shop.services["worker"], enable_execute_command=True)
+    variant = dataclasses.replace(shop, services={**shop.services, "worker": worker})
+    app = synth_variant(variant)["app-shop"]["resource"]
+    _, _, policies = concrete(variant)
+    (_, bounded) = policies["boundary"]
+    boundary = (f"arn:${{data.aws_partition.partition.partition}}:iam::${{data.aws_caller_"
+                f"identity.account.account_id}}:policy/{shop.names.permissions_boundary}")
+    assert {role["permissions_boundary"] for role in app["aws_iam_role"].values()} == {boundary}
+    sids = set()
+    for document in app["aws_iam_role_policy"].values():
+        for statement in decode(document["policy"])["Statement"]:
+            sids.add(statement["Sid"])
+            resources = statement["Resource"]
+            for resource in [resources] if isinstance(resources, str) else resources:
+                for action in _actions_of(statement):
+                    assert allowed(bounded, action, _concrete_arn(resource, app, shop.region)), (
+                        action, resource)
+    assert {"ReadSecretParameters", "SessionChannels", "LogSessions"} <= sids
+    for focused in shop.each_service():
+        for role in (focused.names.task_role, focused.names.execution_role):
+            assert allowed(bounded, "iam:PassRole", iam_arn(f"role/{role}"),
+                           {"iam:PassedToService": "ecs-tasks.amazonaws.com"})
+
+
+def test_several_services_the_plan_role_reads_each_version_of_record(shop):
+    held, _, _ = concrete(shop)
+    for focused in [*shop.each_service(), stranger(shop)]:
+        for parameter in (focused.names.image_parameter, focused.names.release_lock_parameter):
+            assert allowed(held["plan"], "ssm:GetParameter",
+                           _in(shop, "ssm", f"parameter{parameter}")) == (
+                focused.service_key in shop.services), parameter
