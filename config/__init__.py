@@ -25,7 +25,8 @@ from .naming import (ADOPT_REPOSITORY_VARIABLE, CI_ROLES, CI_SESSION_SECONDS,
 from .outputs import OUTPUTS
 from .schema import (DOCKER_HUB_HOSTS, AlarmsConfig, BlueGreenConfig, CiConfig, ConfigError,
                      DeliveryConfig, EnvironmentConfig, FieldError, HealthCheckConfig,
-                     NetworkConfig, ScalingConfig, ServiceConfig, StateConfig, image_reference)
+                     NetworkConfig, ScalingConfig, ServiceConfig, SharedConfig, StateConfig,
+                     image_reference)
 
 __all__ = [
     "ADOPT_REPOSITORY_VARIABLE", "ALARM_NAMES", "CI_ROLES", "CI_SESSION_SECONDS",
@@ -33,7 +34,7 @@ __all__ = [
     "LOG_RETENTION_DAYS", "OUTPUTS", "RELEASE_TAG_PREFIX", "STACK_KINDS", "TRAFFIC_SHIFTS",
     "AlarmsConfig", "BlueGreenConfig", "CiConfig", "ConfigError", "DeliveryConfig",
     "EnvironmentConfig", "FieldError", "HealthCheckConfig", "Names", "NatGateways",
-    "NetworkConfig", "ScalingConfig", "ServiceConfig", "StateConfig", "ci_role_output",
+    "NetworkConfig", "ScalingConfig", "ServiceConfig", "SharedConfig", "StateConfig", "ci_role_output",
     "delivery_order", "environments_dir", "github_variable", "image_reference",
     "load_environment", "load_environments", "select_environments",
 ]

@@ -191,7 +191,8 @@ def service_monitoring(environment: EnvironmentConfig, cluster_name: str = UNRES
         load_balancer_arn_suffix=load_balancer_arn_suffix if balanced else None,
         target_group_arn_suffix=target_group_arn_suffix if balanced else None,
         green_target_group_arn_suffix=green_target_group_arn_suffix, alarms=alarms(environment),
-        **({"shared_load_balancer": True} if environment.several else {}))
+        **({"shared_load_balancer": True} if sum(
+            one.service.load_balanced for one in environment.each_service()) > 1 else {}))
 
 
 def blue_green(environment: EnvironmentConfig, partition: str = UNRESOLVED,

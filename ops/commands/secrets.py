@@ -25,9 +25,10 @@ def run(args):
     target = ServiceTarget(args)
     configured = dict(target.environment.service.secrets or {})
     if not configured:
+        where = target.environment.config_path("service.secrets").rsplit(".", 1)[0]
         raise BadInput(f"{target.environment.name}'s service has no secrets: add "
                        "secrets = { NAME = \"<SSM parameter or Secrets Manager ARN>\" } to its "
-                       "[service]")
+                       f"[{where}]")
     with on_aws(args):
         if args.action == "list":
             show(target, configured)
