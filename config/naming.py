@@ -56,6 +56,9 @@ class Names:
     log_group: str  # the container's CloudWatch log group
     image_parameter: str  # SSM parameter holding the version of record (the image that runs)
     release_lock_parameter: str  # SSM parameter that exists while a release runs
+    # The task family of the release command's one-off tasks (ops/release/task.py): apart from
+    # the service's, whose revisions are Terraform's.
+    release_task_family: str
     repository: str | None  # the ECR repository the service runs images from; None: none
     # The IAM roles the network and app stacks create (fargate_service.py, blue_green.py,
     # flow_logs.py spell them; tests/test_ci_access.py checks they agree).
@@ -80,6 +83,7 @@ def names_of(environment: EnvironmentConfig) -> Names:
         service=service, cluster=f"{project}-{env}" if environment.several else service,
         log_group=f"/ecs/{service}", image_parameter=f"{prefix}/image",
         release_lock_parameter=f"{prefix}/release-lock",
+        release_task_family=f"{service}-release",
         repository=(f"{project}/{service_name}" if environment.service.has_repository else None),
         task_role=f"{service}-task", execution_role=f"{service}-execution",
         codedeploy_role=f"{service}-codedeploy",

@@ -169,6 +169,14 @@ class ServiceConfig:
     ecr_repository_owner: str = ""
     # With a repository: start from this tag (a git commit) or sha256:<digest> instead of `image`.
     image_tag: str = ""
+    # The folder `python -m ops image` builds the service's image from (its docker build
+    # context), relative to the repository. An image is built again only when the folder's
+    # content changed (its git tree): otherwise the new tag names the image already pushed.
+    build_context: str = "app"
+    # A one-off task run before each release of the service, e.g. ["./migrate", "up"]: the new
+    # image with the service's task definition, network and roles. It must exit 0, or the
+    # release stops before the version of record is written.
+    release_command: tuple[str, ...] | None = None
     # images kept besides released ones; untagged expire after a day
     ecr_keep_images: int | None = None
     # Released images kept (tagged release-<env>-..., in any environment sharing the
@@ -256,6 +264,15 @@ class ServiceConfig:
                      "needs a repository: set ecr_repository = true or ecr_repository_owner")
             _require(bool(_IMAGE_TAG.match(self.image_tag)), "image_tag", self.image_tag,
                      "a git commit (e.g. 3f9c2e1a7b4d) or sha256:<64 hex digits>")
+        _require(bool(self.build_context) and not self.build_context.startswith("/")
+                 and ".." not in self.build_context.split("/"), "build_context",
+                 self.build_context, "a folder of the repository, like app or services/worker")
+        _require(self.release_command is None or (bool(self.release_command) and all(
+            self.release_command)), "release_command", self.release_command,
+                 'the command and its arguments, like ["./migrate", "up"]')
+        _require(self.release_command is None or self.has_repository, "release_command",
+                 self.release_command, "runs the released image: needs a repository "
+                 "(ecr_repository = true or ecr_repository_owner)")
         _require(not self.certificate_arn or bool(_CERTIFICATE_ARN.match(self.certificate_arn)),
                  "certificate_arn", self.certificate_arn,
                  "an ACM certificate ARN like arn:aws:acm:<region>:<account>:certificate/<id>")

@@ -43,6 +43,8 @@ class CiService:
     promote_from_image_parameter: str | None
     # Its [services.<key>] name, which tells its statements apart; None: the one [service]
     key: str | None = None
+    # The task family of its release command's one-off tasks; None: it has no release command
+    release_task_family: str | None = None
 
     @property
     def load_balanced(self) -> bool:
@@ -514,6 +516,24 @@ def deploy_statements(props: CiPolicyProps, arn: Callable[..., str], partition: 
         statements.insert(-2, {
             "Sid": "PromoteFrom", "Effect": "Allow", "Action": ["ssm:GetParameter"],
             "Resource": sources})
+    families = [one for one in services if one.release_task_family]
+    if families:
+        # A release runs the service's release command first (ops/release/task.py): a task of
+        # its own family in the cluster, with the service's roles (passed to ECS above),
+        # watched and its log read.
+        statements.insert(-2, {
+            "Sid": "ReleaseCommand", "Effect": "Allow", "Action": ["ecs:RunTask"],
+            "Resource": _one_or_list([arn("ecs", f"task-definition/{one.release_task_family}:*")
+                                      for one in families]),
+            "Condition": {"ArnEquals": {"ecs:cluster": arn("ecs", f"cluster/{cluster}")}}})
+        statements.insert(-2, {
+            "Sid": "ReleaseCommandTasks", "Effect": "Allow",
+            "Action": ["ecs:DescribeTasks", "ecs:StopTask"],
+            "Resource": arn("ecs", f"task/{cluster}/*")})
+        statements.insert(-2, {
+            "Sid": "ReleaseCommandLogs", "Effect": "Allow", "Action": ["logs:GetLogEvents"],
+            "Resource": _one_or_list([arn("logs", f"log-group:{one.log_group}:log-stream:*")
+                                      for one in families])})
     for one in services:
         managed = {one.task_role: list(one.task_role_managed_policies)}
         if props.blue_green:

@@ -185,13 +185,16 @@ def open_shell(ecs, service: Service, *, region: str, command: str = "/bin/sh",
 # -- run -------------------------------------------------------------------------------------
 def run_one_off(ecs, logs, service: Service, command: list[str], *, timeout: float = 3600.0,
                 poll: float = 2.0, say: Callable[[str], None] = print,
-                monotonic: Callable[[], float] = time.monotonic) -> int:
-    """Run `command` once in a task of the service's current task definition, with its network
-    and roles; stream its log; return the container's exit code."""
+                monotonic: Callable[[], float] = time.monotonic,
+                task_definition: str | None = None) -> int:
+    """Run `command` once in a task of the service's current task definition (or
+    `task_definition`), with its network and roles; stream its log; return the container's
+    exit code."""
     live = describe(ecs, service)
     network = live.get("networkConfiguration")
+    definition = task_definition or live["taskDefinition"]
     started = ecs.run_task(
-        cluster=service.cluster, taskDefinition=live["taskDefinition"], launchType="FARGATE",
+        cluster=service.cluster, taskDefinition=definition, launchType="FARGATE",
         startedBy=RUN_STARTED_BY, **({"networkConfiguration": network} if network else {}),
         overrides={"containerOverrides": [{"name": service.container, "command": command}]})
     if started.get("failures") or not started.get("tasks"):
@@ -199,7 +202,7 @@ def run_one_off(ecs, logs, service: Service, command: list[str], *, timeout: flo
                             for one in started.get("failures", [])) or "no task started"
         raise Failed(f"ECS did not start the task: {reasons}")
     arn = started["tasks"][0]["taskArn"]
-    say(f"task {task_id(arn)} started from {live['taskDefinition'].rsplit('/', 1)[-1]}")
+    say(f"task {task_id(arn)} started from {definition.rsplit('/', 1)[-1]}")
     deadline = monotonic() + timeout
     token = None
     while True:

@@ -265,6 +265,7 @@ def _ci_service(environment: EnvironmentConfig) -> CiService:
         codedeploy_role=None if environment.several else names.codedeploy_role,
         task_role_managed_policies=fargate_service(environment).task_role_managed_policies,
         repository=names.repository, owns_repository=service.ecr_repository,
+        release_task_family=names.release_task_family if service.release_command else None,
         # The same project and service (one repository): the source's version of record.
         promote_from_image_parameter=(dataclasses.replace(environment, name=source)
                                       .names.image_parameter if source else None))

@@ -107,6 +107,9 @@ def test_a_release_of_one_service_leaves_the_other_and_uat_alone(shop, capsys):
                          "--poll", "0.3", "--timeout", "120")
     assert (code, err) == (0, ""), out + err
     assert "shop (api): released " in out and digest in out
+    # Its release command ran first, in a task of the new image with the service's secrets.
+    assert out.index("migrating: DB_PASSWORD is set") < out.index("version of record ->")
+    assert "exited with 0" in out and "s3cret" not in out
     family, revision = before.rsplit(":", 1)
     assert service("api-shop")["taskDefinition"] == f"{family}:{int(revision) + 1}"
     assert aws("ssm").get_parameter(Name="/shop/shop/api/image")["Parameter"]["Value"].endswith(
@@ -160,3 +163,48 @@ def test_uat_as_services_plans_moves_and_replaces_nothing(shop, deployments, tmp
         assert set(actions.values()) <= {"move", "noop", "read"}, (stack, {
             address: action for address, action in actions.items() if action != "move"})
         assert "move" in actions.values(), stack
+
+
+def test_every_service_releases_those_whose_image_changed_in_order(shop, capsys):
+    """deploy.yml's release step: the API runs v1 already (skipped), the worker gets it."""
+    worker = service("worker-shop")["taskDefinition"]
+    digest = put_test_image(aws("ecr"), "shop/worker", "v1")
+    code, out, err = cli(capsys, shop, "release", "--every-service", "--version", "v1",
+                         "--poll", "0.3", "--timeout", "120")
+    assert (code, err) == (0, ""), out + err
+    lines = out.splitlines()
+    assert "shop (api): already runs that version; not released" in lines
+    assert out.index("shop (api): already runs") < out.index("shop (worker): released")
+    assert lines[-1] == "1 of 2 service(s) released"
+    assert service("worker-shop")["taskDefinition"] != worker
+    assert aws("ssm").get_parameter(Name="/shop/shop/worker/image")["Parameter"][
+        "Value"].endswith(digest)
+
+
+def test_a_failing_release_command_stops_the_release_and_the_services_after_it(shop, capsys):
+    import dataclasses
+
+    from ops import release
+
+    failing = dataclasses.replace(shop.environment, services={
+        **shop.environment.services, "api": dataclasses.replace(
+            shop.environment.services["api"], release_command=("sh", "-c", "exit 3"))})
+    targets = [Target(one, shop.env, shop) for one in failing.each_service()]
+    records = {name: aws("ssm").get_parameter(Name=f"/shop/shop/{name}/image")["Parameter"][
+        "Value"] for name in ("api", "worker")}
+    definitions = {name: service(f"{name}-shop")["taskDefinition"] for name in records}
+    for name in records:
+        put_test_image(aws("ecr"), f"shop/{name}", "v2")
+    said = []
+    with pytest.raises(release.RolloutFailed) as error:
+        release.each_service(targets, lambda target: release.deploy_changed(
+            target, "v2", timeout=120, poll=0.3, say=said.append), say=said.append)
+    assert str(error.value) == ("shop (api): the release command sh -c exit 3 exited with 3; "
+                                "nothing was released")
+    assert said[-1] == "shop (api): failed; not released: worker"
+    assert {name: aws("ssm").get_parameter(Name=f"/shop/shop/{name}/image")["Parameter"][
+        "Value"] for name in records} == records
+    assert {name: service(f"{name}-shop")["taskDefinition"] for name in records} == definitions
+    # The one-off task's revision is gone again; the service's family is untouched.
+    assert aws("ecs").list_task_definitions(familyPrefix="api-shop-release", status="ACTIVE")[
+        "taskDefinitionArns"] == []

@@ -311,7 +311,7 @@ def test_deploy_workflow_plans_then_applies_the_reviewed_plan_one_environment_at
     assert image["env"]["FIRST"] == "${{ needs.environments.outputs.first }}"
     assert workflow["env"]["VERSION"] == "${{ github.sha }}"
     assert step_running(image, "ops image")["run"] == \
-        '.venv/bin/python -m ops image --env "$FIRST" --tag "$VERSION"'
+        '.venv/bin/python -m ops image --env "$FIRST" --tag "$VERSION" --every-service'
     assert credentials_of(image)["role-to-assume"] == "${{ vars.AWS_IMAGE_ROLE_ARN }}"
     plan, apply = jobs["plan"], jobs["apply"]
     # The plan job: plan role, not in a GitHub environment (the approval comes after it).

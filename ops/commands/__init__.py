@@ -123,6 +123,19 @@ def synthesized(args: argparse.Namespace, found: list) -> Path:
     return stacks
 
 
+def add_every_service(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--every-service", action="store_true",
+                        help="each service in the file's order whose version differs (the "
+                        "others are skipped); the first failure stops the rest")
+
+
+def every_service(args: argparse.Namespace) -> bool:
+    """--every-service, refused beside --service."""
+    if args.every_service and args.service:
+        raise BadInput("--every-service and --service: give one of them")
+    return args.every_service
+
+
 def add_timing(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=None,
                         help="seconds to wait for the rollout (default: rolling, the service's "

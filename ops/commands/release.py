@@ -2,7 +2,7 @@
 
 from ops import commands
 from ops.cli import ONE
-from ops.commands import add_timing, env_name, on_aws
+from ops.commands import add_every_service, add_timing, env_name, every_service, on_aws
 
 ENV, TARGET, OUT = ONE, True, None
 SERVICE = True
@@ -11,6 +11,7 @@ SERVICE = True
 def arguments(parser):
     parser.add_argument("--version", required=True,
                         help="an image tag (the git commit) or sha256:<digest>")
+    add_every_service(parser)
     add_timing(parser)
 
 
@@ -22,5 +23,10 @@ def run(args):
         raise BadInput(f"--version {args.version!r}: not an image tag or "
                        "sha256:<64 hex digits>")
     with on_aws(args):
+        if every_service(args):
+            targets = commands.release_targets(args, env_name(args), every_service=True)
+            print(release.each_service(targets, lambda target: release.deploy_changed(
+                target, args.version, timeout=args.timeout, poll=args.poll)))
+            return
         (target,) = commands.release_targets(args, env_name(args))
         print(release.deploy(target, args.version, timeout=args.timeout, poll=args.poll))

@@ -44,10 +44,10 @@ unlock` (ops/commands/).
 from ops.errors import Refused
 from ops.release.deploy import (PLAN_FILE, RELEASE_ACTIONS, appspec, apply_version_of_record,
                                 check_release_applies, deploy, deploy_with_codedeploy,
-                                describe_release, refuse_unexpected, release,
-                                unexpected_changes)
+                                deploy_changed, describe_release, each_service,
+                                refuse_unexpected, release, unexpected_changes)
 from ops.release.lock import describe_lock, release_lock, unlock
-from ops.release.promote import check_healthy, promote
+from ops.release.promote import check_healthy, promote, promote_changed
 from ops.release.record import (MANIFEST_TYPES, RESTORE, find_image, history,
                                 image_of_reference, previous_version, release_entry,
                                 release_tag, require_repository, tag_release, version_of_record)
@@ -73,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
 __all__ = [
     "Refused", "main", "PLAN_FILE",
     "RELEASE_ACTIONS", "appspec", "apply_version_of_record", "check_release_applies", "deploy",
-    "deploy_with_codedeploy", "describe_release", "refuse_unexpected", "release",
+    "deploy_with_codedeploy", "deploy_changed", "each_service", "promote_changed",
+    "describe_release", "refuse_unexpected", "release",
     "unexpected_changes", "describe_lock", "release_lock", "unlock", "check_healthy", "promote",
     "MANIFEST_TYPES", "RESTORE", "find_image", "history", "image_of_reference",
     "previous_version", "release_entry", "release_tag", "require_repository", "tag_release",

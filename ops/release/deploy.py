@@ -14,6 +14,7 @@ from ops.errors import Refused
 from ops.release.lock import release_lock
 from ops.release.record import RESTORE, find_image, tag_release, version_of_record
 from ops.release.target import Image, RolloutFailed, Target, commit, released_by
+from ops.release.task import run_release_command
 from ops.release.wait import (release_wait, revision_name, running_codedeploy_deployments,
                               wait_for_ecs)
 from stacks import props
@@ -137,6 +138,8 @@ def release(target: Target, image: str, description: str, *, timeout: float | No
         ssm = target.client("ssm")
         if previous != image:
             check_release_applies(target, say)
+            if target.environment.service.release_command:
+                run_release_command(target, image, timeout=wait, poll=poll, say=say)
             tag_release(target, image, say)
             ssm.put_parameter(Name=target.names.image_parameter, Value=image, Type="String",
                               Overwrite=True, Description=description[:1024])
@@ -185,3 +188,32 @@ def deploy(target: Target, version: str, *, timeout: float | None, poll: float,
     image = find_image(target, version)
     return release(target, image.reference, describe_release("release", image),
                    timeout=timeout, poll=poll, say=say)
+
+
+def each_service(targets: list[Target], ship: Callable[[Target], str | None],
+                 say: Callable[[str], None] = print) -> str:
+    """ship(target) for each service in order (the file's), a line each; None from ship: the
+    service already runs that version, skipped. The first failure stops the rest, which are
+    named before it is raised."""
+    lines = []
+    for number, target in enumerate(targets):
+        try:
+            done = ship(target)
+        except Exception:
+            rest = [one.environment.service_key or one.name for one in targets[number + 1:]]
+            say(f"{target.label}: failed; not released" + (
+                f": {', '.join(rest)}" if rest else " after it: none"))
+            raise
+        lines.append(done or f"{target.label}: already runs that version; not released")
+        say(lines[-1])
+    return f"{len([line for line in lines if 'not released' not in line])} of {len(targets)} " \
+           "service(s) released"
+
+
+def deploy_changed(target: Target, version: str, *, timeout: float | None, poll: float,
+                   say: Callable[[str], None] = print) -> str | None:
+    """deploy(), or None when the service already runs `version` (its image is unchanged)."""
+    image = find_image(target, version)
+    if version_of_record(target) == image.reference:
+        return None
+    return deploy(target, version, timeout=timeout, poll=poll, say=say)

@@ -56,3 +56,11 @@ def promote(source: Target, target: Target, *, timeout: float | None, poll: floa
     return release(target, image.reference,
                    describe_release(f"promote from {source.name}:", image),
                    timeout=timeout, poll=poll, say=say)
+
+
+def promote_changed(source: Target, target: Target, *, timeout: float | None, poll: float,
+                    say: Callable[[str], None] = print) -> str | None:
+    """promote(), or None when `target` already runs what `source` runs."""
+    if version_of_record(target) == version_of_record(source):
+        return None
+    return promote(source, target, timeout=timeout, poll=poll, say=say)
