@@ -103,13 +103,26 @@ class HealthCheckConfig:
 
 @dataclass(frozen=True)
 class ScalingConfig:
-    """CPU target tracking on the service's desired count."""
+    """Target tracking on the service's desired count: CPU, and for a worker also a queue's
+    backlog."""
 
     min_capacity: int | None = None  # fewest tasks
     max_capacity: int | None = None  # most tasks
     cpu_target_percent: float | None = None  # the service's average CPU to hold
     scale_in_cooldown_seconds: int | None = None  # wait after scaling in
     scale_out_cooldown_seconds: int | None = None  # wait after scaling out
+    # A worker's (load_balanced = false) SQS queue, by name, in the environment's region and
+    # account: the worker also scales on the queue's backlog per running task (ECS Container
+    # Insights counts the tasks: keep container_insights on). Its task role is not given the
+    # queue: grant the application's access with task_role_managed_policies. Unset: CPU only.
+    queue_name: str | None = None
+    # with queue_name: the messages waiting per running task to hold
+    queue_messages_per_task: int | None = None
+
+    def __post_init__(self) -> None:
+        _require(self.queue_messages_per_task is None or self.queue_name is not None,
+                 "queue_messages_per_task", self.queue_messages_per_task,
+                 "only with queue_name (the queue whose backlog per task it is)")
 
 
 @dataclass(frozen=True)
@@ -291,6 +304,10 @@ class ServiceConfig:
         _require(not self.https or bool(self.domain_name), "https", self.https,
                  "HTTPS needs domain_name (the name certificate_arn covers, e.g. "
                  "app.example.com): the smoke check verifies the certificate for it")
+        _require(self.scaling.queue_name is None or not self.load_balanced, "scaling.queue_name",
+                 self.scaling.queue_name, "only a worker (load_balanced = false, in a "
+                 "[services.<name>] table) scales on a queue: a service behind the load "
+                 "balancer is sent requests, not messages, and scales on CPU")
 
     @property
     def has_repository(self) -> bool:

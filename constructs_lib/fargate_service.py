@@ -1,9 +1,19 @@
-"""An ECS Fargate service in private subnets, behind a LoadBalancer, scaling on CPU."""
+"""An ECS Fargate service in private subnets, behind a LoadBalancer (or a worker), scaling on CPU
+and, with a queue, on its backlog per task."""
 
 from __future__ import annotations
 
 from constructs import Construct
-from cdktf_cdktf_provider_aws.appautoscaling_policy import AppautoscalingPolicy
+from cdktf_cdktf_provider_aws.appautoscaling_policy import (
+    AppautoscalingPolicy,
+    AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationMetrics
+    as Metric,
+    AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationMetricsMetricStat
+    as MetricStat,
+    AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationMetricsMetricStatMetric
+    as MetricStatMetric,
+    AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationMetricsMetricStatMetricDimensions
+    as MetricDimension)
 from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.ecs_cluster import EcsCluster, EcsClusterSetting
@@ -27,7 +37,7 @@ ECS_TASKS = "ecs-tasks.amazonaws.com"
 
 class FargateService(Construct):
     """Cluster, task definition, task and execution roles, log group, security group, service,
-    and CPU target-tracking autoscaling.
+    and target-tracking autoscaling (CPU; with `scaling.queue_name`, also the queue's backlog).
 
     The service's security group admits only the load balancer's, on the container port.
     """
@@ -143,9 +153,8 @@ class FargateService(Construct):
                                                   container_port=props.container_port)]
             if alb else None,
             depends_on=[alb.listener] if alb and alb.listener else None)
-        self.autoscaling = CpuAutoscaling(
-            self, "autoscaling", props=props.scaling, name=name,
-            resource_id=f"service/{cluster_name}/{self.service.name}")
+        self.autoscaling = Autoscaling(self, "autoscaling", props=props.scaling, name=name,
+                                       cluster_name=cluster_name, service_name=self.service.name)
 
     def _execution_statements(self, repository_arn: str | None,
                               pull_through_cache_arn: str | None) -> list[dict]:
@@ -216,27 +225,62 @@ def cluster(scope: Construct, id: str, name: str, container_insights: bool) -> E
         name="containerInsights", value="enabled" if container_insights else "disabled")])
 
 
-class CpuAutoscaling(Construct):
-    """Keeps an ECS service's average CPU near a target by changing its desired count."""
+class Autoscaling(Construct):
+    """Changes an ECS service's desired count to keep its average CPU near a target and, with
+    `queue_name`, an SQS queue's backlog per running task near another. Two target tracking
+    policies: Application Auto Scaling scales out on whichever wants more tasks, and in only
+    when both do ("Multiple scaling policies", Application Auto Scaling User Guide)."""
 
     def __init__(self, scope: Construct, id: str, *, props: ScalingProps, name: str,
-                 resource_id: str) -> None:
+                 cluster_name: str, service_name: str) -> None:
         super().__init__(scope, id)
         config = props
         # No role_arn: Application Auto Scaling uses its service-linked role.
         self.target = AppautoscalingTarget(
             self, "target", service_namespace="ecs", scalable_dimension="ecs:service:DesiredCount",
-            resource_id=resource_id, min_capacity=config.min_capacity,
-            max_capacity=config.max_capacity)
-        self.policy = AppautoscalingPolicy(
-            self, "cpu_target_tracking", name=f"{name}-cpu-target-tracking",
-            policy_type="TargetTrackingScaling", service_namespace=self.target.service_namespace,
+            resource_id=f"service/{cluster_name}/{service_name}",
+            min_capacity=config.min_capacity, max_capacity=config.max_capacity)
+        cooldowns = {"scale_in_cooldown": config.scale_in_cooldown_seconds,
+                     "scale_out_cooldown": config.scale_out_cooldown_seconds}
+        self.policy = self._policy("cpu_target_tracking", f"{name}-cpu-target-tracking", {
+            "predefined_metric_specification": {
+                "predefined_metric_type": "ECSServiceAverageCPUUtilization"},
+            "target_value": config.cpu_target_percent, **cooldowns})
+        self.queue_policy = None
+        if config.queue_name is not None:
+            self.queue_policy = self._policy(
+                "queue_target_tracking", f"{name}-queue-target-tracking", {
+                    "customized_metric_specification": {"metrics": backlog_per_task(
+                        config.queue_name, cluster_name, service_name)},
+                    "target_value": config.queue_messages_per_task, **cooldowns})
+
+    def _policy(self, id: str, name: str, configuration: dict) -> AppautoscalingPolicy:
+        return AppautoscalingPolicy(
+            self, id, name=name, policy_type="TargetTrackingScaling",
+            service_namespace=self.target.service_namespace,
             scalable_dimension=self.target.scalable_dimension,
             resource_id=self.target.resource_id,
-            target_tracking_scaling_policy_configuration={
-                "predefined_metric_specification": {
-                    "predefined_metric_type": "ECSServiceAverageCPUUtilization"},
-                "target_value": config.cpu_target_percent,
-                "scale_in_cooldown": config.scale_in_cooldown_seconds,
-                "scale_out_cooldown": config.scale_out_cooldown_seconds,
-            })
+            target_tracking_scaling_policy_configuration=configuration)
+
+
+def backlog_per_task(queue_name: str, cluster_name: str, service_name: str) -> list[Metric]:
+    """Metric math for a target tracking policy: the queue's visible messages over the service's
+    running tasks, as the Application Auto Scaling User Guide's "Example: Amazon SQS queue
+    backlog per task" (in "Create a target tracking scaling policy ... using metric math")
+    computes it. Container Insights publishes RunningTaskCount (AWS/ECS has no task count);
+    the service's minimum of at least one task keeps the divisor above zero."""
+    def metric(id: str, label: str, namespace: str, metric_name: str, stat: str,
+               dimensions: dict[str, str]) -> Metric:
+        # (structs, not dicts: a list's items are passed to the provider as they are)
+        return Metric(id=id, label=label, return_data=False, metric_stat=MetricStat(
+            stat=stat, metric=MetricStatMetric(
+                namespace=namespace, metric_name=metric_name,
+                dimensions=[MetricDimension(name=key, value=value)
+                            for key, value in dimensions.items()])))
+
+    return [metric("m1", "Messages waiting in the queue", "AWS/SQS",
+                   "ApproximateNumberOfMessagesVisible", "Sum", {"QueueName": queue_name}),
+            metric("m2", "Running tasks of the service", "ECS/ContainerInsights",
+                   "RunningTaskCount", "Average",
+                   {"ClusterName": cluster_name, "ServiceName": service_name}),
+            Metric(id="e1", label="Backlog per task", expression="m1 / m2", return_data=True)]

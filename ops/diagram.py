@@ -212,6 +212,8 @@ def architecture(inv: Inventory, env: str,
         # Several services' nodes stand side by side: their labels take more, shorter lines.
         apart = "\n" if several else ", "
         target = f"{apart}CPU target {service.cpu_target:g}%" if service.cpu_target else ""
+        if service.queue:
+            target += f"{apart}queue {service.queue[0]}: {service.queue[1]:g} messages/task"
         route = ("\n".join(["", f"target group {service.target_group}", *service.routes])
                  if service.target_group else "\nno load balancer") if several else ""
         add(Node(named("service", service), "ecs",

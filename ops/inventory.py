@@ -148,6 +148,8 @@ class Service:
     # What forwards requests to that target group: a listener rule's conditions ("/api/*",
     # "host app.example.com") or "default" (a listener's default action).
     routes: tuple[str, ...] = ()
+    # Target tracking on an SQS queue's backlog per task: (queue name, messages per task).
+    queue: tuple[str, float] | None = None
 
     @property
     def vcpu(self) -> float:
@@ -243,22 +245,25 @@ def _service(side: Side, service: Resource) -> Service:
     desired = _int(values.get("desired_count"), 1)
     low = _int(target.values.get("min_capacity"), desired) if target else desired
     high = _int(target.values.get("max_capacity"), desired) if target else desired
-    # Its own policy: the one on its scaling target (several services share the stack).
+    # Its own policies: those on its scaling target (several services share the stack): CPU,
+    # and a worker's on a queue's backlog.
     policies = [p for p in side.of_type("aws_appautoscaling_policy") if p.stack == service.stack
                 and p.values.get("policy_type") == "TargetTrackingScaling"]
-    policy = next((p for p in policies if target and (
+    own = [p for p in policies if target and (
         target in side.references(p, "resource_id")
-        or p.values.get("resource_id") == target.values.get("resource_id"))),
-        policies[0] if len(policies) == 1 else None)
-    tracking = (policy.values.get("target_tracking_scaling_policy_configuration") or {}) \
-        if policy else {}
-    if isinstance(tracking, list):
-        tracking = tracking[0] if tracking else {}
-    metric = tracking.get("predefined_metric_specification") or {}
-    if isinstance(metric, list):
-        metric = metric[0] if metric else {}
-    cpu_target = (float(tracking["target_value"]) if tracking.get("target_value") is not None
-                  and "CPU" in str(metric.get("predefined_metric_type", "")) else None)
+        or p.values.get("resource_id") == target.values.get("resource_id"))] or (
+        policies if len(policies) == 1 else [])
+    cpu_target, queue = None, None
+    for policy in own:
+        tracking = _block(policy.values.get("target_tracking_scaling_policy_configuration"))
+        if tracking.get("target_value") is None:
+            continue
+        metric = _block(tracking.get("predefined_metric_specification"))
+        if "CPU" in str(metric.get("predefined_metric_type", "")):
+            cpu_target = float(tracking["target_value"])
+        queue_name = _queue_name(_block(tracking.get("customized_metric_specification")))
+        if queue_name:
+            queue = (queue_name, float(tracking["target_value"]))
     controller = values.get("deployment_controller") or {}
     if isinstance(controller, list):
         controller = controller[0] if controller else {}
@@ -270,7 +275,7 @@ def _service(side: Side, service: Resource) -> Service:
     return Service(
         name=name, cpu=_int(task.values.get("cpu")) if task else 0,
         memory=_int(task.values.get("memory")) if task else 0, min_tasks=low, max_tasks=high,
-        deployment=controller.get("type") or "ECS", cpu_target=cpu_target,
+        deployment=controller.get("type") or "ECS", cpu_target=cpu_target, queue=queue,
         images=tuple(_parameter(side, service.stack, c.get("image", ""))[0] for c in containers),
         image_parameters=tuple(name for c in containers
                                for name in [_parameter(side, service.stack, c.get("image", ""))[1]]
@@ -284,6 +289,24 @@ def _service(side: Side, service: Resource) -> Service:
         cluster=(cluster.values.get("name") or "") if cluster else "",
         target_group=_name(group) if group else "",
         routes=_routes(side, group) if group else ())
+
+
+def _block(value) -> dict:
+    """A nested block's values: a dict as synthesized, a list of one as planned."""
+    if isinstance(value, list):
+        return value[0] if value else {}
+    return value or {}
+
+
+def _queue_name(customized: dict) -> str | None:
+    """The SQS queue a customized metric (or its metric math) reads, if any."""
+    metrics = [_block(_block(one.get("metric_stat")).get("metric"))
+               for one in customized.get("metrics") or []] or [customized]
+    for metric in metrics:
+        if metric.get("namespace") == "AWS/SQS":
+            return next((d.get("value") for d in metric.get("dimensions") or []
+                         if d.get("name") == "QueueName"), None)
+    return None
 
 
 def _name(resource: Resource) -> str:

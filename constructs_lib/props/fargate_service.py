@@ -29,17 +29,29 @@ _ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _MANAGED_POLICY = re.compile(r"^([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]+$")
 _KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
+# SQS: at most 80 letters, digits, '-' and '_', a FIFO queue's ending in .fifo (within the 80).
+_QUEUE_NAME = re.compile(r"(?=.{1,80}\Z)[A-Za-z0-9_-]+(\.fifo)?")
 
 
 @dataclass(frozen=True)
 class ScalingProps:
-    """CPU target tracking on the service's desired count."""
+    """Target tracking on the service's desired count: its average CPU, and with queue_name also
+    an SQS queue's backlog per running task (Application Auto Scaling scales out on whichever
+    asks for more tasks, and in only when both allow it)."""
 
     min_capacity: int = 1  # @default 1: fewest tasks (and the count the service starts with)
     max_capacity: int = 3  # @default 3: most tasks
     cpu_target_percent: float = 70  # @default 70: the service's average CPU to hold
     scale_in_cooldown_seconds: int = 60  # @default 60: wait after scaling in
     scale_out_cooldown_seconds: int = 60  # @default 60: wait after scaling out
+    # @default None: CPU only. An SQS queue's name, in the service's region and account: the
+    # service also keeps the queue's visible messages per running task near
+    # queue_messages_per_task (AWS's "backlog per task"; the running tasks are Container
+    # Insights' count, so the cluster needs Container Insights)
+    queue_name: str | None = None
+    # @default 100: with queue_name, the messages waiting per running task to hold (how many
+    # one task gets through in the wait you accept)
+    queue_messages_per_task: int = 100
 
     def __post_init__(self) -> None:
         require_range(self, "min_capacity", 1, 1000)
@@ -49,6 +61,11 @@ class ScalingProps:
         require_range(self, "cpu_target_percent", 1, 100)
         require_range(self, "scale_in_cooldown_seconds", 0, 3600)
         require_range(self, "scale_out_cooldown_seconds", 0, 3600)
+        if self.queue_name is not None:
+            require(bool(_QUEUE_NAME.fullmatch(self.queue_name)), self, "queue_name",
+                    "an SQS queue's name (not its URL or ARN): 1-80 letters, digits, '-' and "
+                    "'_', a FIFO queue's ending in .fifo")
+        require_range(self, "queue_messages_per_task", 1, 1_000_000)
 
 
 @dataclass(frozen=True)
@@ -149,6 +166,9 @@ class FargateServiceProps:
         require_range(self, "health_check_grace_period_seconds", 0, 2147483647)
         require_range(self, "deployment_minimum_healthy_percent", 0, 100)
         require_range(self, "deployment_maximum_percent", 100, 200)
+        require(self.scaling.queue_name is None or self.container_insights, self,
+                "container_insights", f"scaling on queue {self.scaling.queue_name!r} divides its "
+                "backlog by Container Insights' RunningTaskCount: leave Container Insights on")
 
     @property
     def secret_references(self) -> dict[str, SecretReference]:
