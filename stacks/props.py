@@ -301,9 +301,17 @@ def check_services(environment: EnvironmentConfig) -> None:
     default: str | None = None
     claimed: dict[tuple[str, str], str] = {}  # (host or "", path or "") -> service
     priorities: dict[int, str] = {}
+    named: dict[str, str] = {environment.names.cluster: ""}  # AWS name -> its service
     for focused in environment.each_service():
         key, service = focused.service_key, focused.service
         where = f"services.{key}"
+        names = focused.names
+        for name in (names.service, names.release_task_family, names.task_role,
+                     names.execution_role):
+            if named.get(name, key) != key:
+                raise FieldError(f"{where}.name", key, f"its name {name!r} is already "
+                                 f"{named[name] or 'the cluster'}'s; rename one of them")
+            named[name] = key
         routes = service.path_patterns or service.host_headers
         if not service.load_balanced:
             for field_name in ("path_patterns", "host_headers", "route_priority"):

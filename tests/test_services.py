@@ -238,3 +238,16 @@ def test_a_command_on_several_services_names_one(tmp_path):
                          env={"ENVIRONMENTS_DIR": str(folder), "PATH": "/usr/bin:/bin"})
     assert (run.returncode, run.stderr) == (
         2, "error: --service: shop has no service 'web'; it has api, worker\n")
+
+
+def test_names_that_collide_are_one_line(tmp_path):
+    """In an environment named `task`, service bb's task role bb-task-task is service bb-task's
+    own name."""
+    path = tmp_path / "task.toml"
+    path.write_text('region = "ap-south-1"\n[state]\nbucket = "task-tfstate"\n[network]\n'
+                    'vpc_name = "task-vpc"\navailability_zones = ["ap-south-1a", "ap-south-1b"]'
+                    '\n[services.bb]\n[services.bb-task]\npath_patterns = ["/t/*"]\n')
+    with pytest.raises(ConfigError) as error:
+        load_environments(tmp_path)
+    assert str(error.value) == (f"{path}: services.bb-task.name = 'bb-task': its name "
+                                "'bb-task-task' is already bb's; rename one of them")
