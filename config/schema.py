@@ -183,8 +183,7 @@ class ServiceConfig:
     # With a repository: start from this tag (a git commit) or sha256:<digest> instead of `image`.
     image_tag: str = ""
     # The folder `python -m ops image` builds the service's image from (its docker build
-    # context), relative to the repository. An image is built again only when the folder's
-    # content changed (its git tree): otherwise the new tag names the image already pushed.
+    # context), relative to the repository.
     build_context: str = "app"
     # A one-off task run before each release of the service, e.g. ["./migrate", "up"]: the new
     # image with the service's task definition, network and roles. It must exit 0, or the

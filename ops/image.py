@@ -17,7 +17,6 @@ push to (nothing built or pushed).
 
 from __future__ import annotations
 
-import os
 import shlex
 import subprocess
 import sys
@@ -90,18 +89,11 @@ def push(environment: EnvironmentConfig, *, tag: str, context: str, push_latest:
             "environment runs a public image; set ecr_repository = true (or "
             "ecr_repository_owner) to build and push")
     ecr = None if dry_run else client("ecr", env)
-    tree = context_tree(context)
     if ecr is not None:
         existing = digest_of(ecr, repository, tag, owner or environment)
         if existing:
             print(f"{repository}:{tag} is already in ECR (tags are immutable); not rebuilt")
             return existing
-        if tree is not None and digest_of(ecr, repository, tree):
-            # The same build context was pushed before: the same image, under one more tag.
-            digest = add_tag(ecr, repository, tree, tag)
-            print(f"{repository}:{tag}: {os.path.relpath(context, ROOT)} is unchanged since "
-                  f"{tree}; not rebuilt, tagged {digest[:19]}")
-            return digest
         account = account or client("sts", env).get_caller_identity()["Account"]
     registry = f"{account or '<account>'}.dkr.ecr.{environment.region}.amazonaws.com"
     for step in commands(registry=registry, repository=repository, region=environment.region,
@@ -114,42 +106,7 @@ def push(environment: EnvironmentConfig, *, tag: str, context: str, push_latest:
     digest = digest_of(ecr, repository, tag)
     if digest is None:
         raise ImageError(f"{repository}:{tag}: pushed, but ECR does not list it")
-    if tree is not None:
-        add_tag(ecr, repository, tag, tree)
     return digest
-
-
-# An image's tag naming the git tree of the folder it was built from: tree-<12 hex digits>.
-TREE_TAG_PREFIX = "tree-"
-
-
-def context_tree(context: str) -> str | None:
-    """`tree-<hash>` of the build context's committed content, or None when it is not a
-    folder of this repository or has uncommitted changes (then it is always built)."""
-    path = os.path.relpath(os.path.abspath(context), ROOT)
-    if path.startswith(".."):
-        return None
-    dirty = subprocess.run(["git", "status", "--porcelain", "--", path], cwd=ROOT,
-                           capture_output=True, text=True)
-    tree = subprocess.run(["git", "rev-parse", f"HEAD:{'' if path == '.' else path}"], cwd=ROOT,
-                          capture_output=True, text=True)
-    if dirty.returncode or dirty.stdout.strip() or tree.returncode:
-        return None
-    return TREE_TAG_PREFIX + tree.stdout.strip()[:12]
-
-
-def add_tag(ecr, repository: str, tag: str, new_tag: str) -> str:
-    """Tag the image `repository:tag` also `new_tag` (its manifest put again); its digest."""
-    (image,) = ecr.batch_get_image(repositoryName=repository, imageIds=[{"imageTag": tag}])[
-        "images"]
-    try:
-        ecr.put_image(repositoryName=repository, imageManifest=image["imageManifest"],
-                      imageTag=new_tag, **({"imageManifestMediaType": image[
-                          "imageManifestMediaType"]} if image.get("imageManifestMediaType")
-                          else {}))
-    except ecr.exceptions.ImageAlreadyExistsException:
-        pass  # tagged so already
-    return image["imageId"]["imageDigest"]
 
 
 def main(argv: list[str] | None = None) -> int:
