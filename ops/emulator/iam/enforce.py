@@ -59,6 +59,9 @@ SERVICE_LINKED = {
 TARGET_TRACKING_ALARM_ACTIONS = ("cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms",
                                  "cloudwatch:DeleteAlarms")
 GITHUB_ISSUER = "token.actions.githubusercontent.com"
+# ECS actions whose request context has ecs:cluster (the cluster the call names).
+ECS_CLUSTER_KEY = ("RunTask", "StartTask", "StopTask", "DescribeTasks", "ListTasks",
+                   "ExecuteCommand", "CreateService", "UpdateService", "DeleteService")
 
 
 class AccessDeniedError(ServiceException):
@@ -194,6 +197,12 @@ class Enforcer:
             boundary = _role_boundary(account, str(params["RoleName"]))
             if boundary:
                 context = {**context, "iam:PermissionsBoundary": boundary}
+        if prefix == "ecs" and action in ECS_CLUSTER_KEY and params.get("cluster"):
+            # ecs:cluster: the cluster's ARN, which AWS sets for these actions (Service
+            # Authorization Reference, Amazon ECS condition keys); a name given is made one.
+            cluster = str(params["cluster"])
+            context = {**context, "ecs:cluster": cluster if cluster.startswith("arn:") else
+                       f"arn:{partition}:ecs:{region}:{account}:cluster/{cluster}"}
         for resource in resources:
             yield f"{prefix}:{action}", resource, {**context,
                                                    **_resource_tags(resource, account, region)}
