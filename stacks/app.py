@@ -39,12 +39,11 @@ class ApplicationStack(EnvironmentStack):
         alb = LoadBalancer(self, "load_balancer", props.load_balancer(
             environment, vpc_id=network.vpc.id, public_subnet_ids=network.public_subnet_ids,
             vpc_cidr=network.vpc.cidr_block))
+        default = props.default_service(environment)
         shared = cluster(self, "ecs", environment.names.cluster,
-                         props.fargate_service(props.default_service(environment)
-                                               or environment).container_insights)
+                         props.fargate_service(default or environment).container_insights)
         self._outputs_of_load_balancer(environment, alb)
         self.output("cluster_name", shared.name)
-        default = props.default_service(environment)
         for focused in environment.each_service():
             key = focused.service_key
             scope_ = Construct(self, key)

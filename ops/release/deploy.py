@@ -195,7 +195,7 @@ def each_service(targets: list[Target], ship: Callable[[Target], str | None],
     """ship(target) for each service in order (the file's), a line each; None from ship: the
     service already runs that version, skipped. The first failure stops the rest, which are
     named before it is raised."""
-    lines = []
+    released = 0
     for number, target in enumerate(targets):
         try:
             done = ship(target)
@@ -204,10 +204,9 @@ def each_service(targets: list[Target], ship: Callable[[Target], str | None],
             say(f"{target.label}: failed; not released" + (
                 f": {', '.join(rest)}" if rest else " after it: none"))
             raise
-        lines.append(done or f"{target.label}: already runs that version; not released")
-        say(lines[-1])
-    return f"{len([line for line in lines if 'not released' not in line])} of {len(targets)} " \
-           "service(s) released"
+        released += done is not None
+        say(done or f"{target.label}: already runs that version; not released")
+    return f"{released} of {len(targets)} service(s) released"
 
 
 def deploy_changed(target: Target, version: str, *, timeout: float | None, poll: float,
@@ -216,4 +215,5 @@ def deploy_changed(target: Target, version: str, *, timeout: float | None, poll:
     image = find_image(target, version)
     if version_of_record(target) == image.reference:
         return None
-    return deploy(target, version, timeout=timeout, poll=poll, say=say)
+    return release(target, image.reference, describe_release("release", image),
+                   timeout=timeout, poll=poll, say=say)
