@@ -84,9 +84,12 @@ def check(runner: Runner, stacks: list[str], plans: Path) -> None:
 
 
 def apply_saved(runner: Runner, stack: str, plan_file: Path,
-                progress=lambda line: None) -> None:
-    """Apply the saved plan, or say there is nothing to apply."""
-    if not planned.applyable(runner.show_json(stack, plan_file)):
+                progress=lambda line: None, applyable: bool | None = None) -> None:
+    """Apply the saved plan, or say there is nothing to apply (`applyable`, when the caller
+    knows, else from the plan's show)."""
+    if applyable is None:
+        applyable = planned.applyable(runner.show_json(stack, plan_file))
+    if not applyable:
         progress(f"  {stack}: nothing to apply")
         return
     progress(f"  {stack}: applied ({runner.apply_saved(stack, plan_file).seconds:.1f}s)")
@@ -101,21 +104,20 @@ def plan_pending(runner: Runner, stack: str, plans: Path, record: dict,
     reason = record["message"]
     plan_file = plans / f"{stack}.tfplan"
     runner.init(stack)
-    try:
-        runner.plan(stack, str(plan_file))
-        changes = planned.resource_changes(runner.show_json(stack, plan_file))
+    try:  # what it plans, from the plan's own output: no `show` (a second provider start)
+        changes = runner.plan_changes(stack, str(plan_file))
     except OpsError:
         plan_file.unlink(missing_ok=True)
         raise
-    others = [f"{change['address']} ({'/'.join(planned.actions(change))})" for change in changes
-              if planned.actions(change) not in (["create"], ["no-op"], ["read"])]
+    others = [f"{change.address} ({change.action})" for change in changes
+              if change.action not in ("create", "noop", "read", "move", "import")]
     if others:
         plan_file.unlink()
         raise PlanRefused(f"{stack}: was pending when planned for review ({reason}); planned "
                           f"now, it does more than create: {', '.join(others[:3])}"
                           f"{' ...' if len(others) > 3 else ''}; plan again with `python -m "
                           f"ops plan --env {runner.environment.name}` and review it")
-    created = planned.created(changes)
+    created = {change.address for change in changes if change.action == "create"}
     previewed = None if record.get("changes") is None else planned.created(
         record["changes"], lambda change: change["actions"])
     if previewed is not None and created != previewed:
@@ -130,7 +132,8 @@ def plan_pending(runner: Runner, stack: str, plans: Path, record: dict,
                           f"{runner.environment.name}` and review it")
     progress(f"  {stack}: was pending ({reason}); planned now: {len(created)} to create, "
              "nothing else")
-    apply_saved(runner, stack, plan_file, progress)
+    apply_saved(runner, stack, plan_file, progress,
+                applyable=True if changes else None)  # no resource change: ask its show
     return (f"- `{stack}` was planned at apply time: ops.plan had it pending ({reason}). "
             f"Planned once the stacks before it were applied, it only creates ({len(created)} "
             "resources), as a first deploy does, " + (

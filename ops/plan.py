@@ -50,7 +50,7 @@ from typing import Any, Iterable
 from constructs_lib.json_document import decode
 from config import EnvironmentConfig
 from ops.core import OUTDIR, synthesized
-from ops.core.planned import actions, analyse, resource_changes
+from ops.core.planned import actions, analyse, forget_show, keep_show, resource_changes
 from ops.core.runner import (PREVIEW_PLACEHOLDER, DependencyMissing, Runner, StateBucketMissing,
                              TerraformError)
 from ops.core.synth import synthesize
@@ -394,8 +394,8 @@ def plan_stack(deployment: Runner, stack: str, out: Path) -> StackPlan:
     started = time.monotonic()
     out.mkdir(parents=True, exist_ok=True)
     plan_file, json_file = (out / f"{stack}.tfplan").resolve(), (out / f"{stack}.json").resolve()
-    for stale in (plan_file, json_file):
-        stale.unlink(missing_ok=True)
+    plan_file.unlink(missing_ok=True)
+    forget_show(plan_file)  # json_file too
     try:
         try:
             deployment.init(stack)  # skipped when current: then the plan finds a missing bucket
@@ -404,7 +404,7 @@ def plan_stack(deployment: Runner, stack: str, out: Path) -> StackPlan:
             plan_file.unlink(missing_ok=True)
             return preview_stack(deployment, stack, out, started)
         shown = deployment.show(stack, str(plan_file), "-json")
-        json_file.write_text(shown)
+        keep_show(plan_file, shown)
     except TerraformError as error:
         plan_file.unlink(missing_ok=True)  # Terraform saves an errored plan too: never apply it
         if isinstance(error, DependencyMissing):

@@ -8,6 +8,7 @@ values, which only `show -json` has (ops.plan, ops.apply, ops.drift, ops.cost).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zipfile
 from pathlib import Path
@@ -104,3 +105,49 @@ def saved_prior_state(plan_file: Path) -> tuple[str, int]:
     with zipfile.ZipFile(plan_file) as saved:
         state = json.loads(saved.read(SAVED_STATE))
     return state.get("lineage", ""), state.get("serial", 0)
+
+
+# --- A saved plan's `terraform show -json`, kept beside it --------------------------------------
+# ops.plan writes each saved plan's show as `<stack>.json` (the reviewers' artifact) and, in
+# `<stack>.tfplan.sha256`, the digests of the plan file and of that JSON: ops.apply then reads the
+# JSON instead of starting the provider for the same `show -json` again (2-3 CPU-s a stack), and
+# only while both files are the ones written together.
+
+
+def shown_file(plan_file: Path) -> Path:
+    """Where ops.plan keeps `plan_file`'s `terraform show -json`: `<stack>.json`."""
+    return Path(plan_file).with_suffix(".json")
+
+
+def _digests_file(plan_file: Path) -> Path:
+    return Path(plan_file).with_name(Path(plan_file).name + ".sha256")
+
+
+def _digests(plan_file: Path, shown: str) -> str:
+    return " ".join(hashlib.sha256(data).hexdigest()
+                    for data in (Path(plan_file).read_bytes(), shown.encode()))
+
+
+def keep_show(plan_file: Path, shown: str) -> None:
+    """Write `shown` (`terraform show -json plan_file`) beside the plan, with the digests that
+    tie the two together."""
+    shown_file(plan_file).write_text(shown)
+    _digests_file(plan_file).write_text(_digests(plan_file, shown) + "\n")
+
+
+def forget_show(plan_file: Path) -> None:
+    """Remove what keep_show() wrote for `plan_file`."""
+    for path in (shown_file(plan_file), _digests_file(plan_file)):
+        path.unlink(missing_ok=True)
+
+
+def kept_show(plan_file: Path) -> dict | None:
+    """`plan_file`'s show as keep_show() wrote it, parsed; None when there is none or either
+    file changed since (then only `terraform show` can tell)."""
+    json_path, digests = shown_file(plan_file), _digests_file(plan_file)
+    if not (json_path.is_file() and digests.is_file() and Path(plan_file).is_file()):
+        return None
+    shown = json_path.read_text()
+    if digests.read_text().strip() != _digests(plan_file, shown):
+        return None
+    return json.loads(shown)

@@ -251,8 +251,11 @@ class Runner:
         return self.checked(stack, "show", *args, plan_file).stdout
 
     def show_json(self, stack: str, plan_file: str | Path) -> dict:
-        """`terraform show -json` of a saved plan, parsed (ops/core/planned.py reads it)."""
-        return json.loads(self.show(stack, str(plan_file), "-json"))
+        """`terraform show -json` of a saved plan, parsed (ops/core/planned.py reads it): the
+        one ops.plan kept beside it when that is still the plan's (planned.kept_show), else
+        Terraform's."""
+        kept = planned.kept_show(self.stack_dir(stack) / plan_file)
+        return kept if kept is not None else json.loads(self.show(stack, str(plan_file), "-json"))
 
     def apply(self, stack: str) -> StackResult:
         """Apply what the configuration changes (nothing when it matches). The state stack is

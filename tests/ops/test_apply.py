@@ -33,6 +33,13 @@ def mini(tmp_path, environments):
     return deployment
 
 
+def count_shows(deployment, monkeypatch) -> list:
+    """The `terraform show` runs `deployment` makes from now on (each a provider start)."""
+    shows, real = [], deployment.show
+    monkeypatch.setattr(deployment, "show", lambda *args: shows.append(args) or real(*args))
+    return shows
+
+
 def plan_into(deployment, folder, value):
     deployment.write(value)
     folder.mkdir(exist_ok=True)
@@ -89,13 +96,15 @@ def pending_in(folder, reason="VPC 'uat-vpc' not found", previewed=None):
     return record
 
 
-def test_a_pending_stack_is_planned_at_apply_and_applied_only_when_it_only_creates(mini, tmp_path):
+def test_a_pending_stack_is_planned_at_apply_and_applied_only_when_it_only_creates(
+        mini, tmp_path, monkeypatch):
     plans = tmp_path / "first"
     record = pending_in(plans, previewed=["terraform_data.made"])
     assert saved.pending_stacks(plans, [STACK]) == {STACK: record}
     mini.write(1, resource="one")  # a first deploy: everything is created
-    lines = []
+    lines, shows = [], count_shows(mini, monkeypatch)
     note = saved.plan_pending(mini, STACK, plans, record, lines.append)
+    assert shows == []  # its changes come from the plan's own output
     assert note == (f"- `{STACK}` was planned at apply time: ops.plan had it pending (VPC "
                     "'uat-vpc' not found). Planned once the stacks before it were applied, it "
                     "only creates (1 resources), as a first deploy does, exactly the resources "
@@ -152,3 +161,33 @@ def test_a_pending_stack_creating_other_than_its_preview_is_refused(mini, tmp_pa
     # Without a preview (ops.plan could not make one) only the creating is checked.
     note = saved.plan_pending(mini, STACK, plans, pending_in(plans))
     assert "with no preview to compare (only its creating was checked)" in note
+
+
+def test_apply_reads_the_show_ops_plan_kept_only_while_both_files_are_unchanged(
+        mini, tmp_path, monkeypatch):
+    from ops.core import planned
+    from ops.plan import plan_stack
+
+    out = tmp_path / "plans"
+    mini.write(1, resource="one")
+    assert plan_stack(mini, STACK, out).status == "changes"
+    plan_file = out / f"{STACK}.tfplan"
+    kept = planned.kept_show(plan_file)
+    assert kept["applyable"] is True and kept["resource_changes"][0]["address"] == \
+        "terraform_data.made"
+    shows = count_shows(mini, monkeypatch)
+    saved.apply_saved(mini, STACK, plan_file)
+    assert shows == [] and mini.outputs(STACK) == {"x": 1}
+    # Planned again over it, not by ops.plan: the JSON beside it is another plan's.
+    mini.write(2, resource="one")
+    mini.plan(STACK, str(plan_file))
+    assert planned.kept_show(plan_file) is None
+    saved.apply_saved(mini, STACK, plan_file)
+    assert len(shows) == 1 and mini.outputs(STACK) == {"x": 2}
+    # An edited JSON is not read either.
+    mini.write(3, resource="two")
+    assert plan_stack(mini, STACK, out).status == "changes"
+    shown, shows[:] = out / f"{STACK}.json", []
+    shown.write_text(shown.read_text().replace('"applyable":true', '"applyable":false'))
+    saved.apply_saved(mini, STACK, plan_file)
+    assert len(shows) == 1 and mini.outputs(STACK) == {"x": 3}
