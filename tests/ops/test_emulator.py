@@ -294,6 +294,56 @@ def test_load_balancer_deletion_protection_is_enforced(client):
     assert arn not in [balancer["LoadBalancerArn"] for balancer in remaining]
 
 
+def policy_of_size(characters: int, indent: int = 0) -> str:
+    """A policy document of exactly `characters` characters other than whitespace (pretty
+    printed with `indent`, whose whitespace IAM does not count)."""
+    def document(name: str) -> str:
+        return json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{name}/*"}]},
+            indent=indent or None, separators=None if indent else (",", ":"))
+    bare = len(json.dumps(json.loads(document("")), separators=(",", ":")))
+    return document("b" * (characters - bare))
+
+
+def test_iam_refuses_policies_past_its_size_quotas_not_counting_whitespace(client):
+    iam = client("iam")
+    role = unique("quota")
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+        "Action": "sts:AssumeRole"}]})
+    iam.create_role(RoleName=role, AssumeRolePolicyDocument=trust)
+    # A role's inline policies: 10,240 characters together.
+    iam.put_role_policy(RoleName=role, PolicyName="a", PolicyDocument=policy_of_size(6000, 4))
+    iam.put_role_policy(RoleName=role, PolicyName="b", PolicyDocument=policy_of_size(4240))
+    with pytest.raises(ClientError) as error:
+        iam.put_role_policy(RoleName=role, PolicyName="c", PolicyDocument=policy_of_size(100))
+    assert error.value.response["Error"]["Code"] == "LimitExceeded"
+    assert f"Maximum policy size of 10240 bytes exceeded for role {role}" in str(error.value)
+    assert iam.list_role_policies(RoleName=role)["PolicyNames"] == ["a", "b"]
+    iam.put_role_policy(RoleName=role, PolicyName="b", PolicyDocument=policy_of_size(4000))
+    # A managed policy: 6,144; and 10 of them attached to a role.
+    with pytest.raises(ClientError) as error:
+        iam.create_policy(PolicyName=unique("big"), PolicyDocument=policy_of_size(6145))
+    assert "Cannot exceed quota for PolicySize: 6144" in str(error.value)
+    arns = [iam.create_policy(PolicyName=unique("fits"), PolicyDocument=policy_of_size(
+        6144, 2))["Policy"]["Arn"] for _ in range(11)]
+    with pytest.raises(ClientError) as error:
+        iam.create_policy_version(PolicyArn=arns[0], PolicyDocument=policy_of_size(6145))
+    assert error.value.response["Error"]["Code"] == "LimitExceeded"
+    for arn in arns[:10]:
+        iam.attach_role_policy(RoleName=role, PolicyArn=arn)
+    iam.attach_role_policy(RoleName=role, PolicyArn=arns[0])  # attached already: no change
+    with pytest.raises(ClientError) as error:
+        iam.attach_role_policy(RoleName=role, PolicyArn=arns[10])
+    assert "Cannot exceed quota for PoliciesPerRole: 10" in str(error.value)
+    assert len(iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]) == 10
+    # A trust policy: 2,048.
+    with pytest.raises(ClientError) as error:
+        iam.create_role(RoleName=unique("trust"), AssumeRolePolicyDocument=json.dumps(
+            {**json.loads(trust), "Id": "x" * 2048}))
+    assert "Cannot exceed quota for ACLSizePerRole: 2048" in str(error.value)
+
+
 def test_a_bucket_with_versioning_suspended_can_be_emptied_version_by_version(client):
     """What Terraform's force_destroy does after destroying the bucket's versioning: a key with
     versions and delete markers (an S3 lock file) deleted by version ID."""

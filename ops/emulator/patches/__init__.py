@@ -58,7 +58,7 @@ def apply_patches() -> None:
 
     from ops.emulator.iam import enforce
     from ops.emulator.patches import (autoscaling, codedeploy, ec2, ecs, ecs_tasks, elbv2, errors,
-                                      s3, serial)
+                                      iam, s3, serial)
 
     with _patch_lock:
         # A marker on moto itself, so that even a reloaded copy of this module patches only once.
@@ -71,6 +71,7 @@ def apply_patches() -> None:
         ecs.keep_service_settings()
         ec2.describe_referenced_group_rule_descriptions()
         elbv2.enforce_deletion_protection()
+        iam.enforce_quotas()
         s3.treat_requests_as_tls_in_bucket_policies()
         s3.dispose_delete_markers()
         codedeploy.complete()
