@@ -247,6 +247,46 @@ def test_a_failed_need_skips_the_job_and_fail_fast_cancels_the_rest(tmp_path):
         ("after", "skipped"), ("report", "success")]
 
 
+def test_ready_jobs_and_matrix_entries_run_side_by_side_up_to_max_parallel(tmp_path):
+    """As on GitHub: jobs whose needs are done run at the same time, and a matrix's entries
+    too, at most max-parallel at once, started in order."""
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    run = push(tmp_path, f"""
+        on: push
+        jobs:
+          image:
+            runs-on: x
+            steps:
+              - run: echo start $(date +%s.%N) > {marks}/image; sleep 0.6; echo end $(date +%s.%N) >> {marks}/image
+          plan:
+            runs-on: x
+            strategy:
+              max-parallel: 2
+              matrix:
+                n: [1, 2, 3]
+            steps:
+              - run: echo start $(date +%s.%N) > {marks}/plan${{{{ matrix.n }}}}; sleep 0.6; echo end $(date +%s.%N) >> {marks}/plan${{{{ matrix.n }}}}
+          apply:
+            needs: [image, plan]
+            runs-on: x
+            steps:
+              - run: echo start $(date +%s.%N) > {marks}/apply
+        """)
+    assert [job.name for job in run.jobs] == ["image", "plan (1)", "plan (2)", "plan (3)",
+                                              "apply"]
+    assert run.conclusion == "success", run.failure()
+    times = {path.name: [float(line.split()[1]) for line in path.read_text().splitlines()]
+             for path in marks.iterdir()}
+    overlapping = [name for name in ("plan1", "plan2")
+                   if times[name][0] < times["image"][1] and times["image"][0] < times[name][1]]
+    assert overlapping == ["plan1", "plan2"]  # both beside the image job
+    assert times["plan3"][0] >= min(times["plan1"][1], times["plan2"][1])  # max-parallel 2
+    assert times["apply"][0] >= max(end for _, end in
+                                    (times[name] for name in ("image", "plan1", "plan2",
+                                                              "plan3")))
+
+
 def test_a_job_in_an_environment_runs_only_when_approved(tmp_path):
     workflow = """
         on: push
@@ -453,9 +493,10 @@ def test_the_oidc_subject_is_githubs_for_each_kind_of_job(tmp_path, assumed):
         "w.yml", "push", {}, sha, "refs/heads/main")
     assert [(job.name, job.conclusion) for job in run.jobs] == [
         ("plain", "success"), ("in-prod", "success"), ("no-permission", "failure")]
-    assert [(claims["sub"], duration) for _, duration, claims in assumed] == [
-        (f"repo:{REPO}:ref:refs/heads/main", 3600), (f"repo:{REPO}:environment:prod", 7200)]
-    assert assumed[0][2]["aud"] == "sts.amazonaws.com"
+    # (the jobs run side by side: in either order)
+    assert sorted((claims["sub"], duration) for _, duration, claims in assumed) == [
+        (f"repo:{REPO}:environment:prod", 7200), (f"repo:{REPO}:ref:refs/heads/main", 3600)]
+    assert {claims["aud"] for _, _, claims in assumed} == {"sts.amazonaws.com"}
     assert "id-token: write" in run.job("no-permission").failure()
 
     assumed.clear()
@@ -463,7 +504,8 @@ def test_the_oidc_subject_is_githubs_for_each_kind_of_job(tmp_path, assumed):
                              "base": {"ref": "main", "repo": {"full_name": REPO}}}}
     run = runner(tmp_path / "pr", repo, approve=lambda *_: True).run(
         "w.yml", "pull_request", pull, sha, "refs/pull/7/merge")
-    assert assumed[0][2]["sub"] == f"repo:{REPO}:pull_request"
+    assert sorted(claims["sub"] for _, _, claims in assumed) == [
+        f"repo:{REPO}:environment:prod", f"repo:{REPO}:pull_request"]
 
     assumed.clear()
     pull["pull_request"]["head"]["repo"]["full_name"] = "someone/fork"

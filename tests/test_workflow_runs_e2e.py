@@ -25,7 +25,9 @@ import os
 import re
 import shutil
 import subprocess
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -181,8 +183,18 @@ def started_project(emulator, folder: Path, project: str, environments_edit=None
     main.synth(list(environments.values()), str(folder / "cdktf.out"))
     admin = {name: StackRunner(env, dict(os.environ), folder / "cdktf.out")
              for name, env in environments.items()}
-    for name in sorted(admin, key=lambda name: name != "uat"):  # uat creates the OIDC provider
-        admin[name].apply(environments[name].stack_names["state"])
+    # uat's creates the account's OIDC provider, which the others look up: they start once it
+    # exists, while uat's waits on its bucket's lifecycle configuration (~55 s).
+    first, *others = sorted(admin, key=lambda name: name != "uat")
+    with ThreadPoolExecutor(max_workers=len(admin)) as pool:
+        applies = [pool.submit(admin[first].apply, environments[first].stack_names["state"])]
+        while others and not applies[0].done() and not aws("iam").list_open_id_connect_providers(
+                )["OpenIDConnectProviderList"]:
+            time.sleep(1)
+        applies += [pool.submit(admin[name].apply, environments[name].stack_names["state"])
+                    for name in others]
+        for applying in applies:
+            applying.result()
     try:
         with FakeGitHub(REPOSITORY, token=f"ghs_{RUN}") as github, \
                 FakeLoadBalancers(aws) as balancers:

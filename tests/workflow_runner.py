@@ -9,11 +9,13 @@ environments' approvals nor the OIDC token GitHub mints for a job. What the test
 exactly those: who may assume which role, and which job waits for whom.
 
 What it implements of GitHub Actions:
-- jobs in `needs` order (one at a time, in file order among jobs that are ready); a job whose
-  needs did not all succeed is skipped unless its `if:` says otherwise; job `outputs`.
+- jobs in `needs` order: each once its needs are done, side by side with the others ready
+  then, as on GitHub (reported in needs order, file order among the ready); a job whose needs
+  did not all succeed is skipped unless its `if:` says otherwise; job `outputs`.
 - `strategy.matrix` (dimensions, include, exclude, or one `${{ }}` such as
-  `fromJSON(needs.X.outputs.matrix)`), run in order one entry at a time; `fail-fast` (default
-  true) cancels the entries not yet run after a failure. `max-parallel` is then always met.
+  `fromJSON(needs.X.outputs.matrix)`), up to `max-parallel` entries at a time (default all),
+  started in order; `fail-fast` (default true) cancels the entries not started yet after a
+  failure (one already running finishes, where GitHub would stop it).
 - `if:` on jobs and steps and `${{ }}` in name, env, run, with, environment, outputs, matrix,
   with the expression grammar of tests/workflow_expressions.py (contexts github, env, vars,
   secrets, matrix, needs, steps, job, runner, inputs, strategy).
@@ -40,7 +42,7 @@ What it implements of GitHub Actions:
   Any other action, or an input of these that the replay does not implement, stops the run with
   Unsupported; pinned SHAs are not fetched.
 
-Not implemented: parallel jobs and `concurrency` (everything runs one at a time), services and
+Not implemented: `concurrency` (one run at a time: the tests start each), services and
 containers, reusable workflows, `on:` filters (the test says which event happened), job
 `runs-on` (this machine), re-runs, job-level `continue-on-error`, the object filter `.*`.
 The OIDC token is unsigned (ops.emulator.iam.mint_token): the emulator's STS reads its
@@ -67,8 +69,10 @@ import shlex
 import shutil
 import signal
 import subprocess
+import threading
 import time
 import uuid
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -372,6 +376,7 @@ class _Run:
         self.results: dict[str, list[JobResult]] = {}
         self.approvals: list = []
         self.jobs_done: list[JobResult] = []
+        self.lock = threading.Lock()
         self.tool_bin = docker_stand_in(folder / "bin")
 
     # -- contexts -------------------------------------------------------------------------
@@ -410,9 +415,20 @@ class _Run:
 
     # -- jobs -----------------------------------------------------------------------------
     def execute(self) -> RunResult:
+        """Every job once its needs are done, those ready at the same time side by side, as
+        GitHub runs them; the jobs are reported in needs order (file order among the ready)."""
         jobs = self.workflow.get("jobs") or {}
-        for job_id in needs_order(jobs):
-            self.results[job_id] = self.run_job(job_id, jobs[job_id])
+        order, running = needs_order(jobs), {}
+        with ThreadPoolExecutor(max_workers=max(len(jobs), 1)) as pool:
+            while len(self.results) < len(order):
+                for job_id in order:
+                    if job_id not in self.results and job_id not in running.values() and all(
+                            need in self.results for need in needs_of(jobs[job_id])):
+                        running[pool.submit(self.run_job, job_id, jobs[job_id])] = job_id
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    self.results[running.pop(future)] = future.result()
+        self.jobs_done = [result for job_id in order for result in self.results[job_id]]
         return RunResult(self.file, self.event, self.jobs_done, self.approvals)
 
     def needs_context(self, job: dict) -> dict:
@@ -456,25 +472,33 @@ class _Run:
         contexts["env"] = {k: to_string(interpolate(v, evaluator))
                            for k, v in workflow_env.items()}
         if not condition(job.get("if"), evaluator):
-            skipped = JobResult(job_id, job.get("name", job_id), None, "skipped",
-                                reason=f"needs: {needs}" if needs else "if: false")
-            self.jobs_done.append(skipped)
-            return [skipped]
+            return [JobResult(job_id, job.get("name", job_id), None, "skipped",
+                              reason=f"needs: {needs}" if needs else "if: false")]
         strategy = job.get("strategy") or {}
         matrix = interpolate(strategy.get("matrix"), evaluator) if "matrix" in strategy else None
         entries = expand_matrix(matrix) if matrix is not None else [None]
         fail_fast = strategy.get("fail-fast", True)
-        results: list[JobResult] = []
-        for index, entry in enumerate(entries):
-            if fail_fast and any(r.conclusion == "failure" for r in results):
-                name = self.job_name(job_id, job, contexts, entry)
-                result = JobResult(job_id, name, entry, "cancelled",
-                                   reason="fail-fast: an earlier matrix entry failed")
-            else:
-                result = self.run_one(job_id, job, entry, index, len(entries), workflow_env)
-            self.jobs_done.append(result)
-            results.append(result)
-        return results
+        results: dict[int, JobResult] = {}
+        # Up to max-parallel entries at a time, started in order. After a failure, fail-fast
+        # cancels those not started yet; one already running finishes (GitHub would stop it).
+        limit = max(int(strategy.get("max-parallel", len(entries))), 1)
+        with ThreadPoolExecutor(max_workers=limit) as pool:
+            running: dict = {}
+            for index, entry in enumerate(entries):
+                while len(running) >= limit:
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        results[running.pop(future)] = future.result()
+                if fail_fast and any(r.conclusion == "failure" for r in results.values()):
+                    name = self.job_name(job_id, job, contexts, entry)
+                    results[index] = JobResult(job_id, name, entry, "cancelled",
+                                               reason="fail-fast: an earlier matrix entry failed")
+                    continue
+                running[pool.submit(self.run_one, job_id, job, entry, index, len(entries),
+                                    workflow_env)] = index
+            for future, index in running.items():
+                results[index] = future.result()
+        return [results[index] for index in range(len(entries))]
 
     def job_name(self, job_id: str, job: dict, contexts: dict, entry: dict | None) -> str:
         if "name" not in job:
@@ -508,8 +532,9 @@ class _Run:
             result.environment = environment = to_string(environment)
             # The GitHub environment's own variables, over the repository's.
             contexts["vars"].update(self.runner.environment_vars.get(environment, {}))
-            approved = bool(self.runner.approve(environment, name))
-            self.approvals.append((environment, name, approved))
+            with self.lock:  # in the order asked
+                approved = bool(self.runner.approve(environment, name))
+                self.approvals.append((environment, name, approved))
             if not approved:
                 result.conclusion = "failure"
                 result.reason = (f"environment {environment!r}: the deployment was not "
@@ -880,7 +905,8 @@ class _Job:
                               "workspace, without wildcards")
         entries = sorted((entry for entry in store.iterdir()), key=lambda e: e.stat().st_mtime,
                          reverse=True)
-        keys = {entry: (entry / "key").read_text() for entry in entries}
+        keys = {entry: (entry / "key").read_text() for entry in entries
+                if (entry / "key").is_file()}  # (written last: one being saved has none yet)
         exact = next((entry for entry, saved in keys.items() if saved == key), None)
         prefixes = [line.strip() for line in inputs.get("restore-keys", "").splitlines()
                     if line.strip()]
@@ -897,7 +923,9 @@ class _Job:
             if self.failed:
                 return
             entry = store / hashlib.sha256(key.encode()).hexdigest()
-            if entry.exists():
+            try:  # the first job to save a key keeps it, as GitHub's cache does
+                entry.mkdir()
+            except FileExistsError:
                 return
             for path in paths:
                 source = self.workspace / path
