@@ -255,18 +255,16 @@ def _service(side: Side, service: Resource) -> Service:
         policies if len(policies) == 1 else [])
     cpu_target, queue = None, None
     for policy in own:
-        tracking = _block(policy.values.get("target_tracking_scaling_policy_configuration"))
+        tracking = _first(policy.values.get("target_tracking_scaling_policy_configuration"))
         if tracking.get("target_value") is None:
             continue
-        metric = _block(tracking.get("predefined_metric_specification"))
+        metric = _first(tracking.get("predefined_metric_specification"))
         if "CPU" in str(metric.get("predefined_metric_type", "")):
             cpu_target = float(tracking["target_value"])
-        queue_name = _queue_name(_block(tracking.get("customized_metric_specification")))
+        queue_name = _queue_name(_first(tracking.get("customized_metric_specification")))
         if queue_name:
             queue = (queue_name, float(tracking["target_value"]))
-    controller = values.get("deployment_controller") or {}
-    if isinstance(controller, list):
-        controller = controller[0] if controller else {}
+    controller = _first(values.get("deployment_controller"))
     containers = _containers(task)
     balancers = values.get("load_balancer") or []
     group = _referenced(side, service, (balancers[0] if balancers else {}).get("target_group_arn"),
@@ -291,16 +289,9 @@ def _service(side: Side, service: Resource) -> Service:
         routes=_routes(side, group) if group else ())
 
 
-def _block(value) -> dict:
-    """A nested block's values: a dict as synthesized, a list of one as planned."""
-    if isinstance(value, list):
-        return value[0] if value else {}
-    return value or {}
-
-
 def _queue_name(customized: dict) -> str | None:
     """The SQS queue a customized metric (or its metric math) reads, if any."""
-    metrics = [_block(_block(one.get("metric_stat")).get("metric"))
+    metrics = [_first(_first(one.get("metric_stat")).get("metric"))
                for one in customized.get("metrics") or []] or [customized]
     for metric in metrics:
         if metric.get("namespace") == "AWS/SQS":
