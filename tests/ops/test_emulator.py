@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import boto3
@@ -497,6 +498,18 @@ def quick_rollouts(monkeypatch):
     monkeypatch.setenv("EMULATOR_FAILING_IMAGES", "*:broken, *@sha256:0bad*")
 
 
+@contextmanager
+def real_time(monkeypatch):
+    """The emulator at AWS's pace (scale 1) for the block, so a rollout read there as in
+    progress cannot finish while a busy machine answers slowly. Back at TIME_SCALE after: a
+    rollout's AWS seconds count from its start, so whatever is due by then happens at once."""
+    monkeypatch.setenv("EMULATOR_TIME_SCALE", "1")
+    try:
+        yield
+    finally:
+        monkeypatch.setenv("EMULATOR_TIME_SCALE", str(TIME_SCALE))
+
+
 def aws_sleep(seconds: float) -> None:
     """Let `seconds` AWS seconds pass in the emulator (and a little more)."""
     time.sleep(seconds * TIME_SCALE + 0.1)
@@ -513,14 +526,16 @@ def settled(client, cluster: str, service: str, seconds: float = TASK_START) -> 
     return describe_service(client, cluster, service)
 
 
-def test_ecs_update_service_rolls_out_the_new_task_definition(client, quick_rollouts):
+def test_ecs_update_service_rolls_out_the_new_task_definition(
+        client, quick_rollouts, monkeypatch):
     cluster, service = ecs_service(client, deploymentConfiguration=CIRCUIT_BREAKER)
     (first,) = settled(client, cluster, service)["deployments"]
     assert (first["rolloutState"], first["runningCount"]) == ("COMPLETED", 1)
     second = task_definition(client, service, "crccheck/hello-world:v2")
 
-    client("ecs").update_service(cluster=cluster, service=service, taskDefinition=second)
-    primary, active = describe_service(client, cluster, service)["deployments"]
+    with real_time(monkeypatch):
+        client("ecs").update_service(cluster=cluster, service=service, taskDefinition=second)
+        primary, active = describe_service(client, cluster, service)["deployments"]
     assert (primary["status"], primary["taskDefinition"], primary["rolloutState"]) == (
         "PRIMARY", second, "IN_PROGRESS")
     assert (active["status"], active["id"]) == ("ACTIVE", first["id"])
@@ -540,9 +555,17 @@ def test_ecs_circuit_breaker_rolls_a_failing_image_back(client, quick_rollouts):
     broken = task_definition(client, service, "crccheck/hello-world:broken")
 
     client("ecs").update_service(cluster=cluster, service=service, taskDefinition=broken)
-    launches = settled(client, cluster, service, 2 * TASK_START)["deployments"][0]
-    assert (launches["rolloutState"], launches["failedTasks"]) == ("IN_PROGRESS", 2)
-    described = settled(client, cluster, service)  # the third failed launch: ECS's threshold
+    seen = watch(lambda: describe_service(client, cluster, service),
+                 lambda described: described["deployments"][-1]["rolloutState"] == "FAILED")
+    # Each failed launch takes TASK_START; the third is ECS's threshold. (Read as it goes: a
+    # single read after a sleep can miss a 0.6 s step on a busy machine.)
+    launches = [described["deployments"][0] for described in seen[:-1]]
+    assert {(one["taskDefinition"], one["rolloutState"]) for one in launches} == {
+        (broken, "IN_PROGRESS")}
+    failures = [one["failedTasks"] for one in launches]
+    assert failures == sorted(failures) and set(failures) <= {0, 1, 2}
+    assert set(failures) & {1, 2}, failures  # failed launches are counted before the threshold
+    described = seen[-1]
     rollback, failed = described["deployments"]
     assert (failed["taskDefinition"], failed["rolloutState"], failed["rolloutStateReason"]) == (
         broken, "FAILED", "ECS deployment circuit breaker: tasks failed to start.")
@@ -598,15 +621,17 @@ def codedeploy_of(client, image: str) -> tuple[str, str, str, str, str]:
 
 
 def test_codedeploy_ecs_deployment_shifts_the_service_to_the_new_task_definition(
-        client, quick_rollouts):
+        client, quick_rollouts, monkeypatch):
     codedeploy = client("codedeploy")
-    cluster, name, first, second, deployment = codedeploy_of(client, "crccheck/hello-world:v2")
-    assert codedeploy.get_deployment(deploymentId=deployment)["deploymentInfo"][
-        "status"] == "InProgress"
-    with pytest.raises(ClientError) as error:  # one active deployment per group, as in AWS
-        deploy_with_appspec(client, name, second)
-    assert error.value.response["Error"]["Code"] == "DeploymentLimitExceededException"
-    assert describe_service(client, cluster, name)["taskDefinition"] == first
+    with real_time(monkeypatch):
+        cluster, name, first, second, deployment = codedeploy_of(
+            client, "crccheck/hello-world:v2")
+        assert codedeploy.get_deployment(deploymentId=deployment)["deploymentInfo"][
+            "status"] == "InProgress"
+        with pytest.raises(ClientError) as error:  # one active deployment per group, as in AWS
+            deploy_with_appspec(client, name, second)
+        assert error.value.response["Error"]["Code"] == "DeploymentLimitExceededException"
+        assert describe_service(client, cluster, name)["taskDefinition"] == first
 
     aws_sleep(TASK_START)
     (info,) = codedeploy.batch_get_deployments(deploymentIds=[deployment])["deploymentsInfo"]
