@@ -199,6 +199,15 @@ def bad_environments(tmp_path) -> Path:
     (["plan", "--env", "uat", "--frobnicate"], None,
      "unrecognized arguments: --frobnicate (python -m ops plan --help)"),
     (["sideways"], None, "invalid choice: 'sideways'"),
+    # time.sleep(-1) was a traceback, --poll 0 a busy loop
+    (["release", "--env", "uat", "--version", "v1", "--poll", "-1"], None,
+     "argument --poll: '-1': expected seconds above 0"),
+    (["run", "--env", "uat", "--poll", "0", "--", "true"], None,
+     "argument --poll: '0': expected seconds above 0"),
+    (["rollback", "--env", "prod", "--timeout", "soon"], None,
+     "argument --timeout: 'soon': expected seconds above 0"),
+    (["run", "--env", "uat", "--timeout", "inf", "--", "true"], None,
+     "argument --timeout: 'inf': expected seconds above 0"),
 ])
 def test_bad_input_is_one_line_exit_2_and_no_traceback(tmp_path, argv, env, message):
     extra = {"ENVIRONMENTS_DIR": str(bad_environments(tmp_path))} if env == "bad" else {}

@@ -7,6 +7,7 @@ commands loads none of it (`python -S -m ops environments` runs where only Pytho
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -136,12 +137,28 @@ def every_service(args: argparse.Namespace) -> bool:
     return args.every_service
 
 
+def seconds(text: str) -> float:
+    """An option's seconds: a number above 0 (else argparse's one-line error, exit 2)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected seconds above 0, e.g. 5")
+    return value
+
+
+def add_poll(parser: argparse.ArgumentParser, default: float) -> None:
+    parser.add_argument("--poll", type=seconds, default=default, metavar="SECONDS",
+                        help=f"seconds between checks (default {default:g})")
+
+
 def add_timing(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--timeout", type=float, default=None,
+    parser.add_argument("--timeout", type=seconds, default=None, metavar="SECONDS",
                         help="seconds to wait for the rollout (default: rolling, the service's "
                         "wait; blue/green, the traffic shift plus the termination wait plus a "
                         "margin: docs/releases.md)")
-    parser.add_argument("--poll", type=float, default=5, help="seconds between checks")
+    add_poll(parser, 5)
 
 
 @contextmanager

@@ -7,15 +7,16 @@ command exits with the container's exit code (what a release pipeline's migratio
 import argparse
 
 from ops.cli import ONE
-from ops.commands import ServiceTarget, on_aws, say
+from ops.commands import ServiceTarget, add_poll, on_aws, say, seconds
 
 ENV, TARGET, OUT = ONE, True, None
 SERVICE = True
 
 
 def arguments(parser):
-    parser.add_argument("--timeout", type=float, default=3600, metavar="SECONDS",
+    parser.add_argument("--timeout", type=seconds, default=3600, metavar="SECONDS",
                         help="seconds to wait for the task to stop (default 3600)")
+    add_poll(parser, 2)
     # Everything after `--` is the task's command, options included.
     parser.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND ...",
                         help="the container's command, e.g. -- ./migrate up")
@@ -29,10 +30,8 @@ def run(args):
     if not argv:
         raise BadInput(f"{args.command}: give the task's command after --, e.g. "
                        "python -m ops run --env uat -- ./migrate up")
-    if args.timeout <= 0:
-        raise BadInput(f"--timeout {args.timeout:g}: expected seconds above 0")
     target = ServiceTarget(args)
     with on_aws(args):
         # Its last line says the exit code, which is this command's exit status.
         return run_one_off(target.client("ecs"), target.client("logs"), target.service, argv,
-                           timeout=args.timeout, say=say)
+                           timeout=args.timeout, poll=args.poll, say=say)

@@ -127,14 +127,15 @@ def test_exec_refused_or_on_no_task_is_one_line_exit_2(aws, uat, capsys):
 
 def test_run_streams_the_task_log_and_exits_with_its_code(aws, uat, capsys):
     service = uat()
-    code, out, err = ops(capsys, "run", "--env", "uat", "--",
+    code, out, err = ops(capsys, "run", "--env", "uat", "--poll", "0.1", "--",
                          "sh", "-c", "echo migrating; echo --env stays; exit 3")
     assert (code, err) == (3, [])
     assert out[0].startswith("task ") and f"started from {service.name}:" in out[0]
     assert out[1:3] == ["migrating", "--env stays"] and out[-1].endswith(" exited with 3")
     started = aws("ecs").list_tasks(cluster=service.cluster, startedBy="ops-run")["taskArns"]
     assert len(started) == 1
-    assert ops(capsys, "run", "--env", "uat", "--timeout", "60", "--", "true")[0] == 0
+    assert ops(capsys, "run", "--env", "uat", "--timeout", "60", "--poll", "0.1", "--",
+               "true")[0] == 0
 
 
 def test_run_without_a_command_or_a_service_is_one_line_exit_2(uat, capsys):
