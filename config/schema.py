@@ -209,7 +209,8 @@ class ServiceConfig:
     # Customer managed KMS keys the secrets are encrypted with (none for AWS managed keys).
     secrets_kms_key_arns: tuple[str, ...] | None = None
     # ECS Exec (`python -m ops exec`): a shell or command in a running task. Leave off in
-    # production unless break-glass access is wanted.
+    # production unless break-glass access is wanted. Needs read_only_root_filesystem = false:
+    # the agent ECS Exec mounts writes to the container's disk.
     enable_execute_command: bool | None = None
     # AWS managed policy names (e.g. "AmazonS3ReadOnlyAccess") attached to the task role.
     task_role_managed_policies: tuple[str, ...] | None = None
@@ -225,7 +226,7 @@ class ServiceConfig:
     deployment_circuit_breaker: bool | None = None
     # time to drain a task's connections (ELB default 300)
     deregistration_delay_seconds: int | None = None
-    # turn off only for images that write to their disk
+    # turn off only for images that write to their disk, or for ECS Exec
     read_only_root_filesystem: bool | None = None
     # HTTPS listener on 443 (TLS 1.2/1.3 policy) with certificate_arn; HTTP redirects to it.
     https: bool = False

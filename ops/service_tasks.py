@@ -138,6 +138,13 @@ def _events(logs, service: Service, query: dict) -> Iterable[dict]:
 
 
 # -- exec ------------------------------------------------------------------------------------
+def _exec_agent_status(task: dict, container: str) -> str | None:
+    """The lastStatus of the ECS Exec agent in the task's `container` (DescribeTasks)."""
+    return next((agent.get("lastStatus") for one in task.get("containers", [])
+                 if one.get("name") == container for agent in one.get("managedAgents", [])
+                 if agent.get("name") == "ExecuteCommandAgent"), None)
+
+
 def open_shell(ecs, service: Service, *, region: str, command: str = "/bin/sh",
                task: str | None = None, emulator: bool = False,
                plugin: str | None = None, say: Callable[[str], None] = print,
@@ -156,6 +163,13 @@ def open_shell(ecs, service: Service, *, region: str, command: str = "/bin/sh",
                                      command=command)
     except ClientError as error:
         code = _code(error)
+        agent = _exec_agent_status(chosen, service.container)
+        if code == "InvalidParameterException" and chosen.get("enableExecuteCommand") \
+                and agent != "RUNNING":
+            raise Failed(f"task {task_id(chosen['taskArn'])} has ECS Exec on but its agent is "
+                         f"{agent or 'not reported'}: it stops on a read-only root file system "
+                         f"(set read_only_root_filesystem = false, apply and release again), "
+                         f"or it is still starting (try again in a minute)") from None
         if code == "InvalidParameterException" and "not enabled" in str(error):
             raise Refused(f"ECS Exec is off for {service.name} (or its task started before it "
                           f"was on): turn it on for the environment, apply, and release again "

@@ -904,7 +904,8 @@ def _concrete_arn(resource: str, app: dict, region: str) -> str:
 def test_several_services_roles_stay_within_the_boundary(shop):
     """Each service's roles carry the boundary, and it allows what their policies grant: the
     API's secret and the worker's ECS Exec (turned on here) included."""
-    worker = dataclasses.replace(shop.services["worker"], enable_execute_command=True)
+    worker = dataclasses.replace(shop.services["worker"], enable_execute_command=True,
+                                 read_only_root_filesystem=False)
     variant = dataclasses.replace(shop, services={**shop.services, "worker": worker})
     app = synth_variant(variant)["app-shop"]["resource"]
     _, _, policies = concrete(variant)

@@ -20,7 +20,7 @@ SECRETS = {"DB_PASSWORD": "/acme/uat/db-password", "API_TOKEN": f"{SECRET}:token
 @pytest.fixture(scope="module")
 def app(environments):
     uat = with_service(environments["uat"], secrets=SECRETS, secrets_kms_key_arns=(KEY,),
-                       enable_execute_command=True)
+                       enable_execute_command=True, read_only_root_filesystem=False)
     return synth_variant(uat)["app-uat"]
 
 
@@ -98,6 +98,22 @@ def test_a_bad_secret_is_one_line_naming_the_key(environments, change, message):
         check(with_service(environments["uat"], **change))
     assert str(error.value).startswith(message)
     assert "\n" not in str(error.value)
+
+
+def test_exec_on_a_read_only_root_is_one_line_naming_both_keys(environments):
+    # ECS Exec's agent stops on a read-only root: ExecuteCommand would never work.
+    with pytest.raises(FieldError) as error:
+        check(with_service(environments["uat"], enable_execute_command=True))
+    assert str(error.value) == (
+        "service.enable_execute_command = True: ECS Exec's agent needs a writable root file "
+        "system: set read_only_root_filesystem = false with it (or leave ECS Exec off)")
+    check(with_service(environments["uat"], enable_execute_command=True,
+                       read_only_root_filesystem=False))
+
+
+def test_exec_on_makes_the_root_writable_only_where_asked(app):
+    (task,) = resources(app, "aws_ecs_task_definition").values()
+    assert document(task["container_definitions"])[0]["readonlyRootFilesystem"] is False
 
 
 def test_a_secret_in_another_account_than_the_configured_one_is_refused(environments):

@@ -114,9 +114,10 @@ class FargateServiceProps:
     # required with secrets. A secret's ARN naming another account is refused when this is an ID.
     account_id: str | None = None
     # @default False: ECS Exec (a shell or command in a running task): the service allows it and
-    # the task role may open Session Manager's channels and log the session to the log group
+    # the task role may open Session Manager's channels and log the session to the log group.
+    # Needs read_only_root_filesystem = False: the agent ECS Exec mounts writes to the disk.
     enable_execute_command: bool = False
-    # @default True: turn off only for images that write to their disk
+    # @default True: turn off only for images that write to their disk, or for ECS Exec
     read_only_root_filesystem: bool = True
     # @default (): AWS managed policy names (e.g. "AmazonS3ReadOnlyAccess") for the task role
     task_role_managed_policies: tuple[str, ...] = ()
@@ -166,6 +167,11 @@ class FargateServiceProps:
         require_range(self, "health_check_grace_period_seconds", 0, 2147483647)
         require_range(self, "deployment_minimum_healthy_percent", 0, 100)
         require_range(self, "deployment_maximum_percent", 100, 200)
+        # The agent ECS Exec bind-mounts writes to the container's disk and stops at once on
+        # a read-only one; ExecuteCommand then answers "the execute command agent isn't running".
+        require(not (self.enable_execute_command and self.read_only_root_filesystem), self,
+                "enable_execute_command", "ECS Exec's agent needs a writable root file system: "
+                "set read_only_root_filesystem = false with it (or leave ECS Exec off)")
         require(self.scaling.queue_name is None or self.container_insights, self,
                 "container_insights", f"scaling on queue {self.scaling.queue_name!r} divides its "
                 "backlog by Container Insights' RunningTaskCount: leave Container Insights on")

@@ -67,7 +67,7 @@ def make_service(admin_client, awsvpc, task_role):
 
 
 def running_service(aws, network, role, name=None, exec_enabled=True, secrets=(),
-                    role_actions=("ssmmessages:*",), running=2):
+                    role_actions=("ssmmessages:*",), running=2, read_only_root=False):
     """A service shaped like the app stack's (Fargate, awsvpc, awslogs to /ecs/<name>, container
     and stream prefix `web`) with `running` tasks; cluster and service are both `name`."""
     from ops.service_tasks import Service, running_tasks
@@ -82,6 +82,7 @@ def running_service(aws, network, role, name=None, exec_enabled=True, secrets=()
         family=name, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256",
         memory="512", taskRoleArn=role(*role_actions), containerDefinitions=[{
             "name": "web", "image": "crccheck/hello-world", "essential": True,
+            "readonlyRootFilesystem": read_only_root,
             "secrets": [{"name": key, "valueFrom": value} for key, value in secrets],
             "logConfiguration": {"logDriver": "awslogs", "options": {
                 "awslogs-group": service.log_group, "awslogs-region": REGION,

@@ -123,6 +123,16 @@ def test_exec_refused_or_on_no_task_is_one_line_exit_2(aws, uat, capsys):
     assert code == 2 and err[0].startswith("error: --task nope: not a running task of")
 
 
+def test_exec_whose_agent_stopped_names_the_read_only_root(aws, uat, capsys):
+    sealed = uat(read_only_root=True)
+    newest = task_ids(aws, sealed)[-1]
+    code, out, err = ops(capsys, "exec", "--env", "uat")
+    assert (code, out) == (1, [])
+    assert err == [f"error: task {newest} has ECS Exec on but its agent is STOPPED: it stops on "
+                   "a read-only root file system (set read_only_root_filesystem = false, apply "
+                   "and release again), or it is still starting (try again in a minute)"]
+
+
 # --- run ---------------------------------------------------------------------------------------
 
 def test_run_streams_the_task_log_and_exits_with_its_code(aws, uat, capsys):

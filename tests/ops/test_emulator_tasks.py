@@ -28,7 +28,8 @@ def place(aws, awsvpc):
     return awsvpc
 
 
-def task_definition(aws, secrets=(), execution_role=None, task_role=None) -> str:
+def task_definition(aws, secrets=(), execution_role=None, task_role=None,
+                    read_only_root=False) -> str:
     """The app stack's shape: Fargate, awsvpc, no container memory, awslogs."""
     family = f"f-{uuid.uuid4().hex[:8]}"
     roles = {**({"executionRoleArn": execution_role} if execution_role else {}),
@@ -37,6 +38,7 @@ def task_definition(aws, secrets=(), execution_role=None, task_role=None) -> str
         family=family, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256",
         memory="512", **roles, containerDefinitions=[{
             "name": "web", "image": "crccheck/hello-world", "essential": True,
+            "readonlyRootFilesystem": read_only_root,
             "environment": [{"name": "STAGE", "value": "uat"}],
             "secrets": [{"name": name, "valueFrom": value} for name, value in secrets],
             "logConfiguration": {"logDriver": "awslogs", "options": {
@@ -162,6 +164,21 @@ def test_exec_needs_execute_command_enabled_and_the_agent_permissions(aws, place
         ecs.execute_command(cluster="tasks", task=disabled["taskArn"], interactive=True,
                             command="/bin/sh")
     assert "execute command was not enabled" in str(not_enabled.value)
+
+
+def test_exec_agent_stops_on_a_read_only_root(aws, place, task_role):
+    ecs = aws("ecs")
+    sealed = run(aws, place, task_definition(aws, task_role=task_role("ssmmessages:*"),
+                                             read_only_root=True), enableExecuteCommand=True)
+    time.sleep(0.3)  # TASK_START_SECONDS at the default time scale
+    (described,) = ecs.describe_tasks(cluster="tasks", tasks=[sealed["taskArn"]])["tasks"]
+    assert described["lastStatus"] == "RUNNING"
+    assert described["containers"][0]["managedAgents"] == [
+        {"name": "ExecuteCommandAgent", "lastStatus": "STOPPED"}]
+    with pytest.raises(ClientError) as stopped:
+        ecs.execute_command(cluster="tasks", task=sealed["taskArn"], interactive=True,
+                            command="/bin/sh")
+    assert "the execute command agent isn't running" in str(stopped.value)
 
 
 def test_a_service_whose_secret_cannot_be_read_fails_its_deployment(aws, place, task_role):

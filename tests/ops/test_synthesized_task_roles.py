@@ -36,7 +36,7 @@ def stored(aws):
 def app(environments, stored):
     _, key, secrets = stored
     uat = with_service(environments["uat"], secrets=secrets, secrets_kms_key_arns=(key,),
-                       enable_execute_command=True)
+                       enable_execute_command=True, read_only_root_filesystem=False)
     return synth_variant(uat)["app-uat"]
 
 

@@ -28,7 +28,8 @@ What the patch does (AWS seconds scaled by $EMULATOR_TIME_SCALE, clock.py):
   the deployment id, group `service:<name>`), with the service's enableExecuteCommand, so
   ListTasks (serviceName), DescribeTasks and ExecuteCommand find them.
 - ExecuteCommand on a RUNNING task started with execute command enabled answers with a session,
-  as AWS does; no shell opens (no container runs). With IAM enforced the task role must allow
+  as AWS does, unless a container's root file system is read-only: the ECS Exec agent stops
+  there (DescribeTasks shows it STOPPED) and ExecuteCommand says it isn't running; no shell opens (no container runs). With IAM enforced the task role must allow
   the ssmmessages actions the ECS Exec agent uses, else TargetNotConnectedException, which is how
   AWS answers when the agent cannot connect.
 - A service's deployment whose task definition's secrets cannot be fetched (as above) fails
@@ -364,7 +365,7 @@ def _sync_service_tasks(backend, cluster_name: str | None = None) -> None:
                 _set_status(task, "RUNNING")
                 task.enable_execute_command = bool(getattr(service, "enable_execute_command",
                                                            False))
-                _agent(task)
+                _agent(task, definition)
                 tasks[task.task_arn] = task
 
 
@@ -384,11 +385,16 @@ def failed_to_start(backend, service, deployment: dict[str, Any], reason: str) -
     backend.tasks.setdefault(service.cluster_name, {})[task.task_arn] = task
 
 
-def _agent(task) -> None:
+def _agent(task, definition) -> None:
+    """The ECS Exec agent of a task started with execute command enabled: RUNNING, or STOPPED
+    on a read-only root file system, which it cannot write its state to (AWS's
+    amazon-ecs-exec-checker; aws/containers-roadmap#1359)."""
     if getattr(task, "enable_execute_command", False):
+        read_only = any(one.get("readonlyRootFilesystem")
+                        for one in definition.container_definitions)
         for container in task.containers:
             container.managed_agents = [{"name": "ExecuteCommandAgent",
-                                         "lastStatus": "RUNNING"}]
+                                         "lastStatus": "STOPPED" if read_only else "RUNNING"}]
 
 
 def run_tasks() -> None:
@@ -431,7 +437,8 @@ def run_tasks() -> None:
             for task in result.result["tasks"]:
                 task.created_at = utcnow()
                 task.enable_execute_command = execute
-                _agent(task)
+                _agent(task, self.ecs_backend.describe_task_definition(
+                    task.task_definition_arn))
                 run, error = _prepare(self.ecs_backend, task, overrides)
                 if error:
                     _stop(task, "TaskFailedToStart", error)
@@ -489,7 +496,8 @@ def run_tasks() -> None:
         if not self._get_param("interactive"):
             raise InvalidParameterException("Interactive is the only mode supported currently.")
         agents = [agent for container in task.containers
-                  for agent in getattr(container, "managed_agents", [])]
+                  for agent in getattr(container, "managed_agents", [])
+                  if agent["lastStatus"] == "RUNNING"]
         if task.status != "RUNNING" or not getattr(task, "enable_execute_command", False) \
                 or not agents:
             raise InvalidParameterException(EXEC_NOT_ENABLED)
