@@ -13,6 +13,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
 
 from .iam import policy_document
 from .private_bucket import deny_insecure_transport, make_private
+from .props.load_balancer import access_log_bucket_prefix
 
 RETENTION_DAYS = 90
 
@@ -22,7 +23,7 @@ class AccessLogBucket(Construct):
         super().__init__(scope, id)
         account = DataAwsCallerIdentity(self, "account").account_id
         elb_account = DataAwsElbServiceAccount(self, "elb_account").arn
-        self.bucket = S3Bucket(self, "bucket", bucket_prefix=f"{name}-alb-logs-")
+        self.bucket = S3Bucket(self, "bucket", bucket_prefix=access_log_bucket_prefix(name))
         # ALB log delivery supports SSE-S3 only, not KMS keys.
         private = make_private(self, self.bucket, sse_algorithm="AES256")
         S3BucketLifecycleConfiguration(self, "lifecycle", bucket=self.bucket.id, rule=[

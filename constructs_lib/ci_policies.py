@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterable, Mapping, NamedTuple
 from .alarm_set import alarm_names
 from .props import PropError
 from .props.ci_access import CiRole
+from .props.load_balancer import access_log_bucket_prefix
 
 
 @dataclass(frozen=True)
@@ -287,7 +288,7 @@ def read_statements(props: CiPolicyProps, bucket_arn: str, arn: Callable[..., st
     or ids no config knows); reads that return data only on this environment's resources."""
     actions = sorted({action for reads in READS.values() for action in reads} | set(OPS_READS))
     parameters = _parameters(props, arn)
-    buckets = [bucket_arn, f"arn:{partition}:s3:::{props.cluster}-alb-logs-*"]
+    buckets = [bucket_arn, f"arn:{partition}:s3:::{access_log_bucket_prefix(props.cluster)}*"]
     scoped = {  # action prefix -> the resources it may read
         "s3:": buckets,
         "ssm:GetParameter": parameters, "ssm:ListTagsForResource": parameters,
@@ -470,7 +471,7 @@ def deploy_statements(props: CiPolicyProps, arn: Callable[..., str], partition: 
              "s3", "CreateBucket", "DeleteBucket", "PutBucketPolicy", "DeleteBucketPolicy",
              "PutLifecycleConfiguration", "PutBucketOwnershipControls",
              "PutBucketPublicAccessBlock", "PutEncryptionConfiguration", "PutBucketTagging")),
-         "Resource": f"arn:{partition}:s3:::{cluster}-alb-logs-*"},
+         "Resource": f"arn:{partition}:s3:::{access_log_bucket_prefix(cluster)}*"},
         # The version of record and the release lock (constructs_lib/image_version.py, releases).
         {"Sid": "Parameters", "Effect": "Allow",
          "Action": ["ssm:PutParameter", "ssm:DeleteParameter", "ssm:AddTagsToResource",

@@ -15,7 +15,7 @@ from config import CiConfig, ci_role_output
 from constructs_lib.json_document import decode
 from ops.emulator.iam.arns import action_reference
 from ops.emulator.iam.evaluator import evaluate, web_identity_context, with_standin_keys
-from helpers import many_services, ref, synth_variant
+from helpers import many_services, ref, synth_variant, with_service
 from iam_policy import (ACCOUNT, MISSING_RESOURCE_TYPES, NOT_ITS_RESOURCE, allowed,
                         condition_keys, dependent_actions, refused, verdict)
 from test_config import PROD, UAT, run_main
@@ -221,6 +221,22 @@ def test_deploy_role_is_scoped_to_the_environment_names(uat_ci):
     assert not {a for a in unscoped if a.startswith(("iam:", "s3:", "ssm:", "ecr:", "logs:"))}
 
 
+def test_the_deploy_role_reaches_the_access_log_bucket_under_any_name(environments):
+    """The bucket's prefix is cut short past the provider's 37 characters (see
+    test_terraform_validate.py); the deploy role's S3 pattern is made of the same prefix, and
+    two long names that start alike do not share it."""
+    prefixes = {}
+    for name in ("hello-world", "payments-gateway-api-one", "payments-gateway-api-two"):
+        stacks = synth_variant(with_ci(with_service(environments["prod"], name=name)))
+        (bucket,) = stacks["app-prod"]["resource"]["aws_s3_bucket"].values()
+        prefix = prefixes[name] = bucket["bucket_prefix"]
+        statements = {s["Sid"]: s for s in held(stacks["state-prod"], "deploy")}
+        assert statements["AccessLogBucket"]["Resource"] == \
+            f"arn:${{data.aws_partition.partition.partition}}:s3:::{prefix}*"
+    assert prefixes["hello-world"] == "hello-world-prod-alb-logs-"
+    assert len(set(prefixes.values())) == 3, prefixes
+
+
 def test_an_environment_sharing_the_repository_only_reads_it_and_has_no_image_role(
         environments):
     prod = with_ci(environments["prod"], oidc_provider="lookup")
@@ -339,8 +355,6 @@ def both(environments):
     """uat and prod with CI access, blue/green, VPC endpoints and a lock table: every
     permission a config can ask for."""
     import dataclasses
-
-    from helpers import with_service
 
     def full(environment, **ci):
         environment = with_service(with_ci(environment, **ci),

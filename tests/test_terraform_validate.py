@@ -11,7 +11,10 @@ stack), and the import blocks are planned there too.
 import json
 import shutil
 
-from helpers import validate_together
+from helpers import synth_variant, validate_together, with_service
+
+# prod (access logs on) with the longest service name the config allows (24 characters)
+LONG_NAME = "payments-gateway-api-one"
 
 
 def errors(diagnostics: list) -> list:
@@ -19,9 +22,17 @@ def errors(diagnostics: list) -> list:
             if d["severity"] == "error"]
 
 
-def test_every_stack_is_valid_terraform_and_a_broken_one_is_named(synthesized, tmp_path):
+def test_every_stack_is_valid_terraform_and_a_broken_one_is_named(synthesized, environments,
+                                                                   tmp_path):
     stack_dirs = sorted((synthesized.outdir / "stacks").iterdir())
     assert len(stack_dirs) == 6
+    # A long name: its access-log bucket_prefix stays within the provider's limit.
+    long_app = tmp_path / "long" / "app-prod-long-name"
+    long_app.mkdir(parents=True)
+    app = synth_variant(with_service(environments["prod"], name=LONG_NAME))["app-prod"]
+    assert app["resource"]["aws_lb"]["load_balancer_alb"]["name"] == f"{LONG_NAME}-prod"
+    (long_app / "cdk.tf.json").write_text(json.dumps(app))
+    stack_dirs.append(long_app)
     # network-uat with an attribute the provider's schema does not have
     broken = tmp_path / "broken" / "network-uat-broken"
     shutil.copytree(synthesized.outdir / "stacks" / "network-uat", broken,

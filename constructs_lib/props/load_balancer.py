@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import re
 from dataclasses import dataclass, field
@@ -9,6 +10,23 @@ from dataclasses import dataclass, field
 from . import PropError, require, require_range
 
 HTTPS_PORT = 443
+
+# The provider allows a bucket_prefix of 63 - 26 characters: it appends a 26-character suffix
+# and S3 names are at most 63.
+_BUCKET_PREFIX_LIMIT = 37
+_LOGS_SUFFIX = "-alb-logs-"
+
+
+def access_log_bucket_prefix(name: str) -> str:
+    """The access-log bucket's prefix for load balancer `name`: `<name>-alb-logs-`, or, past
+    the provider's 37 characters, the name cut short and a digest of the whole of it, so no
+    other name gets this prefix (the CI deploy role's S3 pattern is made of it too)."""
+    prefix = f"{name}{_LOGS_SUFFIX}"
+    if len(prefix) <= _BUCKET_PREFIX_LIMIT:
+        return prefix
+    digest = hashlib.sha256(name.encode()).hexdigest()[:6]
+    kept = name[:_BUCKET_PREFIX_LIMIT - len(_LOGS_SUFFIX) - len(digest) - 1].rstrip("-")
+    return f"{kept}-{digest}{_LOGS_SUFFIX}"
 
 
 @dataclass(frozen=True)
