@@ -146,20 +146,25 @@ class ServiceMonitoring(Construct):
     def _dashboard_body(props: ServiceMonitoringProps, alb: dict, targets: list[dict],
                         service: dict) -> str:
         def widget(title: str, namespace: str, metrics: list[str], dimensions: list[dict],
-                   stat: str) -> dict:
+                   stat: str, more: tuple[str, list[dict]] | None = None) -> dict:
+            """`metrics` over each of `dimensions` (and `more`: a metric over its own)."""
+            pairs = [(metric, dims) for metric in metrics for dims in dimensions]
+            if more:
+                pairs += [(more[0], dims) for dims in more[1]]
             lines = [[namespace, metric, *[part for key, value in dims.items()
-                                           for part in (key, value)]]
-                     for metric in metrics for dims in dimensions]
+                                           for part in (key, value)]] for metric, dims in pairs]
             return {"type": "metric", "width": 12, "height": 6, "properties": {
                 "title": title, "region": props.region, "stat": stat, "period": 60,
                 "metrics": lines}}
-        # ELB 5xx, target 5xx and latency per load balancer: every target group; target health
-        # exists per target group only (blue and green, with blue/green).
-        own = targets if props.shared_load_balancer else [alb]  # (as the alarms)
+        # Target 5xx and latency per load balancer: every target group; target health exists
+        # per target group only (blue and green, with blue/green). Where others share the load
+        # balancer, the service's own target groups (as the alarms). ELB 5xx exists per load
+        # balancer only: a TargetGroup dimension would draw an empty line.
+        own = targets if props.shared_load_balancer else [alb]
         balancer = [] if props.load_balancer_arn_suffix is None else [
             widget("Requests", "AWS/ApplicationELB", ["RequestCount"], own, "Sum"),
-            widget("5xx", "AWS/ApplicationELB",
-                   ["HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count"], own, "Sum"),
+            widget("5xx", "AWS/ApplicationELB", ["HTTPCode_ELB_5XX_Count"], [alb], "Sum",
+                   more=("HTTPCode_Target_5XX_Count", own)),
             widget("Latency p90", "AWS/ApplicationELB", ["TargetResponseTime"], own, "p90"),
             widget("Healthy / unhealthy targets", "AWS/ApplicationELB",
                    ["HealthyHostCount", "UnHealthyHostCount"], targets, "Maximum")]

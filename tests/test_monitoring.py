@@ -56,10 +56,10 @@ def metrics_of(stack: dict) -> list[tuple[str, str, dict]]:
             if "metric" in query:
                 metric = query["metric"]
                 found.append((metric["namespace"], metric["metric_name"], metric["dimensions"]))
-    (dashboard,) = stack["resource"]["aws_cloudwatch_dashboard"].values()
-    for widget in document(dashboard["dashboard_body"])["widgets"]:
-        for namespace, metric, *dims in widget["properties"]["metrics"]:
-            found.append((namespace, metric, dict(zip(dims[::2], dims[1::2]))))
+    for dashboard in stack["resource"]["aws_cloudwatch_dashboard"].values():
+        for widget in document(dashboard["dashboard_body"])["widgets"]:
+            for namespace, metric, *dims in widget["properties"]["metrics"]:
+                found.append((namespace, metric, dict(zip(dims[::2], dims[1::2]))))
     return found
 
 

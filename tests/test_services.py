@@ -127,6 +127,12 @@ def test_services_sharing_the_load_balancer_watch_their_own_target_group(tmp_pat
                 f"${{aws_lb_target_group.{service}_route_target_group.arn_suffix}}")
         # The load balancer's own 5xx has no target group.
         assert set(alarms[f"{service}_monitoring_alb_5xx"]["dimensions"]) == {"LoadBalancer"}
+    # Each dashboard too: ELB 5xx per load balancer (a target group's would be an empty line).
+    from test_monitoring import PUBLISHED, metrics_of
+
+    assert len(app["resource"]["aws_cloudwatch_dashboard"]) == 2
+    for namespace, metric, dimensions in metrics_of(app):
+        assert frozenset(dimensions) in PUBLISHED[namespace, metric], (metric, dimensions)
 
 
 def test_each_service_has_its_outputs_and_repository(several_services):
