@@ -28,11 +28,21 @@ def read_value(stream: TextIO = sys.stdin,
     return value
 
 
-def set_value(ssm, secretsmanager, reference: SecretReference, value: str) -> str:
-    """Write `value`; returns a line saying what changed (never the value)."""
+# What PutParameter encrypts a SecureString with when given no KeyId.
+SSM_DEFAULT_KEY = "alias/aws/ssm"
+
+
+def set_value(ssm, secretsmanager, reference: SecretReference, value: str,
+              kms_key_arns: tuple[str, ...] = ()) -> str:
+    """Write `value`; returns a line saying what changed (never the value). An SSM parameter
+    keeps the key it is encrypted with: PutParameter without a KeyId would re-encrypt it with
+    the AWS managed key. A new one takes the service's customer managed key if it has one."""
     if reference.store == "ssm":
-        ssm.put_parameter(Name=reference.name, Value=value, Type="SecureString", Overwrite=True)
-        return f"{reference.name}: new version written (SSM SecureString)"
+        key = _parameter_key(ssm, reference.name) or (
+            kms_key_arns[0] if len(kms_key_arns) == 1 else SSM_DEFAULT_KEY)
+        ssm.put_parameter(Name=reference.name, Value=value, Type="SecureString", Overwrite=True,
+                          KeyId=key)
+        return f"{reference.name}: new version written (SSM SecureString, key {key})"
     if reference.json_key:
         raise BadInput(f"{reference.name} is referenced by its JSON key "
                        f"{reference.json_key!r}: write the whole JSON document with "
@@ -45,6 +55,13 @@ def set_value(ssm, secretsmanager, reference: SecretReference, value: str) -> st
                            f"create-secret), then reference its ARN") from None
         raise
     return f"{reference.name}: new version written (Secrets Manager)"
+
+
+def _parameter_key(ssm, name: str) -> str | None:
+    """The KMS key an existing SecureString parameter is encrypted with."""
+    found = ssm.describe_parameters(ParameterFilters=[
+        {"Key": "Name", "Option": "Equals", "Values": [name]}])["Parameters"]
+    return found[0].get("KeyId") if found else None
 
 
 def last_changed(ssm, secretsmanager, reference: SecretReference) -> str:

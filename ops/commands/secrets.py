@@ -58,4 +58,5 @@ def write(target, configured, name):
                        f"{', '.join(sorted(configured))}")
     reference = parse(configured[name])  # checked when the environment loaded
     value = read_value(sys.stdin)  # never echoed or printed
-    say(set_value(target.client("ssm"), target.client("secretsmanager"), reference, value))
+    say(set_value(target.client("ssm"), target.client("secretsmanager"), reference, value,
+                  tuple(target.environment.service.secrets_kms_key_arns or ())))

@@ -180,7 +180,8 @@ def test_secrets_set_writes_a_secure_string_from_stdin_and_never_prints_it(
     monkeypatch.setattr("sys.stdin", io.StringIO("s3cret-value\n"))
     code, out, err = ops(capsys, "secrets", "set", "DB_PASSWORD", "--env", "uat")
     assert (code, err) == (0, [])
-    assert out == [f"{with_secrets['DB_PASSWORD']}: new version written (SSM SecureString)"]
+    assert out == [f"{with_secrets['DB_PASSWORD']}: new version written (SSM SecureString, "
+                   "key alias/aws/ssm)"]
     parameter = aws("ssm").get_parameter(Name=with_secrets["DB_PASSWORD"],
                                          WithDecryption=True)["Parameter"]
     assert (parameter["Type"], parameter["Value"]) == ("SecureString", "s3cret-value")

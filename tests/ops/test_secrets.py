@@ -75,6 +75,29 @@ def test_set_and_list_never_show_the_value(admin_client):
     assert "s3cret" not in shown and "t0ken" not in shown
 
 
+def test_set_keeps_a_parameters_customer_managed_key(admin_client):
+    # PutParameter without KeyId re-encrypts with alias/aws/ssm (AWS and the emulator alike).
+    ssm, manager = admin_client("ssm"), admin_client("secretsmanager")
+    run = uuid.uuid4().hex[:6]
+    kms = admin_client("kms")
+    own, configured = (kms.create_key()["KeyMetadata"]["Arn"] for _ in range(2))
+    existing, new = f"/{run}/existing", f"/{run}/new"
+    ssm.put_parameter(Name=existing, Value="v0", Type="SecureString", KeyId=own)
+
+    def key(name):
+        (found,) = ssm.describe_parameters(ParameterFilters=[
+            {"Key": "Name", "Option": "Equals", "Values": [name]}])["Parameters"]
+        return found["KeyId"]
+
+    assert set_value(ssm, manager, parse(existing), "v1", (configured,)) == \
+        f"{existing}: new version written (SSM SecureString, key {own})"
+    assert key(existing) == own
+    set_value(ssm, manager, parse(new), "v1", (configured,))  # a new one: the service's key
+    assert key(new) == configured
+    set_value(ssm, manager, parse(f"/{run}/plain"), "v1")
+    assert key(f"/{run}/plain") == "alias/aws/ssm"
+
+
 def test_set_refuses_a_missing_secret_or_a_json_key(admin_client):
     ssm, manager = admin_client("ssm"), admin_client("secretsmanager")
     missing = f"arn:aws:secretsmanager:ap-south-1:{ACCOUNT}:secret:uat/none-XyZ789"
