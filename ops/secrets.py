@@ -57,20 +57,24 @@ def set_value(ssm, secretsmanager, reference: SecretReference, value: str,
     return f"{reference.name}: new version written (Secrets Manager)"
 
 
-def _parameter_key(ssm, name: str) -> str | None:
-    """The KMS key an existing SecureString parameter is encrypted with."""
+def _parameter(ssm, name: str) -> dict:
+    """The parameter's metadata (DescribeParameters), {} when there is none."""
     found = ssm.describe_parameters(ParameterFilters=[
         {"Key": "Name", "Option": "Equals", "Values": [name]}])["Parameters"]
-    return found[0].get("KeyId") if found else None
+    return found[0] if found else {}
+
+
+def _parameter_key(ssm, name: str) -> str | None:
+    """The KMS key an existing SecureString parameter is encrypted with."""
+    return _parameter(ssm, name).get("KeyId")
 
 
 def last_changed(ssm, secretsmanager, reference: SecretReference) -> str:
     """When the value last changed (ISO time), or "missing"."""
     try:
         if reference.store == "ssm":
-            found = ssm.describe_parameters(ParameterFilters=[
-                {"Key": "Name", "Option": "Equals", "Values": [reference.name]}])["Parameters"]
-            return found[0]["LastModifiedDate"].isoformat(timespec="seconds") if found \
+            found = _parameter(ssm, reference.name)
+            return found["LastModifiedDate"].isoformat(timespec="seconds") if found \
                 else "missing"
         described = secretsmanager.describe_secret(SecretId=reference.name)
         when = described.get("LastChangedDate") or described.get("CreatedDate")
