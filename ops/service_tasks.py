@@ -220,7 +220,17 @@ def run_one_off(ecs, logs, service: Service, command: list[str], *, timeout: flo
     deadline = monotonic() + timeout
     token = None
     while True:
-        task = ecs.describe_tasks(cluster=service.cluster, tasks=[arn])["tasks"][0]
+        described = ecs.describe_tasks(cluster=service.cluster, tasks=[arn])
+        if not described["tasks"]:  # ECS is eventually consistent: RunTask's task, not yet
+            reasons = {one.get("reason") for one in described.get("failures", [])}
+            if reasons - {"MISSING"} or monotonic() > deadline:
+                raise Failed(f"task {task_id(arn)}: DescribeTasks does not find it "
+                             f"({', '.join(sorted(map(str, reasons))) or 'no answer'}); it may "
+                             f"still run: aws ecs describe-tasks --cluster {service.cluster} "
+                             f"--tasks {task_id(arn)}")
+            time.sleep(poll)
+            continue
+        task = described["tasks"][0]
         token = _stream(logs, service, arn, token, say)
         if task["lastStatus"] == "STOPPED":
             token = _stream(logs, service, arn, token, say)  # what it wrote last

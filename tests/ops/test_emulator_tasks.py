@@ -48,10 +48,19 @@ def task_definition(aws, secrets=(), execution_role=None, task_role=None,
 
 
 def run(aws, place, family, command=None, **extra) -> dict:
+    """The task RunTask started, once DescribeTasks finds it (the first one does not)."""
     overrides = {"containerOverrides": [{"name": "web", "command": command}]} if command else {}
-    return aws("ecs").run_task(cluster="tasks", taskDefinition=family, launchType="FARGATE",
+    task = aws("ecs").run_task(cluster="tasks", taskDefinition=family, launchType="FARGATE",
                                networkConfiguration=place, overrides=overrides,
                                **extra)["tasks"][0]
+    assert describe(aws, task) == ([], [{"arn": task["taskArn"], "reason": "MISSING"}])
+    assert describe(aws, task)[0]
+    return task
+
+
+def describe(aws, task: dict) -> tuple[list, list]:
+    found = aws("ecs").describe_tasks(cluster="tasks", tasks=[task["taskArn"]])
+    return found["tasks"], found["failures"]
 
 
 def until_stopped(aws, task: dict, seconds: float = 20) -> dict:

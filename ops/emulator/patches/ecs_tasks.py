@@ -12,6 +12,9 @@ What moto 5.2.1 lacks or gets wrong:
   it, passes where ECS stops the task with ResourceInitializationError.
 
 What the patch does (AWS seconds scaled by $EMULATOR_TIME_SCALE, clock.py):
+- ECS is eventually consistent: a task RunTask has just started may be missing from
+  DescribeTasks for a moment (RunTask's API reference). The first DescribeTasks that names it
+  answers it as a failure, reason MISSING, as AWS does; later ones find it.
 - A run task is PROVISIONING, then RUNNING after TASK_START_SECONDS. Its command (the override's,
   else the container definition's entryPoint + command) runs ON THIS HOST (no container engine
   here; no image is pulled), in an empty folder, with the container's environment and the values
@@ -96,6 +99,7 @@ class Run:
 
 
 _runs: dict[str, Run] = {}  # task ARN -> its run, until it has stopped
+_unseen: set[str] = set()  # tasks RunTask started that no DescribeTasks has named yet
 
 
 def _set_status(task, status: str) -> None:
@@ -435,6 +439,7 @@ def run_tasks() -> None:
             overrides = self._get_param("overrides") or {}
             execute = bool(self._get_param("enableExecuteCommand"))
             for task in result.result["tasks"]:
+                _unseen.add(task.task_arn)
                 task.created_at = utcnow()
                 task.enable_execute_command = execute
                 _agent(task, self.ecs_backend.describe_task_definition(
@@ -449,6 +454,19 @@ def run_tasks() -> None:
             return result
         return wrapper
     wrap(EC2ContainerServiceResponse, "run_task", make_run_task)
+
+    def make_describe_tasks(describe_tasks):
+        def wrapper(self):
+            result = describe_tasks(self)
+            found = result.result["tasks"]
+            missing = [task.task_arn for task in found if task.task_arn in _unseen]
+            _unseen.difference_update(missing)
+            result.result["tasks"] = [task for task in found if task.task_arn not in missing]
+            result.result["failures"] = [*result.result.get("failures", []),
+                                         *({"arn": arn, "reason": "MISSING"} for arn in missing)]
+            return result
+        return wrapper
+    wrap(EC2ContainerServiceResponse, "describe_tasks", make_describe_tasks)
 
     def make_stop_task(stop_task):
         def wrapper(self, cluster_str, task_str, reason):
