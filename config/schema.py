@@ -55,6 +55,7 @@ _DOMAIN_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)
 _CERTIFICATE_ARN = re.compile(r"^arn:aws(-[a-z]+)*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
 # GitHub: owner 1-39 letters, digits, '-' (not first); repository 1-100 letters, digits, '.-_'.
 _GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
+_GITHUB_REPOSITORY_IDS = re.compile(r"^[1-9][0-9]{0,19}/[1-9][0-9]{0,19}$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 # ECR pull-through cache credentials: a Secrets Manager secret whose name ECR requires to start
 # with ecr-pullthroughcache/ (AWS ECR User Guide, "Storing your upstream repository credentials").
@@ -364,6 +365,11 @@ class CiConfig:
     # "owner/repo" whose GitHub Actions get AWS roles, spelled as GitHub does (the OIDC `sub` is
     # compared exactly); empty: no CI resources.
     github_repository: str = ""
+    # "<owner id>/<repository id>" (`gh api repos/OWNER/REPO --jq '"\(.owner.id)/\(.id)"'`)
+    # for a repository whose OIDC `sub` carries immutable IDs, repo:owner@<id>/repo@<id>:...,
+    # as GitHub's are for repositories created or renamed since 2026-07-15: the roles then
+    # trust that form only. Empty: the name-only form, repo:owner/repo:...
+    github_repository_ids: str = ""
     # The account's one GitHub OIDC provider: "create" (this environment owns it), "lookup" (an
     # environment sharing the account created it), or its ARN.
     oidc_provider: str = "create"
@@ -376,6 +382,12 @@ class CiConfig:
                  "github_repository", self.github_repository,
                  "a GitHub repository as owner/repo (e.g. acme/hello-world), or empty for no CI "
                  "access")
+        _require(not self.github_repository_ids or (
+            bool(self.github_repository) and bool(_GITHUB_REPOSITORY_IDS.match(
+                self.github_repository_ids))), "github_repository_ids", self.github_repository_ids,
+                 "the repository owner's and the repository's numeric IDs as <owner id>/<repository "
+                 "id> (gh api repos/OWNER/REPO --jq '\"\\(.owner.id)/\\(.id)\"'), with "
+                 "github_repository set")
         _require(self.oidc_provider in ("create", "lookup")
                  or bool(_OIDC_PROVIDER_ARN.match(self.oidc_provider)), "oidc_provider",
                  self.oidc_provider, '"create", "lookup", or the provider\'s ARN '

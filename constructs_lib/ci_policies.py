@@ -75,6 +75,10 @@ class CiPolicyProps:
     lock_table_name: str | None  # the state's DynamoDB lock table; None: lock files only
     state_region: str  # the state bucket's (and lock table's) region
     region: str  # the stacks' region (every regional ARN but the state's names it)
+    # @default "": the OIDC `sub` names the repository by name. "<owner id>/<repository id>":
+    # by name and immutable IDs, owner@<id>/repo@<id> (GitHub's for repositories created or
+    # renamed since 2026-07-15), and the roles trust that form only
+    github_repository_ids: str = ""
 
 # The service each role the app and network stacks create is passed to (by its Names field;
 # the first three are each service's: CiService).
@@ -214,8 +218,13 @@ OPS_READS = (_actions("ecr", "DescribeImages", "DescribeRepositories")
 
 
 def subjects(props: CiPolicyProps) -> dict[str, list[str]]:
-    """The OIDC `sub` values each role trusts, by role kind: exact kinds of run of one repo."""
+    """The OIDC `sub` values each role trusts, by role kind: exact kinds of run of one repo,
+    named as GitHub's token names it: owner@<id>/repo@<id> where it carries immutable IDs."""
     repo = props.github_repository
+    if props.github_repository_ids:
+        (owner, name), (owner_id, repo_id) = (repo.split("/"),
+                                              props.github_repository_ids.split("/"))
+        repo = f"{owner}@{owner_id}/{name}@{repo_id}"
     main = f"repo:{repo}:ref:refs/heads/main"
     return {"plan": [f"repo:{repo}:pull_request", main],  # read-only: reviews and drift checks
             "deploy": [f"repo:{repo}:environment:{props.environment}"],

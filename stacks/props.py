@@ -238,6 +238,7 @@ def ci_policy(environment: EnvironmentConfig) -> CiPolicyProps:
     names = environment.names
     return CiPolicyProps(
         environment=environment.name, github_repository=environment.ci.github_repository,
+        github_repository_ids=environment.ci.github_repository_ids,
         role_names=environment.ci_role_names, cluster=names.cluster,
         services=tuple(map(_ci_service, environment.each_service())),
         listener_rules=bool(routed_services(environment)),

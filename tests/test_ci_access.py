@@ -22,6 +22,7 @@ from test_config import PROD, UAT, run_main
 
 ROOT = Path(__file__).resolve().parent.parent
 REPO = "acme/hello-world"
+OWNER, NAME = REPO.split("/")
 HOST = "token.actions.githubusercontent.com"
 PROVIDER = ref("aws_iam_openid_connect_provider", "ci_access_github_oidc_provider", "arn")
 
@@ -101,6 +102,28 @@ def test_no_role_trusts_another_repository_ref_environment_or_audience(uat_ci, s
     _, state = uat_ci
     assert {kind for kind, role in roles(state).items()
             if trusts(role, {"sub": sub, "aud": aud})} == allowed
+
+
+@pytest.fixture(scope="module")
+def uat_ids(environments):
+    """uat's CI access for a repository whose OIDC tokens carry immutable IDs."""
+    return synth_variant(with_ci(environments["uat"], github_repository_ids="1234/5678"))[
+        "state-uat"]
+
+
+@pytest.mark.parametrize("sub, allowed", [
+    (f"repo:{OWNER}@1234/{NAME}@5678:pull_request", {"plan"}),
+    (f"repo:{OWNER}@1234/{NAME}@5678:environment:uat", {"deploy"}),
+    (f"repo:{OWNER}@1234/{NAME}@5678:ref:refs/heads/main", {"image", "plan"}),
+    (f"repo:{REPO}:environment:uat", set()),  # the name alone: a recycled name would pass
+    (f"repo:{OWNER}@9999/{NAME}@5678:environment:uat", set()),  # another owner of the name
+    (f"repo:{OWNER}@1234/{NAME}@9999:environment:uat", set()),  # a new repository so named
+])
+def test_with_repository_ids_roles_trust_githubs_immutable_subjects_only(uat_ids, sub, allowed):
+    # GitHub's default for repositories created or renamed since 2026-07-15 (docs.github.com,
+    # OpenID Connect, "Immutable subject claims"): repo:owner@<id>/name@<id>:...
+    assert {kind for kind, role in roles(uat_ids).items()
+            if trusts(role, {"sub": sub, "aud": "sts.amazonaws.com"})} == allowed
 
 
 def test_roles_are_named_once_in_the_config_and_exported(uat_ci):
@@ -280,6 +303,10 @@ def test_no_trust_condition_uses_a_wildcard_or_string_like(uat_ci):
      "ci.account_id = '12345': a 12-digit AWS account ID, or empty"),
     ('github_repository = "acme/x"\naccount_id = "111122223333"\noidc_provider = '
      f'"arn:aws:iam::999999999999:oidc-provider/{HOST}"', "must be in account_id 111122223333"),
+    ('github_repository = "acme/x"\ngithub_repository_ids = "acme@1/x@2"',
+     "ci.github_repository_ids = 'acme@1/x@2': the repository owner's and the repository's "
+     "numeric IDs as <owner id>/<repository id>"),
+    ('github_repository_ids = "1/2"', "with github_repository set"),
 ])
 def test_bad_ci_settings_fail_with_one_line(tmp_path, ci, message):
     result = run_main(tmp_path, {"uat.toml": f"{UAT}\n[ci]\n{ci}\n"})

@@ -62,6 +62,7 @@ RUN_BY_E2E = [
 GH_FORMS = [
     r"gh variable set (?P<variable>[A-Z0-9_]+)( --env (?P<env>[a-z0-9-]+))? --body \S+",
     r"gh api --method PUT repos/\{owner\}/\{repo\}/environments/(?P<env>[a-z0-9-]+)",
+    r'gh api repos/\{owner\}/\{repo\} --jq "\\\(\.owner\.id\)/\\\(\.id\)"',  # (shlex-split)
     r"gh workflow (run|disable|enable) (?P<workflow>[a-z]+\.yml)( -f (?P<input>[a-z_]+)=\S+)?",
 ]
 AWS_FORMS = [

@@ -515,6 +515,14 @@ def test_the_oidc_subject_is_githubs_for_each_kind_of_job(tmp_path, assumed):
     assert sorted(claims["sub"] for _, _, claims in assumed) == [
         f"repo:{REPO}:environment:prod", f"repo:{REPO}:pull_request"]
 
+    assumed.clear()  # a repository with immutable subject claims
+    run = runner(tmp_path / "ids", repo, approve=lambda *_: True,
+                 repository_ids="123/456").run("w.yml", "push", {}, sha, "refs/heads/main")
+    owner, name = REPO.split("/")
+    assert sorted(claims["sub"] for _, _, claims in assumed) == [
+        f"repo:{owner}@123/{name}@456:environment:prod",
+        f"repo:{owner}@123/{name}@456:ref:refs/heads/main"]
+
     assumed.clear()
     pull["pull_request"]["head"]["repo"]["full_name"] = "someone/fork"
     run = runner(tmp_path / "fork", repo, approve=lambda *_: True).run(

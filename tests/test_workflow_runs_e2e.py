@@ -43,6 +43,10 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parent.parent
 RUN = uuid.uuid4().hex[:6]
 REPOSITORY = "acme/hello-world"
+# Its owner's and its own IDs: a repository made now has immutable OIDC subject claims
+# (repo:owner@<id>/name@<id>:...), so the replay mints those and the roles trust them.
+REPOSITORY_IDS = "81234567/912345678"
+SUBJECT = "acme@81234567/hello-world@912345678"  # as GitHub names the repository in `sub`
 CREDENTIALS_ACTION = "aws-actions/configure-aws-credentials"
 # What the runner machine has: tools, and the emulator standing in for AWS's endpoints. No AWS
 # credentials: a job has those only from its role. (BENCH_*: bench/tests.py counts the jobs'
@@ -71,6 +75,7 @@ def for_this_run(text: str, name: str, project: str) -> str:
                   flags=re.MULTILINE)
     provider = "create" if name == "uat" else "lookup"  # the account's one OIDC provider
     return text + (f'\n[ci]\ngithub_repository = "{REPOSITORY}"\n'
+                   f'github_repository_ids = "{REPOSITORY_IDS}"\n'
                    f'oidc_provider = "{provider}"\n')
 
 
@@ -88,7 +93,8 @@ class Project:
         machine = {k: os.environ[k] for k in RUNNER_VARIABLES if k in os.environ}
         machine.update(HTTP_PROXY=balancers, NO_PROXY="127.0.0.1,localhost")
         self.runner = Runner(
-            repository_dir=repo, work=work, repository=REPOSITORY, tools=ROOT,
+            repository_dir=repo, work=work, repository=REPOSITORY,
+            repository_ids=REPOSITORY_IDS, tools=ROOT,
             base_env=machine, approve=self.approve, api_url=github.url, token=github.token)
 
     def approve(self, environment: str, job: str) -> bool:
@@ -268,14 +274,14 @@ def test_the_matrix_is_what_ops_environments_lists(first_merge):
 
 def test_each_job_gets_credentials_only_from_its_role_with_githubs_subject(project, first_merge):
     image = first_merge.job("image")
-    assert image.oidc_subjects == [f"repo:{REPOSITORY}:ref:refs/heads/main"]
+    assert image.oidc_subjects == [f"repo:{SUBJECT}:ref:refs/heads/main"]
     assert [step.outcome for step in credential_steps(image)] == ["success"], image.failure()
     for job in (job for job in first_merge.jobs if job.id == "plan"):
-        assert job.oidc_subjects == [f"repo:{REPOSITORY}:ref:refs/heads/main"], job.failure()
+        assert job.oidc_subjects == [f"repo:{SUBJECT}:ref:refs/heads/main"], job.failure()
     for job in deploy_jobs(first_merge):
         if job.steps:  # it ran: it assumed the deploy role of its own GitHub environment
             assert job.oidc_subjects == [
-                f"repo:{REPOSITORY}:environment:{job.matrix['name']}"], job.failure()
+                f"repo:{SUBJECT}:environment:{job.matrix['name']}"], job.failure()
 
 
 def test_prod_is_asked_for_approval_only_after_uat_deployed(project, first_merge):
@@ -311,7 +317,7 @@ def test_a_pull_request_gets_one_plan_comment_per_environment(project, first_pul
     number, _, run = first_pull_request
     assert run.conclusion == "success", run.failure()
     plans = [job for job in run.jobs if job.id == "plan"]
-    assert [job.oidc_subjects for job in plans] == [[f"repo:{REPOSITORY}:pull_request"]] * 2
+    assert [job.oidc_subjects for job in plans] == [[f"repo:{SUBJECT}:pull_request"]] * 2
     markers = sorted(body.splitlines()[0] for body in project.github.comments(number))
     assert markers == ["<!-- ops.plan:prod -->", "<!-- ops.plan:uat -->"]
     uat = next(body for body in project.github.comments(number) if "ops.plan:uat" in body)
@@ -339,7 +345,7 @@ def drift(project, second_merge):
 def test_a_drift_run_keeps_at_most_one_issue_per_environment(project, drift):
     assert drift.conclusion == "success", drift.failure()
     jobs = [job for job in drift.jobs if job.id == "drift"]
-    assert [job.oidc_subjects for job in jobs] == [[f"repo:{REPOSITORY}:ref:refs/heads/main"]] * 2
+    assert [job.oidc_subjects for job in jobs] == [[f"repo:{SUBJECT}:ref:refs/heads/main"]] * 2
     titles = [issue["title"] for issue in project.github.open_issues()]
     assert len(titles) == len(set(titles)) and set(titles) <= {"Drift in uat", "Drift in prod"}
 

@@ -185,8 +185,15 @@ def assume_role_with_web_identity(env: dict, role_arn: str, session_name: str, d
             "SessionToken": assumed["AWS_SESSION_TOKEN"]}
 
 
-def oidc_subject(repository: str, event: str, ref: str, environment: str | None) -> str:
-    """The `sub` claim GitHub puts in a job's OIDC token (default subject template)."""
+def oidc_subject(repository: str, event: str, ref: str, environment: str | None,
+                 ids: str = "") -> str:
+    """The `sub` claim GitHub puts in a job's OIDC token (default subject template). With the
+    repository's `ids` ("<owner id>/<repository id>"): immutable subject claims, each name
+    followed by @<its id>, as GitHub mints them for repositories created or renamed since
+    2026-07-15 (docs.github.com, "Immutable subject claims")."""
+    if ids:
+        (owner, name), (owner_id, repo_id) = repository.split("/"), ids.split("/")
+        repository = f"{owner}@{owner_id}/{name}@{repo_id}"
     if environment:
         return f"repo:{repository}:environment:{environment}"
     if event in ("pull_request", "pull_request_target"):
@@ -341,6 +348,7 @@ class Runner:
     base_env: dict
     repository: str
     tools: Path
+    repository_ids: str = ""  # "<owner id>/<repository id>": immutable subject claims
     vars: dict = dataclasses.field(default_factory=dict)
     environment_vars: dict = dataclasses.field(default_factory=dict)  # environment -> vars
     secrets: dict = dataclasses.field(default_factory=dict)
@@ -842,7 +850,7 @@ class _Job:
                                 else ""))
         github = self.contexts["github"]
         subject = oidc_subject(self.run.runner.repository, self.run.event, self.run.ref,
-                               self.result.environment)
+                               self.result.environment, self.run.runner.repository_ids)
         now = int(time.time())
         claims = {"iss": GITHUB_ISSUER, "aud": inputs.get("audience", "sts.amazonaws.com"),
                   "sub": subject, "repository": self.run.runner.repository,
