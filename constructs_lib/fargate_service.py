@@ -26,8 +26,8 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 
-from .props.fargate_service import (FARGATE_SIZES, FargateServiceProps,  # noqa: F401
-                                     ScalingProps, ServiceLoadBalancer)
+from .props.fargate_service import (CPU_ARCHITECTURE, FARGATE_SIZES,  # noqa: F401
+                                     FargateServiceProps, ScalingProps, ServiceLoadBalancer)
 from .iam import assume_role_policy, policy_document
 from .json_document import json_document
 from .load_balancer import ANYWHERE
@@ -80,7 +80,7 @@ class FargateService(Construct):
         self.task_definition = EcsTaskDefinition(
             self, "task_definition", family=name, requires_compatibilities=["FARGATE"],
             network_mode="awsvpc", cpu=str(props.cpu), memory=str(props.memory),
-            runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": "X86_64"},
+            runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": CPU_ARCHITECTURE},
             execution_role_arn=self.execution_role.arn, task_role_arn=self.task_role.arn,
             container_definitions=json_document([{
                 "name": props.container_name,

@@ -1,14 +1,15 @@
 """Build the application image (app/), tag it with the git commit, push it to the environment's
 ECR repository, and print its digest.
 
-    python -m ops image --env uat [--tag T] [--context app] [--push-latest] [--dry-run]
-                                       [--target emulator|aws]
+    python -m ops image --env uat [--tag T] [--context app] [--dry-run] [--target emulator|aws]
 
 The repository is the environment's (`service.ecr_repository`, or the one it shares through
 `service.ecr_repository_owner`). Its tags are immutable, so a tag names one image forever: a
 commit already in the repository is not built again (its digest is printed, exit 0), which makes
-a re-run of CI harmless. `latest` is tagged locally and pushed only with --push-latest (a
-repository with mutable tags needs that). --dry-run prints the commands instead of running them.
+a re-run of CI harmless (and `latest` is never pushed: it could be pushed once). The image is
+built for the tasks' platform (linux/amd64) from any machine, as one manifest: no provenance
+attestation, whose untagged parts the repository's lifecycle rule would expire. --dry-run prints
+the commands instead of running them.
 Then release it: `python -m ops release --env uat --version <tag or digest>`.
 
 Exit status: 0 pushed (or already there), 1 a step failed, 2 bad input or no repository to
@@ -22,6 +23,7 @@ import subprocess
 import sys
 
 from config import EnvironmentConfig
+from constructs_lib.props.fargate_service import IMAGE_PLATFORM
 from ops.aws import client
 from ops.core import ROOT
 from ops.errors import BadInput, Failed
@@ -40,20 +42,17 @@ def git_commit(short: int = 12) -> str:
                           check=True, capture_output=True, text=True).stdout.strip()
 
 
-def commands(*, registry: str, repository: str, region: str, tag: str, context: str,
-             push_latest: bool) -> list[list[str] | str]:
+def commands(*, registry: str, repository: str, region: str, tag: str,
+             context: str) -> list[list[str] | str]:
     """The steps, in order: a list is one command, a string a shell pipeline."""
     image = f"{registry}/{repository}"
-    steps: list[list[str] | str] = [
-        ["docker", "build", "--pull", "--build-arg", f"VERSION={tag}", "-t", f"{image}:{tag}",
-         "-t", f"{image}:latest", context],
+    return [
+        ["docker", "build", "--pull", "--platform", IMAGE_PLATFORM, "--provenance=false",
+         "--build-arg", f"VERSION={tag}", "-t", f"{image}:{tag}", context],
         f"aws ecr get-login-password --region {shlex.quote(region)} | docker login --username "
         f"AWS --password-stdin {shlex.quote(registry)}",
         ["docker", "push", f"{image}:{tag}"],
     ]
-    if push_latest:
-        steps.append(["docker", "push", f"{image}:latest"])
-    return steps
 
 
 def digest_of(ecr, repository: str, tag: str,
@@ -77,8 +76,7 @@ def digest_of(ecr, repository: str, tag: str,
     return images[0]["imageDigest"] if images else None
 
 
-def push(environment: EnvironmentConfig, *, tag: str, context: str, push_latest: bool,
-         dry_run: bool, env: dict[str, str], account: str | None = None,
+def push(environment: EnvironmentConfig, *, tag: str, context: str, dry_run: bool, env: dict[str, str], account: str | None = None,
          owner: EnvironmentConfig | None = None) -> str | None:
     """Build and push `tag` unless it is in the repository already; returns the digest (None
     on a dry run). `owner`: the environment that creates the repository (default: this one)."""
@@ -97,7 +95,7 @@ def push(environment: EnvironmentConfig, *, tag: str, context: str, push_latest:
         account = account or client("sts", env).get_caller_identity()["Account"]
     registry = f"{account or '<account>'}.dkr.ecr.{environment.region}.amazonaws.com"
     for step in commands(registry=registry, repository=repository, region=environment.region,
-                         tag=tag, context=context, push_latest=push_latest):
+                         tag=tag, context=context):
         print("+ " + (step if isinstance(step, str) else shlex.join(step)), flush=True)
         if not dry_run and subprocess.run(step, shell=isinstance(step, str), env=env).returncode:
             raise ImageError(f"{step if isinstance(step, str) else shlex.join(step)}: failed")

@@ -27,19 +27,26 @@ def run(*args, env=None):
 
 def test_build_tag_login_push_in_order():
     steps = image.commands(registry=REGISTRY, repository="hello-world/hello-world",
-                           region="ap-south-1", tag="3f9c2e1a7b4d", context="app",
-                           push_latest=False)
+                           region="ap-south-1", tag="3f9c2e1a7b4d", context="app")
     name = f"{REGISTRY}/hello-world/hello-world"
+    # For the tasks' platform from any machine (an arm64 laptop too), as one manifest: an
+    # attestation's untagged parts would be expired by the lifecycle rule.
     assert steps == [
-        ["docker", "build", "--pull", "--build-arg", "VERSION=3f9c2e1a7b4d",
-         "-t", f"{name}:3f9c2e1a7b4d", "-t", f"{name}:latest", "app"],
+        ["docker", "build", "--pull", "--platform", "linux/amd64", "--provenance=false",
+         "--build-arg", "VERSION=3f9c2e1a7b4d", "-t", f"{name}:3f9c2e1a7b4d", "app"],
         f"aws ecr get-login-password --region ap-south-1 | docker login --username AWS "
         f"--password-stdin {REGISTRY}",
         ["docker", "push", f"{name}:3f9c2e1a7b4d"],
     ]
-    with_latest = image.commands(registry=REGISTRY, repository="r", region="ap-south-1",
-                                 tag="t", context="app", push_latest=True)
-    assert with_latest[-1] == ["docker", "push", f"{REGISTRY}/r:latest"]
+
+
+def test_the_build_platform_is_the_tasks(synthesized):
+    app = synthesized.parsed("app-uat")
+    (task,) = app["resource"]["aws_ecs_task_definition"].values()
+    architecture = {"X86_64": "amd64", "ARM64": "arm64"}[
+        task["runtime_platform"]["cpu_architecture"]]
+    assert image.commands(registry=REGISTRY, repository="r", region="ap-south-1", tag="t",
+                          context="app")[0][4] == f"linux/{architecture}"
 
 
 def test_dry_run_prints_the_steps_for_the_shared_repository(environments):
@@ -48,8 +55,8 @@ def test_dry_run_prints_the_steps_for_the_shared_repository(environments):
     assert result.returncode == 0, result.stderr
     name = f"{REGISTRY}/hello-world/hello-world"
     assert result.stdout.splitlines() == [
-        f"+ docker build --pull --build-arg VERSION=deadbeef1234 -t {name}:deadbeef1234 "
-        f"-t {name}:latest {ROOT / 'app'}",
+        f"+ docker build --pull --platform linux/amd64 --provenance=false --build-arg "
+        f"VERSION=deadbeef1234 -t {name}:deadbeef1234 {ROOT / 'app'}",
         f"+ aws ecr get-login-password --region ap-south-1 | docker login --username AWS "
         f"--password-stdin {REGISTRY}",
         f"+ docker push {name}:deadbeef1234",
@@ -103,7 +110,7 @@ def test_a_commit_already_in_ecr_is_not_built_again(repository, uat, capsys):
     pushed = ecr.put_image(repositoryName=name, imageManifest=MANIFEST, imageTag="abc123")
     expected = pushed["image"]["imageId"]["imageDigest"]
     assert expected.startswith("sha256:")
-    digest = image.push(uat, tag="abc123", context="app", push_latest=False,
+    digest = image.push(uat, tag="abc123", context="app",
                         dry_run=False, env=_emulator_env())
     assert digest == expected
     assert capsys.readouterr().out == (
@@ -118,7 +125,7 @@ def test_a_failed_build_stops_with_one_line_and_pushes_nothing(repository, uat, 
     docker.chmod(0o755)
     env = {**_emulator_env(), "PATH": f"{tmp_path}:/usr/bin:/bin"}
     with pytest.raises(image.ImageError, match=r"^docker build --pull .*: failed$"):
-        image.push(uat, tag="abc999", context="app", push_latest=False,
+        image.push(uat, tag="abc999", context="app",
                    dry_run=False, env=env)
     assert capsys.readouterr().out.startswith("+ docker build")
     assert ecr.list_images(repositoryName=name)["imageIds"] == []

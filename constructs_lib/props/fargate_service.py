@@ -24,6 +24,9 @@ FARGATE_SIZES: Mapping[int, tuple[int, ...]] = MappingProxyType({
     8192: tuple(range(16384, 61440 + 1, 4096)),
     16384: tuple(range(32768, 122880 + 1, 8192)),
 })
+# The tasks' CPU architecture, and the image platform that runs on it (what `docker build
+# --platform` builds: an arm64 machine builds arm64 images otherwise, which Fargate cannot pull).
+CPU_ARCHITECTURE, IMAGE_PLATFORM = "X86_64", "linux/amd64"
 _CONTAINER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 _ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _MANAGED_POLICY = re.compile(r"^([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]+$")

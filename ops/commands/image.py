@@ -14,7 +14,6 @@ def arguments(parser):
     parser.add_argument("--every-service", action="store_true",
                         help="each service with a repository, in the file's order")
     parser.add_argument("--account", help="AWS account id (default: from STS)")
-    parser.add_argument("--push-latest", action="store_true")
     parser.add_argument("--dry-run", action="store_true")
 
 
@@ -41,9 +40,9 @@ def run(args):
         owner, = select(found.service.ecr_repository_owner or found.name)
         owner = owner.focus(found.service_key) if owner.several else owner
         digest = image.push(found, tag=tag, context=args.context or str(
-            ROOT / found.service.build_context), push_latest=args.push_latest,
-            dry_run=args.dry_run, env=target_environment(args.target, found.region),
-            account=args.account, owner=owner)
+            ROOT / found.service.build_context), dry_run=args.dry_run,
+            env=target_environment(args.target, found.region), account=args.account,
+            owner=owner)
         print(f"image: {found.names.repository}:{tag}")
         print(f"digest: {digest or '(known after the push)'}")
         flags = f"--env {found.name}" + (f" --service {found.service_key}" if found.several
