@@ -259,6 +259,27 @@ def test_a_rollback_done_between_two_polls_is_reported_from_ecs_event(monkeypatc
                                  "went back to app:3")
 
 
+def test_a_service_read_before_ecs_shows_the_deployment_is_not_a_rollback(monkeypatch,
+                                                                          environments):
+    # ECS is eventually consistent: the first reads after UpdateService may show it as it was.
+    old, new = ("arn:aws:ecs:r:1:task-definition/app:3", "arn:aws:ecs:r:1:task-definition/app:4")
+
+    def service(task_definition: str) -> dict:
+        return {"status": "ACTIVE", "taskDefinition": task_definition, "runningCount": 1,
+                "desiredCount": 1, "events": [], "deployments": [{
+                    "taskDefinition": task_definition, "status": "PRIMARY",
+                    "rolloutState": "COMPLETED", "runningCount": 1}]}
+    reads = iter([service(old), service(old), service(new)])
+    monkeypatch.setattr(release.wait, "describe_service", lambda target: next(reads))
+    assert release.wait_for_ecs(Target(environments["uat"], env={}), new, timeout=5,
+                                poll=0) == "COMPLETED, 1/1 running"
+    # Past the catch-up time, or once the deployment was seen, it is a rollback.
+    reads = iter([service(old)])
+    monkeypatch.setattr(release.wait, "ECS_CATCH_UP_SECONDS", 0)
+    with pytest.raises(release.RolloutFailed, match="^the service went back to app:3$"):
+        release.wait_for_ecs(Target(environments["uat"], env={}), new, timeout=5, poll=0)
+
+
 def test_status_lists_environments_in_deploy_order(monkeypatch, capsys, environments):
     # prod is promoted from uat: uat comes first whatever order the files or --env give.
     status_module = importlib.import_module("ops.release.status")  # `release.status`: the function

@@ -18,6 +18,10 @@ BATCH_GET_DEPLOYMENTS = 25  # deployment ids per BatchGetDeployments call (AWS's
 # checks passing. A rolling release waits ROLLING_WAIT_SECONDS.
 START_MARGIN_SECONDS = 600
 ROLLING_WAIT_SECONDS = 1800
+# ECS is eventually consistent: right after UpdateService, DescribeServices may still show the
+# service as it was. Until the new deployment has shown, an old task definition is read as
+# "not yet" for this long, not as a rollback.
+ECS_CATCH_UP_SECONDS = 60
 
 
 def describe_service(target: Target) -> dict | None:
@@ -30,11 +34,13 @@ def describe_service(target: Target) -> dict | None:
 def wait_for_ecs(target: Target, task_definition: str, timeout: float, poll: float) -> str:
     """Until the ECS deployment of `task_definition` is COMPLETED with every task running;
     RolloutFailed when ECS fails it (circuit breaker) or goes back to another one."""
-    deadline, state = time.monotonic() + timeout, "not started"
+    started = time.monotonic()
+    deadline, state, seen = started + timeout, "not started", False
     while True:
         service = describe_service(target) or {}
         deployments = service.get("deployments", [])
         mine = next((d for d in deployments if d["taskDefinition"] == task_definition), None)
+        seen = seen or mine is not None
         if mine is not None and mine.get("rolloutState") == "FAILED":
             raise RolloutFailed(mine.get("rolloutStateReason") or "ECS failed the deployment")
         if mine is None and service.get("taskDefinition") != task_definition:
@@ -46,9 +52,11 @@ def wait_for_ecs(target: Target, task_definition: str, timeout: float, poll: flo
                 raise RolloutFailed(f"ECS failed the deployment: "
                                     f"{failed.split('deployment failed: ', 1)[1].rstrip('.')}; "
                                     f"the service went back to {revision(service)}")
-            events = [event["message"] for event in service.get("events", [])[:2]]
-            raise RolloutFailed(f"the service went back to {revision(service)}"
-                                + (f" ({'; '.join(reversed(events))})" if events else ""))
+            if seen or time.monotonic() - started > ECS_CATCH_UP_SECONDS:
+                events = [event["message"] for event in service.get("events", [])[:2]]
+                raise RolloutFailed(f"the service went back to {revision(service)}"
+                                    + (f" ({'; '.join(reversed(events))})" if events else ""))
+            state = f"ECS does not show the deployment of {revision_name(task_definition)} yet"
         if mine is not None:
             state = f"{mine.get('rolloutState')}, {service.get('runningCount')}/" \
                     f"{service.get('desiredCount')} running"
