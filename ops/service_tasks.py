@@ -62,13 +62,17 @@ def describe(ecs, service: Service) -> dict:
     return live[0]
 
 
+DESCRIBE_TASKS_MAX = 100  # task ARNs per DescribeTasks call (AWS's limit)
+
+
 def running_tasks(ecs, service: Service) -> list[dict]:
-    """The service's RUNNING tasks, oldest first."""
-    arns = ecs.list_tasks(cluster=service.cluster, serviceName=service.name,
-                          desiredStatus="RUNNING")["taskArns"]
-    if not arns:
-        return []
-    tasks = ecs.describe_tasks(cluster=service.cluster, tasks=arns)["tasks"]
+    """The service's RUNNING tasks, oldest first (every page: a service may run 1000)."""
+    arns = [arn for page in ecs.get_paginator("list_tasks").paginate(
+        cluster=service.cluster, serviceName=service.name, desiredStatus="RUNNING")
+        for arn in page["taskArns"]]
+    tasks = [task for start in range(0, len(arns), DESCRIBE_TASKS_MAX)
+             for task in ecs.describe_tasks(cluster=service.cluster,
+                                            tasks=arns[start:start + DESCRIBE_TASKS_MAX])["tasks"]]
     return sorted((one for one in tasks if one.get("lastStatus") == "RUNNING"),
                   key=lambda one: str(one.get("startedAt") or one.get("createdAt") or ""))
 

@@ -87,7 +87,7 @@ def running_service(aws, network, role, name=None, exec_enabled=True, secrets=()
             "logConfiguration": {"logDriver": "awslogs", "options": {
                 "awslogs-group": service.log_group, "awslogs-region": REGION,
                 "awslogs-stream-prefix": "web"}}}])
-    ecs.create_service(cluster=name, serviceName=name, taskDefinition=name, desiredCount=2,
+    ecs.create_service(cluster=name, serviceName=name, taskDefinition=name, desiredCount=running,
                        launchType="FARGATE", networkConfiguration=network,
                        enableExecuteCommand=exec_enabled)
     deadline = time.monotonic() + 20

@@ -18,6 +18,15 @@ def aws(admin_client):
     return admin_client
 
 
+def test_past_a_hundred_tasks_every_one_is_found(aws, make_service):
+    # ListTasks pages by 100 and DescribeTasks takes 100 at most (AWS; the emulator as well).
+    service = make_service(running=101)
+    tasks = running_tasks(aws("ecs"), service)
+    assert len({task["taskArn"] for task in tasks}) == 101
+    page = aws("ecs").list_tasks(cluster=service.cluster, serviceName=service.name)
+    assert len(page["taskArns"]) == 100 and page["nextToken"]
+
+
 def test_logs_since_by_text_and_by_task(aws, make_service, write_log):
     service = make_service()
     first, second = running_tasks(aws("ecs"), service)

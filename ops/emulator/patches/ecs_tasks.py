@@ -12,6 +12,8 @@ What moto 5.2.1 lacks or gets wrong:
   it, passes where ECS stops the task with ResourceInitializationError.
 
 What the patch does (AWS seconds scaled by $EMULATOR_TIME_SCALE, clock.py):
+- ListTasks answers pages of at most 100 task ARNs (maxResults, nextToken) and DescribeTasks
+  takes at most 100 tasks, as AWS's do; moto answered any number at once.
 - ECS is eventually consistent: a task RunTask has just started may be missing from
   DescribeTasks for a moment (RunTask's API reference). The first DescribeTasks that names it
   answers it as a failure, reason MISSING, as AWS does; later ones find it.
@@ -467,6 +469,35 @@ def run_tasks() -> None:
             return result
         return wrapper
     wrap(EC2ContainerServiceResponse, "describe_tasks", make_describe_tasks)
+
+    # ListTasks answered every task in one page, DescribeTasks any number: AWS pages ListTasks
+    # (maxResults 1-100, default 100, nextToken) and describes at most 100 tasks per call.
+    def make_list_tasks_pages(list_tasks):
+        def wrapper(self):
+            from moto.ecs.exceptions import InvalidParameterException
+
+            result = list_tasks(self)
+            size = int(self._get_param("maxResults") or 100)
+            if not 1 <= size <= 100:
+                raise InvalidParameterException("maxResults must be between 1 and 100.")
+            start = int(self._get_param("nextToken") or 0)
+            arns = result.result["taskArns"]
+            result.result["taskArns"] = arns[start:start + size]
+            if start + size < len(arns):
+                result.result["nextToken"] = str(start + size)
+            return result
+        return wrapper
+    wrap(EC2ContainerServiceResponse, "list_tasks", make_list_tasks_pages)
+
+    def make_describe_at_most_100(describe_tasks):
+        def wrapper(self):
+            from moto.ecs.exceptions import InvalidParameterException
+
+            if len(self._get_param("tasks", [])) > 100:
+                raise InvalidParameterException("Tasks cannot be longer than 100.")
+            return describe_tasks(self)
+        return wrapper
+    wrap(EC2ContainerServiceResponse, "describe_tasks", make_describe_at_most_100)
 
     def make_stop_task(stop_task):
         def wrapper(self, cluster_str, task_str, reason):
