@@ -249,6 +249,27 @@ def test_terraform_waits_for_a_state_lock_held_by_another_workflow():
         assert env["TF_CLI_ARGS_plan"] == env["TF_CLI_ARGS_apply"] == "-lock-timeout=15m", name
 
 
+def test_nothing_running_terraform_is_cancelled_by_a_newer_run():
+    # GitHub's cancel signals the step's shell, not Terraform: its state lock would stay.
+    for name in ("plan.yml", "deploy.yml", "drift.yml"):
+        workflow = load(name)
+        groups = [workflow.get("concurrency")] + [job.get("concurrency")
+                                                  for job in workflow["jobs"].values()]
+        assert [group["cancel-in-progress"] for group in groups if group] and all(
+            group["cancel-in-progress"] is False for group in groups if group), name
+    # A merge's plans wait for the run before it: they plan on its applies.
+    assert load("deploy.yml")["concurrency"] == {"group": "deploy", "cancel-in-progress": False}
+
+
+def test_saved_plans_outlive_an_approval_wait():
+    # Required reviewers may approve up to 30 days later; the apply then downloads the plans.
+    for name in ("plan.yml", "deploy.yml"):
+        for job in load(name)["jobs"].values():
+            for step in job.get("steps", []):
+                if "upload-artifact@" in step.get("uses", ""):
+                    assert step["with"]["retention-days"] >= 30, name
+
+
 def test_no_workflow_uses_long_lived_aws_keys():
     for path in WORKFLOWS:
         assert "aws-access-key-id" not in path.read_text()
