@@ -193,6 +193,32 @@ def test_a_failed_run_is_typed_by_its_cause_not_by_its_words(environments, tmp_p
         "app-uat: Error: creating ECS Service: boom (run terraform in ")
 
 
+def test_a_locked_state_names_who_holds_it_and_force_unlock_only_for_a_gone_run(environments,
+                                                                             tmp_path):
+    from ops.core.runner import Runner
+
+    deployment = Runner(environments["uat"], {}, tmp_path)
+    output = """
+Error: Error acquiring the state lock
+
+Error message: operation error S3: PutObject, https response error StatusCode: 412,
+PreconditionFailed: At least one of the pre-conditions you specified did not hold
+Lock Info:
+  ID:        6a1f6c1e-0f5d-4b0e-9d2c-3c1c9a1e2b3d
+  Path:      acme-tfstate/uat/app-uat.tfstate
+  Operation: OperationTypePlan
+  Who:       runner@fv-az123-456
+  Version:   1.11.4
+  Created:   2026-12-07 02:10:11.123456 +0000 UTC
+  Info:
+"""
+    message = str(deployment.explain("app-uat", output))
+    assert message.startswith("app-uat: the state is locked by another run (runner@fv-az123-456, "
+                              "plan, since 2026-12-07 02:10:11.123456 +0000 UTC); wait for it to "
+                              "finish and run again. Only if that run is gone")
+    assert message.endswith("force-unlock 6a1f6c1e-0f5d-4b0e-9d2c-3c1c9a1e2b3d")
+
+
 # --- Security first, reviewed changes (issue 19 items 14 and Deliver 3) --------------------------
 
 PROVIDER = "aws_iam_openid_connect_provider.ci_access_github_oidc_provider"

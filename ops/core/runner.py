@@ -185,10 +185,14 @@ class Runner:
                 f"configuration's; terraform -chdir={folder} init -reconfigure (or "
                 "-migrate-state to move a state along)")
         if "Error acquiring the state lock" in text:
-            lock = re.search(r"ID:\s+(\S+)", text)
+            info = dict(re.findall(r"^\s*(ID|Operation|Who|Created):\s+(.+?)\s*$", text, re.M))
+            holder = ", ".join(part for part in (
+                info.get("Who"), info.get("Operation", "").removeprefix("OperationType").lower(),
+                f"since {info['Created']}" if "Created" in info else "") if part)
             return TerraformError(
-                f"{stack}: the state is locked by another run; wait for it to finish, or if it "
-                f"died: terraform -chdir={folder} force-unlock {lock.group(1) if lock else '<ID>'}")
+                f"{stack}: the state is locked by another run ({holder or 'lock info not shown'})"
+                f"; wait for it to finish and run again. Only if that run is gone (cancelled, "
+                f"killed): terraform -chdir={folder} force-unlock {info.get('ID', '<ID>')}")
         if re.search(r"no matching EC2 VPC found|no matching (EC2 )?Subnets? found", text):
             return DependencyMissing(
                 f"{stack}: VPC '{self.environment.network.vpc_name}' not found; deploy "
