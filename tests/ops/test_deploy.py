@@ -177,3 +177,17 @@ def test_down_reads_the_other_environments_from_the_environment_files(monkeypatc
         stack, {"destroy": 0}, 0.0))
     assert deploy.down(uat, "aws", tmp_path, env={}) == 0
     assert seen == [["prod", "uat"]]
+
+
+def test_a_process_keeps_one_client_per_service_and_credentials():
+    """A release polls for minutes: a new session per poll would assume a profile's role (and
+    ask for its MFA code) again each time."""
+    from ops.aws import client
+
+    env = {"AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s", "AWS_REGION": "ap-south-1",
+           "AWS_ENDPOINT_URL": "http://127.0.0.1:1"}
+    first = client("ecs", env)
+    assert client("ecs", dict(env)) is first
+    assert client("ecs", {**env, "AWS_SESSION_TOKEN": "t"}) is not first  # other credentials
+    assert client("ecs", {**env, "AWS_REGION": "eu-west-1"}).meta.region_name == "eu-west-1"
+    assert client("ecr", env) is not first
