@@ -385,9 +385,9 @@ class CiConfig:
         _require(not self.github_repository_ids or (
             bool(self.github_repository) and bool(_GITHUB_REPOSITORY_IDS.match(
                 self.github_repository_ids))), "github_repository_ids", self.github_repository_ids,
-                 "the repository owner's and the repository's numeric IDs as <owner id>/<repository "
-                 "id> (gh api repos/OWNER/REPO --jq '\"\\(.owner.id)/\\(.id)\"'), with "
-                 "github_repository set")
+                 "the repository owner's and the repository's numeric IDs as <owner id>/"
+                 "<repository id> (gh api repos/OWNER/REPO --jq '\"\\(.owner.id)/\\(.id)\"'), "
+                 "with github_repository set")
         _require(self.oidc_provider in ("create", "lookup")
                  or bool(_OIDC_PROVIDER_ARN.match(self.oidc_provider)), "oidc_provider",
                  self.oidc_provider, '"create", "lookup", or the provider\'s ARN '

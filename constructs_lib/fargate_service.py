@@ -80,7 +80,8 @@ class FargateService(Construct):
         self.task_definition = EcsTaskDefinition(
             self, "task_definition", family=name, requires_compatibilities=["FARGATE"],
             network_mode="awsvpc", cpu=str(props.cpu), memory=str(props.memory),
-            runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": CPU_ARCHITECTURE},
+            runtime_platform={"operating_system_family": "LINUX",
+                              "cpu_architecture": CPU_ARCHITECTURE},
             execution_role_arn=self.execution_role.arn, task_role_arn=self.task_role.arn,
             container_definitions=json_document([{
                 "name": props.container_name,

@@ -76,7 +76,8 @@ def digest_of(ecr, repository: str, tag: str,
     return images[0]["imageDigest"] if images else None
 
 
-def push(environment: EnvironmentConfig, *, tag: str, context: str, dry_run: bool, env: dict[str, str], account: str | None = None,
+def push(environment: EnvironmentConfig, *, tag: str, context: str, dry_run: bool,
+         env: dict[str, str], account: str | None = None,
          owner: EnvironmentConfig | None = None) -> str | None:
     """Build and push `tag` unless it is in the repository already; returns the digest (None
     on a dry run). `owner`: the environment that creates the repository (default: this one)."""

@@ -34,9 +34,10 @@ What the patch does (AWS seconds scaled by $EMULATOR_TIME_SCALE, clock.py):
   ListTasks (serviceName), DescribeTasks and ExecuteCommand find them.
 - ExecuteCommand on a RUNNING task started with execute command enabled answers with a session,
   as AWS does, unless a container's root file system is read-only: the ECS Exec agent stops
-  there (DescribeTasks shows it STOPPED) and ExecuteCommand says it isn't running; no shell opens (no container runs). With IAM enforced the task role must allow
-  the ssmmessages actions the ECS Exec agent uses, else TargetNotConnectedException, which is how
-  AWS answers when the agent cannot connect.
+  there (DescribeTasks shows it STOPPED) and ExecuteCommand says it isn't running; no shell
+  opens (no container runs). With IAM enforced the task role must allow the ssmmessages actions
+  the ECS Exec agent uses, else TargetNotConnectedException, which is how AWS answers when the
+  agent cannot connect.
 - A service's deployment whose task definition's secrets cannot be fetched (as above) fails
   like an image that never starts (ecs.py: the circuit breaker), its stopped tasks giving the
   reason.
