@@ -193,7 +193,9 @@ class ServiceConfig:
     # images kept besides released ones; untagged expire after a day
     ecr_keep_images: int | None = None
     # Released images kept (tagged release-<env>-..., in any environment sharing the
-    # repository): what runs and what a rollback returns to never expire with the others.
+    # repository): what runs and what a rollback returns to never expire with the others. One
+    # count for every environment, by push time: prod's image goes once this many newer images
+    # were released anywhere, uat included, so keep it above uat's releases between prod's.
     ecr_keep_released_images: int | None = None
     container_name: str | None = None  # the container's name in the task definition
     container_port: int | None = None  # the port the container listens on
