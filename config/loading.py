@@ -185,8 +185,21 @@ def load_environments(directory: Path) -> list[EnvironmentConfig]:
     for file, each in zip(files, environments):
         for environment in each.each_service():
             _check_repository_owner(file, environment, by_name)
-    delivery_order(environments)  # validates every delivery.promote_from
-    return environments
+    order = [env.name for env in delivery_order(environments)]  # validates promote_from
+    return [dataclasses.replace(env, release_environments=_release_environments(
+        env, environments, order)) for env in environments]
+
+
+def _release_environments(owner: EnvironmentConfig, environments: list[EnvironmentConfig],
+                          order: list[str]) -> tuple[str, ...]:
+    """The environments whose services run images from a repository `owner` creates (itself
+    included), the one delivered last first: each keeps its own released images (the
+    lifecycle policy's rules, ImageRepository)."""
+    if not any(one.service.ecr_repository for one in owner.each_service()):
+        return ()
+    users = {owner.name} | {env.name for env in environments for one in env.each_service()
+                            if one.service.ecr_repository_owner == owner.name}
+    return tuple(name for name in reversed(order) if name in users)
 
 
 def _check_repository_owner(file: Path, environment: EnvironmentConfig,

@@ -19,7 +19,8 @@ STACK_KINDS = ("state", "network", "app")
 ADOPT_REPOSITORY_VARIABLE = "adopt_image_repository"
 # Releases tag the digest they roll out `release-<env>-<UTC time>` (ops.release): what an
 # environment runs, or may roll back to, then outlives the count of other images
-# (the image repository's lifecycle policy, ImageRepositoryProps.release_tag_prefix).
+# (the image repository's lifecycle policy: a rule per environment,
+# ImageRepositoryProps.release_tag_prefixes).
 RELEASE_TAG_PREFIX = "release-"
 
 # The roles GitHub Actions assumes, by what they may do (constructs_lib/ci_access.py).

@@ -192,10 +192,9 @@ class ServiceConfig:
     release_command: tuple[str, ...] | None = None
     # images kept besides released ones; untagged expire after a day
     ecr_keep_images: int | None = None
-    # Released images kept (tagged release-<env>-..., in any environment sharing the
-    # repository): what runs and what a rollback returns to never expire with the others. One
-    # count for every environment, by push time: prod's image goes once this many newer images
-    # were released anywhere, uat included, so keep it above uat's releases between prod's.
+    # Released images kept per environment sharing the repository (tagged release-<env>-...):
+    # what runs and what a rollback returns to never expire with the others, and uat's releases
+    # never push out prod's.
     ecr_keep_released_images: int | None = None
     container_name: str | None = None  # the container's name in the task definition
     container_port: int | None = None  # the port the container listens on
@@ -473,6 +472,10 @@ class EnvironmentConfig:
     # The focused service's name in `services` (focus()); None with one [service] table.
     service_key: str | None = field(default=None, compare=False, repr=False,
                                     metadata={"internal": True})  # (not a key of the file)
+    # The environments that release images from the repositories this one creates, itself
+    # included, the one delivered last first (load_environments sets it; () for this one alone).
+    release_environments: tuple[str, ...] = field(default=(), compare=False, repr=False,
+                                                  metadata={"internal": True})
 
     @property
     def several(self) -> bool:

@@ -12,9 +12,9 @@ from .props.image_repository import ImageRepositoryProps
 
 class ImageRepository(Construct):
     """Immutable tags (a tag names one image forever), scanned on push, encrypted. Expires
-    untagged layers after a day; keeps the last `keep_released_images` images tagged
-    `release_tag_prefix` (what environments run and roll back to, in any environment sharing
-    the repository) and, of the others, the last `keep_images`."""
+    untagged layers after a day; keeps, per environment sharing the repository, the last
+    `keep_released_images` images released there (tagged with its prefix: what it runs and
+    rolls back to) and, of the others, the last `keep_images`."""
 
     def __init__(self, scope: Construct, id: str, props: ImageRepositoryProps) -> None:
         super().__init__(scope, id)
@@ -32,17 +32,19 @@ class ImageRepository(Construct):
                                               "countUnit": "days", "countNumber": 1},
                                 "action": {"type": "expire"}},
                                # An image a rule selects is never expired by a later rule
-                               # (ECR lifecycle policies, "evaluation rules"): released
-                               # images count only here.
-                               {"rulePriority": 2,
-                                "description": f"keep the last {keep_released_images} released "
-                                               "images",
-                                "selection": {"tagStatus": "tagged",
-                                              "tagPrefixList": [props.release_tag_prefix],
-                                              "countType": "imageCountMoreThan",
-                                              "countNumber": keep_released_images},
-                                "action": {"type": "expire"}},
-                               {"rulePriority": 3,
+                               # (ECR lifecycle policies, "evaluation rules"), and expiry goes
+                               # by push time: the environment delivered last comes first, so
+                               # an image it runs (tagged for the others too) is counted among
+                               # its releases only, never pushed out by the others' churn.
+                               *({"rulePriority": 2 + index,
+                                  "description": f"keep the last {keep_released_images} images "
+                                                 f"released as {prefix}*",
+                                  "selection": {"tagStatus": "tagged", "tagPrefixList": [prefix],
+                                                "countType": "imageCountMoreThan",
+                                                "countNumber": keep_released_images},
+                                  "action": {"type": "expire"}}
+                                 for index, prefix in enumerate(props.release_tag_prefixes)),
+                               {"rulePriority": 2 + len(props.release_tag_prefixes),
                                 "description": f"keep the last {keep_images} other images",
                                 "selection": {"tagStatus": "any",
                                               "countType": "imageCountMoreThan",

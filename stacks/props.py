@@ -213,8 +213,10 @@ def blue_green(environment: EnvironmentConfig, partition: str = UNRESOLVED,
 
 
 def image_repository(environment: EnvironmentConfig) -> ImageRepositoryProps:
+    releasing = environment.release_environments or (environment.name,)
     return _props(ImageRepositoryProps, environment, name=environment.names.repository or "",
-                  release_tag_prefix=RELEASE_TAG_PREFIX)
+                  release_tag_prefixes=tuple(f"{RELEASE_TAG_PREFIX}{name}-"
+                                             for name in releasing))
 
 
 def _lock_table_name(environment: EnvironmentConfig) -> str | None:

@@ -90,17 +90,52 @@ def test_ecr_lifecycle_keeps_released_images_apart_and_expires_untagged(ecr_stat
                                                                         environments):
     (policy,) = resources(ecr_state, "aws_ecr_lifecycle_policy").values()
     rules = document(policy["policy"])["rules"]
-    assert [rule["rulePriority"] for rule in rules] == [1, 2, 3]
+    assert [rule["rulePriority"] for rule in rules] == [1, 2, 3, 4]
     assert rules[0]["selection"]["tagStatus"] == "untagged"
     service = image_repository(environments["uat"])
-    # An image a rule selects is never expired by a later one: released images (what prod
-    # runs and rolls back to) do not count among the last ecr_keep_images pushes.
-    assert rules[1]["selection"] == {"tagStatus": "tagged", "tagPrefixList": ["release-"],
-                                     "countType": "imageCountMoreThan",
-                                     "countNumber": service.keep_released_images}
-    assert rules[2]["selection"] == {"tagStatus": "any", "countType": "imageCountMoreThan",
+    # One rule per environment releasing from uat's repository, prod (delivered last) first:
+    # an image prod runs is tagged for uat too, and counts among prod's releases only.
+    assert [rule["selection"] for rule in rules[1:3]] == [
+        {"tagStatus": "tagged", "tagPrefixList": [f"release-{name}-"],
+         "countType": "imageCountMoreThan", "countNumber": service.keep_released_images}
+        for name in ("prod", "uat")]
+    assert rules[3]["selection"] == {"tagStatus": "any", "countType": "imageCountMoreThan",
                                      "countNumber": service.keep_images}
     assert all(rule["action"] == {"type": "expire"} for rule in rules)
+
+
+def expired(rules: list[dict], images: list[tuple[int, set[str]]]) -> set[int]:
+    """The images (push time, tags) ECR's lifecycle `rules` expire, by its evaluation rules
+    (ECR User Guide, lifecycle policies): by priority; an image whose tags a rule selects
+    cannot be expired by a later rule, yet later rules still count it; imageCountMoreThan
+    keeps the newest pushes; sinceImagePushed is left out (nothing here is old)."""
+    claimed, gone = set(), set()
+    for rule in sorted(rules, key=lambda rule: rule["rulePriority"]):
+        selection = rule["selection"]
+        if selection["countType"] != "imageCountMoreThan":
+            continue
+        prefixes = selection.get("tagPrefixList", [])
+        chosen = [pushed for pushed, tags in images if selection["tagStatus"] == "any" or all(
+            any(tag.startswith(prefix) for tag in tags) for prefix in prefixes)]
+        beyond = sorted(chosen, reverse=True)[selection["countNumber"]:]
+        gone |= {pushed for pushed in beyond if pushed not in claimed}
+        claimed |= set(chosen)
+    return gone
+
+
+def test_uats_releases_never_push_out_the_image_prod_runs(ecr_state, environments):
+    (policy,) = resources(ecr_state, "aws_ecr_lifecycle_policy").values()
+    rules = document(policy["policy"])["rules"]
+    keep = image_repository(environments["uat"]).keep_released_images
+    # Pushed first, released to uat then promoted to prod; then many builds released to uat.
+    images = [(0, {"abc", "release-uat-1", "release-prod-1"})] + [
+        (pushed, {f"c{pushed}", f"release-uat-{pushed}"}) for pushed in range(1, keep + 20)]
+    assert 0 not in expired(rules, images)
+    assert len(expired(rules, images)) == 19  # uat keeps its last `keep` releases
+    # The check would see it go under one rule for every environment's releases.
+    one_rule = [rules[0], {**rules[1], "selection": {**rules[1]["selection"],
+                                                     "tagPrefixList": ["release-"]}}, rules[3]]
+    assert 0 in expired(one_rule, images)
 
 
 def test_ecr_image_tag_seeds_the_version_of_record(variants):
