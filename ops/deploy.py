@@ -171,8 +171,8 @@ def repository_protections(deployment: "Runner", stack: str, resource: dict,
     name, address = resource["attributes"]["name"], f"{resource['type']}.{resource['name']}"
     ecr = client("ecr", env)
     running = [other.name for other in environments
-               if other.name != environment.name and other.region == environment.region
-               and other.service.ecr_repository_owner == environment.name
+               if other.name != environment.name
+               and other.name in environment.release_environments  # (config/loading.py)
                and deployed(other, env)]
     def keep() -> str:
         deployment.init(stack)

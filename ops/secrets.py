@@ -38,7 +38,7 @@ def set_value(ssm, secretsmanager, reference: SecretReference, value: str,
     keeps the key it is encrypted with: PutParameter without a KeyId would re-encrypt it with
     the AWS managed key. A new one takes the service's customer managed key if it has one."""
     if reference.store == "ssm":
-        key = _parameter_key(ssm, reference.name) or (
+        key = _parameter(ssm, reference.name).get("KeyId") or (
             kms_key_arns[0] if len(kms_key_arns) == 1 else SSM_DEFAULT_KEY)
         ssm.put_parameter(Name=reference.name, Value=value, Type="SecureString", Overwrite=True,
                           KeyId=key)
@@ -62,11 +62,6 @@ def _parameter(ssm, name: str) -> dict:
     found = ssm.describe_parameters(ParameterFilters=[
         {"Key": "Name", "Option": "Equals", "Values": [name]}])["Parameters"]
     return found[0] if found else {}
-
-
-def _parameter_key(ssm, name: str) -> str | None:
-    """The KMS key an existing SecureString parameter is encrypted with."""
-    return _parameter(ssm, name).get("KeyId")
 
 
 def last_changed(ssm, secretsmanager, reference: SecretReference) -> str:

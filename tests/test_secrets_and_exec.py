@@ -111,7 +111,7 @@ def test_exec_on_a_read_only_root_is_one_line_naming_both_keys(environments):
                        read_only_root_filesystem=False))
 
 
-def test_exec_on_makes_the_root_writable_only_where_asked(app):
+def test_with_exec_on_the_container_root_is_writable(app):
     (task,) = resources(app, "aws_ecs_task_definition").values()
     assert document(task["container_definitions"])[0]["readonlyRootFilesystem"] is False
 

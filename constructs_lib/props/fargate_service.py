@@ -26,7 +26,8 @@ FARGATE_SIZES: Mapping[int, tuple[int, ...]] = MappingProxyType({
 })
 # The tasks' CPU architecture, and the image platform that runs on it (what `docker build
 # --platform` builds: an arm64 machine builds arm64 images otherwise, which Fargate cannot pull).
-CPU_ARCHITECTURE, IMAGE_PLATFORM = "X86_64", "linux/amd64"
+CPU_ARCHITECTURE = "X86_64"
+IMAGE_PLATFORM = {"X86_64": "linux/amd64", "ARM64": "linux/arm64"}[CPU_ARCHITECTURE]
 _CONTAINER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 _ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _MANAGED_POLICY = re.compile(r"^([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]+$")

@@ -458,8 +458,13 @@ def run_tasks() -> None:
         return wrapper
     wrap(EC2ContainerServiceResponse, "run_task", make_run_task)
 
+    # DescribeTasks described any number of tasks, and a task RunTask had just started at once.
     def make_describe_tasks(describe_tasks):
         def wrapper(self):
+            from moto.ecs.exceptions import InvalidParameterException
+
+            if len(self._get_param("tasks", [])) > 100:
+                raise InvalidParameterException("Tasks cannot be longer than 100.")
             result = describe_tasks(self)
             found = result.result["tasks"]
             missing = [task.task_arn for task in found if task.task_arn in _unseen]
@@ -471,8 +476,8 @@ def run_tasks() -> None:
         return wrapper
     wrap(EC2ContainerServiceResponse, "describe_tasks", make_describe_tasks)
 
-    # ListTasks answered every task in one page, DescribeTasks any number: AWS pages ListTasks
-    # (maxResults 1-100, default 100, nextToken) and describes at most 100 tasks per call.
+    # ListTasks answered every task in one page: AWS pages it (maxResults 1-100, default 100,
+    # nextToken).
     def make_list_tasks_pages(list_tasks):
         def wrapper(self):
             from moto.ecs.exceptions import InvalidParameterException
@@ -489,16 +494,6 @@ def run_tasks() -> None:
             return result
         return wrapper
     wrap(EC2ContainerServiceResponse, "list_tasks", make_list_tasks_pages)
-
-    def make_describe_at_most_100(describe_tasks):
-        def wrapper(self):
-            from moto.ecs.exceptions import InvalidParameterException
-
-            if len(self._get_param("tasks", [])) > 100:
-                raise InvalidParameterException("Tasks cannot be longer than 100.")
-            return describe_tasks(self)
-        return wrapper
-    wrap(EC2ContainerServiceResponse, "describe_tasks", make_describe_at_most_100)
 
     def make_stop_task(stop_task):
         def wrapper(self, cluster_str, task_str, reason):
